@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make drill` and `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+
+.PHONY: setup test drill lab-up lab-down lab-status bench-lab clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+drill: $(STAMP)
+	$(BIN)/gameday drill run drills/region-failover.yaml --out out/drill
+
+lab-up: $(STAMP)
+	$(BIN)/gameday lab up
+
+lab-status: $(STAMP)
+	$(BIN)/gameday lab status
+
+lab-down: $(STAMP)
+	$(BIN)/gameday lab down
+
+bench-lab: $(STAMP)
+	$(BIN)/python -m gameday.lab.bench
+
+clean:
+	-$(BIN)/gameday lab down
+	rm -rf .gameday out

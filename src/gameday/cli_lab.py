@@ -1,0 +1,126 @@
+"""``gameday lab …``: start, inspect, break, restore and stop the embedded local lab."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gameday.lab.control import DEFAULT_DIR, LabClient, lab_down, lab_up
+
+__all__ = ["lab_app"]
+
+lab_app = typer.Typer(help="The embedded local lab: two regions, three zones, real PostgreSQL replication.",
+                      no_args_is_help=True)
+fault_app = typer.Typer(help="Break the lab: kill or freeze a zone, interrupt spot nodes, kill the DB primary "
+                             "or a region, delay the cross-region link.", no_args_is_help=True)
+lab_app.add_typer(fault_app, name="fault")
+
+out = Console()
+ENV_OPT = typer.Option(Path("environments/local.yaml"), "--env", help="Environment file describing the lab.")
+DIR_OPT = typer.Option(DEFAULT_DIR, "--state-dir", help="Where the lab keeps its data, logs and state file.")
+
+
+@lab_app.command("up")
+def up(env: Path = ENV_OPT, state_dir: Path = DIR_OPT) -> None:
+    """Start the lab (idempotent); return once every process is healthy."""
+    with out.status("starting the lab (PostgreSQL primary, sync standby, DR replica, ingest nodes)…"):
+        client = lab_up(env, state_dir)
+    out.print(f"lab is up. public endpoint: [bold]{client.public_endpoint}[/]")
+    out.print("inspect: gameday lab status   break: gameday lab fault --help   stop: gameday lab down")
+
+
+@lab_app.command("down")
+def down(state_dir: Path = DIR_OPT) -> None:
+    """Stop every lab process (also after a crash of the supervisor)."""
+    ran = lab_down(state_dir)
+    out.print("lab stopped" if ran else "no lab was running")
+
+
+@lab_app.command("status")
+def status(state_dir: Path = DIR_OPT, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """One row per process (region, zone, role, capacity type, pid, port, health), plus replication."""
+    st = LabClient(state_dir).status()
+    if as_json:
+        typer.echo(json.dumps(st, indent=2))
+        return
+    _print_status(st)
+
+
+def _print_status(st: dict[str, Any]) -> None:
+    t = Table(title=f"gameday lab - public endpoint {st['public_endpoint']} "
+                    f"(DNS -> {st['dns']['answer']}, TTL {st['dns']['ttl_s']} s)")
+    for col in ("name", "region", "zone", "role", "capacity", "pid", "port", "state", "health"):
+        t.add_column(col)
+    for p in st["processes"]:
+        health = p["health"]
+        colour = "green" if health in ("ok", "healthy") else "red"
+        t.add_row(p["name"], p["region"], p["zone"], p["role"], p["capacity_type"], str(p["pid"] or "-"),
+                  str(p["port"]), p["state"], f"[{colour}]{health}[/]")
+    out.print(t)
+    r = Table(title="replication")
+    for col in ("standby", "upstream", "state", "sync", "lag bytes", "replay lag s"):
+        r.add_column(col)
+    for row in st["replication"]:
+        lag = row["replay_lag_s"]
+        r.add_row(row["standby"], row["upstream"], row["state"], row["sync_state"], str(row["lag_bytes"]),
+                  "-" if lag is None else f"{lag:.3f}")
+    out.print(r)
+    link = st["link"]
+    out.print(f"cross-region link: delay {link['delay_ms']} ms, {'CUT' if link['cut'] else 'up'}; "
+              f"regions down: {', '.join(st['regions_down']) or 'none'}; "
+              f"zones down: {', '.join(st['zones_down'] + st['zones_frozen']) or 'none'}")
+
+
+def _run(name: str, state_dir: Path, **kwargs: Any) -> None:
+    result = LabClient(state_dir).op(name, **kwargs)
+    out.print_json(data=result)
+
+
+@fault_app.command("kill-zone")
+def kill_zone(zone: str = typer.Argument(..., help="Zone, e.g. us-east-1b (or just b)."), state_dir: Path = DIR_OPT) -> None:
+    """SIGKILL every ingest node and DB instance in ZONE."""
+    _run("kill_zone", state_dir, zone=zone)
+
+
+@fault_app.command("freeze-zone")
+def freeze_zone(zone: str = typer.Argument(..., help="Zone, e.g. us-east-1b (or just b)."), state_dir: Path = DIR_OPT) -> None:
+    """SIGSTOP every process in ZONE: a partition, not a crash."""
+    _run("freeze_zone", state_dir, zone=zone)
+
+
+@fault_app.command("interrupt-spot")
+def interrupt_spot(count: int = typer.Option(1, "--count", min=1), zone: Optional[str] = typer.Option(None, "--zone"),
+                   state_dir: Path = DIR_OPT) -> None:
+    """Spot interruption: notice (drain), then kill; the autoscaler replaces the node."""
+    _run("interrupt_spot", state_dir, count=count, zone=zone)
+
+
+@fault_app.command("kill-db-primary")
+def kill_db_primary(state_dir: Path = DIR_OPT) -> None:
+    """SIGKILL the DB primary; the RDS controller fails over to the sync standby."""
+    _run("kill_db_primary", state_dir)
+
+
+@fault_app.command("kill-region")
+def kill_region(region: str = typer.Argument(..., help="Region, e.g. us-east-1."), state_dir: Path = DIR_OPT) -> None:
+    """Kill every process of REGION and cut the cross-region link."""
+    _run("kill_region", state_dir, region=region)
+
+
+@fault_app.command("link-delay")
+def link_delay(ms: float = typer.Argument(..., help="One-way delay in milliseconds."), state_dir: Path = DIR_OPT) -> None:
+    """Delay every byte on the cross-region link (replication lag becomes real)."""
+    _run("link_delay", state_dir, ms=ms)
+
+
+@lab_app.command("restore")
+def restore(state_dir: Path = DIR_OPT) -> None:
+    """Bring the lab back to its configured shape (DB roles, nodes, DNS, link)."""
+    with out.status("restoring the lab…"):
+        result = LabClient(state_dir).op("restore")
+    out.print_json(data=result)

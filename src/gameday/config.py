@@ -1,0 +1,143 @@
+"""Models of the files users write (environments/, drills/, runbooks/) and their loading.
+
+Every error a user can cause names the file, the field and what was expected, and is raised
+before anything is started or changed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gameday.errors import ConfigError
+
+__all__ = [
+    "Strict", "LabRegions", "NodeCounts", "LinkSettings", "RdsSettings", "HealthCheckSettings",
+    "LabSettings", "Environment", "load_yaml_model", "load_environment",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """Base of every file model: unknown fields are errors, models are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LabRegions(Strict):
+    primary: str = "us-east-1"
+    dr: str = "us-west-2"
+    zones: list[str] = Field(default_factory=lambda: ["a", "b", "c"], min_length=2)
+    dr_zones: list[str] = Field(default_factory=lambda: ["a"], min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "LabRegions":
+        if self.primary == self.dr:
+            raise ValueError("primary and dr must be different regions")
+        if len(set(self.zones)) != len(self.zones):
+            raise ValueError("zones must be distinct")
+        return self
+
+
+class NodeCounts(Strict):
+    on_demand_per_zone: int = Field(1, ge=0, le=8)
+    spot_per_zone: int = Field(1, ge=0, le=8)
+    dr_warm: int = Field(1, ge=1, le=8)
+    dr_scaled: int = Field(3, ge=1, le=16)
+
+    @model_validator(mode="after")
+    def _enough(self) -> "NodeCounts":
+        if self.on_demand_per_zone + self.spot_per_zone < 1:
+            raise ValueError("each zone needs at least one node")
+        if self.dr_scaled < self.dr_warm:
+            raise ValueError("dr_scaled must be >= dr_warm")
+        return self
+
+
+class LinkSettings(Strict):
+    delay_ms: float = Field(50.0, ge=0, le=60_000)
+
+
+class RdsSettings(Strict):
+    check_interval_s: float = Field(0.2, gt=0, le=30)
+    failures_to_detect: int = Field(3, ge=1, le=100)
+    promote_delay_s: float = Field(0.5, ge=0, le=600)
+    standby_loss_s: float = Field(1.0, ge=0, le=600)
+
+
+class HealthCheckSettings(Strict):
+    interval_s: float = Field(0.5, gt=0, le=30)
+    timeout_s: float = Field(0.4, gt=0, le=30)
+    unhealthy_threshold: int = Field(2, ge=1, le=10)
+    healthy_threshold: int = Field(2, ge=1, le=10)
+
+
+class LabSettings(Strict):
+    regions: LabRegions = LabRegions()
+    nodes: NodeCounts = NodeCounts()
+    link: LinkSettings = LinkSettings()
+    rds: RdsSettings = RdsSettings()
+    health_check: HealthCheckSettings = HealthCheckSettings()
+    dns_ttl_s: float = Field(1.0, ge=0, le=3600)
+    spot_notice_s: float = Field(1.0, ge=0, le=600)
+    spot_replace_delay_s: float = Field(2.0, ge=0, le=600)
+    db_pool_size: int = Field(4, ge=1, le=32)
+
+
+class Environment(Strict):
+    name: str = Field(min_length=1)
+    kind: Literal["local", "aws"]
+    protected: bool = False
+    lab: LabSettings | None = None
+
+    @model_validator(mode="after")
+    def _driver_settings(self) -> "Environment":
+        if self.kind == "local" and self.lab is None:
+            raise ValueError("kind 'local' needs a 'lab' section")
+        return self
+
+
+def _field_path(loc: tuple[object, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def load_yaml_model(path: str | Path, model: type[M]) -> M:
+    """Read a YAML file into ``model``; any problem is a ConfigError naming file and field."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=str(path), field=where) from None
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping at the top level", file=str(path))
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+        expected = err["msg"]
+        if err["type"] == "extra_forbidden":
+            expected = "unknown field"
+        elif err["type"] == "missing":
+            expected = "required field is missing"
+        raise ConfigError(f"{expected}{more}", file=str(path), field=_field_path(tuple(err["loc"]))) from None
+
+
+def load_environment(path: str | Path) -> Environment:
+    """Load and validate an environment file (environments/*.yaml)."""
+    return load_yaml_model(path, Environment)

@@ -1,0 +1,240 @@
+"""The lab's RDS: PostgreSQL instances, writer endpoints, and the Multi-AZ controller.
+
+The controller emulates RDS automation: it checks the primary, and after enough consecutive
+failures promotes the synchronous standby and flips the region's writer endpoint; when the
+synchronous standby is lost it drops the primary to asynchronous so COMMITs keep working.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import psycopg
+
+from gameday.config import RdsSettings
+from gameday.lab import postgres as pg
+from gameday.lab.network import Relay
+from gameday.lab.procs import free_port, kill_tree, signal_tree
+from gameday.lab.topology import DbSpec
+
+__all__ = ["DbInstance", "Prober", "RdsController"]
+
+
+@dataclass
+class DbInstance:
+    spec: DbSpec
+    datadir: Path
+    log: Path
+    port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+    state: str = "stopped"  # running | frozen | killed | stopped
+    fenced: bool = False  # a former primary no endpoint points to, awaiting rebuild
+    upstream_port: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+    async def start(self) -> None:
+        if not self.port:
+            self.port = free_port()
+        self.proc = pg.start_server(self.datadir, self.port, self.log)
+        self.state = "running"
+        await self.wait_ready()
+
+    async def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited during start-up; see {self.log}")
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    host="127.0.0.1", port=self.port, user=pg.PG_USER, dbname="postgres", connect_timeout=1)
+                await conn.close()
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{self.name} did not accept connections within {timeout:.0f} s") from None
+                await asyncio.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.pid is not None:
+            kill_tree(self.pid)
+        self.state = "killed"
+
+    def freeze(self) -> None:
+        if self.pid is not None:
+            signal_tree(self.pid, signal.SIGSTOP)
+            self.state = "frozen"
+
+    def thaw(self) -> None:
+        if self.pid is not None and self.state == "frozen":
+            signal_tree(self.pid, signal.SIGCONT)
+            self.state = "running"
+
+    async def stop_clean(self, timeout: float = 20.0) -> None:
+        """Fast shutdown: connected standbys receive all WAL before the server exits."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                await asyncio.to_thread(self.proc.wait, timeout)
+            except subprocess.TimeoutExpired:
+                kill_tree(self.proc.pid)
+        self.state = "stopped"
+
+    async def rebuild_as_standby(self, *, source_port: int, upstream_port: int) -> None:
+        """Throw this instance's data away and re-seed it from ``source_port`` as a standby."""
+        if self.pid is not None:
+            kill_tree(self.pid)
+        await asyncio.to_thread(pg.base_backup, self.datadir, source_port=source_port,
+                                upstream_port=upstream_port, instance=self.name)
+        self.fenced = False
+        self.upstream_port = upstream_port
+        await self.start()
+
+    async def query(self, sql: str, timeout: float = 1.0) -> list[tuple[object, ...]]:
+        conn = await asyncio.wait_for(psycopg.AsyncConnection.connect(
+            host="127.0.0.1", port=self.port, user=pg.PG_USER, dbname="postgres", connect_timeout=1,
+            autocommit=True), timeout)
+        try:
+            cur = await asyncio.wait_for(conn.execute(sql), timeout)
+            return await cur.fetchall()
+        finally:
+            await conn.close()
+
+    async def in_recovery(self) -> bool | None:
+        """True for a standby, False for a primary, None when it does not answer."""
+        if self.state != "running":
+            return None
+        try:
+            rows = await self.query("SELECT pg_is_in_recovery()")
+        except (OSError, psycopg.Error, asyncio.TimeoutError):
+            return None
+        return bool(rows[0][0])
+
+
+class Prober:
+    """A persistent connection that answers 'is this server alive' within a timeout."""
+
+    def __init__(self, port_of: Callable[[], int], timeout: float) -> None:
+        self.port_of = port_of
+        self.timeout = timeout
+        self._conn: psycopg.AsyncConnection | None = None
+
+    async def check(self) -> bool:
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = await asyncio.wait_for(psycopg.AsyncConnection.connect(
+                    host="127.0.0.1", port=self.port_of(), user=pg.PG_USER, dbname="postgres",
+                    connect_timeout=1, autocommit=True), self.timeout)
+            await asyncio.wait_for(self._conn.execute("SELECT 1"), self.timeout)
+            return True
+        except (OSError, psycopg.Error, asyncio.TimeoutError):
+            await self.close()
+            return False
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                await asyncio.wait_for(conn.close(), 0.2)
+            except (OSError, psycopg.Error, asyncio.TimeoutError):
+                pass
+
+
+@dataclass
+class RdsController:
+    """Multi-AZ automation for one region: a primary, an optional sync standby, a writer endpoint."""
+
+    settings: RdsSettings
+    writer: Relay
+    primary: DbInstance
+    standby: DbInstance | None
+    record: Callable[[str, dict[str, object]], None]
+    paused: bool = False
+    failures: int = 0
+    standby_lost_since: float | None = None
+    sync_enabled: bool = True
+    _task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        self.writer.route = lambda: self.primary.port
+        self._task = asyncio.ensure_future(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _loop(self) -> None:
+        s = self.settings
+        primary_probe = Prober(lambda: self.primary.port, timeout=max(s.check_interval_s, 0.3))
+        standby_probe = Prober(lambda: self.standby.port if self.standby else 0, timeout=max(s.check_interval_s, 0.3))
+        while True:
+            await asyncio.sleep(s.check_interval_s)
+            if self.paused:
+                self.failures = 0
+                continue
+            try:
+                await self._tick(primary_probe, standby_probe)
+            except Exception as exc:  # noqa: BLE001 - the controller must outlive any single failure
+                self.record("rds.error", {"error": f"{type(exc).__name__}: {exc}"})
+
+    async def _tick(self, primary_probe: Prober, standby_probe: Prober) -> None:
+        s = self.settings
+        if await primary_probe.check():
+            self.failures = 0
+        else:
+            self.failures += 1
+            if self.failures == 1:
+                self.record("rds.primary_check_failed", {"instance": self.primary.name})
+            if self.failures >= s.failures_to_detect:
+                await primary_probe.close()
+                await self.fail_over()
+                return
+        if self.standby is None or not self.sync_enabled:
+            return
+        if await standby_probe.check():
+            self.standby_lost_since = None
+            return
+        now = time.monotonic()
+        self.standby_lost_since = self.standby_lost_since or now
+        if now - self.standby_lost_since >= s.standby_loss_s:
+            await asyncio.to_thread(pg.set_sync_standby, self.primary.port, None)
+            self.sync_enabled = False
+            self.record("rds.sync_dropped", {"primary": self.primary.name, "lost_standby": self.standby.name})
+
+    async def fail_over(self) -> None:
+        """Promote the standby, fence the old primary, point the writer endpoint at the new one."""
+        old, new = self.primary, self.standby
+        self.failures = 0
+        if new is None or new.state != "running" or await new.in_recovery() is not True:
+            self.record("rds.failover_impossible", {"primary": old.name, "reason": "no healthy standby"})
+            return
+        self.record("rds.failover_started", {"from": old.name, "to": new.name})
+        await asyncio.sleep(self.settings.promote_delay_s)
+        self.writer.route = lambda: None  # refuse new connections during the flip
+        self.writer.drop_all()
+        await asyncio.to_thread(pg.promote, new.port)
+        old.fenced = True
+        self.primary, self.standby = new, old
+        self.sync_enabled = False  # the fenced old primary is no standby until it is rebuilt
+        self.writer.route = lambda: self.primary.port
+        self.record("rds.failover_completed", {"primary": new.name, "fenced": old.name})
+
+    def adopt(self, primary: DbInstance, standby: DbInstance | None, sync: bool) -> None:
+        """After a restore: the given instances are the region's primary and sync standby."""
+        self.primary, self.standby = primary, standby
+        self.sync_enabled = sync
+        self.failures = 0
+        self.standby_lost_since = None
+        self.writer.route = lambda: self.primary.port

@@ -1,0 +1,170 @@
+"""The lab's compute: ingest node processes, their health checks, balancing and autoscaling."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import aiohttp
+
+from gameday.config import HealthCheckSettings
+from gameday.lab.procs import free_port, kill_tree, signal_tree, spawn
+
+__all__ = ["Node", "Fleet"]
+
+
+@dataclass
+class Node:
+    name: str
+    region: str
+    zone: str
+    capacity_type: str
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
+    state: str = "starting"  # starting | running | draining | frozen | killed | interrupted | stopped
+    healthy: bool = False
+    ok_streak: int = 0
+    fail_streak: int = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+    @property
+    def alive(self) -> bool:
+        return self.state in ("starting", "running", "draining", "frozen")
+
+
+@dataclass
+class Fleet:
+    """All ingest nodes; picks a healthy node per region for the balancers."""
+
+    root: Path
+    hc: HealthCheckSettings
+    db_port_of: Callable[[str], int]  # region -> its writer endpoint port
+    pool_size: int
+    record: Callable[[str, dict[str, object]], None]
+    nodes: list[Node] = field(default_factory=list)
+    _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _rr: dict[str, int] = field(default_factory=dict)
+    _task: asyncio.Task[None] | None = None
+    _session: aiohttp.ClientSession | None = None
+
+    def add(self, region: str, zone: str, capacity_type: str) -> Node:
+        kind = "spot" if capacity_type == "spot" else "od"
+        node = Node(f"node-{zone}-{kind}-{next(self._seq)}", region, zone, capacity_type, free_port())
+        node.proc = spawn(
+            [sys.executable, "-m", "gameday.lab.ingest_node", "--name", node.name, "--region", region,
+             "--zone", zone, "--capacity-type", capacity_type, "--port", str(node.port),
+             "--db-port", str(self.db_port_of(region)), "--pool-size", str(self.pool_size)],
+            log=self.root / f"{node.name}.log")
+        self.nodes.append(node)
+        return node
+
+    def in_zone(self, zone: str) -> list[Node]:
+        return [n for n in self.nodes if n.zone == zone and n.alive]
+
+    def in_region(self, region: str) -> list[Node]:
+        return [n for n in self.nodes if n.region == region and n.alive]
+
+    def pick(self, region: str) -> int | None:
+        """Round-robin over the region's healthy nodes (the balancer's routing decision)."""
+        ready = [n for n in self.nodes if n.region == region and n.healthy and n.state in ("running", "starting")]
+        if not ready:
+            return None
+        i = self._rr.get(region, 0)
+        self._rr[region] = i + 1
+        return ready[i % len(ready)].port
+
+    def kill(self, node: Node, state: str = "killed") -> None:
+        if node.pid is not None:
+            kill_tree(node.pid)
+        node.state, node.healthy = state, False
+
+    def freeze(self, node: Node) -> None:
+        if node.pid is not None:
+            signal_tree(node.pid, signal.SIGSTOP)
+            node.state = "frozen"
+
+    def thaw(self, node: Node) -> None:
+        if node.pid is not None and node.state == "frozen":
+            signal_tree(node.pid, signal.SIGCONT)
+            node.state = "running"
+
+    async def drain(self, node: Node) -> None:
+        """Deliver an interruption notice: the node fails its health check from now on."""
+        node.state = "draining"
+        try:
+            async with self._client().post(f"http://127.0.0.1:{node.port}/admin/drain",
+                                           timeout=aiohttp.ClientTimeout(total=1)) as r:
+                await r.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass
+
+    def forget_dead(self) -> None:
+        self.nodes = [n for n in self.nodes if n.alive]
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._health_loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        for n in self.nodes:
+            if n.proc is not None and n.proc.poll() is None:
+                n.proc.terminate()
+        for n in self.nodes:
+            if n.proc is not None:
+                try:
+                    await asyncio.to_thread(n.proc.wait, 3)
+                except subprocess.TimeoutExpired:
+                    kill_tree(n.proc.pid)
+            n.state = "stopped"
+        if self._session is not None:
+            await self._session.close()
+
+    async def wait_healthy(self, timeout: float) -> bool:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            if all(n.healthy for n in self.nodes if n.state in ("starting", "running")):
+                return True
+            await asyncio.sleep(0.1)
+        return False
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True))
+        return self._session
+
+    async def _health_loop(self) -> None:
+        while True:
+            targets = [n for n in self.nodes if n.state in ("starting", "running", "draining", "frozen")]
+            await asyncio.gather(*(self._check(n) for n in targets))
+            await asyncio.sleep(self.hc.interval_s)
+
+    async def _check(self, node: Node) -> None:
+        ok = False
+        try:
+            async with self._client().get(f"http://127.0.0.1:{node.port}/healthz",
+                                          timeout=aiohttp.ClientTimeout(total=self.hc.timeout_s)) as r:
+                ok = r.status == 200
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            ok = False
+        if ok:
+            node.ok_streak, node.fail_streak = node.ok_streak + 1, 0
+            if node.state == "starting":
+                node.state = "running"
+            if not node.healthy and node.ok_streak >= self.hc.healthy_threshold:
+                node.healthy = True
+                self.record("balancer.target_healthy", {"node": node.name, "zone": node.zone})
+        else:
+            node.fail_streak, node.ok_streak = node.fail_streak + 1, 0
+            if node.healthy and node.fail_streak >= self.hc.unhealthy_threshold:
+                node.healthy = False
+                self.record("balancer.target_unhealthy", {"node": node.name, "zone": node.zone})

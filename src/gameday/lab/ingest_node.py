@@ -1,0 +1,140 @@
+"""One ingest node of the lab: ``POST /v1/trips`` answers 202 only after COMMIT.
+
+Run as its own process: ``python -m gameday.lab.ingest_node --name … --port … --db-port …``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from psycopg_pool import AsyncConnectionPool
+
+from gameday.trips import BatchError, parse_batch
+
+__all__ = ["build_app", "main"]
+
+_INSERT = """
+INSERT INTO trips (event_id, trip_id, kind, ts, lat, lon, node)
+SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::float8[], %s::float8[], %s::float8[], %s::text[])
+ON CONFLICT (event_id) DO NOTHING
+"""
+_DB_DEADLINE_S = 5.0
+
+NODE_KEY = web.AppKey("node", dict)
+POOL_KEY = web.AppKey("pool", AsyncConnectionPool)
+METRICS_KEY = web.AppKey("metrics", dict)
+
+
+def _metrics(labels: dict[str, str]) -> dict[str, object]:
+    reg = CollectorRegistry()
+    info = Gauge("gameday_ingest_node_info", "Ingest node labels", list(labels), registry=reg)
+    info.labels(**labels).set(1)
+    return {
+        "registry": reg,
+        "requests": Counter("gameday_ingest_requests", "Ingest requests by HTTP status", ["code"], registry=reg),
+        "events": Counter("gameday_ingest_events", "Trip events committed (new ids)", registry=reg),
+        "duplicates": Counter("gameday_ingest_duplicate_events", "Re-sent event ids not stored twice", registry=reg),
+        "latency": Histogram("gameday_ingest_request_seconds", "Time to answer POST /v1/trips", registry=reg,
+                             buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5)),
+        "draining": Gauge("gameday_ingest_draining", "1 once a spot interruption notice arrived", registry=reg),
+    }
+
+
+async def post_trips(request: web.Request) -> web.Response:
+    m = request.app[METRICS_KEY]
+    started = time.perf_counter()
+    status, body = await _ingest(request)
+    m["requests"].labels(code=str(status)).inc()
+    m["latency"].observe(time.perf_counter() - started)
+    return web.json_response(body, status=status)
+
+
+async def _ingest(request: web.Request) -> tuple[int, dict[str, object]]:
+    try:
+        batch = parse_batch(await request.read())
+    except BatchError as exc:
+        return 400, {"error": str(exc)}
+    ev = batch.events
+    node = request.app[NODE_KEY]["name"]
+    cols = ([e.event_id for e in ev], [e.trip_id for e in ev], [e.kind for e in ev], [e.ts for e in ev],
+            [e.lat for e in ev], [e.lon for e in ev], [node] * len(ev))
+    try:
+        inserted = await asyncio.wait_for(_commit(request.app[POOL_KEY], cols), _DB_DEADLINE_S)
+    except asyncio.TimeoutError:
+        return 504, {"error": "database did not answer in time; the batch may or may not be committed"}
+    except Exception as exc:  # noqa: BLE001 - any driver error means "not acknowledged"
+        return 503, {"error": f"database unavailable: {type(exc).__name__}: {str(exc).strip()[:200]}"}
+    m = request.app[METRICS_KEY]
+    m["events"].inc(inserted)
+    m["duplicates"].inc(len(ev) - inserted)
+    return 202, {"accepted": len(ev), "stored": inserted, "node": node}
+
+
+async def _commit(pool: AsyncConnectionPool, cols: tuple[list[object], ...]) -> int:
+    async with pool.connection() as conn:  # commits on leaving the block
+        cur = await conn.execute(_INSERT, cols)
+        return cur.rowcount
+
+
+async def healthz(request: web.Request) -> web.Response:
+    node = request.app[NODE_KEY]
+    if node["draining"]:
+        return web.json_response({"status": "draining", **node}, status=503)
+    return web.json_response({"status": "ok", **node})
+
+
+async def drain(request: web.Request) -> web.Response:
+    request.app[NODE_KEY]["draining"] = True
+    request.app[METRICS_KEY]["draining"].set(1)
+    return web.json_response({"status": "draining"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    data = generate_latest(request.app[METRICS_KEY]["registry"])
+    return web.Response(body=data, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def build_app(*, name: str, region: str, zone: str, capacity_type: str, db_port: int, pool_size: int) -> web.Application:
+    app = web.Application(client_max_size=16 * 1024 * 1024)
+    app[NODE_KEY] = {"name": name, "region": region, "zone": zone, "capacity_type": capacity_type, "draining": False}
+    app[METRICS_KEY] = _metrics({"node": name, "region": region, "zone": zone, "capacity_type": capacity_type})
+    conninfo = f"host=127.0.0.1 port={db_port} user=postgres dbname=postgres connect_timeout=2"
+    pool = AsyncConnectionPool(conninfo, min_size=pool_size, max_size=pool_size, timeout=2.0, open=False,
+                               reconnect_timeout=0, kwargs={"autocommit": False})
+    app[POOL_KEY] = pool
+
+    async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
+        await pool.open(wait=False)
+        yield
+        await pool.close(timeout=1)
+
+    app.cleanup_ctx.append(lifecycle)
+    app.router.add_post("/v1/trips", post_trips)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_post("/admin/drain", drain)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="gameday-ingest-node", description="One ingest node of the gameday lab")
+    p.add_argument("--name", required=True)
+    p.add_argument("--region", required=True)
+    p.add_argument("--zone", required=True)
+    p.add_argument("--capacity-type", choices=["on-demand", "spot"], required=True)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--db-port", type=int, required=True)
+    p.add_argument("--pool-size", type=int, default=4)
+    a = p.parse_args(argv)
+    app = build_app(name=a.name, region=a.region, zone=a.zone, capacity_type=a.capacity_type,
+                    db_port=a.db_port, pool_size=a.pool_size)
+    web.run_app(app, host="127.0.0.1", port=a.port, print=None, access_log=None, handle_signals=True)
+
+
+if __name__ == "__main__":
+    main()

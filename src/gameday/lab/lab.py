@@ -1,0 +1,280 @@
+"""The Lab: builds the configured shape, applies faults and runbook actions, restores the shape.
+
+Everything here runs inside the supervisor process's event loop; other processes reach it
+through the control API (``gameday.lab.control``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from gameday.config import LabSettings
+from gameday.lab import postgres as pg
+from gameday.lab.database import DbInstance, RdsController
+from gameday.lab.fleet import Fleet, Node
+from gameday.lab.network import Relay
+from gameday.lab.topology import Shape, resolve_zone, shape_of
+
+__all__ = ["Lab"]
+
+
+class Lab:
+    def __init__(self, settings: LabSettings, root: Path) -> None:
+        self.settings = settings
+        self.shape: Shape = shape_of(settings)
+        self.root = root
+        self.events: list[dict[str, Any]] = []
+        self._events_file = open(root / "events.jsonl", "a")
+        sh = self.shape
+        self.dbs = {d.name: DbInstance(d, root / "pg" / d.name, root / f"{d.name}.log") for d in sh.dbs}
+        self.writers = {r: Relay(f"writer-{r}", lambda: None) for r in (sh.primary_region, sh.dr_region)}
+        self.balancers = {r: Relay(f"balancer-{r}", lambda r=r: self._balance(r)) for r in self.writers}  # type: ignore[misc]
+        self.link = Relay("link", self._link_route, delay_s=settings.link.delay_ms / 1000)
+        self.public = Relay("public", self._public_route)
+        self.regions_down: set[str] = set()
+        self.zones_down: set[str] = set()
+        self.zones_frozen: set[str] = set()
+        self.dns_region = sh.primary_region
+        self._resolved: tuple[str, float] = (sh.primary_region, 0.0)
+        self.dr_promoted = False
+        self.fleet = Fleet(root, settings.health_check, lambda r: self.writers[r].port, settings.db_pool_size, self.record)
+        self.rds = RdsController(settings.rds, self.writers[sh.primary_region], self.dbs[sh.db("primary").name],
+                                 self.dbs[sh.db("sync-standby").name], self.record)
+        self._pending: set[asyncio.Task[None]] = set()
+        self.ready = False
+
+    # ---- journal of what the lab itself did -------------------------------------------------
+    def record(self, kind: str, detail: dict[str, Any]) -> None:
+        ev = {"t": time.time(), "kind": kind, **detail}
+        self.events.append(ev)
+        del self.events[:-200]
+        self._events_file.write(json.dumps(ev) + "\n")
+        self._events_file.flush()
+
+    # ---- routing ----------------------------------------------------------------------------
+    def _balance(self, region: str) -> int | None:
+        return None if region in self.regions_down else self.fleet.pick(region)
+
+    def resolve_dns(self) -> str:
+        """The region the failover record answers, as a resolver caching it for the TTL sees it."""
+        region, expires = self._resolved
+        now = time.monotonic()
+        if now >= expires:
+            region = self.dns_region
+            self._resolved = (region, now + self.settings.dns_ttl_s)
+        return region
+
+    def _public_route(self) -> int | None:
+        return self._balance(self.resolve_dns())
+
+    def _link_route(self) -> int | None:
+        p = self.shape.primary_region
+        return None if p in self.regions_down else self.writers[p].port
+
+    # ---- bring-up ---------------------------------------------------------------------------
+    async def up(self) -> None:
+        sh = self.shape
+        await asyncio.to_thread(pg.prepare, self.root / "pg")
+        for relay in [*self.writers.values(), *self.balancers.values(), self.link, self.public]:
+            await relay.start()
+        p, s, d = (self.dbs[sh.db(r).name] for r in ("primary", "sync-standby", "dr-replica"))
+        await asyncio.to_thread(pg.init_primary, p.datadir)
+        await p.start()
+        await asyncio.to_thread(self._create_schema, p.port)
+        await asyncio.gather(s.rebuild_as_standby(source_port=p.port, upstream_port=p.port),
+                             d.rebuild_as_standby(source_port=p.port, upstream_port=self.link.port))
+        await asyncio.to_thread(pg.set_sync_standby, p.port, pg.app_name(s.name))
+        self.writers[sh.dr_region].route = lambda: None if sh.dr_region in self.regions_down else d.port
+        self.rds.start()
+        for spec in sh.nodes:
+            self.fleet.add(spec.region, spec.zone, spec.capacity_type)
+        self.fleet.start()
+        await self._settle(timeout=40)
+        self.ready = True
+        self.record("lab.up", {"public_port": self.public.port})
+
+    @staticmethod
+    def _create_schema(port: int) -> None:
+        with pg.connect(port) as conn:
+            conn.execute(pg.SCHEMA_SQL)
+
+    async def _settle(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        if not await self.fleet.wait_healthy(timeout):
+            bad = [n.name for n in self.fleet.nodes if not n.healthy]
+            raise RuntimeError(f"ingest nodes not healthy within {timeout:.0f} s: {', '.join(bad)}")
+        while len([r for r in await self.replication() if r["state"] == "streaming"]) < 2:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"standbys not streaming within {timeout:.0f} s")
+            await asyncio.sleep(0.1)
+
+    async def down(self) -> None:
+        self.ready = False
+        for t in self._pending:
+            t.cancel()
+        await self.rds.stop()
+        await self.fleet.stop()
+        for relay in [self.public, *self.balancers.values(), self.link, *self.writers.values()]:
+            await relay.stop()
+        await asyncio.gather(*(db.stop_clean(timeout=5) for db in self.dbs.values() if db.state != "frozen"))
+        for db in self.dbs.values():
+            db.kill()
+        self._events_file.close()
+
+    # ---- faults -----------------------------------------------------------------------------
+    def _zone(self, zone: str) -> str:
+        return resolve_zone(self.shape, zone)
+
+    def _region(self, region: str) -> str:
+        if region not in self.writers:
+            raise ValueError(f"unknown region {region!r}; expected one of: {', '.join(self.writers)}")
+        return region
+
+    async def kill_zone(self, zone: str) -> dict[str, Any]:
+        z = self._zone(zone)
+        nodes = self.fleet.in_zone(z)
+        for n in nodes:
+            self.fleet.kill(n)
+        dbs = [db for db in self.dbs.values() if db.spec.zone == z and db.state in ("running", "frozen")]
+        for db in dbs:
+            db.kill()
+        self.zones_down.add(z)
+        out = {"zone": z, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs]}
+        self.record("fault.kill_zone", out)
+        return out
+
+    async def freeze_zone(self, zone: str) -> dict[str, Any]:
+        z = self._zone(zone)
+        nodes = [n for n in self.fleet.in_zone(z) if n.state != "frozen"]
+        for n in nodes:
+            self.fleet.freeze(n)
+        dbs = [db for db in self.dbs.values() if db.spec.zone == z and db.state == "running"]
+        for db in dbs:
+            db.freeze()
+        self.zones_frozen.add(z)
+        out = {"zone": z, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs]}
+        self.record("fault.freeze_zone", out)
+        return out
+
+    async def interrupt_spot(self, count: int = 1, zone: str | None = None) -> dict[str, Any]:
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        z = self._zone(zone) if zone else None
+        spots = [n for n in self.fleet.nodes if n.capacity_type == "spot" and n.state == "running"
+                 and n.region == self.shape.primary_region and (z is None or n.zone == z)]
+        if not spots:
+            raise ValueError(f"no running spot node{' in ' + z if z else ''} to interrupt")
+        by_zone: dict[str, list[Node]] = {}
+        for n in spots:
+            by_zone.setdefault(n.zone, []).append(n)
+        chosen: list[Node] = []
+        while len(chosen) < count and any(by_zone.values()):
+            for zn in sorted(by_zone):
+                if by_zone[zn] and len(chosen) < count:
+                    chosen.append(by_zone[zn].pop(0))
+        for n in chosen:
+            await self.fleet.drain(n)
+            self._later(self._finish_interruption(n))
+        out = {"nodes": [n.name for n in chosen], "notice_s": self.settings.spot_notice_s}
+        self.record("fault.interrupt_spot", out)
+        return out
+
+    async def _finish_interruption(self, node: Node) -> None:
+        await asyncio.sleep(self.settings.spot_notice_s)
+        self.fleet.kill(node, state="interrupted")
+        self.record("spot.terminated", {"node": node.name})
+        await asyncio.sleep(self.settings.spot_replace_delay_s)
+        if node.zone in self.zones_down or node.region in self.regions_down:
+            return
+        new = self.fleet.add(node.region, node.zone, "spot")
+        self.record("autoscaler.replaced", {"old": node.name, "new": new.name, "zone": node.zone})
+
+    def _later(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def kill_db_primary(self) -> dict[str, Any]:
+        db = self.rds.primary
+        if db.state not in ("running", "frozen"):
+            raise ValueError(f"the primary {db.name} is not running ({db.state})")
+        db.kill()
+        out = {"instance": db.name, "zone": db.spec.zone}
+        self.record("fault.kill_db_primary", out)
+        return out
+
+    async def kill_region(self, region: str) -> dict[str, Any]:
+        r = self._region(region)
+        self.regions_down.add(r)
+        if r == self.shape.primary_region:
+            self.rds.paused = True
+        self.link.cut()
+        self.writers[r].cut()
+        self.balancers[r].cut()
+        nodes = self.fleet.in_region(r)
+        for n in nodes:
+            self.fleet.kill(n)
+        dbs = [db for db in self.dbs.values() if db.spec.region == r and db.state in ("running", "frozen")]
+        for db in dbs:
+            db.kill()
+        out = {"region": r, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs]}
+        self.record("fault.kill_region", out)
+        return out
+
+    async def link_delay(self, ms: float) -> dict[str, Any]:
+        if ms < 0:
+            raise ValueError("the delay must be >= 0 ms")
+        self.link.delay_s = ms / 1000
+        self.record("fault.link_delay", {"ms": ms})
+        return {"ms": ms}
+
+    # ---- runbook actions --------------------------------------------------------------------
+    async def promote_dr_db(self) -> dict[str, Any]:
+        d = self.dbs[self.shape.db("dr-replica").name]
+        if d.state != "running":
+            raise ValueError(f"the DR replica {d.name} is not running ({d.state})")
+        self.link.cut()  # stop shipping from the old region: the promoted replica must not follow it
+        await asyncio.to_thread(pg.promote, d.port)
+        self.dr_promoted = True
+        self.record("action.promote_dr_db", {"instance": d.name})
+        return {"instance": d.name}
+
+    async def switch_dns(self, region: str) -> dict[str, Any]:
+        self.dns_region = self._region(region)
+        out = {"region": region, "ttl_s": self.settings.dns_ttl_s}
+        self.record("action.switch_dns", out)
+        return out
+
+    async def scale_dr(self, count: int) -> dict[str, Any]:
+        r = self.shape.dr_region
+        if count < 1 or count > 16:
+            raise ValueError("count must be between 1 and 16")
+        have = self.fleet.in_region(r)
+        added = [self.fleet.add(r, self.shape.dr_zones[i % len(self.shape.dr_zones)], "on-demand")
+                 for i in range(len(have), count)]
+        out = {"region": r, "count": count, "added": [n.name for n in added]}
+        self.record("action.scale_dr", out)
+        return out
+
+    # ---- status -----------------------------------------------------------------------------
+    async def replication(self) -> list[dict[str, Any]]:
+        """Standbys as their upstream primaries see them (pg_stat_replication), with byte lag."""
+        rows: list[dict[str, Any]] = []
+        for db in self.dbs.values():
+            if await db.in_recovery() is not False:
+                continue
+            try:
+                res = await db.query(
+                    "SELECT application_name, state, sync_state, "
+                    "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint, "
+                    "extract(epoch FROM replay_lag)::float8 FROM pg_stat_replication")
+            except Exception:  # noqa: BLE001 - a primary that stops answering has no standbys to list
+                continue
+            for app, state, sync, lag_b, lag_s in res:
+                rows.append({"standby": str(app).replace("_", "-"), "upstream": db.name, "state": state,
+                             "sync_state": sync, "lag_bytes": lag_b, "replay_lag_s": lag_s})
+        return rows

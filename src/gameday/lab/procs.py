@@ -1,0 +1,104 @@
+"""Starting and ending the lab's child processes.
+
+Every child runs in the supervisor's process group and gets a parent-death signal, so that
+nothing outlives the supervisor, even when it is killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Sequence
+
+import psutil
+
+__all__ = ["free_port", "spawn", "kill_tree", "signal_tree", "wait_port", "pid_alive"]
+
+_PR_SET_PDEATHSIG = 1
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    # No library offers prctl(PR_SET_PDEATHSIG); ctypes is the whole of it. Set after any uid change
+    # (Popen applies user= before preexec_fn), since a credential change clears the signal.
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def spawn(argv: Sequence[str], *, log: Path, user: str | None = None,
+          env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start ``argv`` in the caller's process group; it is killed if the caller dies."""
+    parent = os.getpid()
+    out = open(log, "ab")
+    try:
+        return subprocess.Popen(
+            list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            user=user, env=env, cwd=cwd, preexec_fn=lambda: _die_with_parent(parent),
+        )
+    finally:
+        out.close()
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def signal_tree(pid: int, sig: int) -> list[int]:
+    """Send ``sig`` to ``pid`` and all its descendants (children first for SIGSTOP safety)."""
+    try:
+        root = psutil.Process(pid)
+        procs = root.children(recursive=True) + [root]
+    except psutil.NoSuchProcess:
+        return []
+    hit = []
+    order = procs if sig == signal.SIGSTOP else list(reversed(procs))
+    for p in order:
+        try:
+            p.send_signal(sig)
+            hit.append(p.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return hit
+
+
+def kill_tree(pid: int, timeout: float = 3.0) -> None:
+    """SIGKILL ``pid`` and its descendants and wait for them to be gone."""
+    try:
+        root = psutil.Process(pid)
+        procs = root.children(recursive=True) + [root]
+    except psutil.NoSuchProcess:
+        return
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(procs, timeout=timeout)
+
+
+def wait_port(port: int, timeout: float, host: str = "127.0.0.1") -> bool:
+    """True once something accepts TCP connections on ``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False

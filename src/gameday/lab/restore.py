@@ -1,0 +1,115 @@
+"""Bring the lab back to its configured shape, whatever faults and runbook actions did to it.
+
+The shape: the DB primary in the primary region's first zone with a synchronous standby in the
+second, the DR replica streaming through the link, every configured ingest node up and healthy,
+the DR region back to its warm size, the failover record on the primary region.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from gameday.lab import postgres as pg
+
+if TYPE_CHECKING:
+    from gameday.lab.database import DbInstance
+    from gameday.lab.lab import Lab
+
+__all__ = ["restore"]
+
+
+async def restore(lab: "Lab") -> dict[str, Any]:
+    sh = lab.shape
+    lab.record("restore.started", {})
+    for db in lab.dbs.values():
+        db.thaw()
+    for n in lab.fleet.nodes:
+        lab.fleet.thaw(n)
+    lab.zones_frozen.clear()
+    lab.zones_down.clear()
+    lab.regions_down.clear()
+    for relay in [*lab.writers.values(), *lab.balancers.values(), lab.link]:
+        relay.mend()
+    lab.link.delay_s = lab.settings.link.delay_ms / 1000
+    lab.rds.paused = True
+    try:
+        rebuilt = await _restore_databases(lab)
+    finally:
+        lab.rds.paused = False
+    nodes = _restore_nodes(lab)
+    lab.dns_region = sh.primary_region
+    lab._resolved = (sh.primary_region, 0.0)
+    await lab._settle(timeout=60)
+    out = {"rebuilt": rebuilt, **nodes}
+    lab.record("restore.completed", out)
+    return out
+
+
+async def _source(lab: "Lab") -> "DbInstance":
+    """The instance holding every acknowledged write: where writes currently go."""
+    dr = lab.dbs[lab.shape.db("dr-replica").name]
+    src = dr if lab.dr_promoted else lab.rds.primary
+    if src.state in ("killed", "stopped"):  # a dead primary's data is intact: crash recovery brings it back
+        await src.start()
+    return src
+
+
+async def _restore_databases(lab: "Lab") -> list[str]:
+    sh = lab.shape
+    p, s, d = (lab.dbs[sh.db(r).name] for r in ("primary", "sync-standby", "dr-replica"))
+    src = await _source(lab)
+    rebuilt: list[str] = []
+    if src is not p:  # switch back: p follows src, src shuts down cleanly, p takes over
+        await p.rebuild_as_standby(source_port=src.port, upstream_port=src.port)
+        rebuilt.append(p.name)
+        await _caught_up(src, p)
+        await src.stop_clean()
+        await asyncio.to_thread(pg.promote, p.port)
+        lab.record("restore.switched_back", {"from": src.name, "to": p.name})
+    lab.writers[sh.primary_region].route = lambda: p.port
+    streaming = {r["standby"] for r in await lab.replication() if r["upstream"] == p.name and r["state"] == "streaming"}
+    for db, upstream in ((s, p.port), (d, lab.link.port)):
+        if db.name in streaming and db.state == "running" and not db.fenced:
+            continue
+        await db.rebuild_as_standby(source_port=p.port, upstream_port=upstream)
+        rebuilt.append(db.name)
+    await asyncio.to_thread(pg.set_sync_standby, p.port, pg.app_name(s.name))
+    lab.rds.adopt(p, s, sync=True)
+    lab.dr_promoted = False
+    return rebuilt
+
+
+async def _caught_up(src: "DbInstance", standby: "DbInstance", timeout: float = 60) -> None:
+    target = (await src.query("SELECT pg_current_wal_lsn()::text"))[0][0]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        rows = await standby.query(f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn")
+        if rows[0][0]:
+            return
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"{standby.name} did not catch up with {src.name} within {timeout:.0f} s")
+
+
+def _restore_nodes(lab: "Lab") -> dict[str, list[str]]:
+    sh = lab.shape
+    lab.fleet.forget_dead()
+    wanted: dict[tuple[str, str, str], int] = {}
+    for spec in sh.nodes:
+        key = (spec.region, spec.zone, spec.capacity_type)
+        wanted[key] = wanted.get(key, 0) + 1
+    started, stopped = [], []
+    for (region, zone, cap), n in wanted.items():
+        have = [x for x in lab.fleet.nodes if (x.region, x.zone, x.capacity_type) == (region, zone, cap)]
+        for extra in have[n:]:
+            lab.fleet.kill(extra, state="stopped")
+            stopped.append(extra.name)
+        for _ in range(n - len(have)):
+            started.append(lab.fleet.add(region, zone, cap).name)
+    for x in lab.fleet.nodes:  # draining nodes were interrupted: replace them too
+        if x.state == "draining":
+            lab.fleet.kill(x, state="stopped")
+            stopped.append(x.name)
+            started.append(lab.fleet.add(x.region, x.zone, x.capacity_type).name)
+    lab.fleet.forget_dead()
+    return {"nodes_started": started, "nodes_stopped": stopped}

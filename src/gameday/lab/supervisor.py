@@ -1,0 +1,148 @@
+"""The lab supervisor process: owns every lab process and serves the control API on loopback.
+
+Run by ``gameday lab up`` as ``python -m gameday.lab.supervisor --env FILE --dir DIR`` in a new
+session (its own process group); every child dies with it (parent-death signal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import traceback
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from gameday.config import load_environment
+from gameday.errors import ConfigError
+from gameday.lab.lab import Lab
+from gameday.lab.restore import restore
+from gameday.lab.status import lab_status
+
+__all__ = ["serve", "OPERATIONS", "write_state", "main"]
+
+# Operations the control API accepts: name -> keyword arguments allowed.
+OPERATIONS: dict[str, tuple[str, ...]] = {
+    "kill_zone": ("zone",), "freeze_zone": ("zone",), "interrupt_spot": ("count", "zone"),
+    "kill_db_primary": (), "kill_region": ("region",), "link_delay": ("ms",),
+    "promote_dr_db": (), "switch_dns": ("region",), "scale_dr": ("count",), "restore": (),
+}
+
+
+def write_state(root: Path, **fields: Any) -> None:
+    """Atomically merge ``fields`` into DIR/state.json."""
+    path = root / "state.json"
+    state = json.loads(path.read_text()) if path.exists() else {}
+    state.update(fields)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2))
+    os.replace(tmp, path)
+
+
+def _child_pids(lab: Lab) -> list[int]:
+    pids = [db.pid for db in lab.dbs.values()] + [n.pid for n in lab.fleet.nodes]
+    return [p for p in pids if p is not None]
+
+
+def _api(lab: Lab, stop: asyncio.Event) -> web.Application:
+    lock = asyncio.Lock()
+
+    async def op(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in OPERATIONS:
+            return web.json_response({"error": f"unknown operation {name!r}"}, status=404)
+        try:
+            kwargs = await request.json() if request.can_read_body else {}
+        except json.JSONDecodeError:
+            return web.json_response({"error": "body must be a JSON object"}, status=400)
+        bad = set(kwargs) - set(OPERATIONS[name])
+        if bad:
+            return web.json_response({"error": f"{name}: unexpected argument(s) {sorted(bad)}"}, status=400)
+        async with lock:
+            try:
+                result = await (restore(lab) if name == "restore" else getattr(lab, name)(**kwargs))
+            except ValueError as exc:
+                return web.json_response({"error": str(exc)}, status=400)
+            except Exception as exc:  # noqa: BLE001 - reported to the caller, the lab goes on
+                lab.record("lab.op_failed", {"op": name, "error": f"{type(exc).__name__}: {exc}"})
+                return web.json_response({"error": f"{type(exc).__name__}: {exc}"}, status=500)
+        return web.json_response(result)
+
+    async def status(request: web.Request) -> web.Response:
+        return web.json_response(await lab_status(lab))
+
+    async def shutdown(request: web.Request) -> web.Response:
+        stop.set()
+        return web.json_response({"stopping": True})
+
+    app = web.Application()
+    app.router.add_post("/op/{name}", op)
+    app.router.add_get("/status", status)
+    app.router.add_post("/shutdown", shutdown)
+    return app
+
+
+async def serve(env_file: Path, root: Path) -> int:
+    """Bring the lab up, serve until told to stop, bring it down. Returns an exit code."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "state.json").unlink(missing_ok=True)
+    (root / "events.jsonl").unlink(missing_ok=True)
+    try:
+        env = load_environment(env_file)
+        if env.lab is None:
+            raise ConfigError("the environment has no 'lab' section", file=str(env_file), field="lab")
+    except ConfigError as exc:
+        write_state(root, error=str(exc), supervisor_pid=os.getpid())
+        return exc.exit_code
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    lab = Lab(env.lab, root)
+    runner = web.AppRunner(_api(lab, stop), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    control_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    write_state(root, supervisor_pid=os.getpid(), pgid=os.getpgid(0), control_port=control_port,
+                env_file=str(env_file), ready=False, error=None, pids=[])
+    code = 0
+    try:
+        up = asyncio.ensure_future(lab.up())
+        stopper = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({up, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if up.done():
+            up.result()
+            write_state(root, ready=True, public_endpoint=f"http://127.0.0.1:{lab.public.port}", pids=_child_pids(lab))
+            while not stop.is_set():
+                try:
+                    await asyncio.wait_for(stop.wait(), 1.0)
+                except asyncio.TimeoutError:
+                    write_state(root, pids=_child_pids(lab))
+        else:
+            up.cancel()
+    except Exception as exc:  # noqa: BLE001 - reported through the state file, then torn down
+        write_state(root, error=f"{type(exc).__name__}: {exc}")
+        traceback.print_exc()
+        code = 1
+    finally:
+        await lab.down()
+        await runner.cleanup()
+        write_state(root, ready=False, stopped=True, pids=[])
+    return code
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="gameday-lab-supervisor", description="Run the gameday local lab")
+    p.add_argument("--env", type=Path, required=True)
+    p.add_argument("--dir", type=Path, required=True)
+    a = p.parse_args(argv)
+    raise SystemExit(asyncio.run(serve(a.env, a.dir.resolve())))
+
+
+if __name__ == "__main__":
+    main()
