@@ -36,7 +36,7 @@ _register_optional()
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except GamedayError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(exc.exit_code)
@@ -52,3 +52,4 @@ def main(argv: list[str] | None = None) -> None:
             exc.show()
             sys.exit(EXIT_INVALID)
         raise
+    sys.exit(code if isinstance(code, int) else 0)

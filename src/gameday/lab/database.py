@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import struct
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -124,32 +125,34 @@ class DbInstance:
 
 
 class Prober:
-    """A persistent connection that answers 'is this server alive' within a timeout."""
+    """Answers 'is the postmaster on this port alive' within a hard timeout.
+
+    Written by hand rather than with psycopg: a query cancelled by a timeout makes psycopg send a
+    cancel request and wait for it, which hangs on a frozen (SIGSTOPped) server. An SSLRequest
+    packet is answered by the postmaster itself ('S' or 'N'), and a frozen one answers nothing.
+    """
+
+    _SSL_REQUEST = struct.pack("!ii", 8, 80877103)
 
     def __init__(self, port_of: Callable[[], int], timeout: float) -> None:
         self.port_of = port_of
         self.timeout = timeout
-        self._conn: psycopg.AsyncConnection | None = None
 
     async def check(self) -> bool:
+        writer = None
         try:
-            if self._conn is None or self._conn.closed:
-                self._conn = await asyncio.wait_for(psycopg.AsyncConnection.connect(
-                    host="127.0.0.1", port=self.port_of(), user=pg.PG_USER, dbname="postgres",
-                    connect_timeout=1, autocommit=True), self.timeout)
-            await asyncio.wait_for(self._conn.execute("SELECT 1"), self.timeout)
-            return True
-        except (OSError, psycopg.Error, asyncio.TimeoutError):
-            await self.close()
+            reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", self.port_of()), self.timeout)
+            writer.write(self._SSL_REQUEST)
+            answer = await asyncio.wait_for(reader.read(1), self.timeout)
+            return answer in (b"S", b"N")
+        except (OSError, asyncio.TimeoutError):
             return False
+        finally:
+            if writer is not None:
+                writer.transport.abort()
 
     async def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                await asyncio.wait_for(conn.close(), 0.2)
-            except (OSError, psycopg.Error, asyncio.TimeoutError):
-                pass
+        """Nothing to release: each check uses its own connection."""
 
 
 @dataclass

@@ -12,6 +12,7 @@ import time
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from gameday.trips import BatchError, parse_batch
@@ -76,9 +77,17 @@ async def _ingest(request: web.Request) -> tuple[int, dict[str, object]]:
 
 
 async def _commit(pool: AsyncConnectionPool, cols: tuple[list[object], ...]) -> int:
-    async with pool.connection() as conn:  # commits on leaving the block
-        cur = await conn.execute(_INSERT, cols)
-        return cur.rowcount
+    """Insert and COMMIT; one retry on a broken pooled connection (safe: event ids make it idempotent)."""
+    for attempt in (1, 2):
+        try:
+            async with pool.connection() as conn:  # commits on leaving the block
+                cur = await conn.execute(_INSERT, cols)
+                return cur.rowcount
+        except psycopg.OperationalError:
+            if attempt == 2:
+                raise
+            await pool.check()  # a failover broke the pooled connections: replace them all at once
+    raise AssertionError("unreachable")
 
 
 async def healthz(request: web.Request) -> web.Response:

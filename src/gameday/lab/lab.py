@@ -17,6 +17,7 @@ from gameday.lab import postgres as pg
 from gameday.lab.database import DbInstance, RdsController
 from gameday.lab.fleet import Fleet, Node
 from gameday.lab.network import Relay
+from gameday.lab.procs import kill_trees
 from gameday.lab.topology import Shape, resolve_zone, shape_of
 
 __all__ = ["Lab"]
@@ -137,15 +138,22 @@ class Lab:
     async def kill_zone(self, zone: str) -> dict[str, Any]:
         z = self._zone(zone)
         nodes = self.fleet.in_zone(z)
-        for n in nodes:
-            self.fleet.kill(n)
         dbs = [db for db in self.dbs.values() if db.spec.zone == z and db.state in ("running", "frozen")]
-        for db in dbs:
-            db.kill()
         self.zones_down.add(z)
-        out = {"zone": z, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs]}
+        t = self._kill_at_once(nodes, dbs)
+        out = {"zone": z, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs], "t_applied": t}
         self.record("fault.kill_zone", out)
         return out
+
+    def _kill_at_once(self, nodes: list[Node], dbs: list[DbInstance]) -> float:
+        """SIGKILL all of them in one instant (a power loss); returns that instant (epoch s)."""
+        t = time.time()
+        kill_trees([x.pid for x in [*nodes, *dbs] if x.pid is not None])
+        for n in nodes:
+            self.fleet.kill(n)
+        for db in dbs:
+            db.kill()
+        return t
 
     async def freeze_zone(self, zone: str) -> dict[str, Any]:
         z = self._zone(zone)
@@ -202,8 +210,9 @@ class Lab:
         db = self.rds.primary
         if db.state not in ("running", "frozen"):
             raise ValueError(f"the primary {db.name} is not running ({db.state})")
+        t = time.time()
         db.kill()
-        out = {"instance": db.name, "zone": db.spec.zone}
+        out = {"instance": db.name, "zone": db.spec.zone, "t_applied": t}
         self.record("fault.kill_db_primary", out)
         return out
 
@@ -212,16 +221,13 @@ class Lab:
         self.regions_down.add(r)
         if r == self.shape.primary_region:
             self.rds.paused = True
+        nodes = self.fleet.in_region(r)
+        dbs = [db for db in self.dbs.values() if db.spec.region == r and db.state in ("running", "frozen")]
         self.link.cut()
         self.writers[r].cut()
         self.balancers[r].cut()
-        nodes = self.fleet.in_region(r)
-        for n in nodes:
-            self.fleet.kill(n)
-        dbs = [db for db in self.dbs.values() if db.spec.region == r and db.state in ("running", "frozen")]
-        for db in dbs:
-            db.kill()
-        out = {"region": r, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs]}
+        t = self._kill_at_once(nodes, dbs)
+        out = {"region": r, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs], "t_applied": t}
         self.record("fault.kill_region", out)
         return out
 

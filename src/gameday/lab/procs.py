@@ -17,7 +17,7 @@ from typing import Sequence
 
 import psutil
 
-__all__ = ["free_port", "spawn", "kill_tree", "signal_tree", "wait_port", "pid_alive"]
+__all__ = ["free_port", "spawn", "kill_tree", "kill_trees", "signal_tree", "wait_port", "pid_alive"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -79,11 +79,18 @@ def signal_tree(pid: int, sig: int) -> list[int]:
 
 def kill_tree(pid: int, timeout: float = 3.0) -> None:
     """SIGKILL ``pid`` and its descendants and wait for them to be gone."""
-    try:
-        root = psutil.Process(pid)
-        procs = root.children(recursive=True) + [root]
-    except psutil.NoSuchProcess:
-        return
+    kill_trees([pid], timeout)
+
+
+def kill_trees(pids: Sequence[int], timeout: float = 3.0) -> None:
+    """SIGKILL every process tree at once (one instant, as a power loss), then wait for them."""
+    procs: list[psutil.Process] = []
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            procs += root.children(recursive=True) + [root]
+        except psutil.NoSuchProcess:
+            pass
     for p in procs:
         try:
             p.kill()

@@ -1,0 +1,94 @@
+"""Test-side tools: send events to the public endpoint, check the database independently."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import psycopg
+
+
+def event(eid: str) -> dict[str, object]:
+    return {"event_id": eid, "trip_id": "trip-" + eid[:8], "kind": "update", "ts": time.time(), "lat": 40.7, "lon": -74.0}
+
+
+def post(endpoint: str, body: bytes, timeout: float = 3.0) -> tuple[int, dict]:
+    """POST /v1/trips; (0, {}) when the connection fails or times out."""
+    u = urlparse(endpoint)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    try:
+        conn.request("POST", "/v1/trips", body=body, headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, (json.loads(data) if data else {})
+    except (OSError, http.client.HTTPException, json.JSONDecodeError):
+        return 0, {}
+    finally:
+        conn.close()
+
+
+def post_events(endpoint: str, ids: list[str]) -> int:
+    return post(endpoint, json.dumps({"events": [event(i) for i in ids]}).encode())[0]
+
+
+def dsn_of(status: dict, role: str = "primary", region: str | None = None) -> str:
+    for p in status["processes"]:
+        if p["kind"] == "db" and p["role"] == role and (region is None or p["region"] == region):
+            return f"host=127.0.0.1 port={p['port']} user=postgres dbname=postgres"
+    raise AssertionError(f"no {role} DB instance in {region or 'any region'}")
+
+
+def present(dsn: str, ids: list[str]) -> set[str]:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        rows = c.execute("SELECT event_id FROM trips WHERE event_id = ANY(%s)", (ids,)).fetchall()
+    return {r[0] for r in rows}
+
+
+def count_trips(dsn: str) -> int:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        return c.execute("SELECT count(*) FROM trips").fetchone()[0]
+
+
+@dataclass
+class Writer:
+    """Sends one event per request, as fast as answers come, until stopped (at most ``max_s``)."""
+
+    endpoint: str
+    max_s: float = 60.0
+    acked: list[tuple[float, str]] = field(default_factory=list)  # (time acked, id)
+    failed: list[tuple[float, int]] = field(default_factory=list)
+    indeterminate: list[str] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> "Writer":
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        assert self._thread is not None
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + self.max_s
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            eid = uuid.uuid4().hex
+            status, _ = post(self.endpoint, json.dumps({"events": [event(eid)]}).encode(), timeout=2.0)
+            if status == 202:
+                self.acked.append((time.time(), eid))
+            elif status in (0, 504):
+                self.indeterminate.append(eid)
+            else:
+                self.failed.append((time.time(), status))
+            if status != 202:
+                time.sleep(0.02)
+
+    def acks_after(self, t: float) -> int:
+        return sum(1 for ts, _ in self.acked if ts > t)

@@ -1,0 +1,65 @@
+"""Environment files: a malformed file is refused with file, field and expectation; nothing starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gameday.cli import main
+from gameday.config import load_environment
+from gameday.errors import ConfigError
+
+from conftest import LOCAL_ENV
+
+
+def test_local_environment_loads():
+    env = load_environment(LOCAL_ENV)
+    assert env.kind == "local" and env.lab is not None
+    assert env.lab.regions.primary == "us-east-1" and env.lab.regions.dr == "us-west-2"
+
+
+@pytest.mark.parametrize("text, field, expected", [
+    ("name: x\nkind: local\nlab:\n  link:\n    delay_ms: -5\n", "lab.link.delay_ms", "greater than or equal to 0"),
+    ("name: x\nkind: local\nlab:\n  nodes:\n    spot_per_zone: lots\n", "lab.nodes.spot_per_zone", "valid integer"),
+    ("name: x\nkind: local\nlab:\n  dns_tll_s: 3\n", "lab.dns_tll_s", "unknown field"),
+    ("name: x\nkind: moon\n", "kind", "'local' or 'aws'"),
+    ("kind: local\nlab: {}\n", "name", "required field is missing"),
+    ("name: x\nkind: local\nlab:\n  regions: {primary: r1, dr: r1}\n", "lab.regions", "different regions"),
+    ("name: [x\n", "line", "not valid YAML"),
+])
+def test_malformed_environment_names_file_and_field(tmp_path: Path, text, field, expected):
+    f = tmp_path / "env.yaml"
+    f.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_environment(f)
+    msg = str(info.value)
+    assert str(f) in msg and field in msg and expected in msg, msg
+    assert info.value.exit_code == 2
+
+
+def test_lab_up_with_malformed_file_exits_2_and_starts_nothing(tmp_path: Path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nkind: local\nlab:\n  link:\n    delay_ms: fast\n")
+    state_dir = tmp_path / "lab"
+    with pytest.raises(SystemExit) as info:
+        main(["lab", "up", "--env", str(bad), "--state-dir", str(state_dir)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "lab.link.delay_ms" in err
+    assert not state_dir.exists(), "nothing may be created for an invalid environment"
+
+
+def test_missing_environment_file_exits_2(tmp_path: Path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["lab", "up", "--env", str(tmp_path / "nope.yaml"), "--state-dir", str(tmp_path / "lab")])
+    assert info.value.code == 2
+    assert "file not found" in capsys.readouterr().err
+
+
+def test_every_command_has_help(capsys):
+    for argv in (["--help"], ["lab", "--help"], ["lab", "fault", "--help"], ["lab", "fault", "kill-zone", "--help"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 0
+        assert "Usage" in capsys.readouterr().out
