@@ -92,6 +92,9 @@ class Environment(Strict):
     name: str = Field(min_length=1)
     kind: Literal["local", "aws"]
     protected: bool = False
+    # Runbook budgets and drill time targets are written in real (AWS) seconds; a miniature
+    # environment runs them compressed: 1/60 makes a seed minute a lab second.
+    time_scale: float = Field(1.0, gt=0, le=1)
     lab: LabSettings | None = None
 
     @model_validator(mode="after")

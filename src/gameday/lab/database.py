@@ -21,7 +21,7 @@ import psycopg
 from gameday.config import RdsSettings
 from gameday.lab import postgres as pg
 from gameday.lab.network import Relay
-from gameday.lab.procs import free_port, kill_tree, signal_tree
+from gameday.lab.procs import free_port, kill_tree, kill_trees, signal_tree
 from gameday.lab.topology import DbSpec
 
 __all__ = ["DbInstance", "Prober", "RdsController"]
@@ -70,7 +70,7 @@ class DbInstance:
 
     def kill(self) -> None:
         if self.pid is not None:
-            kill_tree(self.pid)
+            kill_trees([self.pid], timeout=0)  # called from the event loop: signal, do not wait
         self.state = "killed"
 
     def freeze(self) -> None:
@@ -90,13 +90,13 @@ class DbInstance:
             try:
                 await asyncio.to_thread(self.proc.wait, timeout)
             except subprocess.TimeoutExpired:
-                kill_tree(self.proc.pid)
+                await asyncio.to_thread(kill_tree, self.proc.pid)
         self.state = "stopped"
 
     async def rebuild_as_standby(self, *, source_port: int, upstream_port: int) -> None:
         """Throw this instance's data away and re-seed it from ``source_port`` as a standby."""
-        if self.pid is not None:
-            kill_tree(self.pid)
+        if self.pid is not None:  # not yet reaped, so the pid is still ours
+            await asyncio.to_thread(kill_tree, self.pid)  # the old server must be gone from its files
         await asyncio.to_thread(pg.base_backup, self.datadir, source_port=source_port,
                                 upstream_port=upstream_port, instance=self.name)
         self.fenced = False

@@ -14,7 +14,7 @@ from typing import Callable
 import aiohttp
 
 from gameday.config import HealthCheckSettings
-from gameday.lab.procs import free_port, kill_tree, signal_tree, spawn
+from gameday.lab.procs import free_port, kill_tree, kill_trees, signal_tree, spawn
 
 __all__ = ["Node", "Fleet"]
 
@@ -84,7 +84,7 @@ class Fleet:
 
     def kill(self, node: Node, state: str = "killed") -> None:
         if node.pid is not None:
-            kill_tree(node.pid)
+            kill_trees([node.pid], timeout=0)  # called from the event loop: signal, do not wait
         node.state, node.healthy = state, False
 
     def freeze(self, node: Node) -> None:

@@ -90,6 +90,23 @@ async def _commit(pool: AsyncConnectionPool, cols: tuple[list[object], ...]) -> 
     raise AssertionError("unreachable")
 
 
+async def get_trip(request: web.Request) -> web.Response:
+    """Read one event back from the database: the read half of the synthetic write-then-read probe."""
+    eid = request.match_info["event_id"]
+    try:
+        async with asyncio.timeout(_DB_DEADLINE_S):
+            async with request.app[POOL_KEY].connection() as conn:
+                cur = await conn.execute("SELECT event_id, trip_id, kind, ts FROM trips WHERE event_id = %s", (eid,))
+                row = await cur.fetchone()
+    except TimeoutError:
+        return web.json_response({"error": "database did not answer in time"}, status=504)
+    except Exception as exc:  # noqa: BLE001
+        return web.json_response({"error": f"database unavailable: {type(exc).__name__}"}, status=503)
+    if row is None:
+        return web.json_response({"error": f"no event {eid!r}"}, status=404)
+    return web.json_response({"event_id": row[0], "trip_id": row[1], "kind": row[2], "ts": row[3]})
+
+
 async def healthz(request: web.Request) -> web.Response:
     node = request.app[NODE_KEY]
     if node["draining"]:
@@ -124,6 +141,7 @@ def build_app(*, name: str, region: str, zone: str, capacity_type: str, db_port:
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_post("/v1/trips", post_trips)
+    app.router.add_get("/v1/trips/{event_id}", get_trip)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/admin/drain", drain)

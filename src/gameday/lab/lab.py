@@ -148,7 +148,7 @@ class Lab:
     def _kill_at_once(self, nodes: list[Node], dbs: list[DbInstance]) -> float:
         """SIGKILL all of them in one instant (a power loss); returns that instant (epoch s)."""
         t = time.time()
-        kill_trees([x.pid for x in [*nodes, *dbs] if x.pid is not None])
+        kill_trees([x.pid for x in [*nodes, *dbs] if x.pid is not None], timeout=0)  # never block the loop
         for n in nodes:
             self.fleet.kill(n)
         for db in dbs:

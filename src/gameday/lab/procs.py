@@ -83,7 +83,10 @@ def kill_tree(pid: int, timeout: float = 3.0) -> None:
 
 
 def kill_trees(pids: Sequence[int], timeout: float = 3.0) -> None:
-    """SIGKILL every process tree at once (one instant, as a power loss), then wait for them."""
+    """SIGKILL every process tree at once (one instant, as a power loss), then wait up to ``timeout``.
+
+    ``timeout=0`` only signals: event-loop code must not block on waiting.
+    """
     procs: list[psutil.Process] = []
     for pid in pids:
         try:
@@ -96,7 +99,8 @@ def kill_trees(pids: Sequence[int], timeout: float = 3.0) -> None:
             p.kill()
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(procs, timeout=timeout)
+    if timeout > 0:
+        psutil.wait_procs(procs, timeout=timeout)
 
 
 def wait_port(port: int, timeout: float, host: str = "127.0.0.1") -> bool:

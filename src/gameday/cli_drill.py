@@ -1,0 +1,144 @@
+"""``gameday drill run``, ``rehearse``, ``report``, ``recover``, ``runbook render``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gameday.drill.check import EXIT_CODES
+from gameday.drill.models import load_drill, load_runbook
+from gameday.lab.control import DEFAULT_DIR
+
+__all__ = ["register"]
+
+out = Console()
+drill_app = typer.Typer(help="Run DR drills: fault under load, runbook executed and timed, RTO and RPO measured.",
+                        no_args_is_help=True)
+runbook_app = typer.Typer(help="Runbooks: render the human form from the executable YAML.", no_args_is_help=True)
+DIR_OPT = typer.Option(DEFAULT_DIR, "--state-dir", help="The local lab's state directory.")
+
+
+def _target_for(loaded: Any, state_dir: Path) -> Any:
+    if loaded.environment.kind != "local":
+        from gameday.errors import ConfigError
+
+        raise ConfigError("only 'kind: local' environments can be driven in this version",
+                          file=loaded.environment_path, field="kind")
+    from gameday.lab.control import LabClient, lab_up
+    from gameday.targets.local import LocalTarget
+    from gameday.errors import LabError
+
+    try:
+        client = LabClient(state_dir)
+        with out.status("lab already running: restoring its configured shape…"):
+            client.op("restore")
+    except LabError:
+        with out.status("starting the local lab…"):
+            lab_up(Path(loaded.environment_path), state_dir)
+    return LocalTarget(loaded.environment, state_dir=state_dir)
+
+
+def print_summary(s: dict[str, Any], out_dir: Path) -> None:
+    colour = {"pass": "green", "fail": "red"}.get(s["verdict"], "yellow")
+    t = Table(title=f"drill {s.get('drill')} - [bold {colour}]{s['verdict'].upper()}[/]")
+    for col in ("step", "kind", "budget s", "actual s", "ok"):
+        t.add_column(col)
+    for st in s.get("steps", []):
+        ok = "[green]yes[/]" if st["ok"] else ("[red]over budget[/]" if st["over_budget"] else "[red]not done[/]")
+        t.add_row(st["name"], st["kind"], f"{st['budget_s']:g}", "-" if st["actual_s"] is None else f"{st['actual_s']:.2f}", ok)
+    out.print(t)
+    for tg in s.get("targets", []):
+        limit = tg.get("target_s", tg.get("target"))
+        mark = "[green]ok[/]" if tg["ok"] else "[red]BREACHED[/]"
+        out.print(f"  {tg['name']:<12} observed {tg['observed']!s:<10} target <= {limit}  {mark}")
+    out.print(f"RTO {s.get('rto_s')} s   RPO {s.get('rpo_s')} s   acked {s.get('events_acked')}   "
+              f"lost {s.get('events_lost')}   indeterminate {s.get('events_indeterminate')}")
+    for r in s.get("reasons", []):
+        out.print(f"  [red]- {r}[/]")
+    out.print(f"report: {out_dir / 'report.html'} (also report.json, report.md, junit.xml, journal.jsonl)")
+
+
+@drill_app.command("run")
+def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-failover.yaml."),
+        env: Optional[Path] = typer.Option(None, "--env", help="Environment file (default: the drill's)."),
+        out_dir: Path = typer.Option(Path("out/drill"), "--out", help="Where the journal and reports go."),
+        state_dir: Path = DIR_OPT) -> None:
+    """Run DRILL: load, fault, runbook, measurement, reconciliation, inverse, reports."""
+    from gameday.drill.runner import run_drill
+
+    loaded = load_drill(drill, env)  # invalid files exit 2 here, before anything is touched
+    target = _target_for(loaded, state_dir)
+    summary = run_drill(loaded, target, out_dir, on_progress=lambda m: out.print(f"[dim]·[/] {m}"))
+    print_summary(summary, out_dir)
+    raise typer.Exit(EXIT_CODES[summary["verdict"]])
+
+
+@drill_app.command("validate")
+def validate(drill: Path = typer.Argument(...), env: Optional[Path] = typer.Option(None, "--env")) -> None:
+    """Check a drill, its runbook and its environment; change nothing."""
+    loaded = load_drill(drill, env)
+    out.print(f"ok: {loaded.path} (runbook {loaded.runbook_path}, {len(loaded.runbook.steps)} steps; "
+              f"environment {loaded.environment_path})")
+
+
+def report(journal: Path = typer.Argument(..., help="A drill's journal.jsonl."),
+           out_dir: Optional[Path] = typer.Option(None, "--out", help="Default: the journal's folder."),
+           as_json: bool = typer.Option(False, "--json", help="Print report.json.")) -> None:
+    """Regenerate every report from a journal alone (offline)."""
+    from gameday.journal import read_journal
+    from gameday.report.write import write_reports
+
+    target_dir = out_dir or journal.parent
+    summary = write_reports(read_journal(journal), target_dir)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        print_summary(summary, target_dir)
+    raise typer.Exit(EXIT_CODES.get(summary["verdict"], 3))
+
+
+def recover(journal: Path = typer.Argument(..., help="The journal of a run that crashed or was killed."),
+            state_dir: Path = DIR_OPT) -> None:
+    """Undo every fault a crashed run left applied (from its journal)."""
+    from gameday.drill.recover import pending_inverses, recover as do_recover
+    from gameday.journal import read_journal
+    from gameday.config import load_environment
+    from gameday.targets.local import LocalTarget
+
+    pending = pending_inverses(journal)
+    if not pending:
+        out.print("nothing to undo: every fault in this journal was already undone")
+        return
+    start = next(e for e in read_journal(journal) if e.kind == "drill.start")
+    env = load_environment(start.value["environment_file"])
+    done = do_recover(journal, LocalTarget(env, state_dir=state_dir))
+    out.print(f"undone: {', '.join(i['action'] for i in done)}; the environment is back in its configured shape")
+
+
+@runbook_app.command("render")
+def render(runbook: Path = typer.Argument(..., help="Runbook YAML."),
+           output: Optional[Path] = typer.Option(None, "--out", help="Default: the YAML's path with .md.")) -> None:
+    """Write the human form (Markdown) of a runbook from its YAML."""
+    from gameday.drill.render import render_runbook
+
+    rb = load_runbook(runbook)
+    dest = output or runbook.with_suffix(".md")
+    dest.write_text(render_runbook(rb, source_file=runbook.name))
+    out.print(f"wrote {dest}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(drill_app, name="drill")
+    app.add_typer(runbook_app, name="runbook")
+    app.command("report")(report)
+    app.command("recover")(recover)
+    try:
+        from gameday.drill.rehearse import rehearse
+    except ImportError:
+        return
+    app.command("rehearse")(rehearse)

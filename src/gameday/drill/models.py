@@ -1,0 +1,158 @@
+"""Models of runbooks/*.yaml and drills/*.yaml, and their loading (errors name file and field)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from gameday.config import Environment, Strict, load_environment, load_yaml_model
+from gameday.errors import ConfigError
+
+__all__ = ["Step", "Runbook", "LoadSpec", "FaultSpec", "Targets", "ProbeSpec", "Drill", "LoadedDrill",
+           "load_runbook", "load_drill", "ACTIONS", "WAITS", "FAULTS"]
+
+# Target methods a runbook ``action`` step may call, with the arguments each accepts.
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "promote_dr_db": (), "switch_dns": ("region",), "scale_dr": ("count",), "restore": (),
+}
+# Conditions a ``wait`` step can wait for.
+WAITS = ("synthetic_failing", "synthetic_recovered", "dr_nodes_healthy")
+# Faults a drill can inject (Target methods), with the arguments each accepts.
+FAULTS: dict[str, tuple[str, ...]] = {
+    "fail_region": ("region",), "fail_zone": ("zone",), "freeze_zone": ("zone",), "fail_over_db": (),
+    "interrupt_spot": ("count", "zone"),
+}
+
+
+class Step(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=1)
+    kind: Literal["action", "wait", "manual", "shell"]
+    budget_s: float = Field(ge=0, description="the step's budget in real (AWS) seconds")
+    done_when: str = Field(min_length=1, description="what proves the step done")
+    call: str | None = None
+    args: dict[str, Any] = Field(default_factory=dict)
+    wait_for: str | None = None
+    timeout_s: float | None = Field(None, gt=0)
+    command: list[str] | None = None
+    prompt: str | None = None
+    declares: bool = False  # the step at which the incident is declared (T_declare)
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "Step":
+        if self.kind == "action":
+            if self.call not in ACTIONS:
+                raise ValueError(f"action step needs 'call', one of: {', '.join(ACTIONS)}")
+            bad = set(self.args) - set(ACTIONS[self.call])
+            if bad:
+                raise ValueError(f"'{self.call}' takes no argument(s) {sorted(bad)}")
+        if self.kind == "wait" and self.wait_for is None:
+            raise ValueError(f"wait step needs 'wait_for', one of: {', '.join(WAITS)}")
+        if self.wait_for is not None and self.wait_for not in WAITS:
+            raise ValueError(f"unknown wait_for '{self.wait_for}'; expected one of: {', '.join(WAITS)}")
+        if self.wait_for is not None and self.timeout_s is None:
+            raise ValueError("a step that waits needs 'timeout_s'")
+        if self.kind == "shell" and not self.command:
+            raise ValueError("shell step needs 'command' (a list: program and arguments)")
+        return self
+
+
+class Runbook(Strict):
+    name: str
+    title: str
+    source: str | None = None
+    steps: list[Step] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Runbook":
+        ids = [s.id for s in self.steps]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"step ids must be unique: {sorted(dup)}")
+        return self
+
+
+class LoadSpec(Strict):
+    profile: str = "builtin"
+    rate: float = Field(50.0, gt=0, le=100_000, description="events per second")
+    batch: int = Field(1, ge=1, le=5000)
+
+
+class FaultSpec(Strict):
+    action: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known(self) -> "FaultSpec":
+        if self.action not in FAULTS:
+            raise ValueError(f"unknown fault '{self.action}'; expected one of: {', '.join(FAULTS)}")
+        bad = set(self.args) - set(FAULTS[self.action])
+        if bad:
+            raise ValueError(f"'{self.action}' takes no argument(s) {sorted(bad)}")
+        return self
+
+
+class Targets(Strict):
+    rto_s: float = Field(gt=0, description="recovery time objective, real seconds")
+    rpo_s: float = Field(ge=0, description="recovery point objective, real seconds")
+    lost_events_max: int | None = Field(None, ge=0)
+
+
+class ProbeSpec(Strict):
+    interval_s: float = Field(0.2, gt=0, le=60)
+    consecutive: int = Field(5, ge=1, le=100)
+    timeout_s: float = Field(2.0, gt=0, le=60)
+
+
+class Drill(Strict):
+    name: str
+    description: str = ""
+    environment: str = "environments/local.yaml"
+    runbook: str
+    load: LoadSpec = LoadSpec()
+    fault: FaultSpec
+    targets: Targets
+    probe: ProbeSpec = ProbeSpec()
+    heartbeat_interval_s: float = Field(0.1, gt=0, le=10)
+    warmup_s: float = Field(3.0, ge=0, le=600)
+    cooldown_s: float = Field(2.0, ge=0, le=600)
+    manual_confirm_s: float = Field(1.0, ge=0, le=3600)
+    recovery_timeout_s: float = Field(120.0, gt=0, le=7200)
+
+
+class LoadedDrill(Strict):
+    path: str
+    drill: Drill
+    runbook: Runbook
+    runbook_path: str
+    environment: Environment
+    environment_path: str
+
+
+def load_runbook(path: str | Path) -> Runbook:
+    return load_yaml_model(path, Runbook)
+
+
+def _resolve(base: Path, ref: str) -> Path:
+    p = Path(ref)
+    if p.is_absolute() or p.exists():
+        return p
+    return base.parent / p
+
+
+def load_drill(path: str | Path, env_override: str | Path | None = None) -> LoadedDrill:
+    """Load a drill with its runbook and environment; every reference is checked before anything runs."""
+    path = Path(path)
+    drill = load_yaml_model(path, Drill)
+    rb_path = _resolve(path, drill.runbook)
+    if not rb_path.exists():
+        raise ConfigError(f"runbook file {drill.runbook!r} not found", file=str(path), field="runbook")
+    env_path = Path(env_override) if env_override else _resolve(path, drill.environment)
+    if not env_path.exists():
+        raise ConfigError(f"environment file {str(env_path)!r} not found", file=str(path), field="environment")
+    runbook = load_runbook(rb_path)
+    env = load_environment(env_path)
+    return LoadedDrill(path=str(path), drill=drill, runbook=runbook, runbook_path=str(rb_path),
+                       environment=env, environment_path=str(env_path))

@@ -1,0 +1,104 @@
+"""Executing one runbook step: an action on the Target, a wait for a probe, a manual step, a shell command."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from gameday.drill.models import Step
+from gameday.targets.base import Target
+
+__all__ = ["StepOutcome", "StepContext", "run_step", "fill"]
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    ok: bool
+    detail: str
+    auto_confirmed: bool = False
+
+
+class ProbeState(Protocol):
+    probe_ok_streak: int
+    probe_failures: int
+
+
+# A manual step handler: given the step, return its outcome (auto-confirm, or ask a person).
+ManualHandler = Callable[[Step], StepOutcome]
+
+
+@dataclass
+class StepContext:
+    target: Target
+    probes: ProbeState
+    consecutive: int
+    failures_at_fault: int
+    variables: dict[str, str]
+    manual: ManualHandler
+    poll_s: float = 0.05
+
+
+def fill(value: Any, variables: dict[str, str]) -> Any:
+    """Substitute {primary_region}-style placeholders in strings (recursively)."""
+    if isinstance(value, str):
+        return value.format(**variables)
+    if isinstance(value, dict):
+        return {k: fill(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, variables) for v in value]
+    return value
+
+
+def _condition(name: str, step: Step, ctx: StepContext) -> Callable[[], bool]:
+    if name == "synthetic_failing":
+        return lambda: ctx.probes.probe_failures > ctx.failures_at_fault
+    if name == "synthetic_recovered":
+        return lambda: ctx.probes.probe_ok_streak >= ctx.consecutive
+    if name == "dr_nodes_healthy":
+        want = int(step.args.get("count", 1))
+        dr = ctx.variables["dr_region"]
+
+        def healthy() -> bool:
+            procs = ctx.target.describe()["processes"]
+            return sum(1 for p in procs if p["kind"] == "node" and p["region"] == dr and p["health"] == "healthy") >= want
+        return healthy
+    raise ValueError(f"unknown condition {name!r}")
+
+
+def _wait(step: Step, ctx: StepContext) -> StepOutcome:
+    assert step.wait_for is not None and step.timeout_s is not None
+    cond = _condition(step.wait_for, step, ctx)
+    deadline = time.monotonic() + step.timeout_s
+    while time.monotonic() < deadline:
+        if cond():
+            return StepOutcome(True, f"{step.wait_for}: true")
+        time.sleep(ctx.poll_s)
+    return StepOutcome(False, f"{step.wait_for}: still false after {step.timeout_s:.0f} s")
+
+
+def run_step(step: Step, ctx: StepContext) -> StepOutcome:
+    """Run ``step``; failures of the target become a failed outcome, never an exception."""
+    if step.kind == "manual":
+        return ctx.manual(step)
+    if step.kind == "shell":
+        cmd = fill(step.command, ctx.variables)
+        try:
+            res = subprocess.run(cmd, capture_output=True, text=True, timeout=step.timeout_s or 60,
+                                 stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return StepOutcome(False, f"{type(exc).__name__}: {exc}")
+        tail = (res.stdout.strip().splitlines() or [""])[-1][:200]
+        return StepOutcome(res.returncode == 0, f"exit {res.returncode}: {tail or res.stderr.strip()[-200:]}")
+    if step.kind == "action":
+        assert step.call is not None
+        try:
+            result = getattr(ctx.target, step.call)(**fill(step.args, ctx.variables))
+        except Exception as exc:  # noqa: BLE001 - a failed action is a failed step, journaled
+            return StepOutcome(False, f"{step.call} failed: {exc}")
+        if step.wait_for is None:
+            return StepOutcome(True, f"{step.call}: {result}")
+        waited = _wait(step, ctx)
+        return StepOutcome(waited.ok, f"{step.call}: {result}; {waited.detail}")
+    return _wait(step, ctx)

@@ -1,0 +1,83 @@
+"""The journal: an append-only JSONL log of one run, fsynced per event; the single source of truth.
+
+Reports and verdicts are computed from it alone (``read_journal``), so they can be regenerated
+offline from a copy of the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from gameday.errors import ConfigError
+
+__all__ = ["Event", "Journal", "read_journal"]
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    t_mono_ns: int
+    t_wall: float
+    kind: str  # e.g. drill.start, fault.intent, fault.applied, step.start, probe, heartbeat.ack
+    actor: str  # runner | load | probe | heartbeat | target | responder
+    value: dict[str, Any]
+    error: str | None = None
+
+
+class Journal:
+    """Thread-safe appender. Each event is flushed and fsynced before ``record`` returns."""
+
+    def __init__(self, path: Path, *, fsync: bool = True) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._f = open(self.path, "a", encoding="utf-8")
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._fsync = fsync
+
+    def record(self, kind: str, actor: str, value: dict[str, Any] | None = None, *,
+               error: str | None = None, t_wall: float | None = None) -> Event:
+        with self._lock:
+            self._seq += 1
+            ev = Event(self._seq, time.monotonic_ns(), t_wall if t_wall is not None else time.time(),
+                       kind, actor, value or {}, error)
+            self._f.write(json.dumps(asdict(ev), separators=(",", ":")) + "\n")
+            self._f.flush()
+            if self._fsync:
+                os.fsync(self._f.fileno())
+            return ev
+
+    def close(self) -> None:
+        with self._lock:
+            self._f.close()
+
+
+def read_journal(path: str | Path) -> list[Event]:
+    """All events of a journal file; a torn last line (a crash mid-write) is ignored."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise ConfigError("journal not found", file=str(path)) from None
+    events: list[Event] = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            events.append(Event(**d))
+        except (json.JSONDecodeError, TypeError):
+            if n == len(lines):
+                break
+            raise ConfigError(f"line {n} is not a journal event", file=str(path)) from None
+    return events
+
+
+def of_kind(events: Iterable[Event], *kinds: str) -> list[Event]:
+    return [e for e in events if e.kind in kinds]

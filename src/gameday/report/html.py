@@ -1,0 +1,56 @@
+"""report.html: a self-contained page (no scripts, no external files) with the timeline chart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment
+
+from gameday.journal import Event
+from gameday.report.markdown import _fmt
+from gameday.report.timeline import timeline_svg
+
+__all__ = ["render_html"]
+
+_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Drill {{ s.drill }}: {{ s.verdict }}</title>
+<style>
+ body { font-family: sans-serif; margin: 24px; color: #222; }
+ .verdict { display: inline-block; padding: 4px 12px; border-radius: 4px; color: white; font-weight: bold; }
+ .pass { background: #2ca02c; } .fail { background: #d62728; } .inconclusive, .aborted { background: #ff7f0e; }
+ table { border-collapse: collapse; margin: 12px 0; } td, th { border: 1px solid #ccc; padding: 4px 10px; text-align: left; }
+ .bad { color: #d62728; font-weight: bold; } .figures td:nth-child(2) { text-align: right; }
+</style></head><body>
+<h1>Drill {{ s.drill }} <span class="verdict {{ s.verdict }}">{{ s.verdict | upper }}</span></h1>
+<p>Run <code>{{ s.run_id }}</code> on <code>{{ s.environment }}</code>{% if s.time_scale != 1 %}; time scale {{ "%.4g" | format(s.time_scale) }} (budgets and time targets compressed){% endif %}.</p>
+{% if s.reasons %}<ul>{% for r in s.reasons %}<li class="bad">{{ r }}</li>{% endfor %}</ul>{% endif %}
+<table class="figures">
+<tr><th>RTO</th><td>{{ fmt(s.rto_s) }} s</td></tr>
+<tr><th>RPO (heartbeat time)</th><td>{{ fmt(s.rpo_s) }} s</td></tr>
+<tr><th>time to detect / declare</th><td>{{ fmt(s.t_detect_s) }} s / {{ fmt(s.t_declare_s) }} s</td></tr>
+<tr><th>events acknowledged / lost</th><td>{{ s.events_acked }} / {{ s.events_lost }}</td></tr>
+<tr><th>events indeterminate (present afterwards)</th><td>{{ s.events_indeterminate }} ({{ s.indeterminate_present }})</td></tr>
+</table>
+<h2>Timeline</h2>
+{{ svg }}
+<h2>Targets</h2>
+<table><tr><th>target</th><th>limit</th><th>observed</th><th>ok</th></tr>
+{% for t in s.targets %}<tr><td>{{ t.name }}</td><td>{{ t.target_s if t.target_s is defined else t.target }}</td><td>{{ fmt(t.observed) }}</td><td class="{{ '' if t.ok else 'bad' }}">{{ "yes" if t.ok else "NO" }}</td></tr>{% endfor %}
+</table>
+<h2>Runbook steps</h2>
+<table><tr><th>#</th><th>step</th><th>kind</th><th>budget s</th><th>actual s</th><th>ok</th><th>detail</th></tr>
+{% for st in s.steps %}<tr><td>{{ loop.index }}</td><td>{{ st.name }}</td><td>{{ st.kind }}</td><td>{{ st.budget_s }}</td><td>{{ fmt(st.actual_s) }}</td>
+<td class="{{ '' if st.ok else 'bad' }}">{{ "yes" if st.ok else ("over budget" if st.over_budget else "not done") }}</td><td>{{ st.detail }}</td></tr>{% endfor %}
+</table>
+</body></html>
+"""
+
+
+def render_html(summary: dict[str, Any], events: list[Event]) -> str:
+    s = {"targets": [], "steps": [], "reasons": [], "time_scale": 1, "events_acked": "n/a", "events_lost": "n/a",
+         "events_indeterminate": "n/a", "indeterminate_present": "n/a", "drill": "?", "run_id": "?",
+         "environment": "?", "rto_s": None, "rpo_s": None, "t_detect_s": None, "t_declare_s": None, **summary}
+    env = Environment(autoescape=True)
+    from markupsafe import Markup
+
+    return env.from_string(_TEMPLATE).render(s=s, fmt=_fmt, svg=Markup(timeline_svg(summary, events)))

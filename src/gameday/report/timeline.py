@@ -1,0 +1,118 @@
+"""The drill timeline as one self-contained SVG: throughput, latency and errors over time, the probe
+strip, the fault and every runbook step (budget vs actual) marked.
+
+Drawn by hand: a few polylines and rectangles need no plotting library, and inline SVG keeps the
+HTML report a single file that opens anywhere without scripts.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+from gameday.journal import Event
+
+__all__ = ["timeline_svg"]
+
+W, LEFT, RIGHT = 1100, 80, 30
+PANELS = {"tput": (40, 110), "lat": (185, 110), "err": (330, 70)}
+PROBE_Y = 425
+STEPS_Y = 470
+ROW = 20
+
+
+def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
+    t0 = summary.get("t0") or (events[0].t_wall if events else 0.0)
+    ticks = [e for e in events if e.kind == "load.tick"]
+    probes = [e for e in events if e.kind == "probe"]
+    steps = summary.get("steps", [])
+    times = [e.t_wall - t0 for e in events] or [0.0, 1.0]
+    tmin, tmax = min(times), max(max(times), min(times) + 1)
+    plot_w = W - LEFT - RIGHT
+
+    def x(t: float) -> float:
+        return LEFT + (t - tmin) / (tmax - tmin) * plot_w
+
+    parts: list[str] = []
+    height = STEPS_Y + ROW * max(1, len(steps)) + 40
+    parts.append(f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{height}" '
+                 f'font-family="sans-serif" font-size="12">')
+    parts.append(f'<rect width="{W}" height="{height}" fill="white"/>')
+    tput = [(e.t_wall - t0 - 0.5, float(e.value["acked_events"])) for e in ticks]
+    sent = [(e.t_wall - t0 - 0.5, float(e.value["sent"])) for e in ticks]
+    p95 = [(e.t_wall - t0 - 0.5, e.value["p95_ms"]) for e in ticks if e.value["p95_ms"] is not None]
+    mx = [(e.t_wall - t0 - 0.5, e.value["max_ms"]) for e in ticks if e.value["max_ms"] is not None]
+    errs = [(e.t_wall - t0 - 0.5, float(e.value["errors"] + e.value["indeterminate"])) for e in ticks]
+    parts += _panel("tput", "acknowledged events/s (grey: requests sent/s)", [(sent, "#bbbbbb"), (tput, "#1f77b4")], x)
+    parts += _panel("lat", "latency from intended send, ms (log; blue p95, grey max)", [(mx, "#bbbbbb"), (p95, "#1f77b4")],
+                    x, log=True)
+    parts += _panel("err", "failed + unanswered requests/s", [(errs, "#d62728")], x)
+    parts.append(f'<text x="{LEFT - 8}" y="{PROBE_Y + 12}" text-anchor="end">probe</text>')
+    for p in probes:
+        colour = "#2ca02c" if p.value["ok"] else "#d62728"
+        parts.append(f'<rect x="{x(p.t_wall - t0):.1f}" y="{PROBE_Y}" width="3" height="16" fill="{colour}"/>')
+    for i, s in enumerate(steps):
+        y = STEPS_Y + i * ROW
+        parts.append(f'<text x="{LEFT - 8}" y="{y + 13}" text-anchor="end">{i + 1}. {escape(s["id"])}</text>')
+        if s["started_at"] is None:
+            continue
+        st = s["started_at"] - t0
+        parts.append(f'<rect x="{x(st):.1f}" y="{y + 2}" width="{max(1.0, x(st + s["budget_s"]) - x(st)):.1f}" '
+                     f'height="14" fill="none" stroke="#999" stroke-dasharray="3,2"/>')
+        if s["actual_s"] is not None:
+            colour = "#2ca02c" if s["ok"] else "#d62728"
+            parts.append(f'<rect x="{x(st):.1f}" y="{y + 4}" width="{max(2.0, x(st + s["actual_s"]) - x(st)):.1f}" '
+                         f'height="10" fill="{colour}" opacity="0.8"/>')
+            label = f'{s["name"]}: {s["actual_s"]:.2f} s of {s["budget_s"]:.2f} s'
+            parts.append(f'<text x="{x(st + s["actual_s"]) + 6:.1f}" y="{y + 13}" fill="#333">{escape(label)}</text>')
+    marks = [("fault", 0.0, "#d62728"), ("detect", summary.get("t_detect_s"), "#ff7f0e"),
+             ("declare", summary.get("t_declare_s"), "#9467bd"), ("recovered", summary.get("t_recovered_s"), "#2ca02c")]
+    for k, (label, t, colour) in enumerate(marks):
+        if t is None:
+            continue
+        parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="28" y2="{height - 30}" stroke="{colour}" '
+                     f'stroke-width="1.5" stroke-dasharray="5,3"/>')
+        parts.append(f'<text x="{x(t) + 3:.1f}" y="{14 + (k % 2) * 12}" fill="{colour}" font-weight="bold">'
+                     f'{label} {t:+.2f} s</text>')
+    axis_y = height - 22
+    step = _nice_step((tmax - tmin) / 10)
+    t = math.ceil(tmin / step) * step
+    while t <= tmax:
+        parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{axis_y - 4}" y2="{axis_y}" stroke="#333"/>')
+        parts.append(f'<text x="{x(t):.1f}" y="{axis_y + 14}" text-anchor="middle">{t:g} s</text>')
+        t += step
+    parts.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{axis_y - 4}" y2="{axis_y - 4}" stroke="#333"/>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _nice_step(raw: float) -> float:
+    if raw <= 0:
+        return 1.0
+    mag = 10 ** math.floor(math.log10(raw))
+    return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+
+
+def _panel(key: str, title: str, series: list[tuple[list[tuple[float, float]], str]], x: Any,
+           log: bool = False) -> list[str]:
+    y0, h = PANELS[key]
+    vals = [v for s, _ in series for _, v in s]
+    top = max(vals, default=1.0) or 1.0
+    lo = 1.0
+    out = [f'<text x="{LEFT}" y="{y0 - 6}" font-weight="bold">{escape(title)}</text>',
+           f'<rect x="{LEFT}" y="{y0}" width="{W - LEFT - RIGHT}" height="{h}" fill="#fafafa" stroke="#ddd"/>',
+           f'<text x="{LEFT - 8}" y="{y0 + 10}" text-anchor="end">{top:,.0f}</text>',
+           f'<text x="{LEFT - 8}" y="{y0 + h}" text-anchor="end">{lo if log else 0:g}</text>']
+
+    def y(v: float) -> float:
+        if log:
+            span = math.log10(max(top, lo * 10)) - math.log10(lo)
+            return y0 + h - (math.log10(max(v, lo)) - math.log10(lo)) / span * h
+        return y0 + h - v / top * h
+
+    for points, colour in series:
+        if points:
+            pts = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in points)
+            out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.8"/>')
+    return out
