@@ -53,3 +53,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(EXIT_INVALID)
         raise
     sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -25,7 +25,8 @@ def _first(events: list[Event], kind: str) -> Event | None:
 
 def _recovery(probes: list[Event], t0: float, n: int) -> tuple[float | None, float | None]:
     """(T_detect, T_recovered) from the probe events after t0."""
-    after = [p for p in probes if p.t_wall >= t0]
+    # probes that *started* after the fault (one in flight at the fault says nothing about after it)
+    after = [p for p in probes if p.t_wall - p.value.get("latency_ms", 0) / 1000 >= t0]
     t_detect = next((p.t_wall for p in after if not p.value["ok"]), None)
     start = t_detect if t_detect is not None else t0
     run: list[Event] = []

@@ -106,6 +106,12 @@ class ProbeSpec(Strict):
     timeout_s: float = Field(2.0, gt=0, le=60)
 
 
+class Conditions(Strict):
+    """The environment's state for this drill, set before the load starts (undone by the final restore)."""
+
+    link_delay_ms: float | None = Field(None, ge=0, le=60_000, description="cross-region replication delay")
+
+
 class Drill(Strict):
     name: str
     description: str = ""
@@ -113,6 +119,7 @@ class Drill(Strict):
     runbook: str
     load: LoadSpec = LoadSpec()
     fault: FaultSpec
+    conditions: Conditions = Conditions()
     targets: Targets
     probe: ProbeSpec = ProbeSpec()
     heartbeat_interval_s: float = Field(0.1, gt=0, le=10)

@@ -15,7 +15,7 @@ from gameday.drill.check import check
 from gameday.drill.models import LoadedDrill, Step
 from gameday.drill.reconcile import reconcile
 from gameday.drill.steps import ManualHandler, StepContext, StepOutcome, fill, run_step
-from gameday.drill.workload import Heartbeat, Workload
+from gameday.drill.workload import Heartbeat, Workload, recovered_since
 from gameday.errors import Aborted
 from gameday.journal import Journal, read_journal
 from gameday.report.write import write_reports
@@ -62,6 +62,8 @@ class DrillRun:
             "steps": [{"id": s.id, "name": s.name, "kind": s.kind, "budget_s": s.budget_s} for s in rb.steps],
             "load": d.load.model_dump(), "fault": {"action": action, "hidden": self.fault_override is not None},
         })
+        if d.conditions.link_delay_ms is not None:
+            j.record("condition.applied", "target", self.target.delay_link(d.conditions.link_delay_ms))
         max_s = d.warmup_s + d.recovery_timeout_s + sum((s.timeout_s or 0) + s.budget_s * scale for s in rb.steps) + 60
         workload = Workload(endpoint=self.target.public_endpoint(), run_id=run_id, journal=j,
                             ledger=self.out_dir / "ledger.txt", rate=d.load.rate, batch=d.load.batch,
@@ -75,14 +77,14 @@ class DrillRun:
             workload.start()
             self.on_progress(f"load {d.load.rate:g} events/s and heartbeat running; warming up {d.warmup_s:g} s")
             time.sleep(d.warmup_s)
-            failures_at_fault = workload.probe_failures
             j.record("fault.intent", "runner", {"action": action, "args": args, "inverse": INVERSES[action]})
             applied = True
+            t_call = time.time()
             result = getattr(self.target, action)(**args)
-            j.record("fault.applied", "target", {"action": action, "args": args,
-                                                 "t_applied": result.get("t_applied", time.time()), "result": result})
+            t_fault = result.get("t_applied", t_call)
+            j.record("fault.applied", "target", {"action": action, "args": args, "t_applied": t_fault, "result": result})
             self.on_progress("fault applied" if self.fault_override else f"fault applied: {action} {args}")
-            ctx = StepContext(self.target, workload, d.probe.consecutive, failures_at_fault, variables,
+            ctx = StepContext(self.target, workload, d.probe.consecutive, t_fault, variables,
                               self.manual or auto_confirm(d.manual_confirm_s))
             for step in rb.steps:
                 j.record("step.start", "runner", {"id": step.id, "name": step.name})
@@ -95,7 +97,7 @@ class DrillRun:
                     self.on_progress(f"step {step.id} failed: {outcome.detail}")
                     break
             deadline = time.monotonic() + d.recovery_timeout_s
-            while workload.probe_ok_streak < d.probe.consecutive and time.monotonic() < deadline:
+            while not recovered_since(workload.probe_log, t_fault, d.probe.consecutive) and time.monotonic() < deadline:
                 time.sleep(0.05)
             time.sleep(d.cooldown_s)
         except Aborted as exc:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from gameday.drill.models import Step
+from gameday.drill.workload import failed_since, recovered_since
 from gameday.targets.base import Target
 
 __all__ = ["StepOutcome", "StepContext", "run_step", "fill"]
@@ -21,8 +22,7 @@ class StepOutcome:
 
 
 class ProbeState(Protocol):
-    probe_ok_streak: int
-    probe_failures: int
+    probe_log: list[tuple[float, bool]]
 
 
 # A manual step handler: given the step, return its outcome (auto-confirm, or ask a person).
@@ -34,7 +34,7 @@ class StepContext:
     target: Target
     probes: ProbeState
     consecutive: int
-    failures_at_fault: int
+    t_fault: float
     variables: dict[str, str]
     manual: ManualHandler
     poll_s: float = 0.05
@@ -53,9 +53,9 @@ def fill(value: Any, variables: dict[str, str]) -> Any:
 
 def _condition(name: str, step: Step, ctx: StepContext) -> Callable[[], bool]:
     if name == "synthetic_failing":
-        return lambda: ctx.probes.probe_failures > ctx.failures_at_fault
+        return lambda: failed_since(ctx.probes.probe_log, ctx.t_fault)
     if name == "synthetic_recovered":
-        return lambda: ctx.probes.probe_ok_streak >= ctx.consecutive
+        return lambda: recovered_since(ctx.probes.probe_log, ctx.t_fault, ctx.consecutive)
     if name == "dr_nodes_healthy":
         want = int(step.args.get("count", 1))
         dr = ctx.variables["dr_region"]

@@ -20,7 +20,7 @@ import psycopg
 
 from gameday.journal import Journal
 
-__all__ = ["Workload", "Heartbeat", "LEDGER_ACKED", "LEDGER_FAILED", "LEDGER_INDETERMINATE"]
+__all__ = ["Workload", "Heartbeat", "failed_since", "recovered_since", "LEDGER_ACKED", "LEDGER_FAILED", "LEDGER_INDETERMINATE"]
 
 LEDGER_ACKED, LEDGER_FAILED, LEDGER_INDETERMINATE = "a", "f", "i"
 _MAX_IN_FLIGHT = 512
@@ -56,8 +56,7 @@ class Workload:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="workload", daemon=True)
         self._tick = _Tick()
-        self.probe_ok_streak = 0
-        self.probe_failures = 0
+        self.probe_log: list[tuple[float, bool]] = []  # (wall time the probe started, succeeded)
 
     def start(self) -> None:
         self._thread.start()
@@ -129,6 +128,8 @@ class Workload:
     async def _ticker(self, deadline: float) -> None:
         while self._running(deadline):
             await asyncio.sleep(1.0)
+            if self._stop.is_set():
+                break  # a partial last second would read as a collapse of throughput
             t, self._tick = self._tick, _Tick()
             self._ledger.flush()
             lat = sorted(t.latencies_ms)
@@ -141,12 +142,11 @@ class Workload:
     async def _probe(self, session: aiohttp.ClientSession, deadline: float) -> None:
         n = 0
         while self._running(deadline):
-            started = time.monotonic()
+            started, started_wall = time.monotonic(), time.time()
             eid = f"probe-{self.run_id}-{n}"
             n += 1
             ok, error = await self._write_then_read(session, eid)
-            self.probe_ok_streak = self.probe_ok_streak + 1 if ok else 0
-            self.probe_failures += 0 if ok else 1
+            self.probe_log.append((started_wall, ok))
             self.journal.record("probe", "probe", {"ok": ok, "latency_ms": round((time.monotonic() - started) * 1000, 2),
                                                    "event_id": eid}, error=error)
             await asyncio.sleep(max(0.0, self.probe_interval_s - (time.monotonic() - started)))
@@ -164,6 +164,17 @@ class Workload:
             return True, None
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
             return False, f"{type(exc).__name__}: {exc}"[:200]
+
+
+def failed_since(log: list[tuple[float, bool]], t: float) -> bool:
+    """A probe that started at or after ``t`` has failed."""
+    return any(not ok for started, ok in log if started >= t)
+
+
+def recovered_since(log: list[tuple[float, bool]], t: float, n: int) -> bool:
+    """The last ``n`` probes all started at or after ``t`` and all succeeded."""
+    tail = log[-n:]
+    return len(tail) == n and all(ok and started >= t for started, ok in tail)
 
 
 class Heartbeat:

@@ -47,7 +47,7 @@ class LabClient:
     """Calls the supervisor's control API (stdlib urllib: one small JSON call at a time)."""
 
     def __init__(self, root: Path = DEFAULT_DIR, timeout: float = 120.0) -> None:
-        self.root = Path(root)
+        self.root = Path(root).resolve()
         self.timeout = timeout
         state = read_state(self.root)
         if not state or not state.get("ready") or not _is_supervisor(state.get("supervisor_pid")):

@@ -15,7 +15,7 @@ from gameday.journal import Event
 
 __all__ = ["timeline_svg"]
 
-W, LEFT, RIGHT = 1100, 80, 30
+W, LEFT, RIGHT = 1100, 120, 30
 PANELS = {"tput": (40, 110), "lat": (185, 110), "err": (330, 70)}
 PROBE_Y = 425
 STEPS_Y = 470
@@ -27,8 +27,10 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
     ticks = [e for e in events if e.kind == "load.tick"]
     probes = [e for e in events if e.kind == "probe"]
     steps = summary.get("steps", [])
-    times = [e.t_wall - t0 for e in events] or [0.0, 1.0]
-    tmin, tmax = min(times), max(max(times), min(times) + 1)
+    # the drill's own span: from the first measurement to the last probe or step end (not the restore after it)
+    times = [e.t_wall - t0 for e in [*ticks, *probes]] or [0.0, 1.0]
+    times += [s["ended_at"] - t0 for s in steps if s.get("ended_at")]
+    tmin, tmax = min(times), max(max(times), min(times) + 1) + 0.5
     plot_w = W - LEFT - RIGHT
 
     def x(t: float) -> float:
@@ -58,7 +60,8 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
         if s["started_at"] is None:
             continue
         st = s["started_at"] - t0
-        parts.append(f'<rect x="{x(st):.1f}" y="{y + 2}" width="{max(1.0, x(st + s["budget_s"]) - x(st)):.1f}" '
+        budget_end = min(x(st + s["budget_s"]), W - RIGHT)  # a long budget is clipped at the plot's edge
+        parts.append(f'<rect x="{x(st):.1f}" y="{y + 2}" width="{max(1.0, budget_end - x(st)):.1f}" '
                      f'height="14" fill="none" stroke="#999" stroke-dasharray="3,2"/>')
         if s["actual_s"] is not None:
             colour = "#2ca02c" if s["ok"] else "#d62728"
