@@ -91,7 +91,7 @@ def _check(events: list[Event]) -> dict[str, Any]:
     t0 = applied.value["t_applied"]
     t_detect, t_rec = _recovery(probes, t0, n)
     declare = next((s for s in steps if s["id"] == meta.get("declare_step")), None)
-    t_declare = declare["ended_at"] if declare else None
+    t_declare = declare["ended_at"] if declare and declare["done"] else None  # a skipped declaration is none
     rto = None if t_rec is None else t_rec - t0
     out.update({"t0": t0, "t_detect_s": _rel(t_detect, t0), "t_declare_s": _rel(t_declare, t0),
                 "t_recovered_s": _rel(t_rec, t0), "rto_s": None if rto is None else round(rto, 3)})

@@ -40,6 +40,8 @@ class DrillRun:
     manual: ManualHandler | None = None
     on_progress: Callable[[str], None] = lambda msg: None
     fault_override: tuple[str, dict[str, Any]] | None = None  # rehearsals draw their own fault
+    gate: Callable[[Step, StepContext], StepOutcome | None] | None = None  # a person takes over steps
+    on_fault: Callable[[Workload, float, Journal], None] | None = None  # e.g. the rehearsal's alerting
 
     def execute(self) -> dict[str, Any]:
         """Run the drill; return report.json's content. Raises Aborted (after the inverse) on a signal."""
@@ -84,16 +86,19 @@ class DrillRun:
             t_fault = result.get("t_applied", t_call)
             j.record("fault.applied", "target", {"action": action, "args": args, "t_applied": t_fault, "result": result})
             self.on_progress("fault applied" if self.fault_override else f"fault applied: {action} {args}")
+            if self.on_fault is not None:
+                self.on_fault(workload, t_fault, j)
             ctx = StepContext(self.target, workload, d.probe.consecutive, t_fault, variables,
                               self.manual or auto_confirm(d.manual_confirm_s))
             for step in rb.steps:
                 j.record("step.start", "runner", {"id": step.id, "name": step.name})
                 self.on_progress(f"step {step.id}: {step.name}")
-                outcome = run_step(step, ctx)
-                j.record("step.end", "runner", {"id": step.id, "ok": outcome.ok, "detail": outcome.detail,
-                                                "auto_confirmed": outcome.auto_confirmed},
+                outcome = (self.gate(step, ctx) if self.gate else None) or run_step(step, ctx)
+                j.record("step.end", "responder" if self.gate else "runner",
+                         {"id": step.id, "ok": outcome.ok, "detail": outcome.detail,
+                          "auto_confirmed": outcome.auto_confirmed, "skipped": outcome.skipped},
                          error=None if outcome.ok else outcome.detail)
-                if not outcome.ok:
+                if not outcome.ok and not outcome.skipped:
                     self.on_progress(f"step {step.id} failed: {outcome.detail}")
                     break
             deadline = time.monotonic() + d.recovery_timeout_s

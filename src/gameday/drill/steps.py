@@ -19,6 +19,7 @@ class StepOutcome:
     ok: bool
     detail: str
     auto_confirmed: bool = False
+    skipped: bool = False  # a responder chose to skip it (rehearsals): recorded, the runbook goes on
 
 
 class ProbeState(Protocol):
