@@ -23,7 +23,8 @@ runbook_app = typer.Typer(help="Runbooks: render the human form from the executa
 DIR_OPT = typer.Option(DEFAULT_DIR, "--state-dir", help="The local lab's state directory.")
 
 
-def _target_for(loaded: Any, state_dir: Path) -> Any:
+def _target_for(loaded: Any, state_dir: Path) -> tuple[Any, bool]:
+    """The target of the drill's environment; for the lab, (target, whether this call started the lab)."""
     if loaded.environment.kind != "local":
         from gameday.errors import ConfigError
 
@@ -33,6 +34,7 @@ def _target_for(loaded: Any, state_dir: Path) -> Any:
     from gameday.targets.local import LocalTarget
     from gameday.errors import LabError
 
+    started = False
     try:
         client = LabClient(state_dir)
         with out.status("lab already running: restoring its configured shape…"):
@@ -40,7 +42,17 @@ def _target_for(loaded: Any, state_dir: Path) -> Any:
     except LabError:
         with out.status("starting the local lab…"):
             lab_up(Path(loaded.environment_path), state_dir)
-    return LocalTarget(loaded.environment, state_dir=state_dir)
+        started = True
+    return LocalTarget(loaded.environment, state_dir=state_dir), started
+
+
+def _leave(state_dir: Path, started: bool, keep_lab: bool) -> None:
+    """Leave the lab as the run found it: stop one this run started, unless asked to keep it."""
+    if started and not keep_lab:
+        from gameday.lab.control import lab_down
+
+        lab_down(state_dir)
+        out.print("[dim]· lab stopped (it was started for this run; --keep-lab keeps it)[/]")
 
 
 def print_summary(s: dict[str, Any], out_dir: Path) -> None:
@@ -67,13 +79,17 @@ def print_summary(s: dict[str, Any], out_dir: Path) -> None:
 def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-failover.yaml."),
         env: Optional[Path] = typer.Option(None, "--env", help="Environment file (default: the drill's)."),
         out_dir: Path = typer.Option(Path("out/drill"), "--out", help="Where the journal and reports go."),
-        state_dir: Path = DIR_OPT) -> None:
+        state_dir: Path = DIR_OPT,
+        keep_lab: bool = typer.Option(False, "--keep-lab", help="Keep a lab this run started running afterwards.")) -> None:
     """Run DRILL: load, fault, runbook, measurement, reconciliation, inverse, reports."""
     from gameday.drill.runner import run_drill
 
     loaded = load_drill(drill, env)  # invalid files exit 2 here, before anything is touched
-    target = _target_for(loaded, state_dir)
-    summary = run_drill(loaded, target, out_dir, on_progress=lambda m: out.print(f"[dim]·[/] {m}"))
+    target, started = _target_for(loaded, state_dir)
+    try:
+        summary = run_drill(loaded, target, out_dir, on_progress=lambda m: out.print(f"[dim]·[/] {m}"))
+    finally:
+        _leave(state_dir, started, keep_lab)
     print_summary(summary, out_dir)
     raise typer.Exit(EXIT_CODES[summary["verdict"]])
 

@@ -104,9 +104,10 @@ def rehearse(drill: Path = typer.Argument(..., help="Drill file whose runbook th
              seed: Optional[int] = typer.Option(None, "--seed", help="Seed for drawing the fault."),
              env: Optional[Path] = typer.Option(None, "--env"),
              out_dir: Path = typer.Option(Path("out/rehearsal"), "--out"),
-             state_dir: Path = typer.Option(DEFAULT_DIR, "--state-dir")) -> None:
+             state_dir: Path = typer.Option(DEFAULT_DIR, "--state-dir"),
+             keep_lab: bool = typer.Option(False, "--keep-lab", help="Keep a lab this run started.")) -> None:
     """On-call rehearsal: a hidden fault on the lab; work the runbook at the prompt; get scored."""
-    from gameday.cli_drill import _target_for, print_summary
+    from gameday.cli_drill import _leave, _target_for, print_summary
     from gameday.drill.runner import DrillRun
     from gameday.drill.steps import fill
     from gameday.errors import ConfigError
@@ -115,16 +116,19 @@ def rehearse(drill: Path = typer.Argument(..., help="Drill file whose runbook th
         raise ConfigError(f"unknown fault {fault!r}; expected one of: {', '.join(FAULTS)}", field="--fault")
     loaded = load_drill(drill, env)
     name = fault or random.Random(seed).choice(sorted(FAULTS))
-    target = _target_for(loaded, state_dir)
+    target, started = _target_for(loaded, state_dir)
     primary, dr = target.regions()
     action, args = FAULTS[name]
     responder = Responder(ask=lambda prompt: (out.print(prompt, end=""), sys.stdin.readline())[1].rstrip("\n")
                           if not sys.stdin.isatty() else input(prompt))
     out.print("[bold]Rehearsal[/]: something will break in a few seconds. Watch for alerts; "
               "use 'gameday lab status' in another terminal.")
-    summary = DrillRun(loaded, target, out_dir, fault_override=(action, fill(args, {"primary_region": primary,
-                                                                                      "dr_region": dr})),
-                       gate=responder.gate, on_fault=responder.watch).execute()
+    try:
+        summary = DrillRun(loaded, target, out_dir, fault_override=(action, fill(args, {"primary_region": primary,
+                                                                                          "dr_region": dr})),
+                           gate=responder.gate, on_fault=responder.watch).execute()
+    finally:
+        _leave(state_dir, started, keep_lab)
     result = score(read_journal(out_dir / "journal.jsonl"), summary)
     (out_dir / "score.json").write_text(json.dumps(result, indent=2))
     print_summary(summary, out_dir)
