@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from gameday.cli_lab import lab_app
+from gameday.cli_load import load_app
 from gameday.errors import EXIT_INVALID, GamedayError
 
 __all__ = ["app", "main"]
@@ -18,6 +19,7 @@ __all__ = ["app", "main"]
 app = typer.Typer(help="Chaos, load and disaster-recovery drills, on AWS or on the embedded local lab.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(lab_app, name="lab")
+app.add_typer(load_app, name="load")
 
 err = Console(stderr=True)
 

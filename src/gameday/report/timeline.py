@@ -7,16 +7,22 @@ HTML report a single file that opens anywhere without scripts.
 
 from __future__ import annotations
 
-import math
 from html import escape
 from typing import Any
 
 from gameday.journal import Event
+from gameday.report.svg import panel, time_axis
 
 __all__ = ["timeline_svg"]
 
 W, LEFT, RIGHT = 1100, 120, 30
 PANELS = {"tput": (40, 110), "lat": (185, 110), "err": (330, 70)}
+
+
+def _panel(key: str, title: str, series: list[tuple[list[tuple[float, float]], str]], x: Any,
+           log: bool = False) -> list[str]:
+    y0, h = PANELS[key]
+    return panel(y0, h, LEFT, W - RIGHT, title, series, x, log=log)
 PROBE_Y = 425
 STEPS_Y = 470
 ROW = 20
@@ -78,14 +84,7 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
                      f'stroke-width="1.5" stroke-dasharray="5,3"/>')
         parts.append(f'<text x="{x(t) + 3:.1f}" y="{14 + (k % 2) * 12}" fill="{colour}" font-weight="bold">'
                      f'{label} {t:+.2f} s</text>')
-    axis_y = height - 22
-    step = _nice_step((tmax - tmin) / 10)
-    t = math.ceil(tmin / step) * step
-    while t <= tmax:
-        parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{axis_y - 4}" y2="{axis_y}" stroke="#333"/>')
-        parts.append(f'<text x="{x(t):.1f}" y="{axis_y + 14}" text-anchor="middle">{t:g} s</text>')
-        t += step
-    parts.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{axis_y - 4}" y2="{axis_y - 4}" stroke="#333"/>')
+    parts += time_axis(tmin, tmax, height - 22, LEFT, W - RIGHT, x)
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -95,27 +94,3 @@ def _nice_step(raw: float) -> float:
         return 1.0
     mag = 10 ** math.floor(math.log10(raw))
     return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
-
-
-def _panel(key: str, title: str, series: list[tuple[list[tuple[float, float]], str]], x: Any,
-           log: bool = False) -> list[str]:
-    y0, h = PANELS[key]
-    vals = [v for s, _ in series for _, v in s]
-    top = max(vals, default=1.0) or 1.0
-    lo = 1.0
-    out = [f'<text x="{LEFT}" y="{y0 - 6}" font-weight="bold">{escape(title)}</text>',
-           f'<rect x="{LEFT}" y="{y0}" width="{W - LEFT - RIGHT}" height="{h}" fill="#fafafa" stroke="#ddd"/>',
-           f'<text x="{LEFT - 8}" y="{y0 + 10}" text-anchor="end">{top:,.0f}</text>',
-           f'<text x="{LEFT - 8}" y="{y0 + h}" text-anchor="end">{lo if log else 0:g}</text>']
-
-    def y(v: float) -> float:
-        if log:
-            span = math.log10(max(top, lo * 10)) - math.log10(lo)
-            return y0 + h - (math.log10(max(v, lo)) - math.log10(lo)) / span * h
-        return y0 + h - v / top * h
-
-    for points, colour in series:
-        if points:
-            pts = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in points)
-            out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.8"/>')
-    return out

@@ -1,0 +1,156 @@
+"""Run a load profile in Locust's own processes (local, or master + N workers), watch its progress,
+abort on a hard limit after its grace period, and judge the result. No ``locust`` import here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from gameday.errors import ConfigError
+from gameday.lab.procs import free_port
+from gameday.load.slo import Slo
+from gameday.load.summary import summarize
+
+__all__ = ["LoadRun", "write_ledger"]
+
+_DRAIN_S = 3.0
+
+
+@dataclass
+class LoadRun:
+    """Everything ``gameday load run|gate`` does, drivable from Python."""
+
+    profile: Path
+    host: str
+    out_dir: Path
+    rate: float = 100.0
+    duration: float = 30.0
+    batch: int = 1
+    workers: int = 1
+    connections: int = 64
+    timeout_s: float = 5.0
+    slos: list[Slo] = field(default_factory=list)
+    hard_limits: list[Slo] = field(default_factory=list)
+    grace_s: float = 5.0
+    on_progress: Callable[[dict[str, Any]], None] = lambda rec: None
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    def _check(self) -> None:
+        if not self.profile.exists():
+            raise ConfigError("load profile not found", file=str(self.profile))
+        if self.rate <= 0 or self.duration <= 0 or self.batch < 1 or self.workers < 1:
+            raise ConfigError("rate and duration must be > 0, batch and workers >= 1", field="--rate/--duration")
+
+    def _argv(self) -> list[str]:
+        return [sys.executable, "-m", "locust", "-f", str(self.profile), "--host", self.host, "--headless",
+                "--only-summary", "--loglevel", "WARNING",
+                "--gameday-rate", str(self.rate), "--gameday-duration", str(self.duration),
+                "--gameday-batch", str(self.batch), "--gameday-workers", str(self.workers),
+                "--gameday-connections", str(self.connections), "--gameday-timeout", str(self.timeout_s),
+                "--gameday-run-id", self.run_id, "--gameday-out", str(self.out_dir.resolve())]
+
+    def _start(self) -> list[subprocess.Popen[bytes]]:
+        log = open(self.out_dir / "locust.log", "ab")
+        common = dict(stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        if self.workers == 1:
+            return [subprocess.Popen(self._argv(), **common)]  # type: ignore[call-overload]
+        port = free_port()
+        master = subprocess.Popen(self._argv() + ["--master", "--expect-workers", str(self.workers),
+                                                  "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)],
+                                  **common)  # type: ignore[call-overload]
+        workers = [subprocess.Popen([sys.executable, "-m", "locust", "-f", str(self.profile), "--worker",
+                                     "--master-host", "127.0.0.1", "--master-port", str(port), "--loglevel", "WARNING"],
+                                    **common) for _ in range(self.workers)]  # type: ignore[call-overload]
+        return [master, *workers]
+
+    def execute(self) -> dict[str, Any]:
+        """Run, judge, write summary.json, junit.xml, report.html and ledger.txt; return the summary."""
+        self._check()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        for old in [*self.out_dir.glob("part-*.json"), self.out_dir / "progress.jsonl", self.out_dir / "abort"]:
+            old.unlink(missing_ok=True)
+        procs = self._start()
+        aborted: str | None = None
+        deadline = time.monotonic() + self.duration + _DRAIN_S + self.timeout_s + 60
+        seen, breach_since = 0, None
+        try:
+            while procs[0].poll() is None and time.monotonic() < deadline:
+                time.sleep(0.25)
+                records = _read_progress(self.out_dir / "progress.jsonl")
+                for rec in records[seen:]:
+                    self.on_progress(rec)
+                    broken = [h for h in self.hard_limits if not _holds_now(h, rec)]
+                    if broken and aborted is None:
+                        breach_since = breach_since or time.monotonic()
+                        if time.monotonic() - breach_since >= self.grace_s:
+                            aborted = f"hard limit {broken[0].expr} breached for more than {self.grace_s:g} s"
+                            (self.out_dir / "abort").write_text(aborted)
+                    elif not broken:
+                        breach_since = None
+                seen = len(records)
+        finally:
+            _stop(procs)
+        parts = [json.loads(p.read_text()) for p in sorted(self.out_dir.glob("part-*.json"))]
+        summary = summarize(parts, target_rate=self.rate, duration_s=self.duration, batch=self.batch,
+                            slos=self.slos, aborted=aborted, expected_parts=self.workers)
+        summary.update({"profile": str(self.profile), "host": self.host, "workers": self.workers,
+                        "run_id": self.run_id})
+        write_ledger(parts, self.out_dir / "ledger.txt")
+        from gameday.report.load import write_load_reports
+
+        write_load_reports(summary, _read_progress(self.out_dir / "progress.jsonl"), self.out_dir)
+        return summary
+
+
+def _holds_now(limit: Slo, rec: dict[str, Any]) -> bool:
+    """A hard limit judged on one second of progress (latency on that second's percentiles)."""
+    sent = rec["sent"] or 0
+    if limit.metric.startswith("p") or limit.metric == "max":
+        key = {"50": "p50_ms", "95": "p95_ms", "99": "p99_ms"}.get(limit.metric[1:], "max_ms")
+        v = rec.get(key)
+        return v is None or limit.holds(v)
+    if limit.metric == "errors":
+        return sent == 0 or limit.holds((rec["errors"] + rec["indeterminate"]) / sent)
+    return True
+
+
+def _read_progress(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # a line being written
+    return out
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)  # its own session: only this generator's processes
+            p.wait(5)
+
+
+def write_ledger(parts: list[dict[str, Any]], path: Path) -> None:
+    """The acknowledged ids, compactly: ``R <prefix> <width> <first> <count>`` per run of ids."""
+    with open(path, "w") as f:
+        for p in parts:
+            led = p["ledger"]
+            for first, count in led["ranges"]:
+                f.write(f"R {led['prefix']} {led['width']} {first} {count}\n")

@@ -1,0 +1,72 @@
+"""SLO expressions (``p95<300ms``, ``errors<0.1%``, ``achieved>=95%``) and their evaluation."""
+
+from __future__ import annotations
+
+import operator
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from gameday.errors import ConfigError
+
+__all__ = ["Slo", "parse_slo", "evaluate"]
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+_RE = re.compile(r"^\s*(?P<metric>p\d{1,2}(?:\.\d+)?|max|errors|achieved|late|dropped)\s*"
+                 r"(?P<op><=|>=|<|>)\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>ms|us|s|%)?\s*$")
+_TIME = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+@dataclass(frozen=True)
+class Slo:
+    expr: str
+    metric: str  # p95 | max | errors | achieved | late | dropped
+    op: str
+    threshold: float  # milliseconds for latency, a ratio (0..1) for errors/achieved/late, a count for dropped
+
+    def holds(self, observed: float) -> bool:
+        return _OPS[self.op](observed, self.threshold)
+
+
+def parse_slo(expr: str) -> Slo:
+    """Parse one --slo expression; ConfigError (exit 2) says what was expected."""
+    m = _RE.match(expr)
+    if not m:
+        raise ConfigError(f"cannot parse {expr!r}: expected METRIC OP NUMBER[UNIT], e.g. 'p95<300ms', "
+                          "'p99<1s', 'errors<0.1%', 'achieved>=95%' (metrics: pNN, max, errors, achieved, late, "
+                          "dropped)", field="--slo")
+    metric, op, num, unit = m["metric"], m["op"], float(m["num"]), m["unit"]
+    if metric.startswith("p") or metric == "max":
+        if metric.startswith("p") and not 0 < float(metric[1:]) < 100:
+            raise ConfigError(f"{expr!r}: percentile must be between 0 and 100", field="--slo")
+        if unit not in _TIME:
+            raise ConfigError(f"{expr!r}: a latency needs a unit: us, ms or s", field="--slo")
+        return Slo(expr, metric, op, num * _TIME[unit])
+    if metric == "dropped":
+        if unit is not None:
+            raise ConfigError(f"{expr!r}: dropped is a count, without a unit", field="--slo")
+        return Slo(expr, metric, op, num)
+    if unit != "%":
+        raise ConfigError(f"{expr!r}: {metric} is a percentage, e.g. '{metric}{op}{m['num']}%'", field="--slo")
+    if num > 100:
+        raise ConfigError(f"{expr!r}: a percentage cannot exceed 100", field="--slo")
+    return Slo(expr, metric, op, num / 100)
+
+
+def observed_value(slo: Slo, summary: dict[str, Any]) -> float | None:
+    """The figure ``slo`` is about, from a load summary."""
+    m = slo.metric
+    if m.startswith("p"):
+        return summary["percentiles_ms"].get(m[1:])
+    return {"max": summary.get("max_ms"), "errors": summary.get("error_ratio"),
+            "achieved": summary.get("achieved_ratio"), "late": summary.get("late_ratio"),
+            "dropped": summary.get("dropped")}[m]
+
+
+def evaluate(slos: list[Slo], summary: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for s in slos:
+        obs = observed_value(s, summary)
+        out.append({"expr": s.expr, "observed": obs, "ok": obs is not None and s.holds(obs)})
+    return out

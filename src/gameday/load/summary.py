@@ -1,0 +1,86 @@
+"""Merge the load engine's results and judge them: a pure function of the result files' content."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+from gameday.load.slo import Slo, evaluate
+
+__all__ = ["summarize", "merge_histograms", "PASS", "FAIL", "INCONCLUSIVE", "EXIT_CODES", "SATURATED_CPU"]
+
+PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
+EXIT_CODES = {PASS: 0, FAIL: 1, INCONCLUSIVE: 3}
+SATURATED_CPU = 90.0  # percent of one core, averaged over the run, per generator process
+BEHIND_S = 0.25  # the scheduler itself woke this late: the generator fell behind its schedule
+
+
+def merge_histograms(encoded: list[str]) -> HdrHistogram:
+    total = HdrHistogram(1, 3_600_000_000, 3)
+    for e in encoded:
+        total.add(HdrHistogram.decode(e))
+    return total
+
+
+def _pct_key(q: float) -> str:
+    return f"{q:g}"
+
+
+def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: float, batch: int,
+              slos: list[Slo], aborted: str | None = None, expected_parts: int = 1) -> dict[str, Any]:
+    """summary.json: figures, SLO results and the verdict (PASS / FAIL / INCONCLUSIVE) with reasons."""
+    reasons: list[str] = []
+    if len(parts) < expected_parts:
+        reasons.append(f"only {len(parts)} of {expected_parts} generator processes reported results")
+    counts: dict[str, int] = {}
+    for p in parts:
+        for k, v in p["counts"].items():
+            counts[k] = counts.get(k, 0) + v
+    steady = merge_histograms([p["steady_hist"] for p in parts])
+    lo, hi = parts[0]["steady_window_s"] if parts else (0.0, duration_s)
+    window = max(1e-9, hi - lo)
+    wanted = {50.0, 95.0, 99.0, 99.9} | {float(s.metric[1:]) for s in slos if s.metric.startswith("p")}
+    n = steady.get_total_count()
+    pct = {_pct_key(q): round(steady.get_value_at_percentile(q) / 1000, 3) for q in sorted(wanted)} if n else {}
+    sent = counts.get("sent", 0)
+    achieved = counts.get("steady_acked_events", 0) / window
+    cpu = [sum(p["cpu_percent"]) / len(p["cpu_percent"]) for p in parts if p["cpu_percent"]]
+    lag = max((p["max_schedule_lag_s"] for p in parts), default=0.0)
+    s: dict[str, Any] = {
+        "target_rate": target_rate, "batch": batch, "duration_s": duration_s, "steady_window_s": [lo, hi],
+        "achieved_rate": round(achieved, 2), "achieved_ratio": round(achieved / target_rate, 4) if target_rate else None,
+        "events_per_s": round(counts.get("acked_events", 0) / max(duration_s, 1e-9), 2),
+        "requests_sent": sent, "events_acked": counts.get("acked_events", 0),
+        "p50_ms": pct.get("50"), "p95_ms": pct.get("95"), "p99_ms": pct.get("99"), "percentiles_ms": pct,
+        "max_ms": round(steady.get_max_value() / 1000, 3) if n else None,
+        "error_ratio": round((counts.get("errors", 0) + counts.get("indeterminate", 0)) / sent, 6) if sent else None,
+        "errors": counts.get("errors", 0), "indeterminate": counts.get("indeterminate", 0),
+        "late": counts.get("late", 0), "late_ratio": round(counts.get("late", 0) / sent, 6) if sent else None,
+        "dropped": counts.get("dropped", 0),
+        "generator": {"processes": len(parts), "cpu_percent_avg": [round(c, 1) for c in cpu],
+                      "max_schedule_lag_s": lag},
+    }
+    s["slos"] = evaluate(slos, s) if n else [{"expr": x.expr, "observed": None, "ok": False} for x in slos]
+    inconclusive = []
+    if any(c >= SATURATED_CPU for c in cpu):
+        inconclusive.append(f"the generator saturated its CPU ({max(cpu):.0f} % of a core)")
+    if lag > BEHIND_S:
+        inconclusive.append(f"the generator fell behind its schedule by {lag:.2f} s")
+    if s["dropped"]:
+        inconclusive.append(f"the generator dropped {s['dropped']} requests (queue full)")
+    if not n:
+        inconclusive.append("no request was measured in the steady window")
+    failed = [f"SLO breached: {x['expr']} (observed {x['observed']})" for x in s["slos"] if not x["ok"]]
+    if aborted:
+        failed.insert(0, f"aborted early: {aborted}")
+    if aborted:  # a hard limit was breached: that is a failure whatever else is uncertain
+        s["verdict"], s["reasons"] = FAIL, failed + reasons + inconclusive
+    elif inconclusive or reasons:
+        s["verdict"] = INCONCLUSIVE
+        s["reasons"] = reasons + inconclusive + failed
+    elif failed:
+        s["verdict"], s["reasons"] = FAIL, failed
+    else:
+        s["verdict"], s["reasons"] = PASS, []
+    return s

@@ -1,0 +1,139 @@
+"""Locust users and shape for rate-driven, open-model ingest load (imports locust: Locust processes only).
+
+A locustfile picks a shape kind; each Locust process (local, or each worker) runs one
+``IngestUser`` whose engine carries ``1/workers`` of the target rate. Results and per-second
+progress go to ``--gameday-out``: written directly by a local run, sent to the master as messages
+by workers (so the same profile runs distributed on Kubernetes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import gevent
+from locust import LoadTestShape, User, events, task
+from locust.runners import MasterRunner, WorkerRunner
+
+from gameday.load.engine import Engine
+from gameday.load.shapes import SHAPES, RateShape
+
+__all__ = ["IngestUser", "RateDrivenShape"]
+
+_DRAIN_S = 3.0
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser: Any) -> None:
+    g = parser.add_argument_group("gameday", "open-model ingest load")
+    g.add_argument("--gameday-rate", type=float, default=100.0, help="target events/s (all workers together)")
+    g.add_argument("--gameday-duration", type=float, default=30.0, help="seconds of load")
+    g.add_argument("--gameday-batch", type=int, default=1, help="events per request")
+    g.add_argument("--gameday-workers", type=int, default=1, help="how many processes share the rate")
+    g.add_argument("--gameday-connections", type=int, default=64, help="keep-alive connections per process")
+    g.add_argument("--gameday-timeout", type=float, default=5.0, help="seconds before a request is indeterminate")
+    g.add_argument("--gameday-run-id", default="", help="prefix of every event id (default: random)")
+    g.add_argument("--gameday-out", default="", help="folder for progress and results (the master's, when distributed)")
+
+
+def _opts(env: Any) -> Any:
+    return env.parsed_options
+
+
+def _out(env: Any) -> Path | None:
+    o = _opts(env).gameday_out if env.parsed_options else ""
+    return Path(o) if o else None
+
+
+def _append(path: Path, record: dict[str, Any]) -> None:
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+@events.init.add_listener
+def _on_init(environment: Any, **kw: Any) -> None:
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):  # workers' progress and results arrive as messages
+        out = _out(environment)
+
+        def tick(msg: Any, **_: Any) -> None:
+            if out:
+                _append(out / "progress.jsonl", msg.data)
+
+        def part(msg: Any, **_: Any) -> None:
+            if out:
+                (out / f"part-{msg.data['worker']}.json").write_text(json.dumps(msg.data))
+
+        runner.register_message("gameday_tick", tick)
+        runner.register_message("gameday_part", part)
+    if isinstance(runner, WorkerRunner):
+        runner.register_message("gameday_abort", lambda msg, **_: IngestUser.abort_all())
+
+
+class IngestUser(User):
+    """Drives its process's share of the target rate; does nothing else."""
+
+    abstract = True
+    shape_kind = "steady"
+    engines: list[Engine] = []
+
+    @staticmethod
+    def abort_all() -> None:
+        for e in IngestUser.engines:
+            e.stop()
+
+    def _emit(self, record: dict[str, Any], kind: str) -> None:
+        runner = self.environment.runner
+        if isinstance(runner, WorkerRunner):
+            runner.send_message(f"gameday_{kind}", record)
+        elif (out := _out(self.environment)) is not None:
+            if kind == "tick":
+                _append(out / "progress.jsonl", record)
+            else:
+                (out / f"part-{record['worker']}.json").write_text(json.dumps(record))
+
+    @task
+    def drive(self) -> None:
+        o = _opts(self.environment)
+        runner = self.environment.runner
+        worker = getattr(runner, "worker_index", 0) if isinstance(runner, WorkerRunner) else 0
+        shape: RateShape = SHAPES[self.shape_kind](rate=o.gameday_rate, duration=o.gameday_duration)
+        engine = Engine(url=self.host or "http://127.0.0.1", shape=shape, share=1.0 / max(1, o.gameday_workers),
+                        batch=o.gameday_batch, connections=o.gameday_connections, timeout_s=o.gameday_timeout,
+                        run_id=o.gameday_run_id or os.urandom(4).hex(), worker=worker,
+                        emit=lambda r: self._emit(r, "tick"))
+        IngestUser.engines.append(engine)
+        result = engine.run()
+        self._emit(result, "part")
+        while True:  # done: idle until Locust stops this user (the shape ends the test)
+            gevent.sleep(1.0)
+
+
+class RateDrivenShape(LoadTestShape):
+    """One user per process for the run's duration (+ drain); the users follow the rate shape.
+
+    Also the place where an abort requested by the gameday runner (``DIR/abort``) is seen and
+    passed on, to the local engine or to every worker.
+    """
+
+    def tick(self) -> tuple[int, float] | None:
+        o = self.runner.environment.parsed_options
+        out = _out(self.runner.environment)
+        if out is not None and (out / "abort").exists():
+            if isinstance(self.runner, MasterRunner):
+                self.runner.send_message("gameday_abort", {})
+            IngestUser.abort_all()
+            if self._all_parts(out, o.gameday_workers) or self.get_run_time() > o.gameday_duration + _DRAIN_S + 5:
+                return None
+        elif self.get_run_time() > o.gameday_duration + _DRAIN_S:
+            if out is None or self._all_parts(out, o.gameday_workers) or \
+                    self.get_run_time() > o.gameday_duration + _DRAIN_S + o.gameday_timeout + 5:
+                return None
+        n = max(1, o.gameday_workers)
+        return n, n
+
+    @staticmethod
+    def _all_parts(out: Path, n: int) -> bool:
+        return len(list(out.glob("part-*.json"))) >= max(1, n)

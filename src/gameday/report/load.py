@@ -1,0 +1,85 @@
+"""Load reports: summary.json, junit.xml (one case per SLO), report.html (throughput and latency over time)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from gameday.report.svg import panel, time_axis
+
+__all__ = ["write_load_reports", "load_junit", "load_html"]
+
+W, LEFT, RIGHT = 1000, 90, 30
+
+
+def load_junit(s: dict[str, Any]) -> str:
+    suite = ET.Element("testsuite", name="gameday.load.gate", tests=str(len(s["slos"]) + 1),
+                       failures=str(sum(1 for x in s["slos"] if not x["ok"]) + (s["verdict"] != "PASS")))
+    for x in s["slos"]:
+        case = ET.SubElement(suite, "testcase", classname="gameday.load.slo", name=x["expr"])
+        if not x["ok"]:
+            ET.SubElement(case, "failure", message=f"observed {x['observed']}").text = f"observed {x['observed']}"
+    case = ET.SubElement(suite, "testcase", classname="gameday.load", name="verdict")
+    if s["verdict"] != "PASS":
+        msg = f"{s['verdict']}: {'; '.join(s['reasons'])}"
+        ET.SubElement(case, "failure", message=msg).text = msg
+    root = ET.Element("testsuites")
+    root.append(suite)
+    return ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _svg(progress: list[dict[str, Any]]) -> str:
+    by_t: dict[int, dict[str, float]] = {}
+    for r in progress:  # several workers: add their seconds up
+        b = by_t.setdefault(int(round(r["t"])), {"target": 0.0, "acked": 0.0, "p95": 0.0, "p99": 0.0, "err": 0.0})
+        b["target"] += r["target_rate"]
+        b["acked"] += r["acked_events"]
+        b["p95"] = max(b["p95"], r["p95_ms"] or 0)
+        b["p99"] = max(b["p99"], r["p99_ms"] or 0)
+        b["err"] += r["errors"] + r["indeterminate"]
+    ts = sorted(by_t)
+    tmax = max(ts[-1] if ts else 1, 1)
+    x = lambda t: LEFT + t / tmax * (W - LEFT - RIGHT)  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="420" font-family="sans-serif" font-size="12">',
+             '<rect width="100%" height="100%" fill="white"/>']
+    parts += panel(30, 120, LEFT, W - RIGHT, "events/s: target (grey) and acknowledged (blue)",
+                   [([(t, by_t[t]["target"]) for t in ts], "#bbbbbb"), ([(t, by_t[t]["acked"]) for t in ts], "#1f77b4")], x)
+    parts += panel(180, 120, LEFT, W - RIGHT, "latency from intended send, ms (log): p95 blue, p99 grey",
+                   [([(t, by_t[t]["p99"]) for t in ts], "#bbbbbb"), ([(t, by_t[t]["p95"]) for t in ts], "#1f77b4")], x,
+                   log=True)
+    parts += panel(330, 50, LEFT, W - RIGHT, "failed + unanswered requests/s", [([(t, by_t[t]["err"]) for t in ts], "#d62728")], x)
+    parts += time_axis(0, tmax, 410, LEFT, W - RIGHT, x)
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Load gate: {{ s.verdict }}</title>
+<style>body{font-family:sans-serif;margin:24px} td,th{border:1px solid #ccc;padding:4px 10px} table{border-collapse:collapse}
+.v{padding:4px 12px;color:#fff;border-radius:4px} .PASS{background:#2ca02c} .FAIL{background:#d62728} .INCONCLUSIVE{background:#ff7f0e}</style>
+</head><body><h1>Load gate <span class="v {{ s.verdict }}">{{ s.verdict }}</span></h1>
+<p>{{ s.profile }} against {{ s.host }}: target {{ s.target_rate }} events/s, batch {{ s.batch }}, {{ s.duration_s }} s,
+{{ s.workers }} generator process(es).</p>
+{% if s.reasons %}<ul>{% for r in s.reasons %}<li>{{ r }}</li>{% endfor %}</ul>{% endif %}
+<table><tr><th>achieved (steady window)</th><td>{{ s.achieved_rate }} events/s ({{ s.achieved_ratio }})</td></tr>
+<tr><th>p50 / p95 / p99 / max</th><td>{{ s.p50_ms }} / {{ s.p95_ms }} / {{ s.p99_ms }} / {{ s.max_ms }} ms</td></tr>
+<tr><th>error ratio</th><td>{{ s.error_ratio }}</td></tr><tr><th>late / dropped</th><td>{{ s.late }} / {{ s.dropped }}</td></tr></table>
+<h2>Over time</h2>{{ svg }}
+<h2>SLOs</h2><table><tr><th>SLO</th><th>observed</th><th>ok</th></tr>
+{% for x in s.slos %}<tr><td>{{ x.expr }}</td><td>{{ x.observed }}</td><td>{{ "yes" if x.ok else "NO" }}</td></tr>{% endfor %}</table>
+</body></html>
+"""
+
+
+def load_html(s: dict[str, Any], progress: list[dict[str, Any]]) -> str:
+    return Environment(autoescape=True).from_string(_PAGE).render(s=s, svg=Markup(_svg(progress)))
+
+
+def write_load_reports(summary: dict[str, Any], progress: list[dict[str, Any]], out_dir: Path) -> None:
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    (out_dir / "junit.xml").write_text(load_junit(summary))
+    (out_dir / "report.html").write_text(load_html(summary, progress))
