@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup test drill lab-up lab-down lab-status bench-lab clean
+.PHONY: setup test drill lab-up lab-down lab-status bench-lab bench-load clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -36,3 +36,6 @@ bench-lab: $(STAMP)
 clean:
 	-$(BIN)/gameday lab down
 	rm -rf .gameday out
+
+bench-load: $(STAMP)
+	$(BIN)/python -m gameday.load.bench

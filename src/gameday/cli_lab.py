@@ -124,3 +124,17 @@ def restore(state_dir: Path = DIR_OPT) -> None:
     with out.status("restoring the lab…"):
         result = LabClient(state_dir).op("restore")
     out.print_json(data=result)
+
+
+@fault_app.command("ingest-latency")
+def ingest_latency(ms: float = typer.Argument(..., help="Extra milliseconds on every ingest request (0 removes it)."),
+                   state_dir: Path = DIR_OPT) -> None:
+    """Slow every ingest node down by MS per request."""
+    _run("ingest_latency", state_dir, ms=ms)
+
+
+@fault_app.command("stall")
+def stall(seconds: float = typer.Argument(..., help="How long every ingest request waits, starting now."),
+          state_dir: Path = DIR_OPT) -> None:
+    """Stall ingest: every request arriving in the next SECONDS waits until they are over."""
+    _run("ingest_latency", state_dir, ms=0, stall_s=seconds)

@@ -100,12 +100,17 @@ class Fleet:
     async def drain(self, node: Node) -> None:
         """Deliver an interruption notice: the node fails its health check from now on."""
         node.state = "draining"
+        await self.admin(node, "drain", {})
+
+    async def admin(self, node: Node, what: str, body: dict[str, float]) -> bool:
+        """POST /admin/<what> to a node; False when it does not answer."""
         try:
-            async with self._client().post(f"http://127.0.0.1:{node.port}/admin/drain",
+            async with self._client().post(f"http://127.0.0.1:{node.port}/admin/{what}", json=body,
                                            timeout=aiohttp.ClientTimeout(total=1)) as r:
                 await r.read()
+                return r.status == 200
         except (aiohttp.ClientError, asyncio.TimeoutError):
-            pass
+            return False
 
     def forget_dead(self) -> None:
         self.nodes = [n for n in self.nodes if n.alive]

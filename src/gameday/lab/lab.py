@@ -42,6 +42,7 @@ class Lab:
         self.dns_region = sh.primary_region
         self._resolved: tuple[str, float] = (sh.primary_region, 0.0)
         self.dr_promoted = False
+        self.latency_ms = 0.0
         self.fleet = Fleet(root, settings.health_check, lambda r: self.writers[r].port, settings.db_pool_size, self.record)
         self.rds = RdsController(settings.rds, self.writers[sh.primary_region], self.dbs[sh.db("primary").name],
                                  self.dbs[sh.db("sync-standby").name], self.record)
@@ -237,6 +238,18 @@ class Lab:
         self.link.delay_s = ms / 1000
         self.record("fault.link_delay", {"ms": ms})
         return {"ms": ms}
+
+    async def ingest_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> dict[str, Any]:
+        """Every ingest node adds ``ms`` to each request; with ``stall_s``, all requests wait that long first."""
+        if ms < 0 or stall_s < 0 or stall_s > 600:
+            raise ValueError("ms must be >= 0 and stall_s between 0 and 600")
+        nodes = [n for n in self.fleet.nodes if n.state in ("running", "starting", "draining")]
+        ok = await asyncio.gather(*(self.fleet.admin(n, "latency", {"ms": ms, "stall_s": stall_s}) for n in nodes))
+        self.latency_ms = ms
+        out = {"ms": ms, "stall_s": stall_s, "nodes": [n.name for n, good in zip(nodes, ok) if good],
+               "t_applied": time.time()}
+        self.record("fault.ingest_latency", out)
+        return out
 
     # ---- runbook actions --------------------------------------------------------------------
     async def promote_dr_db(self) -> dict[str, Any]:

@@ -28,7 +28,7 @@ __all__ = ["serve", "OPERATIONS", "write_state", "main"]
 # Operations the control API accepts: name -> keyword arguments allowed.
 OPERATIONS: dict[str, tuple[str, ...]] = {
     "kill_zone": ("zone",), "freeze_zone": ("zone",), "interrupt_spot": ("count", "zone"),
-    "kill_db_primary": (), "kill_region": ("region",), "link_delay": ("ms",),
+    "kill_db_primary": (), "kill_region": ("region",), "link_delay": ("ms",), "ingest_latency": ("ms", "stall_s"),
     "promote_dr_db": (), "switch_dns": ("region",), "scale_dr": ("count",), "restore": (),
 }
 

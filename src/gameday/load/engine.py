@@ -128,16 +128,19 @@ class Engine:
                 next_t = time.monotonic()
                 continue
             interval = self.batch / rate
-            while next_t <= now and not self.stopped:  # everything due now: a stall never skips arrivals
+            if next_t <= now:  # everything due now: a stall of the target never skips arrivals
                 self.max_lag_s = max(self.max_lag_s, now - next_t)
-                if self.queue.qsize() >= self.max_queue:
-                    self.window.dropped += 1
-                    self.counts["dropped"] += 1
-                else:
-                    self.queue.put((next_t, counter))
-                counter += self.batch
-                next_t += interval
-            gevent.sleep(max(0.0005, min(0.01, next_t - time.monotonic())))
+                due = int((now - next_t) / interval) + 1
+                take = min(due, max(0, self.max_queue - self.queue.qsize()))
+                for k in range(take):
+                    self.queue.put((next_t + k * interval, counter))
+                    counter += self.batch
+                if due > take:  # the queue is full: these arrivals are dropped, counted, never sent
+                    self.window.dropped += due - take
+                    self.counts["dropped"] += due - take
+                    counter += (due - take) * self.batch
+                next_t += due * interval
+            gevent.sleep(max(0.001, min(0.01, next_t - time.monotonic())))
 
     # ---- the connections -----------------------------------------------------------------------
     def _connect(self) -> socket.socket | None:
@@ -182,7 +185,8 @@ class Engine:
             status = int(head[9:12])
             lower = head.lower()
             i = lower.find(b"content-length:")
-            length = int(lower[i + 15:lower.find(b"\r\n", i)]) if i >= 0 else 0
+            j = lower.find(b"\r\n", i)
+            length = int(lower[i + 15:j if j >= 0 else None]) if i >= 0 else 0
             while len(body) < length:
                 chunk = sock.recv(65536)
                 if not chunk:

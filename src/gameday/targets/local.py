@@ -58,6 +58,9 @@ class LocalTarget:
     def restore(self) -> dict[str, Any]:
         return self._op("restore")
 
+    def inject_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> dict[str, Any]:
+        return self._op("ingest_latency", ms=ms, stall_s=stall_s)
+
     def promote_dr_db(self) -> dict[str, Any]:
         return self._op("promote_dr_db")
 

@@ -1,0 +1,55 @@
+"""A no-op HTTP target on loopback for benchmarks and generator tests: answers every request 202 '{}'.
+
+Written by hand on asyncio's Protocol API: the benchmark needs a target far cheaper per request
+than the generator it measures, which no general-purpose HTTP server is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+__all__ = ["serve", "main"]
+
+_RESPONSE = b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+
+
+class _NoOp(asyncio.Protocol):
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.t = transport  # type: ignore[assignment]
+        self.buf = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        out = []
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                break
+            head = self.buf[:end].lower()
+            i = head.find(b"content-length:")
+            length = int(head[i + 15:head.find(b"\r\n", i) if head.find(b"\r\n", i) > 0 else None]) if i >= 0 else 0
+            if len(self.buf) < end + 4 + length:
+                break
+            self.buf = self.buf[end + 4 + length:]
+            out.append(_RESPONSE)
+        if out:
+            self.t.write(b"".join(out))  # type: ignore[attr-defined]
+
+
+async def serve(port: int, seconds: float) -> None:
+    server = await asyncio.get_running_loop().create_server(_NoOp, "127.0.0.1", port, backlog=1024)
+    async with server:
+        await asyncio.sleep(seconds)  # bounded: it stops by itself
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="noop-target", description=__doc__)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--seconds", type=float, default=300.0, help="stop after this long")
+    a = p.parse_args(argv)
+    asyncio.run(serve(a.port, a.seconds))
+
+
+if __name__ == "__main__":
+    main()
