@@ -13,7 +13,7 @@ __all__ = ["Slo", "parse_slo", "evaluate"]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
-_RE = re.compile(r"^\s*(?P<metric>p\d{1,2}(?:\.\d+)?|max|errors|achieved|late|dropped)\s*"
+_RE = re.compile(r"^\s*(?P<metric>p\d{1,3}(?:\.\d+)?|max|errors|achieved|late|dropped)\s*"
                  r"(?P<op><=|>=|<|>)\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>ms|us|s|%)?\s*$")
 _TIME = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
