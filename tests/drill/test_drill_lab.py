@@ -44,7 +44,14 @@ def _run(lab, path: Path, out: Path) -> dict:
 
 def _independent_lost(lab, out: Path) -> int:
     """Acked ids (read from the ledger by this test) missing from the current primary (its own query)."""
-    acked = [line[2:] for line in (out / "ledger.txt").read_text().splitlines() if line.startswith("a ")]
+    acked = []
+    for ledger in (out / "ledger.txt", out / "load" / "ledger.txt"):  # built-in writer / Locust profile
+        for line in (ledger.read_text().splitlines() if ledger.exists() else []):
+            f = line.split()
+            if f[0] == "a":
+                acked.append(f[1])
+            elif f[:2] == ["R", "a"]:
+                acked += [f"{f[2]}-{n:0{int(f[3])}d}" for n in range(int(f[4]), int(f[4]) + int(f[5]))]
     st = lab.status()
     port = next(p["port"] for p in st["processes"] if p["kind"] == "db" and p["role"] == "primary")
     with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres") as c:

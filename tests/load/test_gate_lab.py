@@ -79,7 +79,7 @@ def test_two_workers_share_the_rate_through_locust_distributed_mode(restored_lab
                     "--slo", "achieved>=90%", "--slo", "errors<0.1%")
     assert code == 0, s["reasons"]
     assert s["generator"]["processes"] == 2
-    prefixes = {line.split()[1] for line in (tmp_path / "ledger.txt").read_text().splitlines()}
+    prefixes = {line.split()[2] for line in (tmp_path / "ledger.txt").read_text().splitlines()}
     assert len(prefixes) == 2, "each worker has its own id space"
 
 

@@ -75,7 +75,7 @@ class Runbook(Strict):
 
 
 class LoadSpec(Strict):
-    profile: str = "builtin"
+    profile: str = Field("builtin", description="'builtin' (a simple open-loop writer) or a locustfile path")
     rate: float = Field(50.0, gt=0, le=100_000, description="events per second")
     batch: int = Field(1, ge=1, le=5000)
 
@@ -142,6 +142,11 @@ def load_runbook(path: str | Path) -> Runbook:
     return load_yaml_model(path, Runbook)
 
 
+def resolve_ref(base: Path, ref: str) -> Path:
+    """A path written in a drill file: as given if it exists (from the working directory), else next to the file."""
+    return _resolve(base, ref)
+
+
 def _resolve(base: Path, ref: str) -> Path:
     p = Path(ref)
     if p.is_absolute() or p.exists():
@@ -159,6 +164,8 @@ def load_drill(path: str | Path, env_override: str | Path | None = None) -> Load
     env_path = Path(env_override) if env_override else _resolve(path, drill.environment)
     if not env_path.exists():
         raise ConfigError(f"environment file {str(env_path)!r} not found", file=str(path), field="environment")
+    if drill.load.profile != "builtin" and not _resolve(path, drill.load.profile).exists():
+        raise ConfigError(f"load profile {drill.load.profile!r} not found", file=str(path), field="load.profile")
     runbook = load_runbook(rb_path)
     env = load_environment(env_path)
     return LoadedDrill(path=str(path), drill=drill, runbook=runbook, runbook_path=str(rb_path),

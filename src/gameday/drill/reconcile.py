@@ -15,14 +15,14 @@ __all__ = ["read_ledger", "reconcile"]
 def read_ledger(path: Path) -> dict[str, set[str]]:
     """Event ids by outcome: acked, failed (a definite error), indeterminate (no answer, or 504).
 
-    Lines are ``a|f|i <id>`` (the drill's built-in writer) or ``R <prefix> <width> <first> <count>``.
+    Lines are ``a|f|i <id>`` (the drill's built-in writer) or ``R <a|f|i> <prefix> <width> <first> <count>``.
     """
     out: dict[str, set[str]] = {LEDGER_ACKED: set(), LEDGER_FAILED: set(), LEDGER_INDETERMINATE: set()}
     if path.exists():
         for line in path.read_text().splitlines():
-            if line.startswith("R "):  # a run of acknowledged ids from the Locust engine
-                _, prefix, width, first, count = line.split()
-                out[LEDGER_ACKED].update(f"{prefix}-{n:0{int(width)}d}" for n in range(int(first), int(first) + int(count)))
+            if line.startswith("R "):  # a run of ids from the Locust engine
+                _, mark, prefix, width, first, count = line.split()
+                out[mark].update(f"{prefix}-{n:0{int(width)}d}" for n in range(int(first), int(first) + int(count)))
                 continue
             mark, _, eid = line.partition(" ")
             if mark in out and eid:

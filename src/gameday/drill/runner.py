@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from gameday.drill.check import check
-from gameday.drill.models import LoadedDrill, Step
+from gameday.drill.locust_load import LocustLoad
+from gameday.drill.models import LoadedDrill, Step, resolve_ref
 from gameday.drill.reconcile import reconcile
 from gameday.drill.steps import ManualHandler, StepContext, StepOutcome, fill, run_step
 from gameday.drill.workload import Heartbeat, Workload, recovered_since
@@ -43,6 +44,8 @@ class DrillRun:
     gate: Callable[[Step, StepContext], StepOutcome | None] | None = None  # a person takes over steps
     on_fault: Callable[[Workload, float, Journal], None] | None = None  # e.g. the rehearsal's alerting
 
+    _locust: LocustLoad | None = None
+
     def execute(self) -> dict[str, Any]:
         """Run the drill; return report.json's content. Raises Aborted (after the inverse) on a signal."""
         d, rb = self.loaded.drill, self.loaded.runbook
@@ -67,9 +70,15 @@ class DrillRun:
         if d.conditions.link_delay_ms is not None:
             j.record("condition.applied", "target", self.target.delay_link(d.conditions.link_delay_ms))
         max_s = d.warmup_s + d.recovery_timeout_s + sum((s.timeout_s or 0) + s.budget_s * scale for s in rb.steps) + 60
+        builtin = d.load.profile == "builtin"
         workload = Workload(endpoint=self.target.public_endpoint(), run_id=run_id, journal=j,
                             ledger=self.out_dir / "ledger.txt", rate=d.load.rate, batch=d.load.batch,
-                            probe_interval_s=d.probe.interval_s, probe_timeout_s=d.probe.timeout_s, max_s=max_s)
+                            probe_interval_s=d.probe.interval_s, probe_timeout_s=d.probe.timeout_s, max_s=max_s,
+                            builtin_load=builtin)
+        self._locust = None if builtin else LocustLoad(
+            profile=resolve_ref(Path(self.loaded.path), d.load.profile), host=self.target.public_endpoint(),
+            out_dir=self.out_dir / "load", rate=d.load.rate, batch=d.load.batch, max_s=max_s, run_id=run_id,
+            journal=j)
         heartbeat = Heartbeat(dsn=self.target.writer_dsn(primary), run_id=run_id, journal=j,
                               interval_s=d.heartbeat_interval_s, max_s=max_s)
         previous = _install_signal_handlers()
@@ -77,6 +86,8 @@ class DrillRun:
         try:
             heartbeat.start()
             workload.start()
+            if self._locust is not None:
+                self._locust.start()
             self.on_progress(f"load {d.load.rate:g} events/s and heartbeat running; warming up {d.warmup_s:g} s")
             time.sleep(d.warmup_s)
             j.record("fault.intent", "runner", {"action": action, "args": args, "inverse": INVERSES[action]})
@@ -116,11 +127,14 @@ class DrillRun:
     def _finish(self, j: Journal, workload: Workload, heartbeat: Heartbeat, applied: bool, aborted: str | None) -> None:
         workload.stop()
         heartbeat.stop()
+        ledger = self.out_dir / "ledger.txt"
+        if self._locust is not None:
+            self._locust.stop()
+            ledger = self._locust.ledger
         if not aborted:
             self.on_progress("reconciling acknowledged events against the new primary")
             try:
-                j.record("reconcile", "runner", reconcile(self.target.primary_dsn(), self.out_dir / "ledger.txt",
-                                                          _run_id(j)))
+                j.record("reconcile", "runner", reconcile(self.target.primary_dsn(), ledger, _run_id(j)))
             except Exception as exc:  # noqa: BLE001 - no reconciliation makes the verdict inconclusive
                 j.record("reconcile.failed", "runner", {}, error=f"{type(exc).__name__}: {exc}")
         j.record("drill.end", "runner", {"aborted": bool(aborted), "reason": aborted})

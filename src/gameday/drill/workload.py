@@ -45,13 +45,14 @@ class Workload:
     """Load + probe in one asyncio loop on a background thread; bounded by ``max_s``."""
 
     def __init__(self, *, endpoint: str, run_id: str, journal: Journal, ledger: Path, rate: float, batch: int,
-                 probe_interval_s: float, probe_timeout_s: float, max_s: float) -> None:
+                 probe_interval_s: float, probe_timeout_s: float, max_s: float, builtin_load: bool = True) -> None:
         self.endpoint = endpoint
         self.run_id = run_id
         self.journal = journal
         self.rate, self.batch = rate, batch
         self.probe_interval_s, self.probe_timeout_s = probe_interval_s, probe_timeout_s
         self.max_s = max_s
+        self.builtin_load = builtin_load
         self._ledger: IO[str] = open(ledger, "a")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="workload", daemon=True)
@@ -71,8 +72,9 @@ class Workload:
         timeout = aiohttp.ClientTimeout(total=self.probe_timeout_s)
         async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=_MAX_IN_FLIGHT)) as load, \
                 aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(force_close=True)) as probe:
-            tasks = [asyncio.ensure_future(self._load(load, deadline)), asyncio.ensure_future(self._probe(probe, deadline)),
-                     asyncio.ensure_future(self._ticker(deadline))]
+            tasks = [asyncio.ensure_future(self._probe(probe, deadline))]
+            if self.builtin_load:
+                tasks += [asyncio.ensure_future(self._load(load, deadline)), asyncio.ensure_future(self._ticker(deadline))]
             await asyncio.gather(*tasks)
 
     def _running(self, deadline: float) -> bool:

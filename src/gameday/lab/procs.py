@@ -17,7 +17,7 @@ from typing import Sequence
 
 import psutil
 
-__all__ = ["free_port", "spawn", "kill_tree", "kill_trees", "signal_tree", "wait_port", "pid_alive"]
+__all__ = ["free_port", "die_with_parent", "spawn", "kill_tree", "kill_trees", "signal_tree", "wait_port", "pid_alive"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -29,7 +29,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def die_with_parent(parent_pid: int) -> None:
     # No library offers prctl(PR_SET_PDEATHSIG); ctypes is the whole of it. Set after any uid change
     # (Popen applies user= before preexec_fn), since a credential change clears the signal.
     libc = ctypes.CDLL(None, use_errno=True)
@@ -46,7 +46,7 @@ def spawn(argv: Sequence[str], *, log: Path, user: str | None = None,
     try:
         return subprocess.Popen(
             list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            user=user, env=env, cwd=cwd, preexec_fn=lambda: _die_with_parent(parent),
+            user=user, env=env, cwd=cwd, preexec_fn=lambda: die_with_parent(parent),
         )
     finally:
         out.close()

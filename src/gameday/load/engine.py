@@ -89,7 +89,7 @@ class Engine:
         self.window = _Window()
         self.counts = {"sent": 0, "acked_events": 0, "errors": 0, "indeterminate": 0, "dropped": 0, "late": 0,
                        "steady_acked_events": 0, "steady_sent": 0}
-        self.acked_ranges: list[tuple[int, int]] = []
+        self.ranges: dict[str, list[tuple[int, int]]] = {"a": [], "f": [], "i": []}  # acked, failed, indeterminate
         self.max_lag_s = 0.0
         self.cpu: list[float] = []
         self.stopped = False
@@ -214,13 +214,15 @@ class Engine:
             c["acked_events"] += self.batch
             if in_steady:
                 c["steady_acked_events"] += self.batch
-            self.acked_ranges.append((first, self.batch))
+            self.ranges["a"].append((first, self.batch))
         elif status in (0, 504):  # no answer, or "may or may not be committed"
             w.indeterminate += 1
             c["indeterminate"] += 1
+            self.ranges["i"].append((first, self.batch))
         else:  # -1: could not connect (nothing sent); or a definite HTTP error
             w.errors += 1
             c["errors"] += 1
+            self.ranges["f"].append((first, self.batch))
 
     # ---- progress ------------------------------------------------------------------------------
     def _ticker(self) -> None:
@@ -251,7 +253,7 @@ class Engine:
                 "hist": self.total.encode().decode(), "steady_hist": self.steady.encode().decode(),
                 "steady_window_s": [lo, hi], "max_schedule_lag_s": round(self.max_lag_s, 4),
                 "cpu_percent": self.cpu, "ledger": {"prefix": self.payloads.prefix, "width": _ID_WIDTH,
-                                                    "ranges": _merge(self.acked_ranges)}}
+                                                    "ranges": {k: _merge(v) for k, v in self.ranges.items()}}}
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[list[int]]:

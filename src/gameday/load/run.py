@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from gameday.errors import ConfigError
-from gameday.lab.procs import free_port
+from gameday.lab.procs import die_with_parent, free_port
 from gameday.load.slo import Slo
 from gameday.load.summary import summarize
 
@@ -44,6 +44,10 @@ class LoadRun:
     on_progress: Callable[[dict[str, Any]], None] = lambda rec: None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
+    def stop(self) -> None:
+        """Ask the generator to stop early (it drains, reports and exits): used by drills."""
+        (self.out_dir / "abort").write_text("stopped by the caller")
+
     def _check(self) -> None:
         if not self.profile.exists():
             raise ConfigError("load profile not found", file=str(self.profile))
@@ -60,7 +64,9 @@ class LoadRun:
 
     def _start(self) -> list[subprocess.Popen[bytes]]:
         log = open(self.out_dir / "locust.log", "ab")
-        common = dict(stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        parent = os.getpid()  # the generator dies with its runner, even a SIGKILLed one
+        common = dict(stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                      preexec_fn=lambda: die_with_parent(parent))
         if self.workers == 1:
             return [subprocess.Popen(self._argv(), **common)]  # type: ignore[call-overload]
         port = free_port()
@@ -148,9 +154,11 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 def write_ledger(parts: list[dict[str, Any]], path: Path) -> None:
-    """The acknowledged ids, compactly: ``R <prefix> <width> <first> <count>`` per run of ids."""
+    """Every event id by outcome, compactly: ``R <a|f|i> <prefix> <width> <first> <count>`` per run of ids
+    (a: acknowledged, f: refused or never sent, i: indeterminate)."""
     with open(path, "w") as f:
         for p in parts:
             led = p["ledger"]
-            for first, count in led["ranges"]:
-                f.write(f"R {led['prefix']} {led['width']} {first} {count}\n")
+            for mark, ranges in led["ranges"].items():
+                for first, count in ranges:
+                    f.write(f"R {mark} {led['prefix']} {led['width']} {first} {count}\n")

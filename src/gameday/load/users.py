@@ -93,6 +93,10 @@ class IngestUser(User):
                 _append(out / "progress.jsonl", record)
             else:
                 (out / f"part-{record['worker']}.json").write_text(json.dumps(record))
+        elif kind == "tick":  # a plain `locust -f` run: this engine's figures, since Locust's table stays empty
+            print(f"gameday t={record['t']:.0f}s target {record['target_rate']:.0f} ev/s acked {record['acked_events']} "
+                  f"p95 {record['p95_ms']} ms errors {record['errors'] + record['indeterminate']} late {record['late']} "
+                  f"dropped {record['dropped']}", flush=True)
 
     @task
     def drive(self) -> None:

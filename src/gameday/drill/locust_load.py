@@ -1,0 +1,50 @@
+"""Drive a drill's load with a Locust profile (gameday.load) in the background, journaling its progress."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from gameday.journal import Journal
+from gameday.load.run import LoadRun
+
+__all__ = ["LocustLoad"]
+
+_TICK_FIELDS = ("sent", "acked_events", "errors", "indeterminate", "dropped", "late", "p50_ms", "p95_ms", "p99_ms",
+                "max_ms", "target_rate", "cpu_percent")
+
+
+class LocustLoad:
+    """Runs a LoadRun on a thread for at most ``max_s``; ``stop()`` ends it early and waits for its results."""
+
+    def __init__(self, *, profile: Path, host: str, out_dir: Path, rate: float, batch: int, max_s: float,
+                 run_id: str, journal: Journal) -> None:
+        self.journal = journal
+        self.run = LoadRun(profile=profile, host=host, out_dir=out_dir, rate=rate, batch=batch, duration=max_s,
+                           on_progress=self._tick, run_id=run_id)
+        self.summary: dict[str, Any] | None = None
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._main, name="locust-load", daemon=True)
+
+    @property
+    def ledger(self) -> Path:
+        return self.run.out_dir / "ledger.txt"
+
+    def _tick(self, rec: dict[str, Any]) -> None:
+        self.journal.record("load.tick", "load", {k: rec.get(k) for k in _TICK_FIELDS})
+
+    def _main(self) -> None:
+        try:
+            self.summary = self.run.execute()
+        except Exception as exc:  # noqa: BLE001 - journaled; the reconciliation will find no ledger
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.journal.record("load.failed", "load", {}, error=self.error)
+
+    def start(self) -> None:
+        self.run.out_dir.mkdir(parents=True, exist_ok=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.run.stop()
+        self._thread.join(60)
