@@ -10,6 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
+from gameday.cli_chaos import chaos_app
 from gameday.cli_lab import lab_app
 from gameday.cli_load import load_app
 from gameday.errors import EXIT_INVALID, GamedayError
@@ -20,6 +21,7 @@ app = typer.Typer(help="Chaos, load and disaster-recovery drills, on AWS or on t
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(lab_app, name="lab")
 app.add_typer(load_app, name="load")
+app.add_typer(chaos_app, name="chaos")
 
 err = Console(stderr=True)
 

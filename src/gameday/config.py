@@ -16,7 +16,7 @@ from gameday.errors import ConfigError
 
 __all__ = [
     "Strict", "LabRegions", "NodeCounts", "LinkSettings", "RdsSettings", "HealthCheckSettings",
-    "LabSettings", "Environment", "load_yaml_model", "load_environment",
+    "LabSettings", "StopConditions", "Environment", "load_yaml_model", "load_environment",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -88,6 +88,16 @@ class LabSettings(Strict):
     db_pool_size: int = Field(4, ge=1, le=32)
 
 
+class StopConditions(Strict):
+    """Hard limits checked every second while an experiment runs; a breach sustained ``for_s`` aborts it
+    (rollbacks play, exit 4). On the lab they are judged on the background load's progress."""
+
+    max_error_ratio: float = Field(0.99, ge=0, le=1)
+    max_p95_ms: float | None = Field(None, gt=0)
+    window_s: float = Field(5.0, ge=1, le=300)
+    for_s: float = Field(20.0, ge=0, le=3600)
+
+
 class Environment(Strict):
     name: str = Field(min_length=1)
     kind: Literal["local", "aws"]
@@ -95,6 +105,7 @@ class Environment(Strict):
     # Runbook budgets and drill time targets are written in real (AWS) seconds; a miniature
     # environment runs them compressed: 1/60 makes a seed minute a lab second.
     time_scale: float = Field(1.0, gt=0, le=1)
+    stop_conditions: StopConditions | None = None
     lab: LabSettings | None = None
 
     @model_validator(mode="after")

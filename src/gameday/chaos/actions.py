@@ -1,0 +1,98 @@
+"""Chaos Toolkit actions: faults and their inverses on the Target the environment names.
+
+Every function takes plain keyword arguments plus ``configuration`` and ``secrets`` and raises
+``ActivityFailed`` when the target refuses or fails.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from chaoslib.exceptions import ActivityFailed
+from chaoslib.types import Configuration, Secrets
+
+from gameday.chaos.session import session_for
+from gameday.errors import GamedayError
+
+__all__ = ["fail_availability_zone", "restore_availability_zone", "interrupt_spot_nodes", "fail_over_database",
+           "fail_region", "restore_region", "start_load", "stop_load"]
+
+
+def _call(configuration: Configuration, method: str, **kwargs: Any) -> dict[str, Any]:
+    target = session_for(configuration).target
+    try:
+        return getattr(target, method)(**{k: v for k, v in kwargs.items() if v is not None})
+    except GamedayError as exc:
+        raise ActivityFailed(f"{method}: {exc}") from exc
+
+
+def fail_availability_zone(zone: str, mode: str = "kill", configuration: Configuration = None,
+                           secrets: Secrets = None) -> dict[str, Any]:
+    """Lose availability zone ``zone``: every ingest node and DB instance in it is killed (``mode: kill``)
+    or frozen (``mode: freeze``, a partition). Touches: the zone's nodes and database instance."""
+    if mode not in ("kill", "freeze"):
+        raise ActivityFailed(f"mode must be 'kill' or 'freeze', not {mode!r}")
+    return _call(configuration, "fail_zone" if mode == "kill" else "freeze_zone", zone=zone)
+
+
+def restore_availability_zone(zone: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Bring zone ``zone`` back (the lab restores its whole configured shape). Touches: the zone's processes."""
+    return _call(configuration, "restore_zone", zone=zone)
+
+
+def interrupt_spot_nodes(count: int = 1, zone: str | None = None, configuration: Configuration = None,
+                         secrets: Secrets = None) -> dict[str, Any]:
+    """Spot interruption of ``count`` spot nodes (spread over zones, or in ``zone``): notice, drain, kill;
+    the autoscaler replaces them. Touches: spot ingest nodes."""
+    return _call(configuration, "interrupt_spot", count=count, zone=zone)
+
+
+def fail_over_database(cluster: str | None = None, configuration: Configuration = None,
+                       secrets: Secrets = None) -> dict[str, Any]:
+    """Kill the database primary; Multi-AZ automation promotes the synchronous standby.
+    Touches: the primary DB instance (``cluster`` is for AWS; the lab has one)."""
+    return _call(configuration, "fail_over_db")
+
+
+def fail_region(region: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Lose region ``region``: every process, endpoint and the cross-region link. Touches: the whole region."""
+    return _call(configuration, "fail_region", region=region)
+
+
+def restore_region(region: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Bring region ``region`` back and the environment to its configured shape. Touches: the whole region."""
+    return _call(configuration, "restore")
+
+
+def start_load(profile: str = "loadprofiles/ingest_steady.py", rate: float = 100.0, duration: float = 30.0,
+               batch: int = 1, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Start a Locust load profile in the background (its own process) against the public endpoint;
+    probes read its progress, ``stop_load`` or the end of the experiment stops it. Touches: ingest traffic."""
+    from gameday.drill.locust_load import LocustLoad
+    from gameday.journal import Journal
+
+    s = session_for(configuration)
+    if not Path(profile).exists():
+        raise ActivityFailed(f"load profile {profile!r} not found")
+    out = s.out_dir / f"load-{len(s.loads) + 1}"
+    out.mkdir(parents=True, exist_ok=True)
+    load = LocustLoad(profile=Path(profile), host=s.target.public_endpoint(), out_dir=out, rate=rate, batch=batch,
+                      max_s=duration, run_id=f"chaos{int(time.time())}", journal=Journal(out / "journal.jsonl"))
+    load.start()
+    s.loads.append(load)
+    deadline = time.monotonic() + 15  # return once the generator is sending
+    while time.monotonic() < deadline and not (out / "progress.jsonl").exists():
+        time.sleep(0.1)
+    return {"profile": profile, "rate": rate, "duration": duration, "out": str(out)}
+
+
+def stop_load(configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Stop the background load and wait for its results. Touches: ingest traffic."""
+    s = session_for(configuration)
+    load = s.current_load()
+    if load is None:
+        return {"stopped": False}
+    load.stop()
+    return {"stopped": True, "verdict": (load.summary or {}).get("verdict")}

@@ -1,0 +1,126 @@
+"""The gameday control: journals every activity into the gameday journal (one timeline with load and
+faults), journals each fault's inverse before the fault runs, and enforces the environment's stop
+conditions: a breach interrupts the run so the rollbacks play (exit 4).
+
+Declared in an experiment as::
+
+    controls:
+      - name: gameday
+        provider: {type: python, module: gameday.chaos.controls}
+
+``gameday chaos run`` adds it when an experiment does not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+from chaoslib.types import Activity, Configuration, Experiment, Journal as CtkJournal, Run, Secrets, Settings
+
+from gameday.chaos.session import reset, session_for
+from gameday.journal import Journal
+
+__all__ = ["configure_control", "before_activity_control", "after_activity_control", "cleanup_control",
+           "FAULT_INVERSES"]
+
+# gameday.chaos.actions functions that are faults -> their inverse
+FAULT_INVERSES = {"fail_availability_zone": "restore_availability_zone", "interrupt_spot_nodes": "restore",
+                  "fail_over_database": "restore", "fail_region": "restore_region"}
+
+_state: dict[str, Any] = {}
+
+
+def configure_control(configuration: Configuration = None, secrets: Secrets = None, settings: Settings = None,
+                      experiment: Experiment = None) -> None:
+    s = session_for(configuration)
+    s.out_dir.mkdir(parents=True, exist_ok=True)
+    j = Journal(s.out_dir / "gameday-journal.jsonl")
+    j.record("chaos.start", "control", {"title": (experiment or {}).get("title"), "environment": s.environment.name})
+    stop = threading.Event()
+    _state.update(journal=j, stop=stop, rollback=False)
+    sc = s.environment.stop_conditions
+    if sc is not None:
+        threading.Thread(target=_watch, args=(configuration, sc, stop, j), name="stop-conditions", daemon=True).start()
+
+
+def _watch(configuration: Configuration, sc: Any, stop: threading.Event, j: Journal) -> None:
+    """Check the stop conditions every second; a breach sustained for ``for_s`` interrupts the run."""
+    breached_since: float | None = None
+    while not stop.wait(1.0):
+        load = session_for(configuration).current_load()
+        path = load.run.out_dir / "progress.jsonl" if load else None
+        if path is None or not path.exists():
+            continue
+        recs = [json.loads(x) for x in path.read_text().splitlines() if x.strip()][-max(1, int(sc.window_s)):]
+        sent = sum(r["sent"] for r in recs)
+        ratio = sum(r["errors"] + r["indeterminate"] for r in recs) / sent if sent else 0.0
+        p95 = max((r["p95_ms"] or 0.0) for r in recs) if recs else 0.0
+        bad = ratio > sc.max_error_ratio or (sc.max_p95_ms is not None and p95 > sc.max_p95_ms)
+        if not bad:
+            breached_since = None
+            continue
+        breached_since = breached_since or time.monotonic()
+        if time.monotonic() - breached_since >= sc.for_s and not _state.get("rollback"):
+            j.record("stop_condition.breached", "control", {"error_ratio": round(ratio, 4), "p95_ms": p95,
+                                                             "limits": sc.model_dump()})
+            os.kill(os.getpid(), signal.SIGUSR1)  # chaoslib: stop now, play the rollbacks
+            return
+
+
+def _name(context: Activity) -> tuple[str, str]:
+    provider = context.get("provider", {})
+    return context.get("name", "?"), provider.get("func", "?")
+
+
+def before_activity_control(context: Activity, configuration: Configuration = None, secrets: Secrets = None,
+                            experiment: Experiment = None) -> None:
+    j: Journal | None = _state.get("journal")
+    if j is None:
+        return
+    name, func = _name(context)
+    rollbacks = [a.get("name") for a in (experiment or {}).get("rollbacks", [])]
+    if name in rollbacks:
+        _state["rollback"] = True
+    j.record("activity.start", "chaos", {"name": name, "type": context.get("type"), "func": func})
+    if func in FAULT_INVERSES and name not in rollbacks:
+        j.record("fault.intent", "chaos", {"action": func, "args": context.get("provider", {}).get("arguments", {}),
+                                           "inverse": FAULT_INVERSES[func]})
+
+
+def after_activity_control(context: Activity, state: Run, configuration: Configuration = None,
+                           secrets: Secrets = None, experiment: Experiment = None) -> None:
+    j: Journal | None = _state.get("journal")
+    if j is None:
+        return
+    name, func = _name(context)
+    status = (state or {}).get("status")
+    j.record("activity.end", "chaos", {"name": name, "func": func, "status": status,
+                                       "output": str((state or {}).get("output"))[:300]},
+             error=(state or {}).get("exception") and "".join((state or {}).get("exception"))[-300:])
+    rollbacks = [a.get("name") for a in (experiment or {}).get("rollbacks", [])]
+    if func in FAULT_INVERSES and status == "succeeded" and name not in rollbacks:
+        j.record("fault.applied", "chaos", {"action": func})
+    if name in rollbacks and status == "succeeded":
+        j.record("fault.inverse_applied", "chaos", {"inverse": func})
+
+
+def after_experiment_control(context: Experiment, state: CtkJournal, configuration: Configuration = None,
+                             secrets: Secrets = None) -> None:
+    j: Journal | None = _state.get("journal")
+    if j is not None:
+        j.record("chaos.end", "control", {"status": (state or {}).get("status"), "deviated": (state or {}).get("deviated")})
+
+
+def cleanup_control() -> None:
+    stop: threading.Event | None = _state.get("stop")
+    if stop is not None:
+        stop.set()
+    reset()
+    j: Journal | None = _state.pop("journal", None)
+    if j is not None:
+        j.close()

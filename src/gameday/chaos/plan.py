@@ -1,0 +1,55 @@
+"""``--dry-run``: what each gameday action of an experiment would touch, resolved with read-only calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gameday.errors import ConfigError
+
+__all__ = ["plan_experiment"]
+
+_MODULE = "gameday.chaos.actions"
+
+
+def _nodes_and_dbs(st: dict[str, Any], pick: Any) -> list[str]:
+    return [f"{p['kind']} {p['name']} (pid {p['pid']}, {p['zone']})" for p in st["processes"]
+            if pick(p) and p["state"] in ("running", "starting", "draining", "frozen")]
+
+
+def _resolve(func: str, args: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    if func == "fail_availability_zone":
+        zone = str(args.get("zone", ""))
+        full = zone if zone in st["zones"] else f"{st['regions']['primary']}{zone}"
+        return _nodes_and_dbs(st, lambda p: p["zone"] == full)
+    if func == "fail_region":
+        return _nodes_and_dbs(st, lambda p: p["region"] == args.get("region"))
+    if func == "interrupt_spot_nodes":
+        zone = args.get("zone")
+        spots = _nodes_and_dbs(st, lambda p: p["kind"] == "node" and p["capacity_type"] == "spot"
+                               and p["region"] == st["regions"]["primary"] and (not zone or p["zone"].endswith(zone)))
+        return spots[: int(args.get("count", 1))]
+    if func == "fail_over_database":
+        return _nodes_and_dbs(st, lambda p: p["kind"] == "db" and p["role"] == "primary")
+    if func in ("restore_availability_zone", "restore_region"):
+        return ["the environment's configured shape (lab restore)"]
+    if func in ("start_load", "stop_load"):
+        return [f"ingest traffic to {st['public_endpoint']} ({args.get('profile', 'loadprofiles/ingest_steady.py')}, "
+                f"{args.get('rate', 100)} events/s)"]
+    return []
+
+
+def plan_experiment(experiment: dict[str, Any], status: dict[str, Any], source: str) -> list[dict[str, Any]]:
+    """One entry per gameday action (method, then rollbacks); a fault that resolves to nothing is an error."""
+    out = []
+    for phase in ("method", "rollbacks"):
+        for act in experiment.get(phase) or []:
+            prov = act.get("provider", {})
+            if prov.get("module") != _MODULE:
+                continue
+            func, args = prov.get("func", ""), prov.get("arguments", {}) or {}
+            touches = _resolve(func, args, status)
+            if not touches:
+                raise ConfigError(f"action '{act.get('name')}' ({func} {args}) resolves to nothing on this target",
+                                  file=source, field=f"{phase}[{act.get('name')}]")
+            out.append({"phase": phase, "name": act.get("name"), "call": f"{func}({args})", "touches": touches})
+    return out

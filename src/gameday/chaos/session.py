@@ -1,0 +1,67 @@
+"""What the extension's activities share within one experiment run: the target and the background load.
+
+chaoslib runs one experiment per process and calls activities as plain functions, so the state that
+must outlive one activity (the target, a load started in the background) lives in this process-wide
+session, created from the experiment's configuration on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gameday.config import Environment, load_environment
+from gameday.drill.locust_load import LocustLoad
+from gameday.lab.control import DEFAULT_DIR
+from gameday.targets.base import Target
+
+__all__ = ["Session", "session_for", "reset"]
+
+
+@dataclass
+class Session:
+    env_file: str
+    environment: Environment
+    target: Target
+    out_dir: Path
+    loads: list[LocustLoad] = field(default_factory=list)
+
+    def current_load(self) -> LocustLoad | None:
+        return self.loads[-1] if self.loads else None
+
+
+_lock = threading.Lock()
+_session: Session | None = None
+
+
+def session_for(configuration: dict[str, Any] | None) -> Session:
+    """The run's session, built from ``gameday_env`` / ``gameday_state_dir`` / ``gameday_out``."""
+    global _session
+    with _lock:
+        if _session is None:
+            cfg = configuration or {}
+            env_file = str(cfg.get("gameday_env") or "environments/local.yaml")
+            env = load_environment(env_file)
+            if env.kind != "local":
+                from gameday.errors import ConfigError
+
+                raise ConfigError("only 'kind: local' environments can be driven in this version",
+                                  file=env_file, field="kind")
+            from gameday.targets.local import LocalTarget
+
+            state_dir = Path(cfg.get("gameday_state_dir") or DEFAULT_DIR)
+            out = Path(cfg.get("gameday_out") or "out/chaos")
+            _session = Session(env_file, env, LocalTarget(env, state_dir=state_dir), out)
+        return _session
+
+
+def reset() -> None:
+    """Stop any background load and forget the session (end of an experiment)."""
+    global _session
+    with _lock:
+        if _session is not None:
+            for load in _session.loads:
+                load.stop()
+        _session = None

@@ -1,0 +1,54 @@
+"""The experiment's verdict from its journals, never from Chaos Toolkit's exit code (which is 0 when a
+method action fails and when the steady state is unmet before the method)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gameday.journal import Event
+
+__all__ = ["chaos_verdict", "EXIT_CODES"]
+
+EXIT_CODES = {"pass": 0, "fail": 1, "inconclusive": 3, "aborted": 4}
+
+
+def _failed_probes(hypothesis: dict[str, Any] | None) -> list[str]:
+    if not hypothesis:
+        return []
+    return [f"{p['activity']['name']} (tolerance {p['activity'].get('tolerance')!r}, got {p.get('output')!r})"
+            for p in hypothesis.get("probes", []) if not p.get("tolerance_met", True)]
+
+
+def chaos_verdict(ctk: dict[str, Any] | None, events: list[Event]) -> dict[str, Any]:
+    """verdict.json: ``verdict``, ``reasons[]``, ``faults_applied[]``, ``rolled_back``."""
+    if ctk is None:
+        return {"verdict": "inconclusive", "reasons": ["Chaos Toolkit wrote no journal"], "faults_applied": [],
+                "rolled_back": False}
+    reasons: list[str] = []
+    ss = ctk.get("steady_states") or {}
+    before, after, during = ss.get("before"), ss.get("after"), ss.get("during") or []
+    if before is not None and not before.get("steady_state_met", True):
+        reasons.append("steady state unmet before the method: " + "; ".join(_failed_probes(before)))
+    for run in ctk.get("run", []):
+        if run.get("status") == "failed":
+            reasons.append(f"method action '{run['activity']['name']}' failed: "
+                           f"{''.join(run.get('exception') or [])[-300:].strip()}")
+    for d in during:
+        if not d.get("steady_state_met", True):
+            reasons.append("hypothesis deviated during the method: " + "; ".join(_failed_probes(d)))
+            break
+    if after is not None and not after.get("steady_state_met", True):
+        reasons.append("hypothesis deviated after the method: " + "; ".join(_failed_probes(after)))
+    rollbacks = ctk.get("rollbacks", [])
+    rolled_back = all(r.get("status") == "succeeded" for r in rollbacks) if rollbacks else False
+    for r in rollbacks:
+        if r.get("status") != "succeeded":
+            reasons.append(f"rollback '{r['activity']['name']}' {r.get('status')}")
+    faults = [e.value["action"] for e in events if e.kind == "fault.applied"]
+    breach = next((e for e in events if e.kind == "stop_condition.breached"), None)
+    if ctk.get("status") in ("interrupted", "aborted"):
+        why = "a stop condition was breached" if breach else "interrupted by a signal"
+        return {"verdict": "aborted", "reasons": [why, *reasons], "faults_applied": faults, "rolled_back": rolled_back,
+                "status": ctk.get("status")}
+    return {"verdict": "fail" if reasons else "pass", "reasons": reasons, "faults_applied": faults,
+            "rolled_back": rolled_back, "status": ctk.get("status"), "deviated": ctk.get("deviated", False)}
