@@ -54,8 +54,13 @@ def run_chaos(path: Path, *, env: Path, out_dir: Path, state_dir: Path) -> dict[
     proc = subprocess.Popen([sys.executable, "-m", "gameday.chaos.runner", str(path), "--env", str(env.resolve()),
                              "--state-dir", str(state_dir.resolve()), "--out", str(out_dir.resolve())],
                             stdout=open(out_dir / "chaos.log", "wb"), stderr=subprocess.STDOUT)
-    forwarded = {s: signal.signal(s, lambda signum, frame: proc.send_signal(signal.SIGTERM))
-                 for s in (signal.SIGINT, signal.SIGTERM)}
+    signalled: list[str] = []
+
+    def forward(signum: int, frame: Any) -> None:  # chaoslib turns SIGTERM into an interruption + rollbacks
+        signalled.append(signal.Signals(signum).name)
+        proc.send_signal(signal.SIGTERM)
+
+    forwarded = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         proc.wait()
     finally:
@@ -63,7 +68,7 @@ def run_chaos(path: Path, *, env: Path, out_dir: Path, state_dir: Path) -> dict[
             signal.signal(s, h)
     ctk = json.loads((out_dir / "journal.json").read_text()) if (out_dir / "journal.json").exists() else None
     gj = out_dir / "gameday-journal.jsonl"
-    verdict = chaos_verdict(ctk, read_journal(gj) if gj.exists() else [])
+    verdict = chaos_verdict(ctk, read_journal(gj) if gj.exists() else [], signalled=signalled[0] if signalled else None)
     write_chaos_reports(verdict, ctk, out_dir)
     return verdict
 

@@ -20,12 +20,17 @@ __all__ = ["fail_availability_zone", "restore_availability_zone", "interrupt_spo
            "fail_region", "restore_region", "start_load", "stop_load"]
 
 
-def _call(configuration: Configuration, method: str, **kwargs: Any) -> dict[str, Any]:
-    target = session_for(configuration).target
+def _call(configuration: Configuration, method: str, fault: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    """Call the target; for a fault, journal that it is applied the moment the target says so (a signal
+    during the activity's pause must not hide an applied fault)."""
+    s = session_for(configuration)
     try:
-        return getattr(target, method)(**{k: v for k, v in kwargs.items() if v is not None})
+        result: dict[str, Any] = getattr(s.target, method)(**{k: v for k, v in kwargs.items() if v is not None})
     except GamedayError as exc:
         raise ActivityFailed(f"{method}: {exc}") from exc
+    if fault and s.journal is not None:
+        s.journal.record("fault.applied", "chaos", {"action": fault, "t_applied": result.get("t_applied")})
+    return result
 
 
 def fail_availability_zone(zone: str, mode: str = "kill", configuration: Configuration = None,
@@ -34,7 +39,7 @@ def fail_availability_zone(zone: str, mode: str = "kill", configuration: Configu
     or frozen (``mode: freeze``, a partition). Touches: the zone's nodes and database instance."""
     if mode not in ("kill", "freeze"):
         raise ActivityFailed(f"mode must be 'kill' or 'freeze', not {mode!r}")
-    return _call(configuration, "fail_zone" if mode == "kill" else "freeze_zone", zone=zone)
+    return _call(configuration, "fail_zone" if mode == "kill" else "freeze_zone", "fail_availability_zone", zone=zone)
 
 
 def restore_availability_zone(zone: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
@@ -46,19 +51,19 @@ def interrupt_spot_nodes(count: int = 1, zone: str | None = None, configuration:
                          secrets: Secrets = None) -> dict[str, Any]:
     """Spot interruption of ``count`` spot nodes (spread over zones, or in ``zone``): notice, drain, kill;
     the autoscaler replaces them. Touches: spot ingest nodes."""
-    return _call(configuration, "interrupt_spot", count=count, zone=zone)
+    return _call(configuration, "interrupt_spot", "interrupt_spot_nodes", count=count, zone=zone)
 
 
 def fail_over_database(cluster: str | None = None, configuration: Configuration = None,
                        secrets: Secrets = None) -> dict[str, Any]:
     """Kill the database primary; Multi-AZ automation promotes the synchronous standby.
     Touches: the primary DB instance (``cluster`` is for AWS; the lab has one)."""
-    return _call(configuration, "fail_over_db")
+    return _call(configuration, "fail_over_db", "fail_over_database")
 
 
 def fail_region(region: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Lose region ``region``: every process, endpoint and the cross-region link. Touches: the whole region."""
-    return _call(configuration, "fail_region", region=region)
+    return _call(configuration, "fail_region", "fail_region", region=region)
 
 
 def restore_region(region: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
@@ -79,7 +84,8 @@ def start_load(profile: str = "loadprofiles/ingest_steady.py", rate: float = 100
     out = s.out_dir / f"load-{len(s.loads) + 1}"
     out.mkdir(parents=True, exist_ok=True)
     load = LocustLoad(profile=Path(profile), host=s.target.public_endpoint(), out_dir=out, rate=rate, batch=batch,
-                      max_s=duration, run_id=f"chaos{int(time.time())}", journal=Journal(out / "journal.jsonl"))
+                      max_s=duration, run_id=f"chaos{int(time.time())}",
+                      journal=s.journal or Journal(out / "journal.jsonl"))
     load.start()
     s.loads.append(load)
     deadline = time.monotonic() + 15  # return once the generator is sending

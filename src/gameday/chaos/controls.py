@@ -40,6 +40,7 @@ def configure_control(configuration: Configuration = None, secrets: Secrets = No
     s = session_for(configuration)
     s.out_dir.mkdir(parents=True, exist_ok=True)
     j = Journal(s.out_dir / "gameday-journal.jsonl")
+    s.journal = j  # the background load journals its progress here too: one timeline
     j.record("chaos.start", "control", {"title": (experiment or {}).get("title"), "environment": s.environment.name})
     stop = threading.Event()
     _state.update(journal=j, stop=stop, rollback=False)
@@ -103,8 +104,6 @@ def after_activity_control(context: Activity, state: Run, configuration: Configu
                                        "output": str((state or {}).get("output"))[:300]},
              error=(state or {}).get("exception") and "".join((state or {}).get("exception"))[-300:])
     rollbacks = [a.get("name") for a in (experiment or {}).get("rollbacks", [])]
-    if func in FAULT_INVERSES and status == "succeeded" and name not in rollbacks:
-        j.record("fault.applied", "chaos", {"action": func})
     if name in rollbacks and status == "succeeded":
         j.record("fault.inverse_applied", "chaos", {"inverse": func})
 

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
     from chaoslib.loader import load_experiment
-    from chaoslib.run import run_experiment
+    from chaoslib.experiment import run_experiment
     from chaoslib.types import Strategy
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

@@ -14,6 +14,7 @@ from typing import Any
 
 from gameday.config import Environment, load_environment
 from gameday.drill.locust_load import LocustLoad
+from gameday.journal import Journal
 from gameday.lab.control import DEFAULT_DIR
 from gameday.targets.base import Target
 
@@ -27,6 +28,7 @@ class Session:
     target: Target
     out_dir: Path
     loads: list[LocustLoad] = field(default_factory=list)
+    journal: Journal | None = None  # the gameday journal of this run (set by the gameday control)
 
     def current_load(self) -> LocustLoad | None:
         return self.loads[-1] if self.loads else None

@@ -19,8 +19,12 @@ def _failed_probes(hypothesis: dict[str, Any] | None) -> list[str]:
             for p in hypothesis.get("probes", []) if not p.get("tolerance_met", True)]
 
 
-def chaos_verdict(ctk: dict[str, Any] | None, events: list[Event]) -> dict[str, Any]:
-    """verdict.json: ``verdict``, ``reasons[]``, ``faults_applied[]``, ``rolled_back``."""
+def chaos_verdict(ctk: dict[str, Any] | None, events: list[Event], signalled: str | None = None) -> dict[str, Any]:
+    """verdict.json: ``verdict``, ``reasons[]``, ``faults_applied[]``, ``rolled_back``.
+
+    ``signalled``: the signal gameday received and passed on. chaoslib records a SIGTERM that lands inside
+    an activity as that activity's failure, not as an interruption, so the runner says so itself.
+    """
     if ctk is None:
         return {"verdict": "inconclusive", "reasons": ["Chaos Toolkit wrote no journal"], "faults_applied": [],
                 "rolled_back": False}
@@ -46,8 +50,8 @@ def chaos_verdict(ctk: dict[str, Any] | None, events: list[Event]) -> dict[str, 
             reasons.append(f"rollback '{r['activity']['name']}' {r.get('status')}")
     faults = [e.value["action"] for e in events if e.kind == "fault.applied"]
     breach = next((e for e in events if e.kind == "stop_condition.breached"), None)
-    if ctk.get("status") in ("interrupted", "aborted"):
-        why = "a stop condition was breached" if breach else "interrupted by a signal"
+    if ctk.get("status") in ("interrupted", "aborted") or signalled:
+        why = "a stop condition was breached" if breach else f"interrupted by {signalled or 'a signal'}"
         return {"verdict": "aborted", "reasons": [why, *reasons], "faults_applied": faults, "rolled_back": rolled_back,
                 "status": ctk.get("status")}
     return {"verdict": "fail" if reasons else "pass", "reasons": reasons, "faults_applied": faults,
