@@ -11,5 +11,12 @@ from gameday.errors import (
     LabError,
 )
 
-__all__ = ["GamedayError", "ConfigError", "DriverError", "LabError", "Aborted"]
+__all__ = ["GamedayError", "ConfigError", "DriverError", "LabError", "Aborted", "discover"]
+
+
+def discover(discover_system: bool = True) -> dict[str, object]:
+    """Chaos Toolkit discovery (``chaos discover gameday-drills``): the actions and probes of gameday.chaos."""
+    from gameday.chaos import discover as discover_chaos
+
+    return discover_chaos(discover_system)
 __version__ = "0.1.0"
