@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from gameday.cli_chaos import chaos_app
+from gameday.cli_dashboards import dashboards_app
 from gameday.cli_lab import lab_app
 from gameday.cli_load import load_app
 from gameday.errors import EXIT_INVALID, GamedayError
@@ -22,8 +23,9 @@ app = typer.Typer(help="Chaos, load and disaster-recovery drills, on AWS or on t
 app.add_typer(lab_app, name="lab")
 app.add_typer(load_app, name="load")
 app.add_typer(chaos_app, name="chaos")
+app.add_typer(dashboards_app, name="dashboards")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error line stays one line, whatever the width
 
 
 def _register_optional() -> None:

@@ -42,7 +42,7 @@ def load_valid_experiment(path: Path) -> dict[str, Any]:
     return experiment
 
 
-def run_chaos(path: Path, *, env: Path, out_dir: Path, state_dir: Path) -> dict[str, Any]:
+def run_chaos(path: Path, *, env: Path, out_dir: Path, state_dir: Path, grafana_url: str | None = None) -> dict[str, Any]:
     """Run the experiment in its own process; return verdict.json's content (also written to out_dir)."""
     from gameday.chaos.verdict import chaos_verdict
     from gameday.journal import read_journal
@@ -51,8 +51,9 @@ def run_chaos(path: Path, *, env: Path, out_dir: Path, state_dir: Path) -> dict[
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in ("journal.json", "gameday-journal.jsonl", "verdict.json"):
         (out_dir / old).unlink(missing_ok=True)
+    extra = ["--grafana-url", grafana_url] if grafana_url else []
     proc = subprocess.Popen([sys.executable, "-m", "gameday.chaos.runner", str(path), "--env", str(env.resolve()),
-                             "--state-dir", str(state_dir.resolve()), "--out", str(out_dir.resolve())],
+                             "--state-dir", str(state_dir.resolve()), "--out", str(out_dir.resolve()), *extra],
                             stdout=open(out_dir / "chaos.log", "wb"), stderr=subprocess.STDOUT)
     signalled: list[str] = []
 
@@ -87,7 +88,9 @@ def run(experiment: Path = typer.Argument(..., help="Experiment file, e.g. exper
         out_dir: Path = typer.Option(Path("out/chaos"), "--out", help="Journal, verdict and JUnit go here."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print what each action would touch; change nothing."),
         state_dir: Path = typer.Option(DEFAULT_DIR, "--state-dir"),
-        keep_lab: bool = typer.Option(False, "--keep-lab")) -> None:
+        keep_lab: bool = typer.Option(False, "--keep-lab"),
+        grafana_url: Optional[str] = typer.Option(None, "--grafana-url", envvar="GRAFANA_URL",
+                                                  help="Annotate the run in this Grafana (token from GRAFANA_TOKEN).")) -> None:
     """Run EXPERIMENT; the verdict comes from the journal: 0 pass, 1 fail, 2 invalid, 4 aborted."""
     from gameday.chaos.plan import plan_experiment
     from gameday.chaos.verdict import EXIT_CODES
@@ -119,7 +122,11 @@ def run(experiment: Path = typer.Argument(..., help="Experiment file, e.g. exper
         started = True
     try:
         with out.status(f"running {experiment} (Chaos Toolkit, its own process)…"):
-            verdict = run_chaos(experiment, env=env, out_dir=out_dir, state_dir=state_dir)
+            verdict = run_chaos(experiment, env=env, out_dir=out_dir, state_dir=state_dir, grafana_url=grafana_url)
+        if grafana_url:
+            from gameday.cli_dashboards import observers
+
+            observers("chaos", "chaos", grafana_url, None).finish(verdict["verdict"], "; ".join(verdict["reasons"]))
     finally:
         if started and not keep_lab:
             lab_down(state_dir)

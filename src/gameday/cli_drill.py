@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gameday.cli_dashboards import GRAFANA_URL, METRICS_PORT, observers
 from gameday.drill.check import EXIT_CODES
 from gameday.drill.models import load_drill, load_runbook
 from gameday.lab.control import DEFAULT_DIR
@@ -80,15 +81,23 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
         env: Optional[Path] = typer.Option(None, "--env", help="Environment file (default: the drill's)."),
         out_dir: Path = typer.Option(Path("out/drill"), "--out", help="Where the journal and reports go."),
         state_dir: Path = DIR_OPT,
-        keep_lab: bool = typer.Option(False, "--keep-lab", help="Keep a lab this run started running afterwards.")) -> None:
+        keep_lab: bool = typer.Option(False, "--keep-lab", help="Keep a lab this run started running afterwards."),
+        grafana_url: Optional[str] = GRAFANA_URL, metrics_port: Optional[int] = METRICS_PORT) -> None:
     """Run DRILL: load, fault, runbook, measurement, reconciliation, inverse, reports."""
+    import uuid
+
     from gameday.drill.runner import run_drill
 
     loaded = load_drill(drill, env)  # invalid files exit 2 here, before anything is touched
     target, started = _target_for(loaded, state_dir)
+    obs = observers(uuid.uuid4().hex[:10], "drill", grafana_url, metrics_port)
+    summary: dict[str, Any] = {"verdict": "aborted"}
     try:
-        summary = run_drill(loaded, target, out_dir, on_progress=lambda m: out.print(f"[dim]·[/] {m}"))
+        summary = run_drill(loaded, target, out_dir, on_progress=lambda m: out.print(f"[dim]·[/] {m}"),
+                            listeners=obs.listeners)
     finally:
+        obs.finish(summary["verdict"], f"RTO {summary.get('rto_s')} s, RPO {summary.get('rpo_s')} s, "
+                                       f"lost {summary.get('events_lost')}")
         _leave(state_dir, started, keep_lab)
     print_summary(summary, out_dir)
     raise typer.Exit(EXIT_CODES[summary["verdict"]])

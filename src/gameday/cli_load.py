@@ -9,6 +9,7 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 
+from gameday.cli_dashboards import GRAFANA_URL, METRICS_PORT, observers
 from gameday.lab.control import DEFAULT_DIR
 from gameday.load.slo import parse_slo
 from gameday.load.summary import EXIT_CODES
@@ -28,7 +29,8 @@ def _progress(rec: dict[str, Any]) -> None:
 
 
 def _run(profile: Path, env: Path, host: Optional[str], rate: float, duration: float, batch: int, workers: int,
-         out_dir: Path, slo: list[str], hard_limit: list[str], grace: float, state_dir: Path, quiet: bool) -> dict[str, Any]:
+         out_dir: Path, slo: list[str], hard_limit: list[str], grace: float, state_dir: Path, quiet: bool,
+         grafana_url: Optional[str] = None, metrics_port: Optional[int] = None) -> dict[str, Any]:
     from gameday.config import load_environment
     from gameday.lab.control import LabClient, lab_down, lab_up
     from gameday.errors import LabError
@@ -49,12 +51,29 @@ def _run(profile: Path, env: Path, host: Optional[str], rate: float, duration: f
             with out.status("starting the local lab…"):
                 host = lab_up(env, state_dir).public_endpoint
             started = True
+    from gameday.journal import Journal
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "journal.jsonl").unlink(missing_ok=True)
+    journal = Journal(out_dir / "journal.jsonl")  # gate.start, load.tick...: what annotations and metrics follow
     run = LoadRun(profile=profile, host=host, out_dir=out_dir, rate=rate, duration=duration, batch=batch,
-                  workers=workers, slos=slos, hard_limits=limits, grace_s=grace,
-                  on_progress=(lambda r: None) if quiet else _progress)
+                  workers=workers, slos=slos, hard_limits=limits, grace_s=grace)
+    obs = observers(run.run_id, "load-gate", grafana_url, metrics_port)
+    obs.attach(journal)
+
+    def progress(rec: dict[str, Any]) -> None:
+        journal.record("load.tick", "load", rec)
+        if not quiet:
+            _progress(rec)
+
+    run.on_progress = progress
+    journal.record("gate.start", "runner", {"profile": str(profile), "rate": rate, "host": host})
+    summary: dict[str, Any] = {"verdict": "INCONCLUSIVE"}
     try:
         summary = run.execute()
     finally:
+        obs.finish(summary["verdict"], "; ".join(summary.get("reasons", [])))
+        journal.close()
         if started:
             lab_down(state_dir)
     return summary
@@ -100,14 +119,16 @@ def gate(profile: Path = PROFILE, env: Path = ENV, host: Optional[str] = HOST, r
                                               "judged per second, e.g. 'errors<50%'"),
          grace: float = typer.Option(5.0, "--grace", help="Seconds a hard limit may be breached before the abort."),
          out_dir: Path = typer.Option(Path("out/gate"), "--out"), state_dir: Path = DIR,
-         quiet: bool = typer.Option(False, "--quiet")) -> None:
+         quiet: bool = typer.Option(False, "--quiet"),
+         grafana_url: Optional[str] = GRAFANA_URL, metrics_port: Optional[int] = METRICS_PORT) -> None:
     """Pre-release gate: PASS (0), FAIL (1: an SLO or hard limit breached), INCONCLUSIVE (3: the generator
     saturated its CPU, fell behind its schedule or dropped requests)."""
     if not slo:
         from gameday.errors import ConfigError
 
         raise ConfigError("a gate needs at least one --slo", field="--slo")
-    s = _run(profile, env, host, rate, duration, batch, workers, out_dir, slo, hard_limit, grace, state_dir, quiet)
+    s = _run(profile, env, host, rate, duration, batch, workers, out_dir, slo, hard_limit, grace, state_dir, quiet,
+             grafana_url, metrics_port)
     _print(s, out_dir)
     raise typer.Exit(EXIT_CODES[s["verdict"]])
 

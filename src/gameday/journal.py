@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from gameday.errors import ConfigError
 
@@ -34,6 +35,7 @@ class Journal:
     """Thread-safe appender. Each event is flushed and fsynced before ``record`` returns."""
 
     def __init__(self, path: Path, *, fsync: bool = True) -> None:
+        self.listeners: list[Callable[[Event], None]] = []  # e.g. Grafana annotations, runner metrics
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._f = open(self.path, "a", encoding="utf-8")
@@ -51,7 +53,12 @@ class Journal:
             self._f.flush()
             if self._fsync:
                 os.fsync(self._f.fileno())
-            return ev
+        for listen in self.listeners:  # after the event is durable; a listener never breaks the run
+            try:
+                listen(ev)
+            except Exception as exc:  # noqa: BLE001
+                print(f"warning: journal listener {listen!r} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return ev
 
     def close(self) -> None:
         with self._lock:

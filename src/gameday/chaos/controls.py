@@ -41,6 +41,14 @@ def configure_control(configuration: Configuration = None, secrets: Secrets = No
     s.out_dir.mkdir(parents=True, exist_ok=True)
     j = Journal(s.out_dir / "gameday-journal.jsonl")
     s.journal = j  # the background load journals its progress here too: one timeline
+    url = (configuration or {}).get("gameday_grafana_url")
+    if url:  # this control is an adapter at the edge, like the CLI: the token comes from its environment
+        from gameday.grafana.annotations import Annotator
+
+        annotator = Annotator(url=url, token=os.environ.get("GRAFANA_TOKEN"), run_id=f"chaos-{int(time.time())}",
+                              kind_of_run="chaos")
+        j.listeners.append(annotator)
+        _state["annotator"] = annotator
     j.record("chaos.start", "control", {"title": (experiment or {}).get("title"), "environment": s.environment.name})
     stop = threading.Event()
     _state.update(journal=j, stop=stop, rollback=False)
@@ -123,3 +131,6 @@ def cleanup_control() -> None:
     j: Journal | None = _state.pop("journal", None)
     if j is not None:
         j.close()
+    annotator = _state.pop("annotator", None)
+    if annotator is not None:
+        annotator.close()

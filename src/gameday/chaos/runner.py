@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--env", required=True)
     p.add_argument("--state-dir", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--grafana-url", default="")
     a = p.parse_args(argv)
     from chaoslib.loader import load_experiment
     from chaoslib.experiment import run_experiment
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     experiment, settings, strategy = prepare(dict(load_experiment(a.experiment)), env=a.env, state_dir=a.state_dir,
                                              out=str(out))
+    if a.grafana_url:
+        experiment["configuration"]["gameday_grafana_url"] = a.grafana_url
     journal = run_experiment(experiment, settings=settings, strategy=Strategy.from_string(strategy))
     (out / "journal.json").write_text(json.dumps(journal, indent=2, default=str))
 

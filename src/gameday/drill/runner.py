@@ -7,7 +7,7 @@ from __future__ import annotations
 import signal
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -43,6 +43,7 @@ class DrillRun:
     fault_override: tuple[str, dict[str, Any]] | None = None  # rehearsals draw their own fault
     gate: Callable[[Step, StepContext], StepOutcome | None] | None = None  # a person takes over steps
     on_fault: Callable[[Workload, float, Journal], None] | None = None  # e.g. the rehearsal's alerting
+    listeners: list[Callable[[Any], None]] = field(default_factory=list)  # annotations, metrics
 
     _locust: LocustLoad | None = None
 
@@ -54,6 +55,7 @@ class DrillRun:
         journal_path.unlink(missing_ok=True)
         (self.out_dir / "ledger.txt").unlink(missing_ok=True)
         j = Journal(journal_path)
+        j.listeners.extend(self.listeners)
         primary, dr = self.target.regions()
         variables = {"primary_region": primary, "dr_region": dr}
         run_id = uuid.uuid4().hex[:10]
@@ -115,6 +117,8 @@ class DrillRun:
             deadline = time.monotonic() + d.recovery_timeout_s
             while not recovered_since(workload.probe_log, t_fault, d.probe.consecutive) and time.monotonic() < deadline:
                 time.sleep(0.05)
+            if recovered_since(workload.probe_log, t_fault, d.probe.consecutive):
+                j.record("drill.recovered", "runner", {})  # for people watching; the RTO is computed by check()
             time.sleep(d.cooldown_s)
         except Aborted as exc:
             self._finish(j, workload, heartbeat, applied, aborted=str(exc))

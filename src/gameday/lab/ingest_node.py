@@ -42,27 +42,32 @@ class Connections:
 
     def __init__(self, conninfo: str, size: int) -> None:
         self.conninfo = conninfo
-        self._free: asyncio.Queue[psycopg.AsyncConnection | None] = asyncio.Queue()
+        self.stale_before = 0.0  # connections opened before this moment are presumed broken (a failover)
+        self._free: asyncio.Queue[tuple[psycopg.AsyncConnection, float] | None] = asyncio.Queue()
         for _ in range(size):
             self._free.put_nowait(None)
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
-        conn = await self._free.get()
+        slot = await self._free.get()
         try:
-            if conn is None or conn.closed or conn.broken:
+            conn, opened = slot if slot is not None else (None, 0.0)
+            if conn is None or conn.closed or conn.broken or opened <= self.stale_before:
                 if conn is not None:
                     await conn.close()
-                conn = None
+                slot = None
                 conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=False)
+                slot = (conn, time.monotonic())
             async with conn.transaction():  # COMMIT on leaving the block, ROLLBACK on an error
                 yield conn
-        except BaseException:
-            if conn is not None and (conn.broken or conn.closed):
-                conn = None
+        except BaseException as exc:
+            if isinstance(exc, psycopg.OperationalError):
+                self.stale_before = time.monotonic()  # one broken connection: reopen them all on next use
+            if slot is not None and (slot[0].broken or slot[0].closed):
+                slot = None
             raise
         finally:
-            self._free.put_nowait(conn)
+            self._free.put_nowait(slot)
 
     async def run(self, work: Callable[[psycopg.AsyncConnection], Awaitable[T]]) -> T:
         """``work`` in a transaction; once more on a fresh connection if the first one was broken
@@ -76,9 +81,9 @@ class Connections:
 
     async def close(self) -> None:
         while not self._free.empty():
-            conn = self._free.get_nowait()
-            if conn is not None:
-                await conn.close()
+            slot = self._free.get_nowait()
+            if slot is not None:
+                await slot[0].close()
 
 
 NODE_KEY = web.AppKey("node", dict)

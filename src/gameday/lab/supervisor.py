@@ -75,6 +75,13 @@ def _api(lab: Lab, stop: asyncio.Event) -> web.Application:
     async def status(request: web.Request) -> web.Response:
         return web.json_response(await lab_status(lab))
 
+    async def metrics(request: web.Request) -> web.Response:
+        from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+        from gameday.lab.metrics import lab_metrics
+
+        return web.Response(body=lab_metrics(await lab_status(lab)), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
     async def shutdown(request: web.Request) -> web.Response:
         stop.set()
         return web.json_response({"stopping": True})
@@ -83,6 +90,7 @@ def _api(lab: Lab, stop: asyncio.Event) -> web.Application:
     app.router.add_post("/op/{name}", op)
     app.router.add_get("/status", status)
     app.router.add_post("/shutdown", shutdown)
+    app.router.add_get("/metrics", metrics)
     return app
 
 

@@ -1,0 +1,1 @@
+"""Grafana: dashboards push and run annotations, with grafana-client."""

@@ -1,0 +1,46 @@
+"""The lab's own Prometheus metrics (served by the supervisor at /metrics), built from its status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+
+__all__ = ["lab_metrics"]
+
+
+def lab_metrics(st: dict[str, Any]) -> bytes:
+    """Prometheus text for one lab status (a pure function of it)."""
+    r = CollectorRegistry()
+    up = Gauge("gameday_lab_nodes_healthy", "Healthy ingest nodes", ["region", "zone", "capacity_type"], registry=r)
+    total = Gauge("gameday_lab_nodes", "Ingest nodes that exist (any state)", ["region", "zone", "capacity_type"],
+                  registry=r)
+    for z in st["zones"]:
+        region = st["regions"]["primary"] if z.startswith(st["regions"]["primary"]) else st["regions"]["dr"]
+        for cap in ("on-demand", "spot"):
+            up.labels(region, z, cap).set(0)
+            total.labels(region, z, cap).set(0)
+    for p in st["processes"]:
+        if p["kind"] == "node" and p["state"] not in ("killed", "interrupted", "stopped"):
+            total.labels(p["region"], p["zone"], p["capacity_type"]).inc()
+            if p["health"] == "healthy":
+                up.labels(p["region"], p["zone"], p["capacity_type"]).inc()
+    role = Gauge("gameday_lab_db_role", "1 for the DB instance's current role", ["instance", "zone", "role"], registry=r)
+    for p in st["processes"]:
+        if p["kind"] == "db":
+            role.labels(p["name"], p["zone"], p["role"]).set(1)
+    writer = Gauge("gameday_lab_writer_target", "1 for the instance a region's writer endpoint points to",
+                   ["region", "instance"], registry=r)
+    by_port = {p["port"]: p["name"] for p in st["processes"] if p["kind"] == "db"}
+    for region, w in st["writer_endpoints"].items():
+        if w["target"] is not None:
+            writer.labels(region, by_port.get(w["target"], "unknown")).set(1)
+    lag = Gauge("gameday_lab_replication_lag_bytes", "WAL bytes the standby has not replayed", ["standby", "sync_state"],
+                registry=r)
+    for row in st["replication"]:
+        lag.labels(row["standby"], row["sync_state"]).set(row["lag_bytes"] or 0)
+    Gauge("gameday_lab_link_delay_ms", "One-way delay of the cross-region link", registry=r).set(st["link"]["delay_ms"])
+    Gauge("gameday_lab_link_cut", "1 while the cross-region link is cut", registry=r).set(1 if st["link"]["cut"] else 0)
+    dns = Gauge("gameday_lab_dns_answer", "1 for the region the failover record answers", ["region"], registry=r)
+    dns.labels(st["dns"]["answer"]).set(1)
+    return generate_latest(r)
