@@ -107,11 +107,14 @@ class Environment(Strict):
     time_scale: float = Field(1.0, gt=0, le=1)
     stop_conditions: StopConditions | None = None
     lab: LabSettings | None = None
+    aws: "AwsSettings | None" = None
 
     @model_validator(mode="after")
     def _driver_settings(self) -> "Environment":
         if self.kind == "local" and self.lab is None:
             raise ValueError("kind 'local' needs a 'lab' section")
+        if self.kind == "aws" and self.aws is None:
+            raise ValueError("kind 'aws' needs an 'aws' section")
         return self
 
 
@@ -155,3 +158,8 @@ def load_yaml_model(path: str | Path, model: type[M]) -> M:
 def load_environment(path: str | Path) -> Environment:
     """Load and validate an environment file (environments/*.yaml)."""
     return load_yaml_model(path, Environment)
+
+
+from gameday.targets.aws.settings import AwsSettings  # noqa: E402 - the AWS section's model lives with its driver
+
+Environment.model_rebuild()

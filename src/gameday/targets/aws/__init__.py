@@ -1,0 +1,1 @@
+"""The AWS driver of the Target interface: one module per service, boto3 and chaosaws, guarded."""

@@ -1,0 +1,125 @@
+"""EC2: the zone's tagged instances (stop / start), spot terminations, and the NACL blackhole.
+
+State needed to undo a change is kept on the resources themselves as ``gameday:*`` tags, so an
+inverse (or ``gameday recover``) needs nothing but the environment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gameday.errors import ConfigError
+from gameday.targets.aws.session import Actions, AwsSession
+
+__all__ = ["tagged_instances", "stop_zone_instances", "start_zone_instances", "zone_instances", "terminate_spot", "blackhole_zone",
+           "unblackhole_zone", "MARK_STOPPED", "MARK_NACL"]
+
+MARK_STOPPED = "gameday:stopped-by"
+MARK_NACL = "gameday:blackhole-of"
+
+
+def tagged_instances(s: AwsSession, *, zone: str | None = None, states: tuple[str, ...] = ("running",),
+                     extra: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    tf = s.settings.tag_filter
+    filters = [{"Name": f"tag:{tf.key}", "Values": [tf.value]}, {"Name": "instance-state-name", "Values": list(states)}]
+    filters += extra or []
+    out = []
+    for page in s.client("ec2").get_paginator("describe_instances").paginate(Filters=filters):
+        for r in page["Reservations"]:  # chaosaws count_instances counts reservations, not instances: not used
+            out.extend(i for i in r["Instances"] if zone is None or i["Placement"]["AvailabilityZone"] == zone)
+    return out
+
+
+def zone_instances(s: AwsSession, zone: str) -> list[dict[str, Any]]:
+    """The running tagged instances of ``zone``; none is an error (a fault must touch something)."""
+    found = tagged_instances(s, zone=zone)
+    if not found:
+        raise ConfigError(f"no running instance carries {s.settings.tag_filter.key}={s.settings.tag_filter.value} "
+                          f"in {zone}: the zone outage would touch nothing", field="aws.tag_filter")
+    return found
+
+
+def stop_zone_instances(s: AwsSession, acts: Actions, zone: str, run_id: str) -> list[str]:
+    """Stop every tagged on-demand instance of ``zone`` (spot ones are terminated: stopping them would)."""
+    from chaosaws.ec2.actions import stop_instances
+
+    ids = [i["InstanceId"] for i in zone_instances(s, zone) if i.get("InstanceLifecycle") != "spot"]
+    if ids:
+        acts.do("ec2:CreateTags", ids, lambda: s.client("ec2").create_tags(
+            Resources=ids, Tags=[{"Key": MARK_STOPPED, "Value": run_id}]), tag=MARK_STOPPED)
+        # chaosaws with explicit ids only: its az-only mode would stop untagged instances too
+        acts.do("ec2:StopInstances", ids, lambda: stop_instances(
+            instance_ids=ids, force=True, configuration=s.chaosaws_configuration(s.settings.primary_region)))
+    return ids
+
+
+def start_zone_instances(s: AwsSession, acts: Actions, zone: str) -> list[str]:
+    from chaosaws.ec2.actions import start_instances
+
+    marked = tagged_instances(s, zone=zone, states=("stopped", "stopping"),
+                              extra=[{"Name": "tag-key", "Values": [MARK_STOPPED]}])
+    ids = [i["InstanceId"] for i in marked]
+    if ids:
+        acts.do("ec2:StartInstances", ids, lambda: start_instances(
+            instance_ids=ids, configuration=s.chaosaws_configuration(s.settings.primary_region)))
+        acts.do("ec2:DeleteTags", ids, lambda: s.client("ec2").delete_tags(Resources=ids, Tags=[{"Key": MARK_STOPPED}]))
+    return ids
+
+
+def terminate_spot(s: AwsSession, acts: Actions, count: int, zone: str | None) -> list[str]:
+    """Terminate tagged spot instances (the replacement is the ASG's / Karpenter's job)."""
+    spots = [i for i in tagged_instances(s, zone=zone) if i.get("InstanceLifecycle") == "spot"][:count]
+    if not spots:
+        raise ConfigError(f"no running tagged spot instance{' in ' + zone if zone else ''}", field="aws.tag_filter")
+    ids = [i["InstanceId"] for i in spots]
+    # boto3, not chaosaws: chaosaws's stop_instances terminates spot instances as a side effect; say it plainly
+    acts.do("ec2:TerminateInstances", ids, lambda: s.client("ec2").terminate_instances(InstanceIds=ids))
+    return ids
+
+
+def _zone_subnets(s: AwsSession, zone: str) -> list[dict[str, Any]]:
+    tf = s.settings.tag_filter
+    return s.client("ec2").describe_subnets(Filters=[{"Name": "availability-zone", "Values": [zone]},
+                                                     {"Name": f"tag:{tf.key}", "Values": [tf.value]}])["Subnets"]
+
+
+def blackhole_zone(s: AwsSession, acts: Actions, zone: str) -> list[str]:
+    """Associate the zone's tagged subnets with a deny-all NACL (no chaosaws action for it); the original
+    association of each subnet is kept in the blackhole NACL's tags."""
+    ec2 = s.client("ec2")
+    subnets = _zone_subnets(s, zone)
+    if not subnets:
+        raise ConfigError(f"no tagged subnet in {zone} to blackhole", field="aws.tag_filter")
+    vpc = subnets[0]["VpcId"]
+    ids = [x["SubnetId"] for x in subnets]
+    assoc = {}
+    for acl in ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": ids}])["NetworkAcls"]:
+        for a in acl["Associations"]:
+            if a["SubnetId"] in ids:
+                assoc[a["SubnetId"]] = (a["NetworkAclAssociationId"], acl["NetworkAclId"])
+    if acts.plan_only:
+        acts.do("ec2:CreateNetworkAcl", vpc, lambda: None, deny_all=True)
+        for sid in ids:
+            acts.do("ec2:ReplaceNetworkAclAssociation", sid, lambda: None)
+        return ids
+    acl_id = acts.do("ec2:CreateNetworkAcl", vpc, lambda: ec2.create_network_acl(VpcId=vpc))["NetworkAcl"]["NetworkAclId"]
+    tags = [{"Key": MARK_NACL, "Value": zone}] + [{"Key": f"gameday:orig:{sid}", "Value": acl} for sid, (_, acl) in assoc.items()]
+    acts.do("ec2:CreateTags", acl_id, lambda: ec2.create_tags(Resources=[acl_id], Tags=tags))
+    for sid, (assoc_id, _) in assoc.items():  # a new NACL has no allow rule: it denies everything
+        acts.do("ec2:ReplaceNetworkAclAssociation", sid,
+                lambda assoc_id=assoc_id: ec2.replace_network_acl_association(AssociationId=assoc_id, NetworkAclId=acl_id))
+    return ids
+
+
+def unblackhole_zone(s: AwsSession, acts: Actions, zone: str) -> list[str]:
+    ec2 = s.client("ec2")
+    restored = []
+    for acl in ec2.describe_network_acls(Filters=[{"Name": f"tag:{MARK_NACL}", "Values": [zone]}])["NetworkAcls"]:
+        orig = {t["Key"][len("gameday:orig:"):]: t["Value"] for t in acl.get("Tags", []) if t["Key"].startswith("gameday:orig:")}
+        for a in acl["Associations"]:
+            if a["SubnetId"] in orig:
+                acts.do("ec2:ReplaceNetworkAclAssociation", a["SubnetId"], lambda a=a: ec2.replace_network_acl_association(
+                    AssociationId=a["NetworkAclAssociationId"], NetworkAclId=orig[a["SubnetId"]]))
+                restored.append(a["SubnetId"])
+        acts.do("ec2:DeleteNetworkAcl", acl["NetworkAclId"], lambda acl=acl: ec2.delete_network_acl(NetworkAclId=acl["NetworkAclId"]))
+    return restored

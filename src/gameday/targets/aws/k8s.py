@@ -1,0 +1,51 @@
+"""EKS through the Kubernetes API: cordon and drain a zone's nodes (Eviction API), uncordon, scale."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gameday.targets.aws.session import Actions
+
+__all__ = ["Kube"]
+
+
+class Kube:
+    """One cluster. ``api_client`` is a kubernetes.client.ApiClient (from a kube context, or a test server)."""
+
+    def __init__(self, api_client: Any, zone_label: str, capacity_label: str) -> None:
+        from kubernetes import client
+
+        self.core = client.CoreV1Api(api_client)
+        self.apps = client.AppsV1Api(api_client)
+        self.zone_label, self.capacity_label = zone_label, capacity_label
+
+    def nodes(self, zone: str | None = None, capacity: str | None = None) -> list[str]:
+        selectors = ([f"{self.zone_label}={zone}"] if zone else []) + ([f"{self.capacity_label}={capacity}"] if capacity else [])
+        return [n.metadata.name for n in self.core.list_node(label_selector=",".join(selectors)).items]
+
+    def cordon_and_drain(self, acts: Actions, nodes: list[str]) -> dict[str, list[str]]:
+        from kubernetes import client
+
+        evicted = []
+        for name in nodes:
+            acts.do("k8s:PatchNode", name, lambda name=name: self.core.patch_node(name, {"spec": {"unschedulable": True}}),
+                    unschedulable=True)
+            pods = self.core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={name}").items
+            for p in pods:
+                if any(o.kind == "DaemonSet" for o in (p.metadata.owner_references or [])):
+                    continue  # DaemonSet pods stay, as kubectl drain leaves them
+                body = client.V1Eviction(metadata=client.V1ObjectMeta(name=p.metadata.name, namespace=p.metadata.namespace))
+                acts.do("k8s:CreateEviction", f"{p.metadata.namespace}/{p.metadata.name}",
+                        lambda p=p, body=body: self.core.create_namespaced_pod_eviction(p.metadata.name, p.metadata.namespace, body))
+                evicted.append(f"{p.metadata.namespace}/{p.metadata.name}")
+        return {"cordoned": nodes, "evicted": evicted}
+
+    def uncordon(self, acts: Actions, nodes: list[str]) -> list[str]:
+        for name in nodes:
+            acts.do("k8s:PatchNode", name, lambda name=name: self.core.patch_node(name, {"spec": {"unschedulable": False}}),
+                    unschedulable=False)
+        return nodes
+
+    def scale(self, acts: Actions, namespace: str, deployment: str, replicas: int) -> None:
+        acts.do("k8s:PatchDeploymentScale", f"{namespace}/{deployment}", lambda: self.apps.patch_namespaced_deployment_scale(
+            deployment, namespace, {"spec": {"replicas": replicas}}), replicas=replicas)

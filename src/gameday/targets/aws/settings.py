@@ -1,0 +1,78 @@
+"""The AWS environment file's model (environments/aws-staging.example.yaml)."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from gameday.config import Strict
+
+__all__ = ["AwsSettings", "EksSettings", "RdsRefs", "Route53Record", "TagFilter"]
+
+
+class TagFilter(Strict):
+    key: str = Field(min_length=1)
+    value: str = Field(min_length=1)
+
+
+class EksSettings(Strict):
+    cluster: str
+    kube_context: str | None = None
+    zone_label: str = "topology.kubernetes.io/zone"
+    capacity_label: str = "karpenter.sh/capacity-type"
+    ingest_namespace: str = "ingest"
+    ingest_deployment: str = "trip-ingest"
+
+
+class RdsRefs(Strict):
+    instance_id: str | None = None  # RDS PostgreSQL (Multi-AZ instance)
+    cluster_id: str | None = None  # or Aurora
+    dr_replica_id: str | None = None  # cross-region read replica in the DR region
+    database: str = "postgres"
+    user: str = "gameday"
+    password_env: str = "GAMEDAY_DB_PASSWORD"  # read by the CLI only; never logged
+
+    @model_validator(mode="after")
+    def _one(self) -> "RdsRefs":
+        if not (self.instance_id or self.cluster_id):
+            raise ValueError("give instance_id (RDS) or cluster_id (Aurora)")
+        return self
+
+
+class Route53Record(Strict):
+    hosted_zone_id: str
+    name: str
+    type: str = "CNAME"
+    ttl: int = Field(60, ge=1)
+    primary_value: str
+    dr_value: str
+
+
+class AwsSettings(Strict):
+    account_id: str = Field(pattern=r"^\d{12}$")
+    primary_region: str
+    dr_region: str
+    zones: list[str] = Field(min_length=2)
+    profile: str | None = None
+    role_arn: str | None = Field(None, pattern=r"^arn:aws:iam::\d{12}:role/.+$")
+    tag_filter: TagFilter
+    eks: dict[str, EksSettings] = Field(default_factory=dict)  # region -> cluster
+    rds: RdsRefs
+    elasticache_replication_group: str | None = None
+    msk_cluster_arn: str | None = None
+    route53: Route53Record
+    public_url: str
+    stop_condition_alarms: list[str] = Field(default_factory=list)
+    fis_az_template_id: str | None = None
+    fis_spot_template_id: str | None = None
+    blackhole_network: bool = False
+    dr_node_group_asg: str | None = None
+    dr_scaled_replicas: int = Field(3, ge=1)
+
+    @model_validator(mode="after")
+    def _regions(self) -> "AwsSettings":
+        if self.primary_region == self.dr_region:
+            raise ValueError("primary_region and dr_region must differ")
+        bad = [z for z in self.zones if not z.startswith(self.primary_region)]
+        if bad:
+            raise ValueError(f"zones must be in {self.primary_region}: {bad}")
+        return self

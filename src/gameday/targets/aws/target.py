@@ -1,0 +1,183 @@
+"""AwsTarget: the Target interface on AWS (EKS, RDS/Aurora, ElastiCache, MSK, Route 53), with guardrails:
+the caller's account must be the environment's, only resources carrying the tag filter are touched,
+a target that resolves to nothing is an error, a protected environment needs confirmation, and
+stop-condition alarms in ALARM refuse a fault."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from gameday.config import Environment
+from gameday.errors import Aborted, ConfigError, DriverError
+from gameday.targets.aws import asg, ec2, rds, services
+from gameday.targets.aws.k8s import Kube
+from gameday.targets.aws.session import Actions, AwsSession, translate
+
+__all__ = ["AwsTarget"]
+
+
+class AwsTarget:
+    def __init__(self, env: Environment, *, confirm: str | None = None, plan_only: bool = False,
+                 kube_clients: dict[str, Any] | None = None, db_password: str | None = None) -> None:
+        if env.aws is None:
+            raise ConfigError("the environment has no 'aws' section", field="aws")
+        if env.protected and confirm != env.name:
+            raise ConfigError(f"environment '{env.name}' is protected: pass --confirm {env.name}", field="--confirm")
+        self.env, self.name, self.settings = env, env.name, env.aws
+        self.session = AwsSession(env.aws)
+        self.actions = Actions(plan_only=plan_only)
+        self.run_id = uuid.uuid4().hex[:10]
+        self._kube_clients = kube_clients
+        self._kubes: dict[str, Kube] = {}
+        self.db_password = db_password
+        self.check_account()
+
+    # ---- guardrails -----------------------------------------------------------------------------
+    def check_account(self) -> str:
+        try:
+            account = self.session.client("sts").get_caller_identity()["Account"]
+        except Exception as exc:  # noqa: BLE001 - translated once, here
+            raise translate(exc, "sts:GetCallerIdentity") from exc
+        if account != self.settings.account_id:
+            raise ConfigError(f"the credentials belong to account {account}, the environment to "
+                              f"{self.settings.account_id}: refusing to run", field="aws.account_id")
+        return account
+
+    def _stop_conditions(self) -> None:
+        firing = services.alarms_in_alarm(self.session)
+        if firing:
+            raise Aborted(f"stop-condition alarms in ALARM: {', '.join(firing)}")
+
+    def kube(self, region: str) -> Kube | None:
+        eks = self.settings.eks.get(region)
+        if eks is None:
+            return None
+        if region not in self._kubes:
+            if self._kube_clients is not None:
+                api = self._kube_clients[region]
+            else:
+                from kubernetes import config
+
+                api = config.new_client_from_config(context=eks.kube_context)
+            self._kubes[region] = Kube(api, eks.zone_label, eks.capacity_label)
+        return self._kubes[region]
+
+    # ---- faults -----------------------------------------------------------------------------------
+    def fail_zone(self, zone: str) -> dict[str, Any]:
+        if zone not in self.settings.zones:
+            raise ConfigError(f"unknown zone {zone!r}; expected one of: {', '.join(self.settings.zones)}", field="zone")
+        self._stop_conditions()
+        ec2.zone_instances(self.session, zone)  # resolve before any change: nothing to touch is an error
+        t = time.time()
+        s, a, out = self.session, self.actions, {"zone": zone, "t_applied": t}
+        if self.settings.fis_az_template_id:
+            out["fis_experiment"] = services.start_fis(s, a, self.settings.fis_az_template_id, self.run_id)
+            return out
+        k = self.kube(self.settings.primary_region)
+        if k is not None:
+            out.update(k.cordon_and_drain(a, k.nodes(zone=zone)))
+        out["asgs"] = asg.exclude_zone(s, a, zone)
+        out["stopped"] = ec2.stop_zone_instances(s, a, zone, self.run_id)
+        if self.settings.blackhole_network:
+            out["blackholed_subnets"] = ec2.blackhole_zone(s, a, zone)
+        if rds.writer_zone(s) == zone:
+            out["db_failover"] = rds.fail_over(s, a)
+        out["elasticache_failovers"] = services.elasticache_failover_in_zone(s, a, zone)
+        out["msk_rebooted_brokers"] = services.msk_reboot_brokers_in_zone(s, a, zone)
+        return out
+
+    def freeze_zone(self, zone: str) -> dict[str, Any]:
+        if not self.settings.blackhole_network:
+            raise ConfigError("a zone partition on AWS is the NACL blackhole: set aws.blackhole_network", field="aws")
+        return {"zone": zone, "blackholed_subnets": ec2.blackhole_zone(self.session, self.actions, zone),
+                "t_applied": time.time()}
+
+    def restore_zone(self, zone: str) -> dict[str, Any]:
+        s, a = self.session, self.actions
+        out: dict[str, Any] = {"zone": zone, "unblackholed": ec2.unblackhole_zone(s, a, zone),
+                               "started": ec2.start_zone_instances(s, a, zone), "asgs": asg.include_zone(s, a)}
+        k = self.kube(self.settings.primary_region)
+        if k is not None:
+            out["uncordoned"] = k.uncordon(a, k.nodes(zone=zone))
+        return out
+
+    def interrupt_spot(self, count: int = 1, zone: str | None = None) -> dict[str, Any]:
+        self._stop_conditions()
+        s, a = self.session, self.actions
+        if self.settings.fis_spot_template_id:
+            return {"fis_experiment": services.start_fis(s, a, self.settings.fis_spot_template_id, self.run_id),
+                    "t_applied": time.time()}
+        out: dict[str, Any] = {"t_applied": time.time()}
+        k = self.kube(self.settings.primary_region)
+        if k is not None:
+            nodes = k.nodes(zone=zone, capacity="spot")[:count]
+            out.update(k.cordon_and_drain(a, nodes))
+        out["terminated"] = ec2.terminate_spot(s, a, count, zone)
+        return out
+
+    def fail_over_db(self) -> dict[str, Any]:
+        self._stop_conditions()
+        return {**rds.fail_over(self.session, self.actions), "t_applied": time.time()}
+
+    def fail_region(self, region: str) -> dict[str, Any]:
+        raise ConfigError("a whole-region outage is not injected on AWS: run the region drill's runbook against a "
+                          "real regional event or an FIS scenario", field="fault")
+
+    def delay_link(self, ms: float) -> dict[str, Any]:
+        raise ConfigError("cross-region link delay is a lab-only condition", field="conditions.link_delay_ms")
+
+    def inject_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> dict[str, Any]:
+        raise ConfigError("ingest latency injection is a lab-only fault", field="fault")
+
+    def restore(self) -> dict[str, Any]:
+        return {z: self.restore_zone(z) for z in self.settings.zones}
+
+    # ---- runbook actions ------------------------------------------------------------------------
+    def promote_dr_db(self) -> dict[str, Any]:
+        return rds.promote_dr_replica(self.session, self.actions)
+
+    def switch_dns(self, region: str) -> dict[str, Any]:
+        if region not in (self.settings.primary_region, self.settings.dr_region):
+            raise ConfigError(f"unknown region {region!r}", field="region")
+        return services.switch_record(self.session, self.actions, to_dr=region == self.settings.dr_region)
+
+    def scale_dr(self, count: int) -> dict[str, Any]:
+        s, a, dr = self.session, self.actions, self.settings.dr_region
+        out: dict[str, Any] = {"region": dr, "count": count}
+        if self.settings.dr_node_group_asg:
+            asg.scale_asg(s, a, self.settings.dr_node_group_asg, dr, count)
+        k = self.kube(dr)
+        if k is not None:
+            eks = self.settings.eks[dr]
+            k.scale(a, eks.ingest_namespace, eks.ingest_deployment, self.settings.dr_scaled_replicas)
+        return out
+
+    # ---- what probes need -----------------------------------------------------------------------
+    def public_endpoint(self) -> str:
+        return self.settings.public_url
+
+    def regions(self) -> tuple[str, str]:
+        return self.settings.primary_region, self.settings.dr_region
+
+    def writer_dsn(self, region: str | None = None) -> str:
+        host, port = rds.writer_endpoint(self.session, region)
+        r = self.settings.rds
+        pw = f" password={self.db_password}" if self.db_password else ""
+        return f"host={host} port={port} user={r.user} dbname={r.database} connect_timeout=3{pw}"
+
+    def primary_dsn(self) -> str:
+        promoted = services.record_value(self.session) == self.settings.route53.dr_value
+        return self.writer_dsn(self.settings.dr_region if promoted else None)
+
+    def describe(self) -> dict[str, Any]:
+        try:
+            s = self.session
+            return {"account": self.settings.account_id, "zones": self.settings.zones,
+                    "instances": {z: [i["InstanceId"] for i in ec2.tagged_instances(s, zone=z)] for z in self.settings.zones},
+                    "db_writer_zone": rds.writer_zone(s), "dns": services.record_value(s), "processes": []}
+        except DriverError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, "describe") from exc

@@ -1,0 +1,105 @@
+"""A moto server over HTTP (AWS_ENDPOINT_URL), seeded like a small staging account."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import boto3
+import pytest
+
+from gameday.lab.procs import free_port
+
+ACCOUNT = "123456789012"  # moto's account
+TAG = {"Key": "gameday:target", "Value": "staging"}
+
+
+@pytest.fixture
+def moto(monkeypatch, tmp_path):
+    """A fresh moto server per test (its own process), with the AWS environment pointing at it."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=open(tmp_path / "moto.log", "wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise
+            time.sleep(0.1)
+    for k, v in {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                 "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(k, v)
+    for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(k, raising=False)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def seed(region: str = "us-east-1", dr: str = "us-west-2") -> dict:
+    """Instances in three zones (2 tagged per zone, one untagged in b, one tagged spot in c), an ASG over all
+    three zones, an RDS primary with a cross-region replica, a Route 53 record."""
+    ec2 = boto3.client("ec2", region_name=region)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = {}
+    for i, z in enumerate(("a", "b", "c")):
+        sn = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{z}")["Subnet"]["SubnetId"]
+        ec2.create_tags(Resources=[sn], Tags=[TAG])
+        subnets[f"{region}{z}"] = sn
+    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    tagged, untagged = {}, []
+    for zone, sn in subnets.items():
+        r = ec2.run_instances(ImageId=ami, MinCount=2, MaxCount=2, SubnetId=sn, InstanceType="t3.micro",
+                              TagSpecifications=[{"ResourceType": "instance", "Tags": [TAG]}])
+        tagged[zone] = [i["InstanceId"] for i in r["Instances"]]
+    untagged.append(ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, SubnetId=subnets[f"{region}b"],
+                                      InstanceType="t3.micro")["Instances"][0]["InstanceId"])
+    asc = boto3.client("autoscaling", region_name=region)
+    asc.create_launch_configuration(LaunchConfigurationName="lc", ImageId=ami, InstanceType="t3.micro")
+    asc.create_auto_scaling_group(AutoScalingGroupName="ingest-nodes", LaunchConfigurationName="lc", MinSize=0,
+                                  MaxSize=6, DesiredCapacity=0, VPCZoneIdentifier=",".join(subnets.values()),
+                                  Tags=[{**TAG, "PropagateAtLaunch": True, "ResourceId": "ingest-nodes",
+                                         "ResourceType": "auto-scaling-group"}])
+    rds = boto3.client("rds", region_name=region)
+    rds.create_db_instance(DBInstanceIdentifier="ingest-db", DBInstanceClass="db.r6g.large", Engine="postgres",
+                           MasterUsername="gameday", MasterUserPassword="secret123", AllocatedStorage=100,
+                           MultiAZ=True, AvailabilityZone=f"{region}a")
+    src = rds.describe_db_instances(DBInstanceIdentifier="ingest-db")["DBInstances"][0]["DBInstanceArn"]
+    boto3.client("rds", region_name=dr).create_db_instance_read_replica(
+        DBInstanceIdentifier="ingest-db-dr", SourceDBInstanceIdentifier=src, DBInstanceClass="db.r6g.large")
+    r53 = boto3.client("route53", region_name=region)
+    zone_id = r53.create_hosted_zone(Name="example.com", CallerReference="gameday")["HostedZone"]["Id"].split("/")[-1]
+    r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+        "Name": "ingest.example.com", "Type": "CNAME", "TTL": 60,
+        "ResourceRecords": [{"Value": "ingest-use1.example.com"}]}}]})
+    return {"vpc": vpc, "subnets": subnets, "tagged": tagged, "untagged": untagged, "zone_id": zone_id}
+
+
+def environment_yaml(seeded: dict, *, account: str = ACCOUNT, protected: bool = False, extra: str = "") -> str:
+    return f"""
+name: aws-staging
+kind: aws
+protected: {str(protected).lower()}
+aws:
+  account_id: "{account}"
+  primary_region: us-east-1
+  dr_region: us-west-2
+  zones: [us-east-1a, us-east-1b, us-east-1c]
+  tag_filter: {{key: "gameday:target", value: staging}}
+  rds: {{instance_id: ingest-db, dr_replica_id: ingest-db-dr}}
+  route53:
+    hosted_zone_id: {seeded['zone_id']}
+    name: ingest.example.com
+    primary_value: ingest-use1.example.com
+    dr_value: ingest-usw2.example.com
+  public_url: https://ingest.example.com
+  blackhole_network: true
+{extra}"""

@@ -1,0 +1,112 @@
+"""The AWS driver against a moto server over HTTP: exactly the tagged resources change, inverses undo them,
+guardrails refuse, plans change nothing."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from gameday.config import load_environment
+from gameday.errors import ConfigError
+from gameday.targets.aws.target import AwsTarget
+
+from targets.conftest import environment_yaml, seed
+
+
+def _target(tmp_path, seeded, **kw) -> AwsTarget:
+    env = tmp_path / "aws.yaml"
+    env.write_text(environment_yaml(seeded, **{k: v for k, v in kw.items() if k in ("account", "protected", "extra")}))
+    return AwsTarget(load_environment(env), **{k: v for k, v in kw.items() if k in ("confirm", "plan_only")})
+
+
+def _states(ids):
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    return {i["InstanceId"]: i["State"]["Name"]
+            for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]}
+
+
+def test_zone_outage_stops_exactly_the_tagged_instances_of_the_zone_and_its_inverse_restores_them(moto, tmp_path):
+    s = seed()
+    t = _target(tmp_path, s)
+    out = t.fail_zone("us-east-1b")
+    assert sorted(out["stopped"]) == sorted(s["tagged"]["us-east-1b"])
+    states = _states(sum(s["tagged"].values(), []) + s["untagged"])
+    assert {states[i] for i in s["tagged"]["us-east-1b"]} == {"stopped"}
+    assert {states[i] for i in s["tagged"]["us-east-1a"] + s["tagged"]["us-east-1c"]} == {"running"}
+    assert states[s["untagged"][0]] == "running", "an untagged instance is never touched"
+    back = t.restore_zone("us-east-1b")
+    assert sorted(back["started"]) == sorted(s["tagged"]["us-east-1b"])
+    assert {v for k, v in _states(s["tagged"]["us-east-1b"]).items()} == {"running"}
+
+
+def test_zone_outage_changes_the_asg_and_nacls_and_the_inverse_undoes_them(moto, tmp_path):
+    s = seed()
+    t = _target(tmp_path, s)
+    asc, ec2 = boto3.client("autoscaling", region_name="us-east-1"), boto3.client("ec2", region_name="us-east-1")
+    acl_before = {a["SubnetId"]: acl["NetworkAclId"] for acl in ec2.describe_network_acls()["NetworkAcls"]
+                  for a in acl["Associations"]}
+    t.fail_zone("us-east-1b")
+    g = asc.describe_auto_scaling_groups(AutoScalingGroupNames=["ingest-nodes"])["AutoScalingGroups"][0]
+    assert s["subnets"]["us-east-1b"] not in g["VPCZoneIdentifier"].split(",")
+    assert "AZRebalance" in [p["ProcessName"] for p in g["SuspendedProcesses"]]
+    acl_during = {a["SubnetId"]: acl["NetworkAclId"] for acl in ec2.describe_network_acls()["NetworkAcls"]
+                  for a in acl["Associations"]}
+    assert acl_during[s["subnets"]["us-east-1b"]] != acl_before[s["subnets"]["us-east-1b"]]
+    assert acl_during[s["subnets"]["us-east-1a"]] == acl_before[s["subnets"]["us-east-1a"]]
+    t.restore_zone("us-east-1b")
+    g = asc.describe_auto_scaling_groups(AutoScalingGroupNames=["ingest-nodes"])["AutoScalingGroups"][0]
+    assert sorted(g["VPCZoneIdentifier"].split(",")) == sorted(s["subnets"].values())
+    assert "AZRebalance" not in [p["ProcessName"] for p in g["SuspendedProcesses"]]
+    acl_after = {a["SubnetId"]: acl["NetworkAclId"] for acl in ec2.describe_network_acls()["NetworkAcls"]
+                 for a in acl["Associations"]}
+    assert acl_after == acl_before
+
+
+def test_region_runbook_promotes_the_replica_and_flips_the_record(moto, tmp_path):
+    s = seed()
+    t = _target(tmp_path, s)
+    rds_dr = boto3.client("rds", region_name="us-west-2")
+    before = rds_dr.describe_db_instances(DBInstanceIdentifier="ingest-db-dr")["DBInstances"][0]
+    assert before.get("ReadReplicaSourceDBInstanceIdentifier")
+    t.promote_dr_db()
+    after = rds_dr.describe_db_instances(DBInstanceIdentifier="ingest-db-dr")["DBInstances"][0]
+    assert after["BackupRetentionPeriod"] == 7  # what the promotion set (moto keeps the source field)
+    t.switch_dns("us-west-2")
+    sets = boto3.client("route53").list_resource_record_sets(HostedZoneId=s["zone_id"])["ResourceRecordSets"]
+    rec = next(r for r in sets if r["Name"].startswith("ingest.example.com"))
+    assert rec["ResourceRecords"][0]["Value"] == "ingest-usw2.example.com"
+    assert "ingest-db-dr" in t.primary_dsn() or "us-west-2" in t.primary_dsn()
+
+
+def test_a_wrong_account_refuses_to_run(moto, tmp_path):
+    s = seed()
+    with pytest.raises(ConfigError, match="account 123456789012.*refusing"):
+        _target(tmp_path, s, account="999999999999")
+
+
+def test_a_protected_environment_needs_confirmation(moto, tmp_path):
+    s = seed()
+    with pytest.raises(ConfigError, match="--confirm aws-staging"):
+        _target(tmp_path, s, protected=True)
+    assert _target(tmp_path, s, protected=True, confirm="aws-staging").name == "aws-staging"
+
+
+def test_a_plan_lists_the_calls_and_changes_nothing(moto, tmp_path):
+    s = seed()
+    t = _target(tmp_path, s, plan_only=True)
+    before = _states(sum(s["tagged"].values(), []))
+    t.fail_zone("us-east-1b")
+    apis = [c["api"] for c in t.actions.calls]
+    assert "ec2:StopInstances" in apis and "autoscaling:SuspendProcesses" in apis and "ec2:CreateNetworkAcl" in apis
+    stop = next(c for c in t.actions.calls if c["api"] == "ec2:StopInstances")
+    assert sorted(stop["resources"]) == sorted(s["tagged"]["us-east-1b"]) and not stop["executed"]
+    assert _states(sum(s["tagged"].values(), [])) == before, "a plan changes nothing"
+
+
+def test_a_zone_with_no_tagged_instance_is_an_error(moto, tmp_path):
+    s = seed()
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    ec2.delete_tags(Resources=s["tagged"]["us-east-1c"], Tags=[{"Key": "gameday:target"}])
+    t = _target(tmp_path, s)
+    with pytest.raises(ConfigError, match="would touch nothing"):
+        t.fail_zone("us-east-1c")
