@@ -10,6 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
+from gameday.cli_aws import iam_policy_cmd, plan
 from gameday.cli_chaos import chaos_app
 from gameday.cli_dashboards import dashboards_app
 from gameday.cli_lab import lab_app
@@ -24,6 +25,8 @@ app.add_typer(lab_app, name="lab")
 app.add_typer(load_app, name="load")
 app.add_typer(chaos_app, name="chaos")
 app.add_typer(dashboards_app, name="dashboards")
+app.command("plan")(plan)
+app.command("iam-policy")(iam_policy_cmd)
 
 err = Console(stderr=True, soft_wrap=True)  # an error line stays one line, whatever the width
 

@@ -24,13 +24,12 @@ runbook_app = typer.Typer(help="Runbooks: render the human form from the executa
 DIR_OPT = typer.Option(DEFAULT_DIR, "--state-dir", help="The local lab's state directory.")
 
 
-def _target_for(loaded: Any, state_dir: Path) -> tuple[Any, bool]:
+def _target_for(loaded: Any, state_dir: Path, confirm: Optional[str] = None) -> tuple[Any, bool]:
     """The target of the drill's environment; for the lab, (target, whether this call started the lab)."""
-    if loaded.environment.kind != "local":
-        from gameday.errors import ConfigError
+    if loaded.environment.kind == "aws":
+        from gameday.cli_aws import aws_target
 
-        raise ConfigError("only 'kind: local' environments can be driven in this version",
-                          file=loaded.environment_path, field="kind")
+        return aws_target(Path(loaded.environment_path), confirm=confirm, plan_only=False), False
     from gameday.lab.control import LabClient, lab_up
     from gameday.targets.local import LocalTarget
     from gameday.errors import LabError
@@ -54,6 +53,22 @@ def _leave(state_dir: Path, started: bool, keep_lab: bool) -> None:
 
         lab_down(state_dir)
         out.print("[dim]· lab stopped (it was started for this run; --keep-lab keeps it)[/]")
+
+
+def _print_plan(loaded: Any, drill: Path, confirm: Optional[str]) -> None:
+    if loaded.environment.kind == "aws":
+        from gameday.cli_aws import plan
+
+        plan(drill, Path(loaded.environment_path), confirm, False)
+        return
+    d = loaded.drill
+    out.print(f"environment {loaded.environment.name} (the local lab); load {d.load.profile} at {d.load.rate:g} "
+              f"events/s; heartbeat every {d.heartbeat_interval_s:g} s")
+    out.print(f"fault: {d.fault.action} {d.fault.args} (inverse journaled first: restore)")
+    for i, st in enumerate(loaded.runbook.steps, 1):
+        what = st.call or st.wait_for or (" ".join(st.command or []) if st.kind == "shell" else "a person confirms")
+        out.print(f"  {i}. [{st.kind}] {st.name}: {what} (budget {st.budget_s * loaded.environment.time_scale:g} s)")
+    out.print("dry run: nothing was changed")
 
 
 def print_summary(s: dict[str, Any], out_dir: Path) -> None:
@@ -82,14 +97,19 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
         out_dir: Path = typer.Option(Path("out/drill"), "--out", help="Where the journal and reports go."),
         state_dir: Path = DIR_OPT,
         keep_lab: bool = typer.Option(False, "--keep-lab", help="Keep a lab this run started running afterwards."),
-        grafana_url: Optional[str] = GRAFANA_URL, metrics_port: Optional[int] = METRICS_PORT) -> None:
+        grafana_url: Optional[str] = GRAFANA_URL, metrics_port: Optional[int] = METRICS_PORT,
+        confirm: Optional[str] = typer.Option(None, "--confirm", help="The environment's name, if it is protected."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved plan and exit; change nothing.")) -> None:
     """Run DRILL: load, fault, runbook, measurement, reconciliation, inverse, reports."""
     import uuid
 
     from gameday.drill.runner import run_drill
 
     loaded = load_drill(drill, env)  # invalid files exit 2 here, before anything is touched
-    target, started = _target_for(loaded, state_dir)
+    if dry_run:
+        _print_plan(loaded, drill, confirm)
+        return
+    target, started = _target_for(loaded, state_dir, confirm)
     obs = observers(uuid.uuid4().hex[:10], "drill", grafana_url, metrics_port)
     summary: dict[str, Any] = {"verdict": "aborted"}
     try:

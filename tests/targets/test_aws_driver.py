@@ -3,6 +3,8 @@ guardrails refuse, plans change nothing."""
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 
@@ -10,6 +12,7 @@ from gameday.config import load_environment
 from gameday.errors import ConfigError
 from gameday.targets.aws.target import AwsTarget
 
+from conftest import ROOT
 from targets.conftest import environment_yaml, seed
 
 
@@ -110,3 +113,54 @@ def test_a_zone_with_no_tagged_instance_is_an_error(moto, tmp_path):
     t = _target(tmp_path, s)
     with pytest.raises(ConfigError, match="would touch nothing"):
         t.fail_zone("us-east-1c")
+
+
+def test_gameday_plan_prints_the_calls_and_moto_state_is_unchanged(moto, tmp_path, capsys):
+    from gameday.cli import main
+
+    s = seed()
+    env = tmp_path / "aws.yaml"
+    env.write_text(environment_yaml(s, protected=True))
+    drill = tmp_path / "drill.yaml"
+    drill.write_text(f"""
+name: az
+environment: {env}
+runbook: {tmp_path / 'rb.yaml'}
+fault: {{action: fail_zone, args: {{zone: us-east-1b}}}}
+targets: {{rto_s: 300, rpo_s: 0}}
+""")
+    (tmp_path / "rb.yaml").write_text("""
+name: rb
+title: region
+steps:
+  - {id: promote, name: Promote, kind: action, call: promote_dr_db, budget_s: 600, done_when: promoted}
+  - {id: dns, name: DNS, kind: action, call: switch_dns, args: {region: "{dr_region}"}, budget_s: 120, done_when: flipped}
+""")
+    before = _states(sum(s["tagged"].values(), []))
+    with pytest.raises(SystemExit) as info:
+        main(["plan", str(drill), "--env", str(env)])
+    assert info.value.code == 2 and "--confirm aws-staging" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["plan", str(drill), "--env", str(env), "--confirm", "aws-staging", "--json"])
+    assert info.value.code == 0
+    calls = json.loads(capsys.readouterr().out)
+    apis = [c["api"] for c in calls]
+    assert {"ec2:StopInstances", "autoscaling:UpdateAutoScalingGroup", "rds:PromoteReadReplica",
+            "route53:ChangeResourceRecordSets"} <= set(apis)
+    assert not any(c["executed"] for c in calls)
+    assert _states(sum(s["tagged"].values(), [])) == before
+    dr = boto3.client("rds", region_name="us-west-2").describe_db_instances(DBInstanceIdentifier="ingest-db-dr")
+    assert dr["DBInstances"][0].get("BackupRetentionPeriod") != 7, "the replica was not promoted"
+
+
+def test_iam_policy_limits_changes_to_tagged_resources(tmp_path, capsys):
+    from gameday.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["iam-policy", "--env", str(ROOT / "environments" / "aws-staging.example.yaml")])
+    assert info.value.code == 0
+    policy = json.loads(capsys.readouterr().out)
+    tagged = next(st for st in policy["Statement"] if st["Sid"] == "TaggedInstancesOnly")
+    assert tagged["Condition"] == {"StringEquals": {"aws:ResourceTag/gameday:target": "staging"}}
+    assert "ec2:StopInstances" in tagged["Action"]
+    assert all("*" not in a for st in policy["Statement"] for a in st["Action"])
