@@ -11,7 +11,6 @@ import asyncio
 import json
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -19,6 +18,7 @@ import aiohttp
 import psycopg
 
 from gameday.journal import Journal
+from gameday.load.window import SecondWindow
 
 __all__ = ["Workload", "Heartbeat", "failed_since", "recovered_since", "LEDGER_ACKED", "LEDGER_FAILED", "LEDGER_INDETERMINATE"]
 
@@ -28,17 +28,6 @@ _MAX_IN_FLIGHT = 512
 
 def _event(eid: str, now: float) -> dict[str, object]:
     return {"event_id": eid, "trip_id": "trip-" + eid[-6:], "kind": "update", "ts": now, "lat": 40.7, "lon": -74.0}
-
-
-@dataclass
-class _Tick:
-    sent: int = 0
-    acked_events: int = 0
-    errors: int = 0
-    indeterminate: int = 0
-    dropped: int = 0
-    late: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
 
 
 class Workload:
@@ -56,7 +45,7 @@ class Workload:
         self._ledger: IO[str] = open(ledger, "a")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="workload", daemon=True)
-        self._tick = _Tick()
+        self._tick = SecondWindow()
         self.probe_log: list[tuple[float, bool]] = []  # (wall time the probe started, succeeded)
 
     def start(self) -> None:
@@ -115,7 +104,7 @@ class Workload:
                 status = r.status
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
             status = 0
-        self._tick.latencies_ms.append((time.monotonic() - intended) * 1000)
+        self._tick.hist.record_value(max(1, int((time.monotonic() - intended) * 1_000_000)))
         if status == 202:
             mark = LEDGER_ACKED
             self._tick.acked_events += len(ids)
@@ -132,14 +121,11 @@ class Workload:
             await asyncio.sleep(1.0)
             if self._stop.is_set():
                 break  # a partial last second would read as a collapse of throughput
-            t, self._tick = self._tick, _Tick()
+            t, self._tick = self._tick, SecondWindow()
             self._ledger.flush()
-            lat = sorted(t.latencies_ms)
-            pick = (lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))], 2) if lat else None)
             self.journal.record("load.tick", "load", {
                 "sent": t.sent, "acked_events": t.acked_events, "errors": t.errors, "indeterminate": t.indeterminate,
-                "dropped": t.dropped, "late": t.late, "p50_ms": pick(0.5), "p95_ms": pick(0.95),
-                "max_ms": round(lat[-1], 2) if lat else None})
+                "dropped": t.dropped, "late": t.late, **t.latency_fields()})
 
     async def _probe(self, session: aiohttp.ClientSession, deadline: float) -> None:
         n = 0

@@ -14,25 +14,19 @@ from __future__ import annotations
 
 import socket
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlparse
 
 import gevent
 import psutil
 from gevent.queue import Queue
-from hdrh.histogram import HdrHistogram
-
 from gameday.load.shapes import RateShape
+from gameday.load.window import SecondWindow, new_histogram
 
-__all__ = ["Payloads", "Engine", "new_histogram"]
+__all__ = ["Payloads", "Engine"]
 
 _ID_WIDTH = 12
 _LATE_S = 0.010
-
-
-def new_histogram() -> HdrHistogram:
-    return HdrHistogram(1, 3_600_000_000, 3)  # microseconds
 
 
 class Payloads:
@@ -62,17 +56,6 @@ class Payloads:
         return b"".join(out)
 
 
-@dataclass
-class _Window:
-    sent: int = 0
-    acked_events: int = 0
-    errors: int = 0
-    indeterminate: int = 0
-    dropped: int = 0
-    late: int = 0
-    hist: HdrHistogram = field(default_factory=new_histogram)
-
-
 class Engine:
     """One process's share of the load. ``emit`` receives a dict every second (the progress)."""
 
@@ -86,7 +69,7 @@ class Engine:
         self.queue: Queue = Queue()
         self.total = new_histogram()
         self.steady = new_histogram()
-        self.window = _Window()
+        self.window = SecondWindow()
         self.counts = {"sent": 0, "acked_events": 0, "errors": 0, "indeterminate": 0, "dropped": 0, "late": 0,
                        "steady_acked_events": 0, "steady_sent": 0}
         self.ranges: dict[str, list[tuple[int, int]]] = {"a": [], "f": [], "i": []}  # acked, failed, indeterminate
@@ -234,17 +217,12 @@ class Engine:
             self._tick()
 
     def _tick(self) -> None:
-        w, self.window = self.window, _Window()
-        h = w.hist
+        w, self.window = self.window, SecondWindow()
         elapsed = time.monotonic() - self.t0
         rate = self.shape.rate_at(max(0.0, elapsed - 0.5))
         self.emit({"worker": self.worker, "t": round(elapsed, 3), "target_rate": (rate or 0.0) * self.share,
                    "sent": w.sent, "acked_events": w.acked_events, "errors": w.errors,
-                   "indeterminate": w.indeterminate, "dropped": w.dropped, "late": w.late,
-                   "p50_ms": h.get_value_at_percentile(50) / 1000 if w.sent else None,
-                   "p95_ms": h.get_value_at_percentile(95) / 1000 if w.sent else None,
-                   "p99_ms": h.get_value_at_percentile(99) / 1000 if w.sent else None,
-                   "max_ms": h.get_max_value() / 1000 if w.sent else None,
+                   "indeterminate": w.indeterminate, "dropped": w.dropped, "late": w.late, **w.latency_fields(),
                    "cpu_percent": self.cpu[-1] if self.cpu else None})
 
     def result(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from gameday.load.slo import Slo, evaluate
+from gameday.load.window import new_histogram
 
 __all__ = ["summarize", "merge_histograms", "PASS", "FAIL", "INCONCLUSIVE", "EXIT_CODES", "SATURATED_CPU"]
 
@@ -17,7 +18,7 @@ BEHIND_S = 0.25  # the scheduler itself woke this late: the generator fell behin
 
 
 def merge_histograms(encoded: list[str]) -> HdrHistogram:
-    total = HdrHistogram(1, 3_600_000_000, 3)
+    total = new_histogram()
     for e in encoded:
         total.add(HdrHistogram.decode(e))
     return total
