@@ -42,7 +42,8 @@ def load_valid_experiment(path: Path) -> dict[str, Any]:
     return experiment
 
 
-def run_chaos(path: Path, *, env: Path, out_dir: Path, state_dir: Path, grafana_url: str | None = None) -> dict[str, Any]:
+def run_chaos(path: Path, *, env: Path, out_dir: Path, state_dir: Path, grafana_url: str | None = None,
+              confirm: str | None = None) -> dict[str, Any]:
     """Run the experiment in its own process; return verdict.json's content (also written to out_dir)."""
     from gameday.chaos.verdict import chaos_verdict
     from gameday.journal import read_journal
@@ -51,7 +52,7 @@ def run_chaos(path: Path, *, env: Path, out_dir: Path, state_dir: Path, grafana_
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in ("journal.json", "gameday-journal.jsonl", "verdict.json"):
         (out_dir / old).unlink(missing_ok=True)
-    extra = ["--grafana-url", grafana_url] if grafana_url else []
+    extra = (["--grafana-url", grafana_url] if grafana_url else []) + (["--confirm", confirm] if confirm else [])
     proc = subprocess.Popen([sys.executable, "-m", "gameday.chaos.runner", str(path), "--env", str(env.resolve()),
                              "--state-dir", str(state_dir.resolve()), "--out", str(out_dir.resolve()), *extra],
                             stdout=open(out_dir / "chaos.log", "wb"), stderr=subprocess.STDOUT)
@@ -90,7 +91,8 @@ def run(experiment: Path = typer.Argument(..., help="Experiment file, e.g. exper
         state_dir: Path = typer.Option(DEFAULT_DIR, "--state-dir"),
         keep_lab: bool = typer.Option(False, "--keep-lab"),
         grafana_url: Optional[str] = typer.Option(None, "--grafana-url", envvar="GRAFANA_URL",
-                                                  help="Annotate the run in this Grafana (token from GRAFANA_TOKEN).")) -> None:
+                                                  help="Annotate the run in this Grafana (token from GRAFANA_TOKEN)."),
+        confirm: Optional[str] = typer.Option(None, "--confirm", help="The environment's name, if it is protected.")) -> None:
     """Run EXPERIMENT; the verdict comes from the journal: 0 pass, 1 fail, 2 invalid, 4 aborted."""
     from gameday.chaos.plan import plan_experiment
     from gameday.chaos.verdict import EXIT_CODES
@@ -100,8 +102,19 @@ def run(experiment: Path = typer.Argument(..., help="Experiment file, e.g. exper
 
     exp = load_valid_experiment(experiment)
     environment = load_environment(env)
-    if environment.kind != "local":
-        raise ConfigError("only 'kind: local' environments can be driven in this version", file=str(env), field="kind")
+    if environment.kind == "aws":
+        if dry_run:
+            from gameday.cli_aws import plan
+
+            plan(experiment, env, confirm, False)
+            return
+        if environment.protected and confirm != environment.name:
+            raise ConfigError(f"environment '{environment.name}' is protected: pass --confirm {environment.name}",
+                              field="--confirm")
+        verdict = run_chaos(experiment, env=env, out_dir=out_dir, state_dir=state_dir, grafana_url=grafana_url,
+                            confirm=confirm)
+        _print_verdict(verdict, out_dir)
+        raise typer.Exit(EXIT_CODES[verdict["verdict"]])
     if dry_run:
         try:
             status = LabClient(state_dir).status()
@@ -130,10 +143,14 @@ def run(experiment: Path = typer.Argument(..., help="Experiment file, e.g. exper
     finally:
         if started and not keep_lab:
             lab_down(state_dir)
+    _print_verdict(verdict, out_dir)
+    raise typer.Exit(EXIT_CODES[verdict["verdict"]])
+
+
+def _print_verdict(verdict: dict[str, Any], out_dir: Path) -> None:
     colour = {"pass": "green", "fail": "red"}.get(verdict["verdict"], "yellow")
     out.print(f"[bold {colour}]{verdict['verdict'].upper()}[/]  faults applied: {', '.join(verdict['faults_applied']) or 'none'}"
               f"  rolled back: {verdict['rolled_back']}")
     for r in verdict["reasons"]:
         out.print(f"  - {r}", highlight=False)
     out.print(f"journal: {out_dir / 'journal.json'}  verdict: {out_dir / 'verdict.json'}  junit: {out_dir / 'junit.xml'}")
-    raise typer.Exit(EXIT_CODES[verdict["verdict"]])

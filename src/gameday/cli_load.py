@@ -41,10 +41,9 @@ def _run(profile: Path, env: Path, host: Optional[str], rate: float, duration: f
     started = False
     if host is None:
         environment = load_environment(env)
-        if environment.kind != "local":
-            from gameday.errors import ConfigError
-
-            raise ConfigError("give --host for a non-local environment", file=str(env), field="kind")
+        if environment.aws is not None:
+            host = environment.aws.public_url
+    if host is None:
         try:
             host = LabClient(state_dir).public_endpoint
         except LabError:

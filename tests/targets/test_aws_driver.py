@@ -164,3 +164,42 @@ def test_iam_policy_limits_changes_to_tagged_resources(tmp_path, capsys):
     assert tagged["Condition"] == {"StringEquals": {"aws:ResourceTag/gameday:target": "staging"}}
     assert "ec2:StopInstances" in tagged["Action"]
     assert all("*" not in a for st in policy["Statement"] for a in st["Action"])
+
+
+def test_a_stop_condition_alarm_in_alarm_refuses_the_fault(moto, tmp_path):
+    from gameday.errors import Aborted
+
+    s = seed()
+    cw = boto3.client("cloudwatch", region_name="us-east-1")
+    cw.put_metric_alarm(AlarmName="ingest-5xx", MetricName="5xx", Namespace="ingest", Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    t = _target(tmp_path, s, extra="  stop_condition_alarms: [ingest-5xx]\n")
+    cw.set_alarm_state(AlarmName="ingest-5xx", StateValue="ALARM", StateReason="test")
+    before = _states(sum(s["tagged"].values(), []))
+    with pytest.raises(Aborted, match="ingest-5xx"):
+        t.fail_zone("us-east-1b")
+    assert _states(sum(s["tagged"].values(), [])) == before
+
+
+def test_the_fis_az_scenario_is_started_instead_of_the_per_service_faults(moto, tmp_path, httpserver, monkeypatch):
+    """moto does not model FIS experiments: a stub answers, and the test checks the request gameday sends."""
+    from werkzeug import Response
+
+    s = seed()
+    sent = []
+
+    def start(request):
+        sent.append((request.method, request.path, request.get_json()))
+        return Response(json.dumps({"experiment": {"id": "EXP1", "experimentTemplateId": "EXT1",
+                                                   "state": {"status": "initiating"}}}), content_type="application/json")
+
+    httpserver.expect_request("/experiments", method="POST").respond_with_handler(start)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_FIS", httpserver.url_for(""))
+    t = _target(tmp_path, s, extra="  fis_az_template_id: EXT1\n")
+    before = _states(sum(s["tagged"].values(), []))
+    out = t.fail_zone("us-east-1b")
+    assert out["fis_experiment"] == "EXP1"
+    assert [c["api"] for c in t.actions.calls] == ["fis:StartExperiment"]
+    (method, path, body), = sent
+    assert body["experimentTemplateId"] == "EXT1" and body["tags"] == {"gameday": t.run_id} and body["clientToken"]
+    assert _states(sum(s["tagged"].values(), [])) == before, "FIS does the work; gameday touches nothing else"

@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--state-dir", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--grafana-url", default="")
+    p.add_argument("--confirm", default="")
     a = p.parse_args(argv)
     from chaoslib.loader import load_experiment
     from chaoslib.experiment import run_experiment
@@ -53,6 +54,8 @@ def main(argv: list[str] | None = None) -> None:
                                              out=str(out))
     if a.grafana_url:
         experiment["configuration"]["gameday_grafana_url"] = a.grafana_url
+    if a.confirm:
+        experiment["configuration"]["gameday_confirm"] = a.confirm
     journal = run_experiment(experiment, settings=settings, strategy=Strategy.from_string(strategy))
     (out / "journal.json").write_text(json.dumps(journal, indent=2, default=str))
 

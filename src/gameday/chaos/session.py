@@ -46,16 +46,17 @@ def session_for(configuration: dict[str, Any] | None) -> Session:
             cfg = configuration or {}
             env_file = str(cfg.get("gameday_env") or "environments/local.yaml")
             env = load_environment(env_file)
-            if env.kind != "local":
-                from gameday.errors import ConfigError
-
-                raise ConfigError("only 'kind: local' environments can be driven in this version",
-                                  file=env_file, field="kind")
-            from gameday.targets.local import LocalTarget
-
-            state_dir = Path(cfg.get("gameday_state_dir") or DEFAULT_DIR)
             out = Path(cfg.get("gameday_out") or "out/chaos")
-            _session = Session(env_file, env, LocalTarget(env, state_dir=state_dir), out)
+            target: Target
+            if env.kind == "aws":
+                from gameday.targets.aws.target import AwsTarget
+
+                target = AwsTarget(env, confirm=cfg.get("gameday_confirm"))
+            else:
+                from gameday.targets.local import LocalTarget
+
+                target = LocalTarget(env, state_dir=Path(cfg.get("gameday_state_dir") or DEFAULT_DIR))
+            _session = Session(env_file, env, target, out)
         return _session
 
 

@@ -103,7 +103,10 @@ class DrillRun:
                 self.on_fault(workload, t_fault, j)
             ctx = StepContext(self.target, workload, d.probe.consecutive, t_fault, variables,
                               self.manual or auto_confirm(d.manual_confirm_s))
+            stop_check = getattr(self.target, "check_stop_conditions", None)  # AWS: CloudWatch alarms
             for step in rb.steps:
+                if stop_check is not None:
+                    stop_check()  # Aborted: the inverse is applied below, exit 4
                 j.record("step.start", "runner", {"id": step.id, "name": step.name})
                 self.on_progress(f"step {step.id}: {step.name}")
                 outcome = (self.gate(step, ctx) if self.gate else None) or run_step(step, ctx)

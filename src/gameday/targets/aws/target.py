@@ -45,7 +45,8 @@ class AwsTarget:
                               f"{self.settings.account_id}: refusing to run", field="aws.account_id")
         return account
 
-    def _stop_conditions(self) -> None:
+    def check_stop_conditions(self) -> None:
+        """Raise Aborted when a stop-condition alarm is in ALARM (checked before every fault and step)."""
         firing = services.alarms_in_alarm(self.session)
         if firing:
             raise Aborted(f"stop-condition alarms in ALARM: {', '.join(firing)}")
@@ -68,7 +69,7 @@ class AwsTarget:
     def fail_zone(self, zone: str) -> dict[str, Any]:
         if zone not in self.settings.zones:
             raise ConfigError(f"unknown zone {zone!r}; expected one of: {', '.join(self.settings.zones)}", field="zone")
-        self._stop_conditions()
+        self.check_stop_conditions()
         ec2.zone_instances(self.session, zone)  # resolve before any change: nothing to touch is an error
         t = time.time()
         s, a, out = self.session, self.actions, {"zone": zone, "t_applied": t}
@@ -104,7 +105,7 @@ class AwsTarget:
         return out
 
     def interrupt_spot(self, count: int = 1, zone: str | None = None) -> dict[str, Any]:
-        self._stop_conditions()
+        self.check_stop_conditions()
         s, a = self.session, self.actions
         if self.settings.fis_spot_template_id:
             return {"fis_experiment": services.start_fis(s, a, self.settings.fis_spot_template_id, self.run_id),
@@ -118,7 +119,7 @@ class AwsTarget:
         return out
 
     def fail_over_db(self) -> dict[str, Any]:
-        self._stop_conditions()
+        self.check_stop_conditions()
         return {**rds.fail_over(self.session, self.actions), "t_applied": time.time()}
 
     def fail_region(self, region: str) -> dict[str, Any]:
