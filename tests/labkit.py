@@ -92,3 +92,16 @@ class Writer:
 
     def acks_after(self, t: float) -> int:
         return sum(1 for ts, _ in self.acked if ts > t)
+
+
+def in_shape(st: dict) -> bool:
+    """The lab is in its configured shape: primary in zone a with a sync standby, the DR replica
+    streaming, every node healthy, DNS on the primary region, no region or zone down, the link up."""
+    dbs = {p["configured_role"]: p for p in st["processes"] if p["kind"] == "db"}
+    repl = {r["standby"]: r for r in st["replication"]}
+    return (dbs["primary"]["role"] == "primary" and dbs["sync-standby"]["role"] == "standby"
+            and repl.get("db-us-east-1b", {}).get("sync_state") == "sync"
+            and repl.get("db-us-west-2a", {}).get("state") == "streaming"
+            and all(p["health"] == "healthy" for p in st["processes"] if p["kind"] == "node")
+            and st["dns"]["answer"] == "us-east-1" and not st["regions_down"] and not st["zones_down"]
+            and not st["link"]["cut"])

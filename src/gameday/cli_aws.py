@@ -19,13 +19,13 @@ out = Console()
 def aws_target(env_file: Path, *, confirm: Optional[str], plan_only: bool) -> Any:
     from gameday.config import load_environment
     from gameday.errors import ConfigError
-    from gameday.targets.aws.target import AwsTarget
+    from gameday.targets import target_for
 
     env = load_environment(env_file)
     if env.kind != "aws" or env.aws is None:
         raise ConfigError("expected an environment with kind: aws", file=str(env_file), field="kind")
-    return AwsTarget(env, confirm=confirm, plan_only=plan_only,
-                     db_password=os.environ.get(env.aws.rds.password_env))  # read at the edge, never printed
+    return target_for(env, confirm=confirm, plan_only=plan_only,
+                      db_password=os.environ.get(env.aws.rds.password_env))  # read at the edge, never printed
 
 
 def _calls_for(path: Path, target: Any) -> None:

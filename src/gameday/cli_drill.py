@@ -30,9 +30,9 @@ def _target_for(loaded: Any, state_dir: Path, confirm: Optional[str] = None) -> 
         from gameday.cli_aws import aws_target
 
         return aws_target(Path(loaded.environment_path), confirm=confirm, plan_only=False), False
-    from gameday.lab.control import LabClient, lab_up
-    from gameday.targets.local import LocalTarget
     from gameday.errors import LabError
+    from gameday.lab.control import LabClient, lab_up
+    from gameday.targets import target_for
 
     started = False
     try:
@@ -43,7 +43,7 @@ def _target_for(loaded: Any, state_dir: Path, confirm: Optional[str] = None) -> 
         with out.status("starting the local lab…"):
             lab_up(Path(loaded.environment_path), state_dir)
         started = True
-    return LocalTarget(loaded.environment, state_dir=state_dir), started
+    return target_for(loaded.environment, state_dir=state_dir), started
 
 
 def _leave(state_dir: Path, started: bool, keep_lab: bool) -> None:
@@ -153,7 +153,7 @@ def recover(journal: Path = typer.Argument(..., help="The journal of a run that 
     from gameday.drill.recover import pending_inverses, recover as do_recover
     from gameday.journal import read_journal
     from gameday.config import load_environment
-    from gameday.targets.local import LocalTarget
+    from gameday.targets import target_for
 
     pending = pending_inverses(journal)
     if not pending:
@@ -161,7 +161,7 @@ def recover(journal: Path = typer.Argument(..., help="The journal of a run that 
         return
     start = next(e for e in read_journal(journal) if e.kind == "drill.start")
     env = load_environment(start.value["environment_file"])
-    done = do_recover(journal, LocalTarget(env, state_dir=state_dir))
+    done = do_recover(journal, target_for(env, state_dir=state_dir))
     out.print(f"undone: {', '.join(i['action'] for i in done)}; the environment is back in its configured shape")
 
 

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from gameday.errors import ConfigError
 
@@ -85,6 +85,3 @@ def read_journal(path: str | Path) -> list[Event]:
             raise ConfigError(f"line {n} is not a journal event", file=str(path)) from None
     return events
 
-
-def of_kind(events: Iterable[Event], *kinds: str) -> list[Event]:
-    return [e for e in events if e.kind in kinds]

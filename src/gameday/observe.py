@@ -46,10 +46,6 @@ class Observers:
     def attach(self, journal: Journal) -> None:
         journal.listeners.extend(self.listeners)
 
-    def feed(self, event: Event) -> None:
-        for listen in self.listeners:
-            listen(event)
-
     def finish(self, verdict: str, detail: str = "") -> None:
         """The last annotation (the verdict), then stop everything."""
         if self.annotator is not None:

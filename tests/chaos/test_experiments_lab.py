@@ -17,16 +17,11 @@ import yaml
 from gameday.cli import main
 
 from conftest import ROOT
+from labkit import in_shape
 
 pytestmark = pytest.mark.lab
 
 
-def _in_shape(st: dict) -> bool:
-    dbs = {p["configured_role"]: p for p in st["processes"] if p["kind"] == "db"}
-    repl = {r["standby"]: r for r in st["replication"]}
-    return (dbs["primary"]["role"] == "primary" and repl.get("db-us-east-1b", {}).get("sync_state") == "sync"
-            and repl.get("db-us-west-2a", {}).get("state") == "streaming" and not st["regions_down"]
-            and not st["zones_down"] and all(p["health"] == "healthy" for p in st["processes"] if p["kind"] == "node"))
 
 
 def _run(lab, experiment: Path, out: Path, *extra: str) -> tuple[int, dict]:
@@ -43,7 +38,7 @@ def test_each_experiment_reaches_the_verdict_its_hypothesis_predicts(lab, tmp_pa
     code, v = _run(lab, ROOT / "experiments" / f"{name}.yaml", tmp_path)
     assert code == 0 and v["verdict"] == "pass", v["reasons"]
     assert v["faults_applied"] == [fault] and v["rolled_back"]
-    assert _in_shape(lab.status()), "the rollback restored the lab"
+    assert in_shape(lab.status()), "the rollback restored the lab"
     events = [json.loads(x) for x in (tmp_path / "gameday-journal.jsonl").read_text().splitlines()]
     kinds = [e["kind"] for e in events]
     assert kinds.index("fault.intent") < kinds.index("fault.applied"), "the inverse is journaled before the fault"
@@ -106,7 +101,7 @@ def test_sigterm_during_the_method_plays_the_rollbacks_and_exits_4(lab, tmp_path
         assert proc.returncode == 4, output
         v = json.loads((tmp_path / "verdict.json").read_text())
         assert v["verdict"] == "aborted" and v["rolled_back"] and v["faults_applied"] == ["fail_availability_zone"]
-        assert _in_shape(lab.status())
+        assert in_shape(lab.status())
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -123,4 +118,4 @@ def test_a_breached_stop_condition_aborts_and_rolls_back(lab, tmp_path):
     code, v = _run(lab, _variant(tmp_path, "region-outage", longer), tmp_path / "out", "--env", str(env_file))
     assert code == 4 and v["verdict"] == "aborted"
     assert "a stop condition was breached" in v["reasons"] and v["rolled_back"]
-    assert _in_shape(lab.status())
+    assert in_shape(lab.status())

@@ -23,6 +23,7 @@ from gameday.report.write import write_reports
 from gameday.targets.local import LocalTarget
 
 from conftest import ROOT
+from labkit import in_shape
 
 pytestmark = pytest.mark.lab
 
@@ -59,14 +60,6 @@ def _independent_lost(lab, out: Path) -> int:
     return len(set(acked) - have)
 
 
-def _in_shape(st: dict) -> bool:
-    dbs = {p["configured_role"]: p for p in st["processes"] if p["kind"] == "db"}
-    repl = {r["standby"]: r for r in st["replication"]}
-    return (dbs["primary"]["role"] == "primary" and dbs["sync-standby"]["role"] == "standby"
-            and repl.get("db-us-east-1b", {}).get("sync_state") == "sync"
-            and repl.get("db-us-west-2a", {}).get("state") == "streaming"
-            and all(p["health"] == "healthy" for p in st["processes"] if p["kind"] == "node")
-            and st["dns"]["answer"] == "us-east-1" and not st["regions_down"] and not st["link"]["cut"])
 
 
 @pytest.mark.parametrize("delay_ms", [300, 1500])
@@ -78,7 +71,7 @@ def test_region_failover_rpo_matches_the_link_delay_and_lost_events_match_an_ind
     assert s["events_lost"] == _independent_lost(lab, tmp_path / "out")
     assert s["events_lost"] > 0, "with real lag, the writes in flight on the link are lost"
     assert s["verdict"] == "pass", s["reasons"]
-    assert _in_shape(lab.status()), "the drill's inverse restores the lab"
+    assert in_shape(lab.status()), "the drill's inverse restores the lab"
 
 
 @pytest.mark.parametrize("name", ["az-outage", "rds-failover"])
@@ -122,7 +115,7 @@ def _wait_for_fault(journal: Path, timeout: float = 60) -> None:
 def _wait_shape(lab, timeout: float = 30) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _in_shape(lab.status()):
+        if in_shape(lab.status()):
             return True
         time.sleep(0.3)
     return False
@@ -162,7 +155,7 @@ def test_sigterm_mid_drill_restores_and_exits_4(lab, tmp_path):
         proc.send_signal(signal.SIGTERM)
         output = proc.communicate(timeout=60)[0].decode()
         assert proc.returncode == 4, output
-        assert _in_shape(lab.status())
+        assert in_shape(lab.status())
         report = json.loads((tmp_path / "out" / "report.json").read_text())
         assert report["verdict"] == "aborted"
     finally:

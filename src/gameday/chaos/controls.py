@@ -13,7 +13,6 @@ Declared in an experiment as::
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import threading
@@ -24,6 +23,7 @@ from chaoslib.types import Activity, Configuration, Experiment, Journal as CtkJo
 
 from gameday.chaos.session import reset, session_for
 from gameday.journal import Journal
+from gameday.load.run import recent_window
 
 __all__ = ["configure_control", "before_activity_control", "after_activity_control", "cleanup_control",
            "FAULT_INVERSES"]
@@ -62,13 +62,10 @@ def _watch(configuration: Configuration, sc: Any, stop: threading.Event, j: Jour
     breached_since: float | None = None
     while not stop.wait(1.0):
         load = session_for(configuration).current_load()
-        path = load.run.out_dir / "progress.jsonl" if load else None
-        if path is None or not path.exists():
+        w = recent_window(load.progress, sc.window_s) if load else None
+        if w is None:
             continue
-        recs = [json.loads(x) for x in path.read_text().splitlines() if x.strip()][-max(1, int(sc.window_s)):]
-        sent = sum(r["sent"] for r in recs)
-        ratio = sum(r["errors"] + r["indeterminate"] for r in recs) / sent if sent else 0.0
-        p95 = max((r["p95_ms"] or 0.0) for r in recs) if recs else 0.0
+        ratio, p95 = w["error_ratio"], w["p95_ms"]
         bad = ratio > sc.max_error_ratio or (sc.max_p95_ms is not None and p95 > sc.max_p95_ms)
         if not bad:
             breached_since = None

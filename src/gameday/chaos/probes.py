@@ -15,6 +15,7 @@ from chaoslib.types import Configuration, Secrets
 
 from gameday.chaos.session import session_for
 from gameday.drill.reconcile import reconcile
+from gameday.load.run import recent_window
 
 __all__ = ["ingest_slo_met", "writes_succeed", "zone_serving", "replication_lag_s", "acked_events_present",
            "spot_capacity_restored"]
@@ -61,15 +62,11 @@ def ingest_slo_met(p95_ms: float = 300.0, max_error_ratio: float = 0.001, window
     load running, over a burst of 20 synthetic transactions)."""
     s = session_for(configuration)
     load = s.current_load()
-    if load is not None and (load.run.out_dir / "progress.jsonl").exists():
-        recs = [json.loads(x) for x in (load.run.out_dir / "progress.jsonl").read_text().splitlines() if x.strip()]
-        recs = recs[-max(1, int(window_s)):]
-        sent = sum(r["sent"] for r in recs)
-        bad = sum(r["errors"] + r["indeterminate"] for r in recs)
-        p95 = max((r["p95_ms"] or 0.0) for r in recs) if recs else None
-        if not sent or p95 is None:
+    if load is not None:
+        w = recent_window(load.progress, window_s)
+        if w is None:
             raise ActivityFailed("the background load has not measured anything yet")
-        return p95 <= p95_ms and bad / sent <= max_error_ratio
+        return w["p95_ms"] <= p95_ms and w["error_ratio"] <= max_error_ratio
     results = [_write_then_read(s.target.public_endpoint()) for _ in range(20)]
     lat = sorted(d * 1000 for _, d in results)
     errors = sum(1 for ok, _ in results if not ok) / len(results)

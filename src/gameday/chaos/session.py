@@ -16,6 +16,7 @@ from gameday.config import Environment, load_environment
 from gameday.drill.locust_load import LocustLoad
 from gameday.journal import Journal
 from gameday.lab.control import DEFAULT_DIR
+from gameday.targets import target_for
 from gameday.targets.base import Target
 
 __all__ = ["Session", "session_for", "reset"]
@@ -47,15 +48,8 @@ def session_for(configuration: dict[str, Any] | None) -> Session:
             env_file = str(cfg.get("gameday_env") or "environments/local.yaml")
             env = load_environment(env_file)
             out = Path(cfg.get("gameday_out") or "out/chaos")
-            target: Target
-            if env.kind == "aws":
-                from gameday.targets.aws.target import AwsTarget
-
-                target = AwsTarget(env, confirm=cfg.get("gameday_confirm"))
-            else:
-                from gameday.targets.local import LocalTarget
-
-                target = LocalTarget(env, state_dir=Path(cfg.get("gameday_state_dir") or DEFAULT_DIR))
+            target = target_for(env, state_dir=Path(cfg.get("gameday_state_dir") or DEFAULT_DIR),
+                                confirm=cfg.get("gameday_confirm"))
             _session = Session(env_file, env, target, out)
         return _session
 

@@ -28,6 +28,10 @@ class LocustLoad:
         self._thread = threading.Thread(target=self._main, name="locust-load", daemon=True)
 
     @property
+    def progress(self) -> Path:
+        return self.run.out_dir / "progress.jsonl"
+
+    @property
     def ledger(self) -> Path:
         return self.run.out_dir / "ledger.txt"
 

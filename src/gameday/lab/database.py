@@ -151,9 +151,6 @@ class Prober:
             if writer is not None:
                 writer.transport.abort()
 
-    async def close(self) -> None:
-        """Nothing to release: each check uses its own connection."""
-
 
 @dataclass
 class RdsController:
@@ -201,7 +198,6 @@ class RdsController:
             if self.failures == 1:
                 self.record("rds.primary_check_failed", {"instance": self.primary.name})
             if self.failures >= s.failures_to_detect:
-                await primary_probe.close()
                 await self.fail_over()
                 return
         if self.standby is None or not self.sync_enabled:

@@ -20,7 +20,7 @@ from gameday.lab.procs import die_with_parent, free_port
 from gameday.load.slo import Slo
 from gameday.load.summary import summarize
 
-__all__ = ["LoadRun", "write_ledger"]
+__all__ = ["LoadRun", "write_ledger", "read_progress", "recent_window"]
 
 _DRAIN_S = 3.0
 
@@ -91,7 +91,7 @@ class LoadRun:
         try:
             while procs[0].poll() is None and time.monotonic() < deadline:
                 time.sleep(0.25)
-                records = _read_progress(self.out_dir / "progress.jsonl")
+                records = read_progress(self.out_dir / "progress.jsonl")
                 for rec in records[seen:]:
                     self.on_progress(rec)
                     broken = [h for h in self.hard_limits if not _holds_now(h, rec)]
@@ -113,7 +113,7 @@ class LoadRun:
         write_ledger(parts, self.out_dir / "ledger.txt")
         from gameday.report.load import write_load_reports
 
-        write_load_reports(summary, _read_progress(self.out_dir / "progress.jsonl"), self.out_dir)
+        write_load_reports(summary, read_progress(self.out_dir / "progress.jsonl"), self.out_dir)
         return summary
 
 
@@ -129,7 +129,8 @@ def _holds_now(limit: Slo, rec: dict[str, Any]) -> bool:
     return True
 
 
-def _read_progress(path: Path) -> list[dict[str, Any]]:
+def read_progress(path: Path) -> list[dict[str, Any]]:
+    """The per-second progress records written so far (a line still being written is left out)."""
     if not path.exists():
         return []
     out = []
@@ -139,6 +140,17 @@ def _read_progress(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             break  # a line being written
     return out
+
+
+def recent_window(path: Path, seconds: float) -> dict[str, Any] | None:
+    """Requests sent, failed-or-unanswered ratio and worst p95 over the last ``seconds`` of progress
+    (None before the generator has measured anything)."""
+    recs = read_progress(path)[-max(1, int(seconds)):]
+    sent = sum(r["sent"] for r in recs)
+    if not sent:
+        return None
+    return {"sent": sent, "error_ratio": sum(r["errors"] + r["indeterminate"] for r in recs) / sent,
+            "p95_ms": max((r["p95_ms"] or 0.0) for r in recs)}
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["RateShape", "Steady", "Ramp", "Spike", "Step", "SHAPES", "steady_window"]
+__all__ = ["RateShape", "Steady", "Ramp", "Spike", "Step", "SHAPES"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,3 @@ class Step(RateShape):
 
 SHAPES: dict[str, type[RateShape]] = {"steady": Steady, "ramp": Ramp, "spike": Spike, "step": Step, "soak": Steady}
 
-
-def steady_window(shape: RateShape) -> tuple[float, float]:
-    return shape.steady()

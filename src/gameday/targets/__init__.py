@@ -1,19 +1,26 @@
 """Targets: the interface every fault, runbook step and probe calls, and its drivers."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from gameday.targets.base import Target
+
+if TYPE_CHECKING:  # gameday.config imports the AWS settings model from this package: no import cycle at run time
+    from gameday.config import Environment
 
 __all__ = ["Target", "target_for"]
 
 
-def target_for(env_file: str, **kwargs: object) -> Target:
-    """The driver the environment file names (``kind: local | aws``)."""
-    from gameday.config import load_environment
+def target_for(env: "Environment", *, state_dir: Path | None = None, confirm: str | None = None,
+               plan_only: bool = False, db_password: str | None = None) -> Target:
+    """The driver the environment names (``kind: local | aws``)."""
+    if env.kind == "aws":
+        from gameday.targets.aws.target import AwsTarget
 
-    env = load_environment(env_file)
-    if env.kind == "local":
-        from gameday.targets.local import LocalTarget
+        return AwsTarget(env, confirm=confirm, plan_only=plan_only, db_password=db_password)  # type: ignore[return-value]
+    from gameday.lab.control import DEFAULT_DIR
+    from gameday.targets.local import LocalTarget
 
-        return LocalTarget(env, **kwargs)  # type: ignore[arg-type]
-    from gameday.errors import ConfigError
-
-    raise ConfigError("the AWS driver is not available in this version", file=env_file, field="kind")
+    return LocalTarget(env, state_dir=state_dir or DEFAULT_DIR)  # type: ignore[return-value]
