@@ -55,7 +55,8 @@ def _variant(tmp_path: Path, name: str, change) -> Path:
 
 def _plain_chaos_run(lab, path: Path, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "GAMEDAY_ENV": str(ROOT / "environments" / "local.yaml"), "GAMEDAY_STATE_DIR": str(lab.root)}
-    return subprocess.run([str(Path(sys.executable).parent / "chaos"), "--no-version-check", "run", str(path),
+    return subprocess.run([str(Path(sys.executable).parent / "chaos"), "--no-version-check",
+                           "--log-file", str(cwd / "chaostoolkit.log"), "run", str(path),
                            "--journal-path", str(cwd / "plain-journal.json")],
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
