@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from gameday.config_aws import AwsSettings
 from gameday.errors import ConfigError
+from gameday.schema import Strict
 
 __all__ = [
     "Strict", "LabRegions", "NodeCounts", "LinkSettings", "RdsSettings", "HealthCheckSettings",
@@ -20,12 +22,6 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class Strict(BaseModel):
-    """Base of every file model: unknown fields are errors, models are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class LabRegions(Strict):
@@ -107,7 +103,7 @@ class Environment(Strict):
     time_scale: float = Field(1.0, gt=0, le=1)
     stop_conditions: StopConditions | None = None
     lab: LabSettings | None = None
-    aws: "AwsSettings | None" = None
+    aws: AwsSettings | None = None
 
     @model_validator(mode="after")
     def _driver_settings(self) -> "Environment":
@@ -159,7 +155,3 @@ def load_environment(path: str | Path) -> Environment:
     """Load and validate an environment file (environments/*.yaml)."""
     return load_yaml_model(path, Environment)
 
-
-from gameday.targets.aws.settings import AwsSettings  # noqa: E402 - the AWS section's model lives with its driver
-
-Environment.model_rebuild()

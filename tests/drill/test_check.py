@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gameday.drill.check import check
+from gameday.judge.drill import check
 from gameday.journal import Event
 
 T0 = 1000.0

@@ -15,7 +15,7 @@ import pytest
 
 from gameday.cli import main
 from gameday.drill.reconcile import read_ledger
-from gameday.lab.procs import free_port, wait_port
+from gameday.procs import free_port, wait_port
 
 from conftest import ROOT
 
@@ -32,7 +32,7 @@ def _gate(lab, out: Path, *args: str) -> tuple[int, dict]:
 def test_a_rate_the_lab_sustains_passes_and_every_acked_event_is_in_the_database(restored_lab, tmp_path):
     code, s = _gate(restored_lab, tmp_path, "--rate", "400", "--batch", "10", "--duration", "5",
                     "--slo", "p95<300ms", "--slo", "errors<0.1%", "--slo", "achieved>=95%")
-    assert code == 0 and s["verdict"] == "PASS", s["reasons"]
+    assert code == 0 and s["verdict"] == "pass", s["reasons"]
     acked = read_ledger(tmp_path / "ledger.txt")["a"]
     assert len(acked) == s["events_acked"] >= 1800
     st = restored_lab.status()
@@ -46,7 +46,7 @@ def test_injected_latency_fails_the_gate_naming_the_slo(restored_lab, tmp_path, 
     restored_lab.op("ingest_latency", ms=400)
     code, s = _gate(restored_lab, tmp_path, "--rate", "100", "--duration", "4", "--slo", "p95<300ms",
                     "--slo", "errors<1%")
-    assert code == 1 and s["verdict"] == "FAIL"
+    assert code == 1 and s["verdict"] == "fail"
     assert [x["expr"] for x in s["slos"] if not x["ok"]] == ["p95<300ms"]
     assert "SLO breached: p95<300ms" in capsys.readouterr().out.replace("\n", "")
 
@@ -59,7 +59,7 @@ def test_a_two_second_stall_at_a_low_rate_fails_p95(restored_lab, tmp_path):
         code, s = _gate(restored_lab, tmp_path, "--rate", "20", "--duration", "8", "--slo", "p95<300ms")
     finally:
         timer.cancel()
-    assert code == 1 and s["verdict"] == "FAIL", s["reasons"]
+    assert code == 1 and s["verdict"] == "fail", s["reasons"]
     assert s["p95_ms"] > 1000, "requests sent during the stall waited for it; latency counts from the intended time"
     assert s["dropped"] == 0
 
@@ -69,7 +69,7 @@ def test_a_hard_limit_aborts_early_with_the_reason(restored_lab, tmp_path):
     started = time.monotonic()
     code, s = _gate(restored_lab, tmp_path, "--rate", "50", "--duration", "30", "--slo", "p95<1s",
                     "--hard-limit", "p95<100ms", "--grace", "1")
-    assert code == 1 and s["verdict"] == "FAIL"
+    assert code == 1 and s["verdict"] == "fail"
     assert any("aborted early: hard limit p95<100ms" in r for r in s["reasons"])
     assert time.monotonic() - started < 20, "the run stopped long before its 30 s"
 
@@ -92,7 +92,7 @@ def test_a_rate_the_generator_cannot_reach_is_inconclusive(tmp_path):
             main(["load", "gate", PROFILE, "--host", f"http://127.0.0.1:{port}", "--rate", "2000000",
                   "--duration", "4", "--slo", "p95<300ms", "--out", str(tmp_path), "--quiet"])
         s = json.loads((tmp_path / "summary.json").read_text())
-        assert info.value.code == 3 and s["verdict"] == "INCONCLUSIVE", s
+        assert info.value.code == 3 and s["verdict"] == "inconclusive", s
         assert any("dropped" in r or "saturated" in r for r in s["reasons"])
     finally:
         target.terminate()

@@ -48,13 +48,13 @@ def test_percentiles_tell_295_ms_from_305_ms():
     a = summarize([_part([295.0] * 100)], target_rate=10, duration_s=10, batch=1, slos=[parse_slo("p95<300ms")])
     b = summarize([_part([305.0] * 100)], target_rate=10, duration_s=10, batch=1, slos=[parse_slo("p95<300ms")])
     assert abs(a["p95_ms"] - 295) < 1 and abs(b["p95_ms"] - 305) < 1
-    assert a["verdict"] == "PASS" and b["verdict"] == "FAIL"
+    assert a["verdict"] == "pass" and b["verdict"] == "fail"
 
 
 def test_breached_slo_fails_and_is_named():
     s = summarize([_part([10.0] * 95 + [2000.0] * 5, errors=1)], target_rate=10, duration_s=10, batch=1,
                   slos=[parse_slo("p99<1s"), parse_slo("errors<0.1%")])
-    assert s["verdict"] == "FAIL"
+    assert s["verdict"] == "fail"
     assert [x["ok"] for x in s["slos"]] == [False, False]
     assert any("p99<1s" in r for r in s["reasons"])
 
@@ -64,19 +64,19 @@ def test_breached_slo_fails_and_is_named():
 ])
 def test_an_unhealthy_generator_makes_the_gate_inconclusive_even_when_slos_fail(kw, why):
     s = summarize([_part([500.0] * 100, **kw)], target_rate=10, duration_s=10, batch=1, slos=[parse_slo("p95<300ms")])
-    assert s["verdict"] == "INCONCLUSIVE" and any(why in r for r in s["reasons"])
+    assert s["verdict"] == "inconclusive" and any(why in r for r in s["reasons"])
 
 
 def test_achieved_rate_counts_the_steady_window_only():
     s = summarize([_part([5.0] * 100, acked=90)], target_rate=10, duration_s=20, batch=1,
                   slos=[parse_slo("achieved>=95%")])
-    assert s["achieved_rate"] == 9.0 and s["verdict"] == "FAIL"
+    assert s["achieved_rate"] == 9.0 and s["verdict"] == "fail"
 
 
 def test_missing_worker_results_are_inconclusive():
     s = summarize([_part([5.0] * 10)], target_rate=1, duration_s=10, batch=1, slos=[parse_slo("p95<300ms")],
                   expected_parts=2)
-    assert s["verdict"] == "INCONCLUSIVE"
+    assert s["verdict"] == "inconclusive"
 
 
 def test_shapes_publish_rates_not_users():

@@ -11,7 +11,7 @@ import urllib.request
 import boto3
 import pytest
 
-from gameday.lab.procs import free_port
+from gameday.procs import free_port
 
 ACCOUNT = "123456789012"  # moto's account
 TAG = {"Key": "gameday:target", "Value": "staging"}

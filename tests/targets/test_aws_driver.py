@@ -31,7 +31,7 @@ def _states(ids):
 def test_zone_outage_stops_exactly_the_tagged_instances_of_the_zone_and_its_inverse_restores_them(moto, tmp_path):
     s = seed()
     t = _target(tmp_path, s)
-    out = t.fail_zone("us-east-1b")
+    out = t.fail_zone("us-east-1b").detail
     assert sorted(out["stopped"]) == sorted(s["tagged"]["us-east-1b"])
     states = _states(sum(s["tagged"].values(), []) + s["untagged"])
     assert {states[i] for i in s["tagged"]["us-east-1b"]} == {"stopped"}
@@ -197,7 +197,7 @@ def test_the_fis_az_scenario_is_started_instead_of_the_per_service_faults(moto, 
     monkeypatch.setenv("AWS_ENDPOINT_URL_FIS", httpserver.url_for(""))
     t = _target(tmp_path, s, extra="  fis_az_template_id: EXT1\n")
     before = _states(sum(s["tagged"].values(), []))
-    out = t.fail_zone("us-east-1b")
+    out = t.fail_zone("us-east-1b").detail
     assert out["fis_experiment"] == "EXP1"
     assert [c["api"] for c in t.actions.calls] == ["fis:StartExperiment"]
     (method, path, body), = sent

@@ -131,7 +131,7 @@ def test_elasticache_and_msk_requests_in_the_failed_zone(moto, tmp_path, httpser
     env.write_text(environment_yaml(s, extra="  elasticache_replication_group: sessions\n"
                                              "  msk_cluster_arn: arn:aws:kafka:us-east-1:123456789012:cluster/events/abc\n"))
     t = AwsTarget(load_environment(env))
-    out = t.fail_zone("us-east-1b")
+    out = t.fail_zone("us-east-1b").detail
     assert out["elasticache_failovers"] == ["0001"] and out["msk_rebooted_brokers"] == ["2"]
     failover = next(p for a, p in sent if a == "TestFailover")
     assert failover["ReplicationGroupId"] == "sessions" and failover["NodeGroupId"] == "0001"

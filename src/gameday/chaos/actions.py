@@ -13,62 +13,65 @@ from typing import Any
 from chaoslib.exceptions import ActivityFailed
 from chaoslib.types import Configuration, Secrets
 
+from gameday import operations
 from gameday.chaos.session import session_for
 from gameday.errors import GamedayError
+from gameday.targets.base import FaultResult
 
 __all__ = ["fail_availability_zone", "restore_availability_zone", "interrupt_spot_nodes", "fail_over_database",
            "fail_region", "restore_region", "start_load", "stop_load"]
 
 
-def _call(configuration: Configuration, method: str, fault: str | None = None, **kwargs: Any) -> dict[str, Any]:
-    """Call the target; for a fault, journal that it is applied the moment the target says so (a signal
-    during the activity's pause must not hide an applied fault)."""
+def _call(configuration: Configuration, func: str, **kwargs: Any) -> dict[str, Any]:
+    """Resolve the action through the operation registry, call the target; for a fault, journal that it is
+    applied the moment the target says so (a signal during the activity's pause must not hide it)."""
     s = session_for(configuration)
     try:
-        result: dict[str, Any] = getattr(s.target, method)(**{k: v for k, v in kwargs.items() if v is not None})
+        name, args = operations.from_chaos(func, {k: v for k, v in kwargs.items() if v is not None}, s.environment)
+        result = operations.apply(s.target, name, args)
     except GamedayError as exc:
-        raise ActivityFailed(f"{method}: {exc}") from exc
-    if fault and s.journal is not None:
-        s.journal.record("fault.applied", "chaos", {"action": fault, "t_applied": result.get("t_applied")})
-    return result
+        raise ActivityFailed(f"{func}: {exc}") from exc
+    if isinstance(result, FaultResult):
+        if s.journal is not None:
+            s.journal.record("fault.applied", "chaos", {"action": name, "args": args, "t_applied": result.t_applied})
+        return result.as_dict()
+    return dict(result)
 
 
 def fail_availability_zone(zone: str, mode: str = "kill", configuration: Configuration = None,
                            secrets: Secrets = None) -> dict[str, Any]:
     """Lose availability zone ``zone``: every ingest node and DB instance in it is killed (``mode: kill``)
     or frozen (``mode: freeze``, a partition). Touches: the zone's nodes and database instance."""
-    if mode not in ("kill", "freeze"):
-        raise ActivityFailed(f"mode must be 'kill' or 'freeze', not {mode!r}")
-    return _call(configuration, "fail_zone" if mode == "kill" else "freeze_zone", "fail_availability_zone", zone=zone)
+    return _call(configuration, "fail_availability_zone", zone=zone, mode=mode)
 
 
 def restore_availability_zone(zone: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Bring zone ``zone`` back (the lab restores its whole configured shape). Touches: the zone's processes."""
-    return _call(configuration, "restore_zone", zone=zone)
+    return _call(configuration, "restore_availability_zone", zone=zone)
 
 
 def interrupt_spot_nodes(count: int = 1, zone: str | None = None, configuration: Configuration = None,
                          secrets: Secrets = None) -> dict[str, Any]:
     """Spot interruption of ``count`` spot nodes (spread over zones, or in ``zone``): notice, drain, kill;
     the autoscaler replaces them. Touches: spot ingest nodes."""
-    return _call(configuration, "interrupt_spot", "interrupt_spot_nodes", count=count, zone=zone)
+    return _call(configuration, "interrupt_spot_nodes", count=count, zone=zone)
 
 
 def fail_over_database(cluster: str | None = None, configuration: Configuration = None,
                        secrets: Secrets = None) -> dict[str, Any]:
     """Kill the database primary; Multi-AZ automation promotes the synchronous standby.
     Touches: the primary DB instance (``cluster`` is for AWS; the lab has one)."""
-    return _call(configuration, "fail_over_db", "fail_over_database")
+    return _call(configuration, "fail_over_database", cluster=cluster)
 
 
 def fail_region(region: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Lose region ``region``: every process, endpoint and the cross-region link. Touches: the whole region."""
-    return _call(configuration, "fail_region", "fail_region", region=region)
+    return _call(configuration, "fail_region", region=region)
 
 
 def restore_region(region: str, configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Bring region ``region`` back and the environment to its configured shape. Touches: the whole region."""
-    return _call(configuration, "restore")
+    return _call(configuration, "restore_region", region=region)
 
 
 def start_load(profile: str = "loadprofiles/ingest_steady.py", rate: float = 100.0, duration: float = 30.0,

@@ -17,20 +17,20 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from chaoslib.types import Activity, Configuration, Experiment, Journal as CtkJournal, Run, Secrets, Settings
 
+from gameday import operations
 from gameday.chaos.session import reset, session_for
+from gameday.errors import ConfigError
 from gameday.journal import Journal
 from gameday.load.run import recent_window
 
-__all__ = ["configure_control", "before_activity_control", "after_activity_control", "cleanup_control",
-           "FAULT_INVERSES"]
+__all__ = ["configure_control", "before_activity_control", "after_activity_control", "cleanup_control"]
 
-# gameday.chaos.actions functions that are faults -> their inverse
-FAULT_INVERSES = {"fail_availability_zone": "restore_availability_zone", "interrupt_spot_nodes": "restore",
-                  "fail_over_database": "restore", "fail_region": "restore_region"}
+_INVERSE_ACTIONS = {op.chaos for op in operations.OPERATIONS.values() if op.chaos and op.role == "inverse"}
 
 _state: dict[str, Any] = {}
 
@@ -49,7 +49,8 @@ def configure_control(configuration: Configuration = None, secrets: Secrets = No
                               kind_of_run="chaos")
         j.listeners.append(annotator)
         _state["annotator"] = annotator
-    j.record("chaos.start", "control", {"title": (experiment or {}).get("title"), "environment": s.environment.name})
+    j.record("chaos.start", "control", {"title": (experiment or {}).get("title"), "environment": s.environment.name,
+                                        "environment_file": str(Path(s.env_file).resolve())})
     stop = threading.Event()
     _state.update(journal=j, stop=stop, rollback=False)
     sc = s.environment.stop_conditions
@@ -93,9 +94,13 @@ def before_activity_control(context: Activity, configuration: Configuration = No
     if name in rollbacks:
         _state["rollback"] = True
     j.record("activity.start", "chaos", {"name": name, "type": context.get("type"), "func": func})
-    if func in FAULT_INVERSES and name not in rollbacks:
-        j.record("fault.intent", "chaos", {"action": func, "args": context.get("provider", {}).get("arguments", {}),
-                                           "inverse": FAULT_INVERSES[func]})
+    if func in operations.CHAOS_FAULTS and name not in rollbacks:
+        s = session_for(configuration)
+        try:
+            op, args = operations.from_chaos(func, context.get("provider", {}).get("arguments") or {}, s.environment)
+        except ConfigError:
+            return  # the action itself fails on the same arguments and applies nothing
+        j.record("fault.intent", "chaos", operations.intent(op, args))
 
 
 def after_activity_control(context: Activity, state: Run, configuration: Configuration = None,
@@ -107,9 +112,9 @@ def after_activity_control(context: Activity, state: Run, configuration: Configu
     status = (state or {}).get("status")
     j.record("activity.end", "chaos", {"name": name, "func": func, "status": status,
                                        "output": str((state or {}).get("output"))[:300]},
-             error=(state or {}).get("exception") and "".join((state or {}).get("exception"))[-300:])
+             error="".join((state or {}).get("exception") or [])[-300:] or None)
     rollbacks = [a.get("name") for a in (experiment or {}).get("rollbacks", [])]
-    if name in rollbacks and status == "succeeded":
+    if name in rollbacks and status == "succeeded" and func in _INVERSE_ACTIONS:
         j.record("fault.inverse_applied", "chaos", {"inverse": func})
 
 

@@ -3,10 +3,7 @@ database, on the Target the environment names."""
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
 import uuid
 from typing import Any
 
@@ -16,26 +13,14 @@ from chaoslib.types import Configuration, Secrets
 from gameday.chaos.session import session_for
 from gameday.drill.reconcile import reconcile
 from gameday.load.run import recent_window
+from gameday.synthetic import write_then_read_once
 
 __all__ = ["ingest_slo_met", "writes_succeed", "zone_serving", "replication_lag_s", "acked_events_present",
            "spot_capacity_restored"]
 
 
 def _write_then_read(endpoint: str, timeout: float = 2.0) -> tuple[bool, float]:
-    eid = f"chaos-probe-{uuid.uuid4().hex}"
-    body = json.dumps({"events": [{"event_id": eid, "trip_id": "probe", "kind": "update", "ts": time.time(),
-                                   "lat": 1.0, "lon": 1.0}]}).encode()
-    started = time.monotonic()
-    try:
-        req = urllib.request.Request(endpoint + "/v1/trips", data=body, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            if r.status != 202:
-                return False, time.monotonic() - started
-        with urllib.request.urlopen(f"{endpoint}/v1/trips/{eid}", timeout=timeout) as r:
-            ok = json.loads(r.read()).get("event_id") == eid
-        return ok, time.monotonic() - started
-    except (OSError, urllib.error.URLError, ValueError):
-        return False, time.monotonic() - started
+    return write_then_read_once(endpoint, f"chaos-probe-{uuid.uuid4().hex}", timeout)
 
 
 def writes_succeed(n: int = 5, within_s: float = 0.0, configuration: Configuration = None,
@@ -75,23 +60,16 @@ def ingest_slo_met(p95_ms: float = 300.0, max_error_ratio: float = 0.001, window
 
 def zone_serving(zone: str, configuration: Configuration = None, secrets: Secrets = None) -> bool:
     """True when at least one healthy ingest node serves in ``zone``."""
-    procs = session_for(configuration).target.describe()["processes"]
-    return any(p["kind"] == "node" and p["zone"].endswith(zone) and p["health"] == "healthy" for p in procs)
+    return bool(session_for(configuration).target.status().healthy_nodes(zone=zone))
 
 
 def spot_capacity_restored(configuration: Configuration = None, secrets: Secrets = None) -> bool:
     """True when every primary-region zone has as many healthy spot nodes as the environment configures."""
     s = session_for(configuration)
-    st = s.target.describe()
+    st = s.target.status()
     want = s.environment.lab.nodes.spot_per_zone if s.environment.lab else 0
-    for zone in st["zones"]:
-        if not zone.startswith(st["regions"]["primary"]):
-            continue
-        have = sum(1 for p in st["processes"] if p["kind"] == "node" and p["zone"] == zone
-                   and p["capacity_type"] == "spot" and p["health"] == "healthy")
-        if have < want:
-            return False
-    return True
+    zones = [z for z in st.zones if z.startswith(st.primary_region)]
+    return all(len(st.healthy_nodes(zone=z, capacity_type="spot")) >= want for z in zones)
 
 
 def replication_lag_s(replica: str = "us-west-2", configuration: Configuration = None, secrets: Secrets = None) -> float:
@@ -99,12 +77,11 @@ def replication_lag_s(replica: str = "us-west-2", configuration: Configuration =
     idle source: a measurement of replication, never of RPO)."""
     import psycopg
 
-    st = session_for(configuration).target.describe()
-    db = next((p for p in st["processes"] if p["kind"] == "db" and replica in (p["region"], p["zone"], p["name"])
-               and p["role"] == "standby"), None)
-    if db is None:
+    st = session_for(configuration).target.status()
+    db = next((d for d in st.dbs if replica in (d.region, d.zone, d.name) and d.role == "standby"), None)
+    if db is None or db.port is None:
         raise ActivityFailed(f"no running replica matches {replica!r}")
-    with psycopg.connect(f"host=127.0.0.1 port={db['port']} user=postgres dbname=postgres", connect_timeout=2) as c:
+    with psycopg.connect(f"host=127.0.0.1 port={db.port} user=postgres dbname=postgres", connect_timeout=2) as c:
         row = c.execute("SELECT coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)").fetchone()
     return float(row[0]) if row else 0.0
 

@@ -7,9 +7,7 @@ from typing import Any
 
 from gameday.journal import Event
 
-__all__ = ["chaos_verdict", "EXIT_CODES"]
-
-EXIT_CODES = {"pass": 0, "fail": 1, "inconclusive": 3, "aborted": 4}
+__all__ = ["chaos_verdict"]
 
 
 def _failed_probes(hypothesis: dict[str, Any] | None) -> list[str]:

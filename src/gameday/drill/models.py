@@ -7,23 +7,18 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from gameday import operations
 from gameday.config import Environment, Strict, load_environment, load_yaml_model
 from gameday.errors import ConfigError
 
 __all__ = ["Step", "Runbook", "LoadSpec", "FaultSpec", "Targets", "ProbeSpec", "Drill", "LoadedDrill",
            "load_runbook", "load_drill", "ACTIONS", "WAITS", "FAULTS"]
 
-# Target methods a runbook ``action`` step may call, with the arguments each accepts.
-ACTIONS: dict[str, tuple[str, ...]] = {
-    "promote_dr_db": (), "switch_dns": ("region",), "scale_dr": ("count",), "restore": (),
-}
+# Target methods a runbook ``action`` step may call, and faults a drill may inject: the registry's.
+ACTIONS = operations.ACTIONS
+FAULTS = tuple(f for f in operations.FAULTS if f not in ("delay_link", "inject_latency"))  # conditions, not drills
 # Conditions a ``wait`` step can wait for.
 WAITS = ("synthetic_failing", "synthetic_recovered", "dr_nodes_healthy")
-# Faults a drill can inject (Target methods), with the arguments each accepts.
-FAULTS: dict[str, tuple[str, ...]] = {
-    "fail_region": ("region",), "fail_zone": ("zone",), "freeze_zone": ("zone",), "fail_over_db": (),
-    "interrupt_spot": ("count", "zone"),
-}
 
 
 class Step(Strict):
@@ -45,7 +40,7 @@ class Step(Strict):
         if self.kind == "action":
             if self.call not in ACTIONS:
                 raise ValueError(f"action step needs 'call', one of: {', '.join(ACTIONS)}")
-            bad = set(self.args) - set(ACTIONS[self.call])
+            bad = set(self.args) - set(operations.OPERATIONS[self.call].args.model_fields)
             if bad:
                 raise ValueError(f"'{self.call}' takes no argument(s) {sorted(bad)}")
         if self.kind == "wait" and self.wait_for is None:
@@ -88,7 +83,7 @@ class FaultSpec(Strict):
     def _known(self) -> "FaultSpec":
         if self.action not in FAULTS:
             raise ValueError(f"unknown fault '{self.action}'; expected one of: {', '.join(FAULTS)}")
-        bad = set(self.args) - set(FAULTS[self.action])
+        bad = set(self.args) - set(operations.OPERATIONS[self.action].args.model_fields)
         if bad:
             raise ValueError(f"'{self.action}' takes no argument(s) {sorted(bad)}")
         return self
@@ -168,5 +163,17 @@ def load_drill(path: str | Path, env_override: str | Path | None = None) -> Load
         raise ConfigError(f"load profile {drill.load.profile!r} not found", file=str(path), field="load.profile")
     runbook = load_runbook(rb_path)
     env = load_environment(env_path)
+    check_operations(drill, runbook, env, drill_file=str(path), runbook_file=str(rb_path))
     return LoadedDrill(path=str(path), drill=drill, runbook=runbook, runbook_path=str(rb_path),
                        environment=env, environment_path=str(env_path))
+
+
+def check_operations(drill: Drill, runbook: Runbook, env: Environment, *, drill_file: str, runbook_file: str) -> None:
+    """Every fault and action argument against the registry and the environment (zones, regions, counts)."""
+    operations.validate(drill.fault.action, drill.fault.args, env, file=drill_file, where="fault.args")
+    for i, step in enumerate(runbook.steps):
+        if step.kind == "action" and step.call:
+            operations.validate(step.call, step.args, env, file=runbook_file, where=f"steps[{i}].args")
+        if step.wait_for == "dr_nodes_healthy" and "count" in step.args:
+            operations.validate("scale_dr", {"count": step.args["count"]}, env, file=runbook_file,
+                                where=f"steps[{i}].args")

@@ -1,36 +1,55 @@
-"""Undo whatever a crashed run left applied, from its journal alone."""
+"""Undo whatever a run left applied, from its journal alone: a drill's, a chaos experiment's or a gate's.
+
+Every run journals a ``fault.intent`` (the fault, its inverse and the inverse's arguments, from the
+operation registry) *before* it applies a fault or a condition, and a ``fault.inverse_applied`` once it
+undid one. Inverses are applied last-in first-out, so the intents still pending are the earliest ones.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from gameday.journal import Journal, read_journal
+from gameday import operations
+from gameday.errors import ConfigError
+from gameday.journal import Event, Journal, read_journal
 from gameday.targets.base import Target
 
-__all__ = ["pending_inverses", "recover"]
+__all__ = ["pending_inverses", "recover", "environment_file"]
+
+_STARTS = ("drill.start", "chaos.start", "gate.start")
 
 
-def pending_inverses(journal_path: Path) -> list[dict[str, Any]]:
+def pending_inverses(events: list[Event]) -> list[dict[str, Any]]:
     """Faults whose intent was journaled but whose inverse was not (in journal order)."""
-    events = read_journal(journal_path)
-    undone = sum(1 for e in events if e.kind == "fault.inverse_applied")
     intents = [e.value for e in events if e.kind == "fault.intent"]
-    return intents[undone:]
+    undone = sum(1 for e in events if e.kind == "fault.inverse_applied")
+    return intents[: max(0, len(intents) - undone)]
+
+
+def environment_file(events: list[Event], journal: Path) -> str:
+    """The environment the run used, as its start event recorded it."""
+    start = next((e for e in events if e.kind in _STARTS), None)
+    if start is None:
+        raise ConfigError("not a gameday run journal (no drill.start, chaos.start or gate.start event)",
+                          file=str(journal))
+    env_file = start.value.get("environment_file")
+    if not env_file:
+        raise ConfigError(f"the {start.kind} event names no environment_file", file=str(journal))
+    return str(env_file)
 
 
 def recover(journal_path: Path, target: Target) -> list[dict[str, Any]]:
-    """Apply the pending inverses; each is journaled (actor ``recover``) once it is done."""
-    pending = pending_inverses(journal_path)
+    """Apply the pending inverses (last first); each is journaled (actor ``recover``) once it is done."""
+    pending = pending_inverses(read_journal(journal_path))
     if not pending:
         return []
     j = Journal(journal_path)
     try:
         for intent in reversed(pending):
-            inverse = intent["inverse"]
-            args = intent["args"] if inverse == "restore_zone" else {}
-            result = getattr(target, inverse)(**args)
-            j.record("fault.inverse_applied", "recover", {"inverse": inverse, "fault": intent["action"], "result": result})
+            result = operations.undo(target, intent)
+            j.record("fault.inverse_applied", "recover", {"inverse": intent["inverse"], "fault": intent["action"],
+                                                          "result": result if isinstance(result, dict) else {}})
     finally:
         j.close()
     return pending

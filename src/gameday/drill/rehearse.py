@@ -8,25 +8,17 @@ records time to detect and to declare, steps done in order, RTO and RPO, from th
 
 from __future__ import annotations
 
-import json
-import random
-import sys
 import threading
 import time
-from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
-import typer
-from rich.console import Console
-
-from gameday.drill.check import EXIT_CODES
-from gameday.drill.models import Step, load_drill
+from gameday.drill.background import Background
+from gameday.drill.models import Step
 from gameday.drill.steps import StepContext, StepOutcome
-from gameday.drill.workload import Workload, failed_since
-from gameday.journal import Event, Journal, read_journal
-from gameday.lab.control import DEFAULT_DIR
+from gameday.journal import Event, Journal
+from gameday.judge.recovery import failed_since
 
-__all__ = ["FAULTS", "Responder", "score", "rehearse"]
+__all__ = ["FAULTS", "Responder", "score"]
 
 # Faults a rehearsal can draw: name -> (Target method, arguments)
 FAULTS: dict[str, tuple[str, dict[str, str]]] = {
@@ -35,13 +27,11 @@ FAULTS: dict[str, tuple[str, dict[str, str]]] = {
     "db": ("fail_over_db", {}),
 }
 
-out = Console()
-
 
 class Responder:
     """The person at the prompt: reads answers from ``ask`` (stdin by default)."""
 
-    def __init__(self, ask: Callable[[str], str] = input, say: Callable[[str], None] = out.print) -> None:
+    def __init__(self, ask: Callable[[str], str] = input, say: Callable[[str], None] = print) -> None:
         self.ask, self.say = ask, say
 
     def gate(self, step: Step, ctx: StepContext) -> StepOutcome | None:
@@ -64,12 +54,12 @@ class Responder:
             return StepOutcome(True, "confirmed by the responder")
         return StepOutcome(True, "done by hand by the responder")
 
-    def watch(self, workload: Workload, t_fault: float, journal: Journal) -> None:
+    def watch(self, background: Background, t_fault: float, journal: Journal) -> None:
         """Raise the alert the first time the synthetic probe fails after the fault."""
         def loop() -> None:
             deadline = time.monotonic() + 600
             while time.monotonic() < deadline:
-                if failed_since(workload.probe_log, t_fault):
+                if failed_since(list(background.probe_log), t_fault):
                     journal.record("alert.shown", "responder", {"alert": "synthetic write+read failing"})
                     self.say("\n[bold red]ALERT[/] synthetic write-then-read through the public endpoint is failing")
                     return
@@ -97,42 +87,3 @@ def score(events: list[Event], summary: dict[str, Any]) -> dict[str, Any]:
             "steps_done": done, "steps_skipped": skipped, "steps_in_order": in_order,
             "rto_s": summary.get("rto_s"), "rpo_s": summary.get("rpo_s"), "events_lost": summary.get("events_lost"),
             "verdict": summary.get("verdict"), "score": points}
-
-
-def rehearse(drill: Path = typer.Argument(..., help="Drill file whose runbook the responder works."),
-             fault: Optional[str] = typer.Option(None, "--fault", help=f"One of {', '.join(FAULTS)}; default: drawn."),
-             seed: Optional[int] = typer.Option(None, "--seed", help="Seed for drawing the fault."),
-             env: Optional[Path] = typer.Option(None, "--env"),
-             out_dir: Path = typer.Option(Path("out/rehearsal"), "--out"),
-             state_dir: Path = typer.Option(DEFAULT_DIR, "--state-dir"),
-             keep_lab: bool = typer.Option(False, "--keep-lab", help="Keep a lab this run started.")) -> None:
-    """On-call rehearsal: a hidden fault on the lab; work the runbook at the prompt; get scored."""
-    from gameday.cli_drill import _leave, _target_for, print_summary
-    from gameday.drill.runner import DrillRun
-    from gameday.drill.steps import fill
-    from gameday.errors import ConfigError
-
-    if fault is not None and fault not in FAULTS:
-        raise ConfigError(f"unknown fault {fault!r}; expected one of: {', '.join(FAULTS)}", field="--fault")
-    loaded = load_drill(drill, env)
-    name = fault or random.Random(seed).choice(sorted(FAULTS))
-    target, started = _target_for(loaded, state_dir)
-    primary, dr = target.regions()
-    action, args = FAULTS[name]
-    responder = Responder(ask=lambda prompt: (out.print(prompt, end=""), sys.stdin.readline())[1].rstrip("\n")
-                          if not sys.stdin.isatty() else input(prompt))
-    out.print("[bold]Rehearsal[/]: something will break in a few seconds. Watch for alerts; "
-              "use 'gameday lab status' in another terminal.")
-    try:
-        summary = DrillRun(loaded, target, out_dir, fault_override=(action, fill(args, {"primary_region": primary,
-                                                                                          "dr_region": dr})),
-                           gate=responder.gate, on_fault=responder.watch).execute()
-    finally:
-        _leave(state_dir, started, keep_lab)
-    result = score(read_journal(out_dir / "journal.jsonl"), summary)
-    (out_dir / "score.json").write_text(json.dumps(result, indent=2))
-    print_summary(summary, out_dir)
-    out.print(f"\nthe fault was: [bold]{result['fault']}[/]   score [bold]{result['score']}/100[/]  "
-              f"(detect {result['time_to_detect_s']} s, declare {result['time_to_declare_s']} s, "
-              f"steps in order: {result['steps_in_order']})   {out_dir / 'score.json'}")
-    raise typer.Exit(EXIT_CODES[summary["verdict"]])

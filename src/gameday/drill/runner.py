@@ -1,26 +1,32 @@
-"""Run a drill: load + heartbeat, the fault (its inverse journaled first), the runbook, measurement,
-reconciliation, the inverse, the reports. Everything that happens is journaled as it happens.
+"""Run a drill in phases: begin (journal), prepare (conditions, background), inject (the fault, its
+inverse journaled first), the runbook, the wait for recovery, and ``_finish``, which runs whatever
+happened after the first change (a signal, a driver error, a bug): reconcile when it can, undo every
+journaled intent, journal ``drill.end``, write the reports. The verdict is the checker's, from the
+journal: an exception is journaled as ``drill.error`` and judged (3 or 1), a signal is ``aborted`` (4).
 """
 
 from __future__ import annotations
 
 import signal
+import threading
 import time
+import traceback
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from gameday.drill.check import check
-from gameday.drill.locust_load import LocustLoad
+from gameday import operations
+from gameday.drill.background import Background, BackgroundSpec, Reconciler, live_background, live_reconciler
 from gameday.drill.models import LoadedDrill, Step, resolve_ref
-from gameday.drill.reconcile import reconcile
-from gameday.drill.steps import ManualHandler, StepContext, StepOutcome, fill, run_step
-from gameday.drill.workload import Heartbeat, Workload, recovered_since
+from gameday.drill.steps import ManualHandler, StepContext, StepOutcome, run_step
 from gameday.errors import Aborted
 from gameday.journal import Journal, read_journal
+from gameday.judge.recovery import recovery
 from gameday.report.write import write_reports
-from gameday.targets.base import INVERSES, Target
+from gameday.targets.base import FaultResult, Target
 
 __all__ = ["DrillRun", "run_drill", "auto_confirm"]
 
@@ -42,139 +48,195 @@ class DrillRun:
     on_progress: Callable[[str], None] = lambda msg: None
     fault_override: tuple[str, dict[str, Any]] | None = None  # rehearsals draw their own fault
     gate: Callable[[Step, StepContext], StepOutcome | None] | None = None  # a person takes over steps
-    on_fault: Callable[[Workload, float, Journal], None] | None = None  # e.g. the rehearsal's alerting
+    on_fault: Callable[[Background, float, Journal], None] | None = None  # e.g. the rehearsal's alerting
     listeners: list[Callable[[Any], None]] = field(default_factory=list)  # annotations, metrics
-
-    _locust: LocustLoad | None = None
+    background: Callable[[BackgroundSpec], Background] = live_background
+    reconciler: Reconciler = live_reconciler
 
     def execute(self) -> dict[str, Any]:
-        """Run the drill; return report.json's content. Raises Aborted (after the inverse) on a signal."""
-        d, rb = self.loaded.drill, self.loaded.runbook
+        """Run the drill; return report.json's content (the verdict says what happened)."""
+        j, run_id = self._begin()
+        bg: Background | None = None
+        try:
+            with _signals_abort():
+                bg = self._prepare(j, run_id)
+                t_fault = self._inject(j, bg)
+                self._runbook(j, bg, t_fault)
+                self._await_recovery(j, bg, t_fault)
+        except Aborted as exc:
+            self._finish(j, bg, run_id, aborted=str(exc))
+        except Exception as exc:  # noqa: BLE001 - journaled and judged; the cleanup below always runs
+            j.record("drill.error", "runner", {"traceback": traceback.format_exc()[-2000:]},
+                     error=f"{type(exc).__name__}: {exc}")
+            self.on_progress(f"the run failed: {type(exc).__name__}: {exc}")
+            self._finish(j, bg, run_id, aborted=None)
+        else:
+            self._finish(j, bg, run_id, aborted=None)
+        return write_reports(read_journal(j.path), self.out_dir)
+
+    # ---- phases -------------------------------------------------------------------------------
+    def _begin(self) -> tuple[Journal, str]:
+        d, rb, env = self.loaded.drill, self.loaded.runbook, self.loaded.environment
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        journal_path = self.out_dir / "journal.jsonl"
-        journal_path.unlink(missing_ok=True)
-        (self.out_dir / "ledger.txt").unlink(missing_ok=True)
-        j = Journal(journal_path)
+        for stale in ("journal.jsonl", "ledger.txt"):
+            (self.out_dir / stale).unlink(missing_ok=True)
+        j = Journal(self.out_dir / "journal.jsonl")
         j.listeners.extend(self.listeners)
-        primary, dr = self.target.regions()
-        variables = {"primary_region": primary, "dr_region": dr}
         run_id = uuid.uuid4().hex[:10]
-        scale = self.loaded.environment.time_scale
-        action, args = self.fault_override or (d.fault.action, fill(d.fault.args, variables))
+        action, _ = self._fault()
         j.record("drill.start", "runner", {
-            "drill": d.name, "run_id": run_id, "environment": self.loaded.environment.name,
+            "drill": d.name, "run_id": run_id, "environment": env.name,
             "environment_file": self.loaded.environment_path, "drill_file": self.loaded.path,
-            "runbook": rb.name, "time_scale": scale, "targets": d.targets.model_dump(),
+            "runbook": rb.name, "time_scale": env.time_scale, "targets": d.targets.model_dump(),
             "probe_consecutive": d.probe.consecutive, "declare_step": next((s.id for s in rb.steps if s.declares), None),
             "steps": [{"id": s.id, "name": s.name, "kind": s.kind, "budget_s": s.budget_s} for s in rb.steps],
             "load": d.load.model_dump(), "fault": {"action": action, "hidden": self.fault_override is not None},
         })
-        if d.conditions.link_delay_ms is not None:
-            j.record("condition.applied", "target", self.target.delay_link(d.conditions.link_delay_ms))
-        max_s = d.warmup_s + d.recovery_timeout_s + sum((s.timeout_s or 0) + s.budget_s * scale for s in rb.steps) + 60
-        builtin = d.load.profile == "builtin"
-        workload = Workload(endpoint=self.target.public_endpoint(), run_id=run_id, journal=j,
-                            ledger=self.out_dir / "ledger.txt", rate=d.load.rate, batch=d.load.batch,
-                            probe_interval_s=d.probe.interval_s, probe_timeout_s=d.probe.timeout_s, max_s=max_s,
-                            builtin_load=builtin)
-        self._locust = None if builtin else LocustLoad(
-            profile=resolve_ref(Path(self.loaded.path), d.load.profile), host=self.target.public_endpoint(),
-            out_dir=self.out_dir / "load", rate=d.load.rate, batch=d.load.batch, max_s=max_s, run_id=run_id,
-            journal=j)
-        heartbeat = Heartbeat(dsn=self.target.writer_dsn(primary), run_id=run_id, journal=j,
-                              interval_s=d.heartbeat_interval_s, max_s=max_s)
-        previous = _install_signal_handlers()
-        applied = False
+        return j, run_id
+
+    def _fault(self) -> tuple[str, dict[str, Any]]:
+        d, env = self.loaded.drill, self.loaded.environment
+        if self.fault_override is not None:
+            name, args = self.fault_override
+            return name, operations.validate(name, args, env, where="fault")
+        return d.fault.action, operations.validate(d.fault.action, d.fault.args, env, file=self.loaded.path,
+                                                   where="fault.args")
+
+    def _prepare(self, j: Journal, run_id: str) -> Background:
+        d, scale = self.loaded.drill, self.loaded.environment.time_scale
+        if d.conditions.link_delay_ms is not None:  # undone like a fault: its intent is journaled first
+            args = {"ms": d.conditions.link_delay_ms}
+            j.record("fault.intent", "runner", {**operations.intent("delay_link", args), "condition": True})
+            result = operations.apply(self.target, "delay_link", args)
+            j.record("condition.applied", "target", _as_dict(result))
+        max_s = d.warmup_s + d.recovery_timeout_s + sum((s.timeout_s or 0) + s.budget_s * scale
+                                                         for s in self.loaded.runbook.steps) + 60
+        primary, _ = self.target.regions()
+        profile = None if d.load.profile == "builtin" else resolve_ref(Path(self.loaded.path), d.load.profile)
+        bg = self.background(BackgroundSpec(
+            endpoint=self.target.public_endpoint(), writer_dsn=self.target.writer_dsn(primary), run_id=run_id,
+            journal=j, out_dir=self.out_dir, rate=d.load.rate, batch=d.load.batch, profile=profile,
+            probe_interval_s=d.probe.interval_s, probe_timeout_s=d.probe.timeout_s,
+            heartbeat_interval_s=d.heartbeat_interval_s, max_s=max_s))
+        bg.start()
+        self.on_progress(f"load {d.load.rate:g} events/s and heartbeat running; warming up {d.warmup_s:g} s")
+        time.sleep(d.warmup_s)
+        return bg
+
+    def _inject(self, j: Journal, bg: Background) -> float:
+        action, args = self._fault()
+        self.target.check_stop_conditions()
+        j.record("fault.intent", "runner", operations.intent(action, args))
+        t_call = time.time()
+        result = operations.apply(self.target, action, args)
+        t_fault = result.t_applied if isinstance(result, FaultResult) else t_call
+        j.record("fault.applied", "target", {"action": action, "args": args, "t_applied": t_fault,
+                                             "result": _as_dict(result)})
+        self.on_progress("fault applied" if self.fault_override else f"fault applied: {action} {args}")
+        if self.on_fault is not None:
+            self.on_fault(bg, t_fault, j)
+        return t_fault
+
+    def _runbook(self, j: Journal, bg: Background, t_fault: float) -> None:
+        d = self.loaded.drill
+        primary, dr = self.target.regions()
+        ctx = StepContext(self.target, bg, d.probe.consecutive, t_fault, {"primary_region": primary, "dr_region": dr},
+                          self.manual or auto_confirm(d.manual_confirm_s))
+        for step in self.loaded.runbook.steps:
+            self.target.check_stop_conditions()  # Aborted: the inverse is applied in _finish, exit 4
+            j.record("step.start", "runner", {"id": step.id, "name": step.name})
+            self.on_progress(f"step {step.id}: {step.name}")
+            outcome = (self.gate(step, ctx) if self.gate else None) or run_step(step, ctx)
+            j.record("step.end", "responder" if self.gate else "runner",
+                     {"id": step.id, "ok": outcome.ok, "detail": outcome.detail,
+                      "auto_confirmed": outcome.auto_confirmed, "skipped": outcome.skipped},
+                     error=None if outcome.ok else outcome.detail)
+            if not outcome.ok and not outcome.skipped:
+                self.on_progress(f"step {step.id} failed: {outcome.detail}")
+                return
+
+    def _await_recovery(self, j: Journal, bg: Background, t_fault: float) -> None:
+        d = self.loaded.drill
+        deadline = time.monotonic() + d.recovery_timeout_s
+        while not recovery(list(bg.probe_log), t_fault, d.probe.consecutive).recovered:
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        rec = recovery(list(bg.probe_log), t_fault, d.probe.consecutive)
+        if rec.t_recovered is not None:  # for people watching; the RTO itself is computed by the checker
+            j.record("drill.recovered", "runner", {"t_recovered": rec.t_recovered,
+                                                   "rto_s": round(rec.t_recovered - t_fault, 3)})
+        time.sleep(d.cooldown_s)
+
+    def _finish(self, j: Journal, bg: Background | None, run_id: str, aborted: str | None) -> None:
+        """Always: stop the background, reconcile (unless aborted), undo every intent, end, close."""
+        with _signals_deferred():
+            if bg is not None:
+                bg.stop()
+                if not aborted:
+                    self._reconcile(j, bg, run_id)
+            j.record("drill.end", "runner", {"aborted": bool(aborted), "reason": aborted})
+            self._undo(j)
+            j.close()
+
+    def _reconcile(self, j: Journal, bg: Background, run_id: str) -> None:
+        self.on_progress("reconciling acknowledged events against the new primary")
         try:
-            heartbeat.start()
-            workload.start()
-            if self._locust is not None:
-                self._locust.start()
-            self.on_progress(f"load {d.load.rate:g} events/s and heartbeat running; warming up {d.warmup_s:g} s")
-            time.sleep(d.warmup_s)
-            j.record("fault.intent", "runner", {"action": action, "args": args, "inverse": INVERSES[action]})
-            applied = True
-            t_call = time.time()
-            result = getattr(self.target, action)(**args)
-            t_fault = result.get("t_applied", t_call)
-            j.record("fault.applied", "target", {"action": action, "args": args, "t_applied": t_fault, "result": result})
-            self.on_progress("fault applied" if self.fault_override else f"fault applied: {action} {args}")
-            if self.on_fault is not None:
-                self.on_fault(workload, t_fault, j)
-            ctx = StepContext(self.target, workload, d.probe.consecutive, t_fault, variables,
-                              self.manual or auto_confirm(d.manual_confirm_s))
-            stop_check = getattr(self.target, "check_stop_conditions", None)  # AWS: CloudWatch alarms
-            for step in rb.steps:
-                if stop_check is not None:
-                    stop_check()  # Aborted: the inverse is applied below, exit 4
-                j.record("step.start", "runner", {"id": step.id, "name": step.name})
-                self.on_progress(f"step {step.id}: {step.name}")
-                outcome = (self.gate(step, ctx) if self.gate else None) or run_step(step, ctx)
-                j.record("step.end", "responder" if self.gate else "runner",
-                         {"id": step.id, "ok": outcome.ok, "detail": outcome.detail,
-                          "auto_confirmed": outcome.auto_confirmed, "skipped": outcome.skipped},
-                         error=None if outcome.ok else outcome.detail)
-                if not outcome.ok and not outcome.skipped:
-                    self.on_progress(f"step {step.id} failed: {outcome.detail}")
-                    break
-            deadline = time.monotonic() + d.recovery_timeout_s
-            while not recovered_since(workload.probe_log, t_fault, d.probe.consecutive) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if recovered_since(workload.probe_log, t_fault, d.probe.consecutive):
-                j.record("drill.recovered", "runner", {})  # for people watching; the RTO is computed by check()
-            time.sleep(d.cooldown_s)
-        except Aborted as exc:
-            self._finish(j, workload, heartbeat, applied, aborted=str(exc))
-            _restore_signal_handlers(previous)
-            raise
-        self._finish(j, workload, heartbeat, applied, aborted=None)
-        _restore_signal_handlers(previous)
-        return write_reports(read_journal(journal_path), self.out_dir)
+            j.record("reconcile", "runner", self.reconciler(self.target.primary_dsn(), bg.ledger, run_id))
+        except Exception as exc:  # noqa: BLE001 - no reconciliation makes the verdict inconclusive
+            j.record("reconcile.failed", "runner", {}, error=f"{type(exc).__name__}: {exc}")
 
-    def _finish(self, j: Journal, workload: Workload, heartbeat: Heartbeat, applied: bool, aborted: str | None) -> None:
-        workload.stop()
-        heartbeat.stop()
-        ledger = self.out_dir / "ledger.txt"
-        if self._locust is not None:
-            self._locust.stop()
-            ledger = self._locust.ledger
-        if not aborted:
-            self.on_progress("reconciling acknowledged events against the new primary")
-            try:
-                j.record("reconcile", "runner", reconcile(self.target.primary_dsn(), ledger, _run_id(j)))
-            except Exception as exc:  # noqa: BLE001 - no reconciliation makes the verdict inconclusive
-                j.record("reconcile.failed", "runner", {}, error=f"{type(exc).__name__}: {exc}")
-        j.record("drill.end", "runner", {"aborted": bool(aborted), "reason": aborted})
-        if applied:
+    def _undo(self, j: Journal) -> None:
+        from gameday.drill.recover import pending_inverses
+
+        pending = pending_inverses(read_journal(j.path))
+        if pending:
             self.on_progress("undoing the fault (restoring the environment)")
+        for rec in reversed(pending):
             try:
-                self.target.restore()
-                j.record("fault.inverse_applied", "target", {"inverse": "restore"})
+                operations.undo(self.target, rec)
+                j.record("fault.inverse_applied", "target", {"inverse": rec["inverse"], "fault": rec["action"]})
             except Exception as exc:  # noqa: BLE001 - journaled; `gameday recover` can retry
-                j.record("fault.inverse_failed", "target", {"inverse": "restore"}, error=str(exc))
-        j.close()
-        if aborted:
-            write_reports(read_journal(j.path), self.out_dir)
+                j.record("fault.inverse_failed", "target", {"inverse": rec["inverse"], "fault": rec["action"]},
+                         error=f"{type(exc).__name__}: {exc}")
 
 
-def _run_id(j: Journal) -> str:
-    return next(e.value["run_id"] for e in read_journal(j.path) if e.kind == "drill.start")
+def _as_dict(result: Any) -> dict[str, Any]:
+    if isinstance(result, FaultResult):
+        return result.as_dict()
+    return dict(result) if isinstance(result, dict) else {"result": str(result)}
 
 
 def _raise_aborted(signum: int, frame: object) -> None:
     raise Aborted(f"received {signal.Signals(signum).name}")
 
 
-def _install_signal_handlers() -> dict[int, Any]:
-    previous = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        previous[sig] = signal.signal(sig, _raise_aborted)
-    return previous
+@contextmanager
+def _signals_abort() -> Iterator[None]:
+    """SIGINT and SIGTERM raise Aborted in the runner (main thread only; elsewhere they are left alone)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _raise_aborted) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
-def _restore_signal_handlers(previous: dict[int, Any]) -> None:
-    for sig, handler in previous.items():
-        signal.signal(sig, handler)
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """While cleaning up, a second SIGINT/SIGTERM must not cut the undo short: note it and go on."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, lambda s, f: None) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_drill(loaded: LoadedDrill, target: Target, out_dir: Path, **kwargs: Any) -> dict[str, Any]:

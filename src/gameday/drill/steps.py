@@ -5,10 +5,12 @@ from __future__ import annotations
 import subprocess
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Callable, Protocol
 
+from gameday import operations
 from gameday.drill.models import Step
-from gameday.drill.workload import failed_since, recovered_since
+from gameday.judge.recovery import Probe, failed_since, recovery
+from gameday.operations import fill
 from gameday.targets.base import Target
 
 __all__ = ["StepOutcome", "StepContext", "run_step", "fill"]
@@ -23,7 +25,7 @@ class StepOutcome:
 
 
 class ProbeState(Protocol):
-    probe_log: list[tuple[float, bool]]
+    probe_log: list[Probe]
 
 
 # A manual step handler: given the step, return its outcome (auto-confirm, or ask a person).
@@ -41,30 +43,16 @@ class StepContext:
     poll_s: float = 0.05
 
 
-def fill(value: Any, variables: dict[str, str]) -> Any:
-    """Substitute {primary_region}-style placeholders in strings (recursively)."""
-    if isinstance(value, str):
-        return value.format(**variables)
-    if isinstance(value, dict):
-        return {k: fill(v, variables) for k, v in value.items()}
-    if isinstance(value, list):
-        return [fill(v, variables) for v in value]
-    return value
-
-
 def _condition(name: str, step: Step, ctx: StepContext) -> Callable[[], bool]:
     if name == "synthetic_failing":
         return lambda: failed_since(ctx.probes.probe_log, ctx.t_fault)
     if name == "synthetic_recovered":
-        return lambda: recovered_since(ctx.probes.probe_log, ctx.t_fault, ctx.consecutive)
+        return lambda: recovery(list(ctx.probes.probe_log), ctx.t_fault, ctx.consecutive).recovered
     if name == "dr_nodes_healthy":
         want = int(step.args.get("count", 1))
         dr = ctx.variables["dr_region"]
 
-        def healthy() -> bool:
-            procs = ctx.target.describe()["processes"]
-            return sum(1 for p in procs if p["kind"] == "node" and p["region"] == dr and p["health"] == "healthy") >= want
-        return healthy
+        return lambda: len(ctx.target.status().healthy_nodes(region=dr)) >= want
     raise ValueError(f"unknown condition {name!r}")
 
 
@@ -95,7 +83,7 @@ def run_step(step: Step, ctx: StepContext) -> StepOutcome:
     if step.kind == "action":
         assert step.call is not None
         try:
-            result = getattr(ctx.target, step.call)(**fill(step.args, ctx.variables))
+            result = operations.apply(ctx.target, step.call, fill(step.args, ctx.variables))
         except Exception as exc:  # noqa: BLE001 - a failed action is a failed step, journaled
             return StepOutcome(False, f"{step.call} failed: {exc}")
         if step.wait_for is None:

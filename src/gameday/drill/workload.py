@@ -18,16 +18,14 @@ import aiohttp
 import psycopg
 
 from gameday.journal import Journal
+from gameday.judge.recovery import Probe
 from gameday.load.window import SecondWindow
+from gameday.synthetic import probe_event, write_then_read
 
-__all__ = ["Workload", "Heartbeat", "failed_since", "recovered_since", "LEDGER_ACKED", "LEDGER_FAILED", "LEDGER_INDETERMINATE"]
+__all__ = ["Workload", "Heartbeat", "LEDGER_ACKED", "LEDGER_FAILED", "LEDGER_INDETERMINATE"]
 
 LEDGER_ACKED, LEDGER_FAILED, LEDGER_INDETERMINATE = "a", "f", "i"
 _MAX_IN_FLIGHT = 512
-
-
-def _event(eid: str, now: float) -> dict[str, object]:
-    return {"event_id": eid, "trip_id": "trip-" + eid[-6:], "kind": "update", "ts": now, "lat": 40.7, "lon": -74.0}
 
 
 class Workload:
@@ -46,7 +44,7 @@ class Workload:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="workload", daemon=True)
         self._tick = SecondWindow()
-        self.probe_log: list[tuple[float, bool]] = []  # (wall time the probe started, succeeded)
+        self.probe_log: list[Probe] = []  # every synthetic probe so far, in order
 
     def start(self) -> None:
         self._thread.start()
@@ -94,7 +92,7 @@ class Workload:
         started = time.monotonic()
         if started - intended > 0.010:
             self._tick.late += 1
-        body = json.dumps({"events": [_event(e, time.time()) for e in ids]})
+        body = json.dumps({"events": [probe_event(e, time.time()) for e in ids]})
         self._tick.sent += 1
         status = 0
         try:
@@ -133,36 +131,13 @@ class Workload:
             started, started_wall = time.monotonic(), time.time()
             eid = f"probe-{self.run_id}-{n}"
             n += 1
-            ok, error = await self._write_then_read(session, eid)
-            self.probe_log.append((started_wall, ok))
+            ok, error = await write_then_read(session, self.endpoint, eid)
+            ended_wall = time.time()
+            self.probe_log.append(Probe(started_wall, ended_wall, ok))
             self.journal.record("probe", "probe", {"ok": ok, "latency_ms": round((time.monotonic() - started) * 1000, 2),
-                                                   "event_id": eid}, error=error)
+                                                   "started": started_wall, "event_id": eid}, error=error,
+                                t_wall=ended_wall)
             await asyncio.sleep(max(0.0, self.probe_interval_s - (time.monotonic() - started)))
-
-    async def _write_then_read(self, session: aiohttp.ClientSession, eid: str) -> tuple[bool, str | None]:
-        try:
-            body = json.dumps({"events": [_event(eid, time.time())]})
-            async with session.post(self.endpoint + "/v1/trips", data=body,
-                                    headers={"Content-Type": "application/json"}) as r:
-                if r.status != 202:
-                    return False, f"write: HTTP {r.status}"
-            async with session.get(f"{self.endpoint}/v1/trips/{eid}") as r:
-                if r.status != 200 or (await r.json()).get("event_id") != eid:
-                    return False, f"read: HTTP {r.status}"
-            return True, None
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
-            return False, f"{type(exc).__name__}: {exc}"[:200]
-
-
-def failed_since(log: list[tuple[float, bool]], t: float) -> bool:
-    """A probe that started at or after ``t`` has failed."""
-    return any(not ok for started, ok in log if started >= t)
-
-
-def recovered_since(log: list[tuple[float, bool]], t: float, n: int) -> bool:
-    """The last ``n`` probes all started at or after ``t`` and all succeeded."""
-    tail = log[-n:]
-    return len(tail) == n and all(ok and started >= t for started, ok in tail)
 
 
 class Heartbeat:

@@ -54,6 +54,7 @@ class LabClient:
             raise LabError(f"no lab is running under {self.root} (start one with: gameday lab up)")
         self.base = f"http://127.0.0.1:{state['control_port']}"
         self.public_endpoint: str = state["public_endpoint"]
+        self.env_file: str | None = state.get("env_file")  # the environment the lab was started with
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         data = json.dumps(body or {}).encode() if method == "POST" else None

@@ -21,7 +21,7 @@ import psycopg
 from gameday.config import RdsSettings
 from gameday.lab import postgres as pg
 from gameday.lab.network import Relay
-from gameday.lab.procs import free_port, kill_tree, kill_trees, signal_tree
+from gameday.procs import free_port, kill_tree, kill_trees, signal_tree
 from gameday.lab.topology import DbSpec
 
 __all__ = ["DbInstance", "Prober", "RdsController"]

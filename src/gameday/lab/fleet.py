@@ -14,7 +14,7 @@ from typing import Callable
 import aiohttp
 
 from gameday.config import HealthCheckSettings
-from gameday.lab.procs import free_port, kill_tree, kill_trees, signal_tree, spawn
+from gameday.procs import free_port, kill_tree, kill_trees, signal_tree, spawn
 
 __all__ = ["Node", "Fleet"]
 

@@ -17,7 +17,7 @@ from gameday.lab import postgres as pg
 from gameday.lab.database import DbInstance, RdsController
 from gameday.lab.fleet import Fleet, Node
 from gameday.lab.network import Relay
-from gameday.lab.procs import kill_trees
+from gameday.procs import kill_trees
 from gameday.lab.topology import Shape, resolve_zone, shape_of
 
 __all__ = ["Lab"]

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 
 from gameday.errors import LabError
-from gameday.lab.procs import spawn
+from gameday.procs import spawn
 
 __all__ = [
     "PG_USER", "bin_path", "server_user", "prepare", "init_primary", "base_backup", "start_server",

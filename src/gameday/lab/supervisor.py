@@ -16,21 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from gameday.config import load_environment
 from gameday.errors import ConfigError
 from gameday.lab.lab import Lab
 from gameday.lab.restore import restore
 from gameday.lab.status import lab_status
+from gameday.operations import lab_arguments
 
 __all__ = ["serve", "OPERATIONS", "write_state", "main"]
 
-# Operations the control API accepts: name -> keyword arguments allowed.
-OPERATIONS: dict[str, tuple[str, ...]] = {
-    "kill_zone": ("zone",), "freeze_zone": ("zone",), "interrupt_spot": ("count", "zone"),
-    "kill_db_primary": (), "kill_region": ("region",), "link_delay": ("ms",), "ingest_latency": ("ms", "stall_s"),
-    "promote_dr_db": (), "switch_dns": ("region",), "scale_dr": ("count",), "restore": (),
-}
+# Operations the control API accepts, and the argument model of each: the operation registry's.
+OPERATIONS = lab_arguments()
 
 
 def write_state(root: Path, **fields: Any) -> None:
@@ -59,9 +57,13 @@ def _api(lab: Lab, stop: asyncio.Event) -> web.Application:
             kwargs = await request.json() if request.can_read_body else {}
         except json.JSONDecodeError:
             return web.json_response({"error": "body must be a JSON object"}, status=400)
-        bad = set(kwargs) - set(OPERATIONS[name])
-        if bad:
-            return web.json_response({"error": f"{name}: unexpected argument(s) {sorted(bad)}"}, status=400)
+        try:
+            kwargs = OPERATIONS[name].model_validate(kwargs).model_dump(exclude_none=True)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            msg = "unexpected argument" if err["type"] == "extra_forbidden" else err["msg"]
+            return web.json_response({"error": f"{name}: {where}: {msg}"}, status=400)
         async with lock:
             try:
                 result = await (restore(lab) if name == "restore" else getattr(lab, name)(**kwargs))

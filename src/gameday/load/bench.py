@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from gameday.lab.procs import free_port, wait_port
+from gameday.procs import free_port, wait_port
 
 __all__ = ["main"]
 

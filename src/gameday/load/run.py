@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from gameday.errors import ConfigError
-from gameday.lab.procs import die_with_parent, free_port
+from gameday.procs import die_with_parent, free_port
 from gameday.load.slo import Slo
 from gameday.load.summary import summarize
 

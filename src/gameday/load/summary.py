@@ -8,11 +8,11 @@ from hdrh.histogram import HdrHistogram
 
 from gameday.load.slo import Slo, evaluate
 from gameday.load.window import new_histogram
+from gameday.verdict import Verdict
 
-__all__ = ["summarize", "merge_histograms", "PASS", "FAIL", "INCONCLUSIVE", "EXIT_CODES", "SATURATED_CPU"]
+__all__ = ["summarize", "merge_histograms", "PASS", "FAIL", "INCONCLUSIVE", "SATURATED_CPU"]
 
-PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
-EXIT_CODES = {PASS: 0, FAIL: 1, INCONCLUSIVE: 3}
+PASS, FAIL, INCONCLUSIVE = Verdict.PASS.value, Verdict.FAIL.value, Verdict.INCONCLUSIVE.value
 SATURATED_CPU = 90.0  # percent of one core, averaged over the run, per generator process
 BEHIND_S = 0.25  # the scheduler itself woke this late: the generator fell behind its schedule
 

@@ -1,35 +1,80 @@
-"""JUnit XML: one test case per target and per runbook step."""
+"""The one JUnit XML writer, and the test cases of each kind of run (drill, load gate, chaos experiment)."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["render_junit"]
+__all__ = ["Case", "render_junit", "drill_cases", "gate_cases", "chaos_cases"]
 
 
-def render_junit(summary: dict[str, Any]) -> str:
-    name = f"gameday.drill.{summary.get('drill', 'unknown')}"
-    cases: list[tuple[str, float, str | None]] = []
+@dataclass(frozen=True)
+class Case:
+    name: str
+    failure: str | None = None  # None: passed
+    seconds: float = 0.0
+    classname: str | None = None
+
+
+def render_junit(suite_name: str, cases: list[Case]) -> str:
+    suite = ET.Element("testsuite", name=suite_name, tests=str(len(cases)),
+                       failures=str(sum(1 for c in cases if c.failure)), errors="0")
+    for c in cases:
+        case = ET.SubElement(suite, "testcase", classname=c.classname or suite_name, name=c.name,
+                             time=f"{c.seconds:.3f}")
+        if c.failure:
+            ET.SubElement(case, "failure", message=c.failure[:500]).text = c.failure
+    root = ET.Element("testsuites")
+    root.append(suite)
+    return ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _verdict_case(summary: dict[str, Any]) -> Case:
+    v = summary.get("verdict")
+    return Case("verdict", None if v == "pass" else f"{v}: {'; '.join(summary.get('reasons', []))}")
+
+
+def drill_cases(summary: dict[str, Any]) -> list[Case]:
+    """A case per target and per runbook step (and the verdict when it is not a plain pass or fail)."""
+    cases: list[Case] = []
     for t in summary.get("targets", []):
         limit = t.get("target_s", t.get("target"))
-        msg = None if t["ok"] else f"{t['name']}: observed {t['observed']}, target {limit}"
-        cases.append((f"target {t['name']} <= {limit}", 0.0, msg))
+        cases.append(Case(f"target {t['name']} <= {limit}",
+                          None if t["ok"] else f"{t['name']}: observed {t['observed']}, target {limit}"))
     for s in summary.get("steps", []):
         msg = None
         if not s["done"]:
             msg = f"did not complete: {s['detail']}"
         elif s["over_budget"]:
             msg = f"blew its budget: {s['actual_s']} s > {s['budget_s']} s"
-        cases.append((f"step {s['id']}: {s['name']}", s["actual_s"] or 0.0, msg))
+        cases.append(Case(f"step {s['id']}: {s['name']}", msg, s["actual_s"] or 0.0))
     if not cases or summary.get("verdict") in ("inconclusive", "aborted"):
-        cases.append(("verdict", 0.0, None if summary.get("verdict") == "pass" else
-                      f"verdict {summary.get('verdict')}: {'; '.join(summary.get('reasons', []))}"))
-    suite = ET.Element("testsuite", name=name, tests=str(len(cases)),
-                       failures=str(sum(1 for c in cases if c[2])), errors="0")
-    for title, secs, msg in cases:
-        case = ET.SubElement(suite, "testcase", classname=name, name=title, time=f"{secs:.3f}")
-        if msg:
-            ET.SubElement(case, "failure", message=msg).text = msg
-    return ET.tostring(ET.Element("testsuites"), encoding="unicode").replace(
-        "<testsuites />", "<testsuites>" + ET.tostring(suite, encoding="unicode") + "</testsuites>") + "\n"
+        cases.append(_verdict_case(summary))
+    return cases
+
+
+def gate_cases(summary: dict[str, Any]) -> list[Case]:
+    """A case per SLO, and the verdict."""
+    cases = [Case(x["expr"], None if x["ok"] else f"observed {x['observed']}", classname="gameday.load.slo")
+             for x in summary["slos"]]
+    return [*cases, _verdict_case(summary)]
+
+
+def chaos_cases(verdict: dict[str, Any], ctk: dict[str, Any] | None) -> list[Case]:
+    """A case per hypothesis probe, method action and rollback, and the verdict."""
+    cases: list[Case] = []
+    for phase, ss in ((ctk or {}).get("steady_states") or {}).items():
+        for h in (ss if isinstance(ss, list) else [ss]) if ss else []:
+            for p in h.get("probes", []):
+                ok = p.get("tolerance_met", True)
+                cases.append(Case(f"hypothesis {phase}: {p['activity']['name']}", None if ok else
+                                  f"tolerance {p['activity'].get('tolerance')!r} not met: {p.get('output')!r}"))
+    for r in (ctk or {}).get("run", []):
+        if r["activity"].get("type") == "action":
+            cases.append(Case(f"method: {r['activity']['name']}", None if r.get("status") == "succeeded" else
+                              "".join(r.get("exception") or [])[-300:] or str(r.get("status"))))
+    for r in (ctk or {}).get("rollbacks", []):
+        cases.append(Case(f"rollback: {r['activity']['name']}",
+                          None if r.get("status") == "succeeded" else str(r.get("status"))))
+    return [*cases, _verdict_case(verdict)]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
 from markupsafe import Markup
 
+from gameday.report.junit import gate_cases, render_junit
 from gameday.report.svg import panel, time_axis
 
 __all__ = ["write_load_reports", "load_junit", "load_html"]
@@ -18,19 +18,7 @@ W, LEFT, RIGHT = 1000, 90, 30
 
 
 def load_junit(s: dict[str, Any]) -> str:
-    suite = ET.Element("testsuite", name="gameday.load.gate", tests=str(len(s["slos"]) + 1),
-                       failures=str(sum(1 for x in s["slos"] if not x["ok"]) + (s["verdict"] != "PASS")))
-    for x in s["slos"]:
-        case = ET.SubElement(suite, "testcase", classname="gameday.load.slo", name=x["expr"])
-        if not x["ok"]:
-            ET.SubElement(case, "failure", message=f"observed {x['observed']}").text = f"observed {x['observed']}"
-    case = ET.SubElement(suite, "testcase", classname="gameday.load", name="verdict")
-    if s["verdict"] != "PASS":
-        msg = f"{s['verdict']}: {'; '.join(s['reasons'])}"
-        ET.SubElement(case, "failure", message=msg).text = msg
-    root = ET.Element("testsuites")
-    root.append(suite)
-    return ET.tostring(root, encoding="unicode") + "\n"
+    return render_junit("gameday.load.gate", gate_cases(s))
 
 
 def _svg(progress: list[dict[str, Any]]) -> str:
@@ -60,8 +48,8 @@ def _svg(progress: list[dict[str, Any]]) -> str:
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Load gate: {{ s.verdict }}</title>
 <style>body{font-family:sans-serif;margin:24px} td,th{border:1px solid #ccc;padding:4px 10px} table{border-collapse:collapse}
-.v{padding:4px 12px;color:#fff;border-radius:4px} .PASS{background:#2ca02c} .FAIL{background:#d62728} .INCONCLUSIVE{background:#ff7f0e}</style>
-</head><body><h1>Load gate <span class="v {{ s.verdict }}">{{ s.verdict }}</span></h1>
+.v{padding:4px 12px;color:#fff;border-radius:4px} .pass{background:#2ca02c} .fail{background:#d62728} .inconclusive{background:#ff7f0e} .aborted{background:#777}</style>
+</head><body><h1>Load gate <span class="v {{ s.verdict }}">{{ s.verdict | upper }}</span></h1>
 <p>{{ s.profile }} against {{ s.host }}: target {{ s.target_rate }} events/s, batch {{ s.batch }}, {{ s.duration_s }} s,
 {{ s.workers }} generator process(es).</p>
 {% if s.reasons %}<ul>{% for r in s.reasons %}<li>{{ r }}</li>{% endfor %}</ul>{% endif %}

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gameday.drill.check import check
+from gameday.judge.drill import check
 from gameday.journal import Event
 from gameday.report.html import render_html
-from gameday.report.junit import render_junit
+from gameday.report.junit import drill_cases, render_junit
 from gameday.report.markdown import render_markdown
 
 __all__ = ["write_reports"]
@@ -22,5 +22,5 @@ def write_reports(events: list[Event], out_dir: Path) -> dict[str, Any]:
     (out_dir / "report.json").write_text(json.dumps(summary, indent=2, default=str))
     (out_dir / "report.md").write_text(render_markdown(summary))
     (out_dir / "report.html").write_text(render_html(summary, events))
-    (out_dir / "junit.xml").write_text(render_junit(summary))
+    (out_dir / "junit.xml").write_text(render_junit(f"gameday.drill.{summary.get('drill', 'unknown')}", drill_cases(summary)))
     return summary

@@ -1,49 +1,114 @@
-"""The Target interface: what a fault, a runbook step or a probe can ask of an environment.
+"""The Target interface, split by role: what a fault, a runbook step or a probe can ask of an environment.
 
-Every fault has an inverse (``inverse_of``) so a crashed run can be undone from its journal.
+- :class:`Faults`: the faults and their inverses (``gameday.operations`` says which undoes which);
+- :class:`RunbookActions`: what a runbook step may do;
+- :class:`Observation`: what probes, waits, the heartbeat and reconciliation read, including one typed
+  :class:`EnvironmentStatus` that every driver fills;
+- :class:`Target`: all three, plus ``check_stop_conditions`` (a no-op where there are none).
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
 
-__all__ = ["Target", "INVERSES"]
+from pydantic import BaseModel, ConfigDict
 
-# fault -> the Target method that undoes it (called with the same arguments, or none)
-INVERSES: dict[str, str] = {
-    "fail_zone": "restore_zone",
-    "freeze_zone": "restore_zone",
-    "interrupt_spot": "restore",
-    "fail_over_db": "restore",
-    "fail_region": "restore",
-    "delay_link": "restore",
-    "inject_latency": "restore",
-}
+__all__ = ["Target", "Faults", "RunbookActions", "Observation", "FaultResult", "EnvironmentStatus",
+           "NodeStatus", "DbStatus"]
+
+
+@dataclass(frozen=True)
+class FaultResult:
+    """A fault as the driver applied it: the instant it took effect (epoch seconds) and what it touched."""
+
+    t_applied: float
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"t_applied": self.t_applied, **self.detail}
+
+
+class _Status(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class NodeStatus(_Status):
+    """An ingest node (a lab process, an EKS node)."""
+
+    name: str
+    region: str
+    zone: str
+    capacity_type: Literal["on-demand", "spot"] = "on-demand"
+    healthy: bool
+
+
+class DbStatus(_Status):
+    """A database instance and the role it has now."""
+
+    name: str
+    region: str
+    zone: str
+    role: Literal["primary", "standby", "fenced", "down"]
+    port: int | None = None
+
+
+class EnvironmentStatus(_Status):
+    """What probes and waits need to know about an environment, whichever driver filled it."""
+
+    primary_region: str
+    dr_region: str
+    zones: list[str]
+    nodes: list[NodeStatus] = []
+    dbs: list[DbStatus] = []
+    dns_region: str | None = None  # the region the public record answers with
+    dr_promoted: bool = False
+
+    def healthy_nodes(self, *, region: str | None = None, zone: str | None = None,
+                      capacity_type: str | None = None) -> list[NodeStatus]:
+        return [n for n in self.nodes if n.healthy and (region is None or n.region == region)
+                and (zone is None or n.zone == zone or n.zone.endswith(zone) and len(zone) == 1)
+                and (capacity_type is None or n.capacity_type == capacity_type)]
+
+    def primaries(self) -> list[DbStatus]:
+        return [d for d in self.dbs if d.role == "primary"]
 
 
 @runtime_checkable
-class Target(Protocol):
-    name: str
-
-    # faults
-    def fail_zone(self, zone: str) -> dict[str, Any]: ...
-    def freeze_zone(self, zone: str) -> dict[str, Any]: ...
+class Faults(Protocol):
+    def fail_zone(self, zone: str) -> FaultResult: ...
+    def freeze_zone(self, zone: str) -> FaultResult: ...
+    def interrupt_spot(self, count: int = 1, zone: str | None = None) -> FaultResult: ...
+    def fail_over_db(self) -> FaultResult: ...
+    def fail_region(self, region: str) -> FaultResult: ...
+    def delay_link(self, ms: float) -> FaultResult: ...
+    def inject_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> FaultResult: ...
+    # inverses
     def restore_zone(self, zone: str) -> dict[str, Any]: ...
-    def interrupt_spot(self, count: int = 1, zone: str | None = None) -> dict[str, Any]: ...
-    def fail_over_db(self) -> dict[str, Any]: ...
-    def fail_region(self, region: str) -> dict[str, Any]: ...
-    def delay_link(self, ms: float) -> dict[str, Any]: ...
-    def inject_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> dict[str, Any]: ...
     def restore(self) -> dict[str, Any]: ...
 
-    # runbook actions
+
+@runtime_checkable
+class RunbookActions(Protocol):
     def promote_dr_db(self) -> dict[str, Any]: ...
     def switch_dns(self, region: str) -> dict[str, Any]: ...
     def scale_dr(self, count: int) -> dict[str, Any]: ...
+    def restore(self) -> dict[str, Any]: ...
 
-    # what probes need
+
+@runtime_checkable
+class Observation(Protocol):
+    name: str
+
     def public_endpoint(self) -> str: ...
     def writer_dsn(self, region: str | None = None) -> str: ...
     def primary_dsn(self) -> str: ...
     def regions(self) -> tuple[str, str]: ...
-    def describe(self) -> dict[str, Any]: ...
+    def status(self) -> EnvironmentStatus: ...
+
+
+@runtime_checkable
+class Target(Faults, RunbookActions, Observation, Protocol):
+    def check_stop_conditions(self) -> None:
+        """Raise ``Aborted`` when a stop condition fires (checked before the fault and every step)."""
+        ...

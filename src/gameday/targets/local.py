@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from gameday.config import Environment
 from gameday.errors import DriverError, LabError
 from gameday.lab.control import DEFAULT_DIR, LabClient
+from gameday.operations import OPERATIONS
+from gameday.targets.base import DbStatus, EnvironmentStatus, FaultResult, NodeStatus
 
 __all__ = ["LocalTarget"]
 
@@ -34,32 +37,42 @@ class LocalTarget:
         except LabError as exc:
             raise DriverError(f"lab {name}: {exc}") from exc
 
-    def fail_zone(self, zone: str) -> dict[str, Any]:
-        return self._op("kill_zone", zone=zone)
+    def _fault(self, name: str, **kwargs: Any) -> FaultResult:
+        t_call = time.time()
+        lab_op = OPERATIONS[name].lab_op
+        assert lab_op is not None
+        detail = self._op(lab_op, **kwargs)
+        return FaultResult(float(detail.get("t_applied") or t_call), detail)
 
-    def freeze_zone(self, zone: str) -> dict[str, Any]:
-        return self._op("freeze_zone", zone=zone)
+    def fail_zone(self, zone: str) -> FaultResult:
+        return self._fault("fail_zone", zone=zone)
+
+    def freeze_zone(self, zone: str) -> FaultResult:
+        return self._fault("freeze_zone", zone=zone)
 
     def restore_zone(self, zone: str) -> dict[str, Any]:
         return self._op("restore")  # the lab restores its whole shape: zones are not independent there
 
-    def interrupt_spot(self, count: int = 1, zone: str | None = None) -> dict[str, Any]:
-        return self._op("interrupt_spot", count=count, zone=zone)
+    def interrupt_spot(self, count: int = 1, zone: str | None = None) -> FaultResult:
+        return self._fault("interrupt_spot", count=count, zone=zone)
 
-    def fail_over_db(self) -> dict[str, Any]:
-        return self._op("kill_db_primary")
+    def fail_over_db(self) -> FaultResult:
+        return self._fault("fail_over_db")
 
-    def fail_region(self, region: str) -> dict[str, Any]:
-        return self._op("kill_region", region=region)
+    def fail_region(self, region: str) -> FaultResult:
+        return self._fault("fail_region", region=region)
 
-    def delay_link(self, ms: float) -> dict[str, Any]:
-        return self._op("link_delay", ms=ms)
+    def delay_link(self, ms: float) -> FaultResult:
+        return self._fault("delay_link", ms=ms)
+
+    def inject_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> FaultResult:
+        return self._fault("inject_latency", ms=ms, stall_s=stall_s)
 
     def restore(self) -> dict[str, Any]:
         return self._op("restore")
 
-    def inject_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> dict[str, Any]:
-        return self._op("ingest_latency", ms=ms, stall_s=stall_s)
+    def check_stop_conditions(self) -> None:
+        """The lab's stop conditions are judged on the load by the chaos control; nothing to check here."""
 
     def promote_dr_db(self) -> dict[str, Any]:
         return self._op("promote_dr_db")
@@ -71,7 +84,11 @@ class LocalTarget:
         return self._op("scale_dr", count=count)
 
     def describe(self) -> dict[str, Any]:
+        """The lab's own status (every process, replication, endpoints)."""
         return self.client.status()
+
+    def status(self) -> EnvironmentStatus:
+        return lab_environment_status(self.describe())
 
     def public_endpoint(self) -> str:
         return self.client.public_endpoint
@@ -95,3 +112,15 @@ class LocalTarget:
             dr = [p for p in prims if p["region"] == st["regions"]["dr"]]
             prims = dr if st["dr_promoted"] and dr else prims[:1]
         return f"host=127.0.0.1 port={prims[0]['port']} user=postgres dbname=postgres connect_timeout=2"
+
+
+def lab_environment_status(st: dict[str, Any]) -> EnvironmentStatus:
+    """The typed status from the lab's own (``gameday lab status --json``)."""
+    procs = st["processes"]
+    nodes = [NodeStatus(name=p["name"], region=p["region"], zone=p["zone"], capacity_type=p["capacity_type"],
+                        healthy=p["health"] == "healthy") for p in procs if p["kind"] == "node"]
+    dbs = [DbStatus(name=p["name"], region=p["region"], zone=p["zone"], role=p["role"], port=p["port"])
+           for p in procs if p["kind"] == "db"]
+    return EnvironmentStatus(primary_region=st["regions"]["primary"], dr_region=st["regions"]["dr"],
+                             zones=list(st["zones"]), nodes=nodes, dbs=dbs, dns_region=st["dns"]["answer"],
+                             dr_promoted=bool(st["dr_promoted"]))

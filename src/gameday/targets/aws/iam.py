@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gameday.targets.aws.settings import AwsSettings
+from gameday.config_aws import AwsSettings
 
 __all__ = ["iam_policy"]
 

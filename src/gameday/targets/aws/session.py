@@ -14,7 +14,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from gameday.errors import DriverError
-from gameday.targets.aws.settings import AwsSettings
+from gameday.config_aws import AwsSettings
 
 __all__ = ["AwsSession", "Actions", "translate"]
 

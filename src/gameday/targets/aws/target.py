@@ -14,6 +14,7 @@ from gameday.errors import Aborted, ConfigError, DriverError
 from gameday.targets.aws import asg, ec2, rds, services
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.session import Actions, AwsSession, translate
+from gameday.targets.base import DbStatus, EnvironmentStatus, FaultResult, NodeStatus
 
 __all__ = ["AwsTarget"]
 
@@ -66,7 +67,7 @@ class AwsTarget:
         return self._kubes[region]
 
     # ---- faults -----------------------------------------------------------------------------------
-    def fail_zone(self, zone: str) -> dict[str, Any]:
+    def fail_zone(self, zone: str) -> FaultResult:
         if zone not in self.settings.zones:
             raise ConfigError(f"unknown zone {zone!r}; expected one of: {', '.join(self.settings.zones)}", field="zone")
         self.check_stop_conditions()
@@ -75,7 +76,7 @@ class AwsTarget:
         s, a, out = self.session, self.actions, {"zone": zone, "t_applied": t}
         if self.settings.fis_az_template_id:
             out["fis_experiment"] = services.start_fis(s, a, self.settings.fis_az_template_id, self.run_id)
-            return out
+            return FaultResult(t, out)
         k = self.kube(self.settings.primary_region)
         if k is not None:
             out.update(k.cordon_and_drain(a, k.nodes(zone=zone)))
@@ -87,13 +88,13 @@ class AwsTarget:
             out["db_failover"] = rds.fail_over(s, a)
         out["elasticache_failovers"] = services.elasticache_failover_in_zone(s, a, zone)
         out["msk_rebooted_brokers"] = services.msk_reboot_brokers_in_zone(s, a, zone)
-        return out
+        return FaultResult(t, out)
 
-    def freeze_zone(self, zone: str) -> dict[str, Any]:
+    def freeze_zone(self, zone: str) -> FaultResult:
         if not self.settings.blackhole_network:
             raise ConfigError("a zone partition on AWS is the NACL blackhole: set aws.blackhole_network", field="aws")
-        return {"zone": zone, "blackholed_subnets": ec2.blackhole_zone(self.session, self.actions, zone),
-                "t_applied": time.time()}
+        t = time.time()
+        return FaultResult(t, {"zone": zone, "blackholed_subnets": ec2.blackhole_zone(self.session, self.actions, zone)})
 
     def restore_zone(self, zone: str) -> dict[str, Any]:
         s, a = self.session, self.actions
@@ -104,32 +105,35 @@ class AwsTarget:
             out["uncordoned"] = k.uncordon(a, k.nodes(zone=zone))
         return out
 
-    def interrupt_spot(self, count: int = 1, zone: str | None = None) -> dict[str, Any]:
+    def interrupt_spot(self, count: int = 1, zone: str | None = None) -> FaultResult:
         self.check_stop_conditions()
         s, a = self.session, self.actions
         if self.settings.fis_spot_template_id:
-            return {"fis_experiment": services.start_fis(s, a, self.settings.fis_spot_template_id, self.run_id),
-                    "t_applied": time.time()}
-        out: dict[str, Any] = {"t_applied": time.time()}
+            t = time.time()
+            return FaultResult(t, {"fis_experiment": services.start_fis(s, a, self.settings.fis_spot_template_id,
+                                                                         self.run_id)})
+        t = time.time()
+        out: dict[str, Any] = {}
         k = self.kube(self.settings.primary_region)
         if k is not None:
             nodes = k.nodes(zone=zone, capacity="spot")[:count]
             out.update(k.cordon_and_drain(a, nodes))
         out["terminated"] = ec2.terminate_spot(s, a, count, zone)
-        return out
+        return FaultResult(t, out)
 
-    def fail_over_db(self) -> dict[str, Any]:
+    def fail_over_db(self) -> FaultResult:
         self.check_stop_conditions()
-        return {**rds.fail_over(self.session, self.actions), "t_applied": time.time()}
+        t = time.time()
+        return FaultResult(t, rds.fail_over(self.session, self.actions))
 
-    def fail_region(self, region: str) -> dict[str, Any]:
+    def fail_region(self, region: str) -> FaultResult:
         raise ConfigError("a whole-region outage is not injected on AWS: run the region drill's runbook against a "
                           "real regional event or an FIS scenario", field="fault")
 
-    def delay_link(self, ms: float) -> dict[str, Any]:
+    def delay_link(self, ms: float) -> FaultResult:
         raise ConfigError("cross-region link delay is a lab-only condition", field="conditions.link_delay_ms")
 
-    def inject_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> dict[str, Any]:
+    def inject_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> FaultResult:
         raise ConfigError("ingest latency injection is a lab-only fault", field="fault")
 
     def restore(self) -> dict[str, Any]:
@@ -172,13 +176,22 @@ class AwsTarget:
         promoted = services.record_value(self.session) == self.settings.route53.dr_value
         return self.writer_dsn(self.settings.dr_region if promoted else None)
 
-    def describe(self) -> dict[str, Any]:
+    def status(self) -> EnvironmentStatus:
+        """Nodes (tagged EC2 instances of the primary region), the DB writer's zone, the DNS answer."""
         try:
-            s = self.session
-            return {"account": self.settings.account_id, "zones": self.settings.zones,
-                    "instances": {z: [i["InstanceId"] for i in ec2.tagged_instances(s, zone=z)] for z in self.settings.zones},
-                    "db_writer_zone": rds.writer_zone(s), "dns": services.record_value(s), "processes": []}
+            s, cfg = self.session, self.settings
+            nodes = [NodeStatus(name=i["InstanceId"], region=cfg.primary_region, zone=z,
+                                capacity_type="spot" if i.get("InstanceLifecycle") == "spot" else "on-demand",
+                                healthy=i.get("State", {}).get("Name") == "running")
+                     for z in cfg.zones
+                     for i in ec2.tagged_instances(s, zone=z, states=("pending", "running", "stopping", "stopped"))]
+            writer = rds.writer_zone(s)
+            dbs = [DbStatus(name="writer", region=cfg.primary_region, zone=writer, role="primary")] if writer else []
+            to_dr = services.record_value(s) == cfg.route53.dr_value
+            return EnvironmentStatus(primary_region=cfg.primary_region, dr_region=cfg.dr_region, zones=list(cfg.zones),
+                                     nodes=nodes, dbs=dbs, dns_region=cfg.dr_region if to_dr else cfg.primary_region,
+                                     dr_promoted=to_dr)
         except DriverError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - translated once, here
             raise translate(exc, "describe") from exc

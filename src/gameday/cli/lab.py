@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from gameday.lab.control import DEFAULT_DIR, LabClient, lab_down, lab_up
+from gameday.api.lab import lab_operation
+from gameday.cli.common import STATE_DIR, out
+from gameday.lab.control import LabClient, lab_down, lab_up
 
 __all__ = ["lab_app"]
 
@@ -20,13 +21,11 @@ fault_app = typer.Typer(help="Break the lab: kill or freeze a zone, interrupt sp
                              "or a region, delay the cross-region link.", no_args_is_help=True)
 lab_app.add_typer(fault_app, name="fault")
 
-out = Console()
 ENV_OPT = typer.Option(Path("environments/local.yaml"), "--env", help="Environment file describing the lab.")
-DIR_OPT = typer.Option(DEFAULT_DIR, "--state-dir", help="Where the lab keeps its data, logs and state file.")
 
 
 @lab_app.command("up")
-def up(env: Path = ENV_OPT, state_dir: Path = DIR_OPT) -> None:
+def up(env: Path = ENV_OPT, state_dir: Path = STATE_DIR) -> None:
     """Start the lab (idempotent); return once every process is healthy."""
     with out.status("starting the lab (PostgreSQL primary, sync standby, DR replica, ingest nodes)…"):
         client = lab_up(env, state_dir)
@@ -35,14 +34,14 @@ def up(env: Path = ENV_OPT, state_dir: Path = DIR_OPT) -> None:
 
 
 @lab_app.command("down")
-def down(state_dir: Path = DIR_OPT) -> None:
+def down(state_dir: Path = STATE_DIR) -> None:
     """Stop every lab process (also after a crash of the supervisor)."""
     ran = lab_down(state_dir)
     out.print("lab stopped" if ran else "no lab was running")
 
 
 @lab_app.command("status")
-def status(state_dir: Path = DIR_OPT, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def status(state_dir: Path = STATE_DIR, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """One row per process (region, zone, role, capacity type, pid, port, health), plus replication."""
     st = LabClient(state_dir).status()
     if as_json:
@@ -52,15 +51,16 @@ def status(state_dir: Path = DIR_OPT, as_json: bool = typer.Option(False, "--jso
 
 
 def _print_status(st: dict[str, Any]) -> None:
-    t = Table(title=f"gameday lab - public endpoint {st['public_endpoint']} "
-                    f"(DNS -> {st['dns']['answer']}, TTL {st['dns']['ttl_s']} s)")
-    for col in ("name", "region", "zone", "role", "capacity", "pid", "port", "state", "health"):
-        t.add_column(col)
+    out.print(f"gameday lab - public endpoint {st['public_endpoint']} "
+              f"(DNS -> {st['dns']['answer']}, TTL {st['dns']['ttl_s']} s)", highlight=False)
+    t = Table()
+    for col in ("name", "role", "cap", "pid", "port", "state", "health"):
+        t.add_column(col, no_wrap=col == "name")
     for p in st["processes"]:
         health = p["health"]
         colour = "green" if health in ("ok", "healthy") else "red"
-        t.add_row(p["name"], p["region"], p["zone"], p["role"], p["capacity_type"], str(p["pid"] or "-"),
-                  str(p["port"]), p["state"], f"[{colour}]{health}[/]")
+        cap = {"on-demand": "od", "spot": "spot"}.get(p["capacity_type"], p["capacity_type"])
+        t.add_row(p["name"], p["role"], cap, str(p["pid"] or "-"), str(p["port"]), p["state"], f"[{colour}]{health}[/]")
     out.print(t)
     r = Table(title="replication")
     for col in ("standby", "upstream", "state", "sync", "lag bytes", "replay lag s"):
@@ -77,64 +77,67 @@ def _print_status(st: dict[str, Any]) -> None:
 
 
 def _run(name: str, state_dir: Path, **kwargs: Any) -> None:
-    result = LabClient(state_dir).op(name, **kwargs)
-    out.print_json(data=result)
+    out.print_json(data=lab_operation(name, kwargs, state_dir))
 
 
 @fault_app.command("kill-zone")
-def kill_zone(zone: str = typer.Argument(..., help="Zone, e.g. us-east-1b (or just b)."), state_dir: Path = DIR_OPT) -> None:
+def kill_zone(zone: str = typer.Argument(..., help="Zone, e.g. us-east-1b (or just b)."),
+              state_dir: Path = STATE_DIR) -> None:
     """SIGKILL every ingest node and DB instance in ZONE."""
-    _run("kill_zone", state_dir, zone=zone)
+    _run("fail_zone", state_dir, zone=zone)
 
 
 @fault_app.command("freeze-zone")
-def freeze_zone(zone: str = typer.Argument(..., help="Zone, e.g. us-east-1b (or just b)."), state_dir: Path = DIR_OPT) -> None:
+def freeze_zone(zone: str = typer.Argument(..., help="Zone, e.g. us-east-1b (or just b)."),
+                state_dir: Path = STATE_DIR) -> None:
     """SIGSTOP every process in ZONE: a partition, not a crash."""
     _run("freeze_zone", state_dir, zone=zone)
 
 
 @fault_app.command("interrupt-spot")
-def interrupt_spot(count: int = typer.Option(1, "--count", min=1), zone: Optional[str] = typer.Option(None, "--zone"),
-                   state_dir: Path = DIR_OPT) -> None:
+def interrupt_spot(count: int = typer.Option(1, "--count", help="Spot nodes to interrupt (at least 1)."),
+                   zone: Optional[str] = typer.Option(None, "--zone", help="Only in this zone."),
+                   state_dir: Path = STATE_DIR) -> None:
     """Spot interruption: notice (drain), then kill; the autoscaler replaces the node."""
     _run("interrupt_spot", state_dir, count=count, zone=zone)
 
 
 @fault_app.command("kill-db-primary")
-def kill_db_primary(state_dir: Path = DIR_OPT) -> None:
+def kill_db_primary(state_dir: Path = STATE_DIR) -> None:
     """SIGKILL the DB primary; the RDS controller fails over to the sync standby."""
-    _run("kill_db_primary", state_dir)
+    _run("fail_over_db", state_dir)
 
 
 @fault_app.command("kill-region")
-def kill_region(region: str = typer.Argument(..., help="Region, e.g. us-east-1."), state_dir: Path = DIR_OPT) -> None:
+def kill_region(region: str = typer.Argument(..., help="Region, e.g. us-east-1."), state_dir: Path = STATE_DIR) -> None:
     """Kill every process of REGION and cut the cross-region link."""
-    _run("kill_region", state_dir, region=region)
+    _run("fail_region", state_dir, region=region)
 
 
 @fault_app.command("link-delay")
-def link_delay(ms: float = typer.Argument(..., help="One-way delay in milliseconds."), state_dir: Path = DIR_OPT) -> None:
+def link_delay(ms: float = typer.Argument(..., help="One-way delay in milliseconds."),
+               state_dir: Path = STATE_DIR) -> None:
     """Delay every byte on the cross-region link (replication lag becomes real)."""
-    _run("link_delay", state_dir, ms=ms)
-
-
-@lab_app.command("restore")
-def restore(state_dir: Path = DIR_OPT) -> None:
-    """Bring the lab back to its configured shape (DB roles, nodes, DNS, link)."""
-    with out.status("restoring the lab…"):
-        result = LabClient(state_dir).op("restore")
-    out.print_json(data=result)
+    _run("delay_link", state_dir, ms=ms)
 
 
 @fault_app.command("ingest-latency")
 def ingest_latency(ms: float = typer.Argument(..., help="Extra milliseconds on every ingest request (0 removes it)."),
-                   state_dir: Path = DIR_OPT) -> None:
+                   state_dir: Path = STATE_DIR) -> None:
     """Slow every ingest node down by MS per request."""
-    _run("ingest_latency", state_dir, ms=ms)
+    _run("inject_latency", state_dir, ms=ms)
 
 
 @fault_app.command("stall")
 def stall(seconds: float = typer.Argument(..., help="How long every ingest request waits, starting now."),
-          state_dir: Path = DIR_OPT) -> None:
+          state_dir: Path = STATE_DIR) -> None:
     """Stall ingest: every request arriving in the next SECONDS waits until they are over."""
-    _run("ingest_latency", state_dir, ms=0, stall_s=seconds)
+    _run("inject_latency", state_dir, ms=0, stall_s=seconds)
+
+
+@lab_app.command("restore")
+def restore(state_dir: Path = STATE_DIR) -> None:
+    """Bring the lab back to its configured shape (DB roles, nodes, DNS, link)."""
+    with out.status("restoring the lab…"):
+        result = LabClient(state_dir).op("restore")
+    out.print_json(data=result)

@@ -1,31 +1,17 @@
-"""``gameday dashboards push | check``, and the options every run command shares for Grafana and metrics."""
+"""``gameday dashboards push | check``."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import typer
-from rich.console import Console
 
-from gameday.observe import Observers
+from gameday.cli.common import out
 
-__all__ = ["dashboards_app", "GRAFANA_URL", "METRICS_PORT", "observers"]
+__all__ = ["dashboards_app"]
 
-out = Console()
 dashboards_app = typer.Typer(help="Grafana dashboards for load, drills and the lab.", no_args_is_help=True)
-
-GRAFANA_URL = typer.Option(None, "--grafana-url", envvar="GRAFANA_URL",
-                           help="Annotate the run in this Grafana (token from GRAFANA_TOKEN).")
-METRICS_PORT = typer.Option(None, "--metrics-port", envvar="GAMEDAY_METRICS_PORT",
-                            help="Serve the run's metrics on 127.0.0.1:PORT while it runs (e.g. 9464).")
-
-
-def observers(run_id: str, kind: str, grafana_url: Optional[str], metrics_port: Optional[int]) -> Observers:
-    """The run's observers; the token is read here, at the CLI edge, and never printed."""
-    return Observers(run_id, kind, grafana_url=grafana_url, grafana_token=os.environ.get("GRAFANA_TOKEN"),
-                     metrics_port=metrics_port).start()
 
 
 @dashboards_app.command("push")

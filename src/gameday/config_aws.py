@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from gameday.config import Strict
+from gameday.schema import Strict
 
 __all__ = ["AwsSettings", "EksSettings", "RdsRefs", "Route53Record", "TagFilter"]
 

@@ -1,0 +1,72 @@
+"""Drills from Python: validate, plan, run (on the lab or AWS), regenerate reports from a journal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from gameday.api.observe import observers
+from gameday.api.targets import open_target
+from gameday.drill.models import LoadedDrill, load_drill
+from gameday.drill.runner import DrillRun
+from gameday.errors import ConfigError
+from gameday.journal import read_journal
+from gameday.lab.control import DEFAULT_DIR
+from gameday.report.write import write_reports
+
+__all__ = ["load_drill_for_run", "plan_drill", "run_drill", "regenerate_reports"]
+
+
+def load_drill_for_run(drill: Path, env: Path | None = None, *, confirm: str | None = None) -> LoadedDrill:
+    """Load and check everything a run needs before anything is touched (ConfigError: exit 2)."""
+    loaded = load_drill(drill, env)
+    e = loaded.environment
+    if e.protected and confirm != e.name:
+        raise ConfigError(f"environment '{e.name}' is protected: pass --confirm {e.name}", field="--confirm")
+    return loaded
+
+
+def plan_drill(loaded: LoadedDrill, *, confirm: str | None = None) -> list[str]:
+    """What the drill would do, one line each; on AWS every API call, resolved with read-only calls."""
+    if loaded.environment.kind == "aws":
+        from gameday.api.plan import aws_plan, plan_lines
+
+        return plan_lines(aws_plan(Path(loaded.path), Path(loaded.environment_path), confirm=confirm))
+    d, scale = loaded.drill, loaded.environment.time_scale
+    lines = [f"environment {loaded.environment.name} (the local lab); load {d.load.profile} at {d.load.rate:g} "
+             f"events/s; heartbeat every {d.heartbeat_interval_s:g} s",
+             f"fault: {d.fault.action} {d.fault.args} (inverse journaled first)"]
+    if d.conditions.link_delay_ms is not None:
+        lines.insert(1, f"condition: cross-region link delay {d.conditions.link_delay_ms:g} ms (undone afterwards)")
+    for i, st in enumerate(loaded.runbook.steps, 1):
+        what = st.call or st.wait_for or (" ".join(st.command or []) if st.kind == "shell" else "a person confirms")
+        lines.append(f"  {i}. [{st.kind}] {st.name}: {what} (budget {st.budget_s * scale:g} s)")
+    return [*lines, "dry run: nothing was changed"]
+
+
+def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Path = Path("out/drill"),
+              state_dir: Path = DEFAULT_DIR, keep_lab: bool = False, confirm: str | None = None,
+              on_progress: Callable[[str], None] = lambda msg: None, grafana_url: str | None = None,
+              metrics_port: int | None = None, **run_options: Any) -> dict[str, Any]:
+    """Run a drill end to end and return report.json's content (``verdict`` says how it ended).
+
+    ``run_options`` go to :class:`~gameday.drill.runner.DrillRun` (``manual``, ``gate``, ``fault_override``,
+    ``on_fault``). The lab is started if needed and stopped again if this run started it.
+    """
+    loaded = drill if isinstance(drill, LoadedDrill) else load_drill_for_run(drill, env, confirm=confirm)
+    obs = observers("drill", grafana_url, metrics_port)
+    summary: dict[str, Any] = {"verdict": "aborted"}
+    try:
+        with open_target(loaded.environment, Path(loaded.environment_path), state_dir=state_dir, keep_lab=keep_lab,
+                         confirm=confirm, on_progress=on_progress) as target:
+            summary = DrillRun(loaded, target, out_dir, on_progress=on_progress, listeners=obs.listeners,
+                               **run_options).execute()
+    finally:
+        obs.finish(summary["verdict"], f"RTO {summary.get('rto_s')} s, RPO {summary.get('rpo_s')} s, "
+                                       f"lost {summary.get('events_lost')}")
+    return summary
+
+
+def regenerate_reports(journal: Path, out_dir: Path | None = None) -> dict[str, Any]:
+    """Every report of a drill from its journal alone (offline)."""
+    return write_reports(read_journal(journal), out_dir or journal.parent)

@@ -1,0 +1,103 @@
+"""Load runs and the pre-release gate from Python. Every option is checked before a lab starts or a
+request is sent (ConfigError: exit 2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlparse
+
+from gameday.api.lab import lab_session
+from gameday.api.observe import observers
+from gameday.config import load_environment
+from gameday.errors import ConfigError
+from gameday.journal import Journal
+from gameday.lab.control import DEFAULT_DIR
+from gameday.load.slo import Slo, parse_slo
+
+__all__ = ["LoadOptions", "run_load", "check_host"]
+
+
+@dataclass
+class LoadOptions:
+    profile: Path
+    env: Path = Path("environments/local.yaml")
+    host: str | None = None  # default: the environment's public endpoint (the lab's, or aws.public_url)
+    rate: float = 100.0
+    duration: float = 30.0
+    batch: int = 1
+    workers: int = 1
+    out_dir: Path = Path("out/load")
+    slos: list[str] = field(default_factory=list)
+    hard_limits: list[str] = field(default_factory=list)
+    grace_s: float = 5.0
+    state_dir: Path = DEFAULT_DIR
+    keep_lab: bool = False
+    grafana_url: str | None = None
+    metrics_port: int | None = None
+
+    def check(self) -> tuple[list[Slo], list[Slo]]:
+        """Every option, before anything starts; returns the parsed SLOs and hard limits."""
+        if not self.profile.is_file():
+            raise ConfigError("load profile not found", file=str(self.profile))
+        for name, value, ok in (("--rate", self.rate, self.rate > 0), ("--duration", self.duration, self.duration > 0),
+                                ("--batch", self.batch, 1 <= self.batch <= 5000),
+                                ("--workers", self.workers, 1 <= self.workers <= 64),
+                                ("--grace", self.grace_s, self.grace_s >= 0)):
+            if not ok:
+                raise ConfigError(f"{value!r} is out of range", field=name)
+        if self.host is not None:
+            check_host(self.host)
+        load_environment(self.env)
+        return [parse_slo(s) for s in self.slos], [parse_slo(s) for s in self.hard_limits]
+
+
+def check_host(host: str) -> None:
+    u = urlparse(host)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise ConfigError(f"{host!r} is not an http:// or https:// URL", field="--host")
+    if u.scheme == "https":
+        raise ConfigError("https:// is not supported by the load engine yet (it would send plaintext): "
+                          "use an http:// URL", field="--host")
+
+
+def run_load(opts: LoadOptions, *, on_progress: Callable[[dict[str, Any]], None] = lambda rec: None,
+             on_status: Callable[[str], None] = lambda msg: None) -> dict[str, Any]:
+    """Run the profile (and judge its SLOs); return summary.json's content."""
+    slos, limits = opts.check()
+    env = load_environment(opts.env)
+    host = opts.host or (env.aws.public_url if env.aws is not None else None)
+    if host is not None:
+        return _run(opts, host, slos, limits, on_progress)
+    with lab_session(opts.env, opts.state_dir, keep=opts.keep_lab, restore=False, on_progress=on_status) as lab:
+        return _run(opts, lab.client.public_endpoint, slos, limits, on_progress)
+
+
+def _run(opts: LoadOptions, host: str, slos: list[Slo], limits: list[Slo],
+         on_progress: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    from gameday.load.run import LoadRun
+
+    opts.out_dir.mkdir(parents=True, exist_ok=True)
+    (opts.out_dir / "journal.jsonl").unlink(missing_ok=True)
+    journal = Journal(opts.out_dir / "journal.jsonl")  # gate.start, load.tick...: what annotations and metrics follow
+    run = LoadRun(profile=opts.profile, host=host, out_dir=opts.out_dir, rate=opts.rate, duration=opts.duration,
+                  batch=opts.batch, workers=opts.workers, slos=slos, hard_limits=limits, grace_s=opts.grace_s)
+    obs = observers("load-gate", opts.grafana_url, opts.metrics_port, run_id=run.run_id)
+    obs.attach(journal)
+
+    def progress(rec: dict[str, Any]) -> None:
+        journal.record("load.tick", "load", rec)
+        on_progress(rec)
+
+    run.on_progress = progress
+    journal.record("gate.start", "runner", {"profile": str(opts.profile), "rate": opts.rate, "host": host,
+                                            "environment_file": str(opts.env.resolve())})
+    summary: dict[str, Any] = {"verdict": "inconclusive"}
+    try:
+        summary = run.execute()
+    finally:
+        journal.record("gate.end", "runner", {"verdict": summary["verdict"]})
+        obs.finish(summary["verdict"], "; ".join(summary.get("reasons", [])))
+        journal.close()
+    return summary

@@ -1,0 +1,16 @@
+"""The run's observers (Grafana annotations, the runner's metrics endpoint), configured at the API edge:
+the Grafana token comes from ``GRAFANA_TOKEN`` here and is never printed."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from gameday.observe import Observers
+
+__all__ = ["observers"]
+
+
+def observers(kind: str, grafana_url: str | None, metrics_port: int | None, run_id: str | None = None) -> Observers:
+    return Observers(run_id or uuid.uuid4().hex[:10], kind, grafana_url=grafana_url,
+                     grafana_token=os.environ.get("GRAFANA_TOKEN"), metrics_port=metrics_port).start()

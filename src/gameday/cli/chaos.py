@@ -1,0 +1,53 @@
+"""``gameday chaos run | validate``: Chaos Toolkit experiments with gameday's actions, probes and verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from gameday.api.chaos import dry_run_experiment, run_experiment, validate_experiment
+from gameday.cli.common import CONFIRM, GRAFANA_URL, KEEP_LAB, STATE_DIR, colour_of, exit_by, out, progress
+from gameday.config import load_environment
+
+__all__ = ["chaos_app"]
+
+chaos_app = typer.Typer(help="Chaos Toolkit experiments: zones, spot nodes, DB primaries, regions, under load.",
+                        no_args_is_help=True)
+ENV = typer.Option(Path("environments/local.yaml"), "--env", help="Environment file.")
+
+
+@chaos_app.command("validate")
+def validate(experiment: Path = typer.Argument(..., help="Experiment file (YAML or JSON)."), env: Path = ENV) -> None:
+    """Check an experiment with chaoslib and every gameday argument against the environment; change nothing."""
+    exp = validate_experiment(experiment, load_environment(env))
+    out.print(f"ok: {experiment} ({len(exp.get('method', []))} method activities, "
+              f"{len(exp.get('rollbacks', []))} rollbacks)")
+
+
+@chaos_app.command("run")
+def run(experiment: Path = typer.Argument(..., help="Experiment file, e.g. experiments/az-outage.yaml."),
+        env: Path = ENV,
+        out_dir: Path = typer.Option(Path("out/chaos"), "--out", help="Journal, verdict and JUnit go here."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print what each action would touch; change nothing."),
+        state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB, grafana_url: Optional[str] = GRAFANA_URL,
+        confirm: Optional[str] = CONFIRM) -> None:
+    """Run EXPERIMENT; the verdict comes from the journal: 0 pass, 1 fail, 2 invalid, 4 aborted."""
+    if dry_run:
+        for line in dry_run_experiment(experiment, env, state_dir=state_dir, confirm=confirm):
+            out.print(line, highlight=False)
+        return
+    verdict = run_experiment(experiment, env_file=env, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab,
+                             confirm=confirm, grafana_url=grafana_url, on_progress=progress)
+    _print_verdict(verdict, out_dir)
+    exit_by(verdict["verdict"])
+
+
+def _print_verdict(verdict: dict[str, Any], out_dir: Path) -> None:
+    colour = colour_of(verdict["verdict"])
+    out.print(f"[bold {colour}]{verdict['verdict'].upper()}[/]  faults applied: "
+              f"{', '.join(verdict['faults_applied']) or 'none'}  rolled back: {verdict['rolled_back']}")
+    for r in verdict["reasons"]:
+        out.print(f"  - {r}", highlight=False)
+    out.print(f"journal: {out_dir / 'journal.json'}  verdict: {out_dir / 'verdict.json'}  junit: {out_dir / 'junit.xml'}")

@@ -1,0 +1,40 @@
+"""What every command shares: the consoles, the common options, progress lines, the exit by verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from gameday.lab.control import DEFAULT_DIR
+from gameday.verdict import exit_code
+
+__all__ = ["out", "err", "progress", "exit_by", "STATE_DIR", "GRAFANA_URL", "METRICS_PORT", "KEEP_LAB", "CONFIRM",
+           "colour_of"]
+
+out = Console(soft_wrap=True)  # long lines wrap in the terminal, not mid-word in a CI log
+err = Console(stderr=True, soft_wrap=True)  # an error line stays one line, whatever the width
+
+STATE_DIR = typer.Option(DEFAULT_DIR, "--state-dir", help="The local lab's state directory.")
+KEEP_LAB = typer.Option(False, "--keep-lab", help="Keep a lab this run started running afterwards.")
+CONFIRM = typer.Option(None, "--confirm", help="The environment's name, if it is protected.")
+GRAFANA_URL = typer.Option(None, "--grafana-url", envvar="GRAFANA_URL",
+                           help="Annotate the run in this Grafana (token from GRAFANA_TOKEN).")
+METRICS_PORT = typer.Option(None, "--metrics-port", envvar="GAMEDAY_METRICS_PORT", min=0, max=65535,
+                            help="Serve the run's metrics on 127.0.0.1:PORT while it runs (e.g. 9464).")
+
+
+def progress(msg: str) -> None:
+    out.print(f"[dim]·[/] {msg}", highlight=False)
+
+
+def colour_of(verdict: str) -> str:
+    return {"pass": "green", "fail": "red"}.get(verdict.lower(), "yellow")
+
+
+def exit_by(verdict: str) -> NoReturn:
+    raise typer.Exit(exit_code(verdict))
+
+

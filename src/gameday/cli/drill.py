@@ -1,0 +1,137 @@
+"""``gameday drill run | validate``, ``rehearse``, ``report``, ``recover``, ``runbook render``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+
+from gameday.api.drill import load_drill_for_run, plan_drill, regenerate_reports, run_drill
+from gameday.api.recover import recover_journal
+from gameday.api.rehearse import FAULTS, run_rehearsal
+from gameday.cli.common import (CONFIRM, GRAFANA_URL, KEEP_LAB, METRICS_PORT, STATE_DIR, colour_of, exit_by, out,
+                                progress)
+from gameday.drill.models import load_drill, load_runbook
+from gameday.drill.rehearse import Responder
+
+__all__ = ["drill_app", "runbook_app", "report_cmd", "recover_cmd", "rehearse_cmd", "print_summary"]
+
+drill_app = typer.Typer(help="Run DR drills: fault under load, runbook executed and timed, RTO and RPO measured.",
+                        no_args_is_help=True)
+runbook_app = typer.Typer(help="Runbooks: render the human form from the executable YAML.", no_args_is_help=True)
+
+
+def print_summary(s: dict[str, Any], out_dir: Path) -> None:
+    t = Table(title=f"drill {s.get('drill')} - [bold {colour_of(s['verdict'])}]{s['verdict'].upper()}[/]")
+    for col in ("step", "kind", "budget s", "actual s", "ok"):
+        t.add_column(col)
+    for st in s.get("steps", []):
+        ok = "[green]yes[/]" if st["ok"] else ("[red]over budget[/]" if st["over_budget"] else "[red]not done[/]")
+        t.add_row(st["name"], st["kind"], f"{st['budget_s']:g}", "-" if st["actual_s"] is None else f"{st['actual_s']:.2f}", ok)
+    out.print(t)
+    for tg in s.get("targets", []):
+        limit = tg.get("target_s", tg.get("target"))
+        mark = "[green]ok[/]" if tg["ok"] else "[red]BREACHED[/]"
+        out.print(f"  {tg['name']:<12} observed {tg['observed']!s:<10} target <= {limit}  {mark}")
+    out.print(f"RTO {s.get('rto_s')} s   RPO {s.get('rpo_s')} s   acked {s.get('events_acked')}   "
+              f"lost {s.get('events_lost')}   indeterminate {s.get('events_indeterminate')}")
+    for r in s.get("reasons", []):
+        out.print(f"  [red]- {r}[/]", highlight=False)
+    out.print(f"report: {out_dir / 'report.html'} (also report.json, report.md, junit.xml, journal.jsonl)")
+
+
+@drill_app.command("run")
+def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-failover.yaml."),
+        env: Optional[Path] = typer.Option(None, "--env", help="Environment file (default: the drill's)."),
+        out_dir: Path = typer.Option(Path("out/drill"), "--out", help="Where the journal and reports go."),
+        state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
+        grafana_url: Optional[str] = GRAFANA_URL, metrics_port: Optional[int] = METRICS_PORT,
+        confirm: Optional[str] = CONFIRM,
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved plan and exit; change nothing.")) -> None:
+    """Run DRILL: load, fault, runbook, measurement, reconciliation, inverse, reports."""
+    loaded = load_drill_for_run(drill, env, confirm=None if dry_run else confirm)  # exit 2 before anything
+    if dry_run:
+        for line in plan_drill(loaded, confirm=confirm):
+            out.print(line, highlight=False)
+        return
+    summary = run_drill(loaded, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm,
+                        on_progress=progress, grafana_url=grafana_url, metrics_port=metrics_port)
+    print_summary(summary, out_dir)
+    exit_by(summary["verdict"])
+
+
+@drill_app.command("validate")
+def validate(drill: Path = typer.Argument(..., help="Drill file."),
+             env: Optional[Path] = typer.Option(None, "--env", help="Environment file (default: the drill's).")) -> None:
+    """Check a drill, its runbook and its environment (every argument against it); change nothing."""
+    loaded = load_drill(drill, env)
+    out.print(f"ok: {loaded.path} (runbook {loaded.runbook_path}, {len(loaded.runbook.steps)} steps; "
+              f"environment {loaded.environment_path})", highlight=False)
+
+
+def report_cmd(journal: Path = typer.Argument(..., help="A drill's journal.jsonl."),
+               out_dir: Optional[Path] = typer.Option(None, "--out", help="Default: the journal's folder."),
+               as_json: bool = typer.Option(False, "--json", help="Print report.json.")) -> None:
+    """Regenerate every report from a journal alone (offline)."""
+    summary = regenerate_reports(journal, out_dir)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        print_summary(summary, out_dir or journal.parent)
+    exit_by(summary["verdict"])
+
+
+def recover_cmd(journal: Path = typer.Argument(..., help="The journal of a drill, chaos experiment or load gate."),
+                state_dir: Path = STATE_DIR, confirm: Optional[str] = CONFIRM) -> None:
+    """Undo every fault and condition a run left applied (from its journal alone)."""
+    result = recover_journal(journal, state_dir=state_dir, confirm=confirm)
+    if not result.undone:
+        out.print(f"nothing to undo: every fault in this {result.kind} journal was already undone")
+        return
+    for i in reversed(result.undone):
+        out.print(f"undone: {i['action']} {i.get('args') or ''} -> {i['inverse']}", highlight=False)
+    out.print("the environment is back in its configured shape")
+
+
+def rehearse_cmd(drill: Path = typer.Argument(..., help="Drill file whose runbook the responder works."),
+                 fault: Optional[str] = typer.Option(None, "--fault", help=f"One of {', '.join(FAULTS)}; default: drawn."),
+                 seed: Optional[int] = typer.Option(None, "--seed", help="Seed for drawing the fault."),
+                 env: Optional[Path] = typer.Option(None, "--env"),
+                 out_dir: Path = typer.Option(Path("out/rehearsal"), "--out"),
+                 state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB) -> None:
+    """On-call rehearsal: a hidden fault on the lab; work the runbook at the prompt; get scored."""
+    def ask(prompt: str) -> str:
+        if sys.stdin.isatty():
+            return input(prompt)
+        out.print(prompt, end="")
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\n")
+
+    responder = Responder(ask=ask, say=lambda msg: out.print(msg))
+    out.print("[bold]Rehearsal[/]: something will break in a few seconds. Watch for alerts; "
+              "use 'gameday lab status' in another terminal.")
+    summary, result = run_rehearsal(drill, responder, fault=fault, seed=seed, env=env, out_dir=out_dir,
+                                    state_dir=state_dir, keep_lab=keep_lab)
+    print_summary(summary, out_dir)
+    out.print(f"\nthe fault was: [bold]{result['fault']}[/]   score [bold]{result['score']}/100[/]  "
+              f"(detect {result['time_to_detect_s']} s, declare {result['time_to_declare_s']} s, "
+              f"steps in order: {result['steps_in_order']})   {out_dir / 'score.json'}")
+    exit_by(summary["verdict"])
+
+
+@runbook_app.command("render")
+def render(runbook: Path = typer.Argument(..., help="Runbook YAML."),
+           output: Optional[Path] = typer.Option(None, "--out", help="Default: the YAML's path with .md.")) -> None:
+    """Write the human form (Markdown) of a runbook from its YAML."""
+    from gameday.drill.render import render_runbook
+
+    rb = load_runbook(runbook)
+    dest = output or runbook.with_suffix(".md")
+    dest.write_text(render_runbook(rb, source_file=runbook.name))
+    out.print(f"wrote {dest}")

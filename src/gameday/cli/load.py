@@ -1,0 +1,100 @@
+"""``gameday load run | gate | plan``: Locust profiles against the lab (default) or any URL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from gameday.api.load import LoadOptions, run_load
+from gameday.cli.common import GRAFANA_URL, KEEP_LAB, METRICS_PORT, STATE_DIR, colour_of, exit_by, out, progress
+from gameday.errors import ConfigError
+
+__all__ = ["load_app"]
+
+load_app = typer.Typer(help="Open-model ingest load on Locust, and the pre-release load gate.", no_args_is_help=True)
+
+PROFILE = typer.Argument(..., help="A locustfile, e.g. loadprofiles/ingest_ramp.py.")
+ENV = typer.Option(Path("environments/local.yaml"), "--env", help="Environment (default: the local lab).")
+HOST = typer.Option(None, "--host", help="Base URL to load instead of the environment's public endpoint.")
+RATE = typer.Option(100.0, "--rate", help="Target events per second (> 0).")
+DURATION = typer.Option(30.0, "--duration", help="Seconds of load (> 0).")
+BATCH = typer.Option(1, "--batch", help="Events per request (1-5000).")
+WORKERS = typer.Option(1, "--workers", help="Locust worker processes (master + N workers when N > 1).")
+
+
+def _tick(rec: dict[str, Any]) -> None:
+    out.print(f"[dim]t={rec['t']:>6.1f}s[/] worker {rec['worker']}: target {rec['target_rate']:,.0f}/s  "
+              f"acked {rec['acked_events']:,}  p95 {rec['p95_ms']} ms  errors {rec['errors'] + rec['indeterminate']}  "
+              f"late {rec['late']}  dropped {rec['dropped']}  cpu {rec['cpu_percent']} %", highlight=False)
+
+
+def _print(s: dict[str, Any], out_dir: Path) -> None:
+    colour = colour_of(s["verdict"])
+    out.print(f"[bold {colour}]{s['verdict'].upper()}[/]  achieved {s['achieved_rate']:,} events/s of "
+              f"{s['target_rate']:,} ({s['achieved_ratio']})  p50 {s['p50_ms']} ms  p95 {s['p95_ms']} ms  "
+              f"p99 {s['p99_ms']} ms  errors {s['error_ratio']}  late {s['late']}  dropped {s['dropped']}")
+    for x in s["slos"]:
+        out.print(f"  {x['expr']:<18} observed {x['observed']!s:<12} {'[green]ok[/]' if x['ok'] else '[red]BREACHED[/]'}")
+    for r in s["reasons"]:
+        out.print(f"  [{colour}]- {r}[/]")
+    out.print(f"summary: {out_dir / 'summary.json'} (also junit.xml, report.html, ledger.txt)")
+
+
+def _go(opts: LoadOptions, quiet: bool) -> None:
+    s = run_load(opts, on_progress=(lambda rec: None) if quiet else _tick, on_status=progress)
+    _print(s, opts.out_dir)
+    exit_by(s["verdict"])
+
+
+@load_app.command("run")
+def run(profile: Path = PROFILE, env: Path = ENV, host: Optional[str] = HOST, rate: float = RATE,
+        duration: float = DURATION, batch: int = BATCH, workers: int = WORKERS,
+        out_dir: Path = typer.Option(Path("out/load"), "--out"), state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
+        quiet: bool = typer.Option(False, "--quiet", help="No per-second progress.")) -> None:
+    """Run PROFILE and report; the verdict only reflects the generator's health (no SLOs)."""
+    _go(LoadOptions(profile=profile, env=env, host=host, rate=rate, duration=duration, batch=batch, workers=workers,
+                    out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab), quiet)
+
+
+@load_app.command("gate")
+def gate(profile: Path = PROFILE, env: Path = ENV, host: Optional[str] = HOST, rate: float = RATE,
+         duration: float = DURATION, batch: int = BATCH, workers: int = WORKERS,
+         slo: list[str] = typer.Option([], "--slo", help="e.g. 'p95<300ms', 'errors<0.1%', 'achieved>=95%'"),
+         hard_limit: list[str] = typer.Option([], "--hard-limit", help="Abort early when breached past --grace, "
+                                              "judged per second, e.g. 'errors<50%'"),
+         grace: float = typer.Option(5.0, "--grace", help="Seconds a hard limit may be breached before the abort."),
+         out_dir: Path = typer.Option(Path("out/gate"), "--out"), state_dir: Path = STATE_DIR,
+         keep_lab: bool = KEEP_LAB, quiet: bool = typer.Option(False, "--quiet"),
+         grafana_url: Optional[str] = GRAFANA_URL, metrics_port: Optional[int] = METRICS_PORT) -> None:
+    """Pre-release gate: PASS (0), FAIL (1: an SLO or hard limit breached), INCONCLUSIVE (3: the generator
+    saturated its CPU, fell behind its schedule or dropped requests)."""
+    if not slo:
+        raise ConfigError("a gate needs at least one --slo", field="--slo")
+    _go(LoadOptions(profile=profile, env=env, host=host, rate=rate, duration=duration, batch=batch, workers=workers,
+                    out_dir=out_dir, slos=slo, hard_limits=hard_limit, grace_s=grace, state_dir=state_dir,
+                    keep_lab=keep_lab, grafana_url=grafana_url, metrics_port=metrics_port), quiet)
+
+
+@load_app.command("plan")
+def plan(rate: float = typer.Option(..., "--rate", help="Target events per second, e.g. 1000000."),
+         batch: int = typer.Option(100, "--batch", help="Events per request (1-5000)."),
+         calibration: Path = typer.Option(Path("out/bench-load/calibration.json"), "--calibration",
+                                          help="Written by 'make bench-load'."),
+         headroom: float = typer.Option(0.6, "--headroom", help="Share of a core a worker may use (0..1).")) -> None:
+    """Turn this machine's calibration into a worker-fleet size, and say how."""
+    from gameday.load.plan import fleet_size
+
+    if rate <= 0:
+        raise ConfigError(f"{rate:g} is out of range: must be > 0", field="--rate")
+    if not 1 <= batch <= 5000:
+        raise ConfigError(f"{batch} is out of range: must be 1-5000", field="--batch")
+    if not 0 < headroom <= 1:
+        raise ConfigError(f"{headroom:g} is out of range: must be in (0, 1]", field="--headroom")
+    if not calibration.exists():
+        raise ConfigError("no calibration: run 'make bench-load' first", file=str(calibration))
+    result = fleet_size(json.loads(calibration.read_text()), rate=rate, batch=batch, headroom=headroom)
+    out.print(result["explanation"])
+    typer.echo(json.dumps({k: v for k, v in result.items() if k != "explanation"}, indent=2))

@@ -1,0 +1,92 @@
+"""What runs beside a drill's runbook: load, the synthetic probe, the heartbeat, and afterwards the
+reconciliation. The runner sees them through :class:`Background` and :data:`Reconciler`, so the live
+ones (HTTP, PostgreSQL, Locust) and the in-memory fakes (``gameday.drill.fakes``) are interchangeable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from gameday.drill.locust_load import LocustLoad
+from gameday.drill.workload import Heartbeat, Workload
+from gameday.journal import Journal
+from gameday.judge.recovery import Probe
+
+__all__ = ["Background", "BackgroundSpec", "LiveBackground", "Reconciler", "live_background", "live_reconciler"]
+
+
+@dataclass(frozen=True)
+class BackgroundSpec:
+    """Everything a background needs, resolved by the runner before anything starts."""
+
+    endpoint: str
+    writer_dsn: str
+    run_id: str
+    journal: Journal
+    out_dir: Path
+    rate: float
+    batch: int
+    profile: Path | None  # a locustfile, or None for the built-in writer
+    probe_interval_s: float
+    probe_timeout_s: float
+    heartbeat_interval_s: float
+    max_s: float
+
+
+class Background(Protocol):
+    probe_log: list[Probe]
+
+    @property
+    def ledger(self) -> Path: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+# (the current primary's DSN, the ledger, the run id) -> the reconcile event's value
+Reconciler = Callable[[str, Path, str], dict[str, Any]]
+
+
+class LiveBackground:
+    """The built-in writer and probe, a Locust profile when the drill names one, and the heartbeat."""
+
+    def __init__(self, spec: BackgroundSpec) -> None:
+        builtin = spec.profile is None
+        self.workload = Workload(endpoint=spec.endpoint, run_id=spec.run_id, journal=spec.journal,
+                                 ledger=spec.out_dir / "ledger.txt", rate=spec.rate, batch=spec.batch,
+                                 probe_interval_s=spec.probe_interval_s, probe_timeout_s=spec.probe_timeout_s,
+                                 max_s=spec.max_s, builtin_load=builtin)
+        self.locust = None if spec.profile is None else LocustLoad(
+            profile=spec.profile, host=spec.endpoint, out_dir=spec.out_dir / "load", rate=spec.rate,
+            batch=spec.batch, max_s=spec.max_s, run_id=spec.run_id, journal=spec.journal)
+        self.heartbeat = Heartbeat(dsn=spec.writer_dsn, run_id=spec.run_id, journal=spec.journal,
+                                   interval_s=spec.heartbeat_interval_s, max_s=spec.max_s)
+        self._ledger = spec.out_dir / "ledger.txt"
+        self.probe_log = self.workload.probe_log
+
+    @property
+    def ledger(self) -> Path:
+        return self.locust.ledger if self.locust is not None else self._ledger
+
+    def start(self) -> None:
+        self.heartbeat.start()
+        self.workload.start()
+        if self.locust is not None:
+            self.locust.start()
+
+    def stop(self) -> None:
+        self.workload.stop()
+        self.heartbeat.stop()
+        if self.locust is not None:
+            self.locust.stop()
+
+
+def live_background(spec: BackgroundSpec) -> Background:
+    return LiveBackground(spec)
+
+
+def live_reconciler(primary_dsn: str, ledger: Path, run_id: str) -> dict[str, Any]:
+    from gameday.drill.reconcile import reconcile
+
+    return reconcile(primary_dsn, ledger, run_id)

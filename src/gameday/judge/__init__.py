@@ -1,0 +1,1 @@
+"""Judging runs from their journals: the drill checker, the one recovery rule."""

@@ -1,0 +1,170 @@
+"""The drill checker: a pure function of the journal's events -> measurements and a verdict.
+
+RTO: T0 = fault applied; T_detect = first failed probe after T0; T_declare = end of the step that
+declares the incident; T_recovered = the first of N consecutive successful write-then-read probes
+after the outage was seen (``gameday.judge.recovery``, the rule the live wait uses too). RPO_time =
+ts(last acknowledged heartbeat) - ts(last heartbeat present on the new primary). Lost events =
+acknowledged ids missing from the new primary (reconciled by the runner and journaled).
+
+A service that never recovered while it was observed for longer than the RTO target breached it: FAIL.
+Anything else missing, or an exception while judging, gives INCONCLUSIVE, never pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gameday.journal import Event
+from gameday.judge.recovery import Probe, Recovery, recovery
+from gameday.verdict import Verdict
+
+__all__ = ["check", "probes_of"]
+
+
+def _first(events: list[Event], kind: str) -> Event | None:
+    return next((e for e in events if e.kind == kind), None)
+
+
+def probes_of(events: list[Event]) -> list[Probe]:
+    """The synthetic probes of a journal (``started`` is journaled; older journals give the latency)."""
+    out = []
+    for e in events:
+        if e.kind == "probe":
+            started = e.value.get("started", e.t_wall - e.value.get("latency_ms", 0) / 1000)
+            out.append(Probe(started, e.t_wall, bool(e.value["ok"])))
+    return out
+
+
+def _steps(events: list[Event], plan: list[dict[str, Any]], scale: float) -> list[dict[str, Any]]:
+    starts = {e.value["id"]: e for e in events if e.kind == "step.start"}
+    ends = {e.value["id"]: e for e in events if e.kind == "step.end"}
+    out = []
+    for s in plan:
+        st, en = starts.get(s["id"]), ends.get(s["id"])
+        budget = s["budget_s"] * scale
+        actual = (en.t_wall - st.t_wall) if st and en else None
+        done = bool(en and en.value.get("ok"))
+        over = actual is not None and actual > budget
+        out.append({"id": s["id"], "name": s["name"], "kind": s["kind"], "budget_s": round(budget, 3),
+                    "budget_real_s": s["budget_s"], "actual_s": None if actual is None else round(actual, 3),
+                    "started_at": st.t_wall if st else None, "ended_at": en.t_wall if en else None,
+                    "done": done, "over_budget": over, "ok": done and not over,
+                    "auto_confirmed": bool(en and en.value.get("auto_confirmed")),
+                    "detail": (en.error or en.value.get("detail")) if en else "not run"})
+    return out
+
+
+def check(events: list[Event]) -> dict[str, Any]:
+    """Measure and judge a drill from its events (the whole of report.json)."""
+    try:
+        return _check(events)
+    except Exception as exc:  # noqa: BLE001 - a checker that crashes yields INCONCLUSIVE, not pass
+        return {"verdict": Verdict.INCONCLUSIVE.value, "reasons": [f"checker error: {type(exc).__name__}: {exc}"]}
+
+
+def _check(events: list[Event]) -> dict[str, Any]:
+    start = _first(events, "drill.start")
+    if start is None:
+        return {"verdict": Verdict.INCONCLUSIVE.value, "reasons": ["the journal has no drill.start event"]}
+    meta = start.value
+    scale = meta["time_scale"]
+    steps = _steps(events, meta["steps"], scale)
+    out: dict[str, Any] = {"drill": meta["drill"], "run_id": meta["run_id"], "environment": meta["environment"],
+                           "time_scale": scale, "started_at": start.t_wall, "steps": steps, "reasons": []}
+    end = _first(events, "drill.end")
+    aborted = bool(end is not None and end.value.get("aborted"))
+    errors = [f"the run failed: {e.error}" for e in events if e.kind == "drill.error"]
+    applied = _first(events, "fault.applied")
+    if applied is None:
+        out["verdict"] = (Verdict.ABORTED if aborted else Verdict.INCONCLUSIVE).value
+        out["reasons"] += ["the fault was never applied", *errors]
+        return out
+    t0 = applied.value["t_applied"]
+    rec = recovery(probes_of(events), t0, meta["probe_consecutive"])
+    out.update(_times(rec, t0, steps, meta.get("declare_step")))
+    out.update(_data(events, _first(events, "reconcile")))
+    out["targets"] = _targets(meta["targets"], scale, out, rec, t0)
+    out["critical_path"] = [s["id"] for s in steps if s["started_at"]
+                            and (rec.t_recovered is None or s["started_at"] <= rec.t_recovered)]
+    out["blown_steps"] = [s["id"] for s in steps if s["over_budget"]]
+    if aborted:
+        out["verdict"] = Verdict.ABORTED.value
+        out["reasons"] += [f"aborted: {end.value.get('reason')}", *errors]  # type: ignore[union-attr]
+        return out
+    out["verdict"], out["reasons"] = _judge(out, steps, errors, reconciled=_first(events, "reconcile") is not None)
+    return out
+
+
+def _times(rec: Recovery, t0: float, steps: list[dict[str, Any]], declare_step: str | None) -> dict[str, Any]:
+    declare = next((s for s in steps if s["id"] == declare_step), None)
+    t_declare = declare["ended_at"] if declare and declare["done"] else None  # a skipped declaration is none
+    rto = None if rec.t_recovered is None else round(rec.t_recovered - t0, 3)
+    return {"t0": t0, "t_detect_s": _rel(rec.t_detect, t0), "t_declare_s": _rel(t_declare, t0),
+            "t_recovered_s": _rel(rec.t_recovered, t0), "rto_s": rto,
+            "observed_for_s": _rel(rec.last_probe, t0)}
+
+
+def _data(events: list[Event], rec: Event | None) -> dict[str, Any]:
+    hb = [e for e in events if e.kind == "heartbeat.ack"]
+    last_acked = max((e.value["ts"] for e in hb), default=None)
+    if rec is None:
+        return {"rpo_s": None, "heartbeats_acked": len(hb), "last_acked_heartbeat_ts": last_acked}
+    r = rec.value
+    present = r.get("last_present_heartbeat_ts")
+    rpo = max(0.0, last_acked - present) if last_acked is not None and present is not None else None
+    return {"events_acked": r["events_acked"], "events_lost": r["events_lost"],
+            "events_indeterminate": r["events_indeterminate"], "events_unexpected": r["events_unexpected"],
+            "indeterminate_present": r["indeterminate_present"], "lost_sample": r.get("lost_sample", []),
+            "heartbeats_acked": len(hb), "last_acked_heartbeat_ts": last_acked,
+            "last_present_heartbeat_ts": present, "rpo_s": None if rpo is None else round(rpo, 3)}
+
+
+def _targets(tg: dict[str, Any], scale: float, out: dict[str, Any], rec: Recovery, t0: float) -> list[dict[str, Any]]:
+    rto_limit = round(tg["rto_s"] * scale, 3)
+    targets: list[dict[str, Any]] = [
+        {"name": "rto", "target_s": rto_limit, "target_real_s": tg["rto_s"], "observed": out["rto_s"]},
+        {"name": "rpo", "target_s": round(tg["rpo_s"] * scale, 3), "target_real_s": tg["rpo_s"], "observed": out["rpo_s"]},
+    ]
+    if tg.get("lost_events_max") is not None:
+        targets.append({"name": "lost_events", "target": tg["lost_events_max"], "observed": out.get("events_lost")})
+    for t in targets:
+        limit = t.get("target_s", t.get("target"))
+        t["ok"] = t["observed"] is not None and t["observed"] <= limit
+    observed = out.get("observed_for_s")
+    if out["rto_s"] is None and observed is not None and observed > rto_limit:
+        targets[0]["never_recovered"] = True  # watched for longer than the target: breached, not unmeasured
+        targets[0]["observed_for_s"] = observed
+    return targets
+
+
+def _judge(out: dict[str, Any], steps: list[dict[str, Any]], errors: list[str], *,
+           reconciled: bool) -> tuple[str, list[str]]:
+    reasons: list[str] = [] if reconciled else ["no reconciliation against the new primary"]
+    breached = False
+    unmeasured = not reconciled
+    for t in out["targets"]:
+        limit = t.get("target_s", t.get("target"))
+        if t.get("never_recovered"):
+            breached = True
+            reasons.append(f"rto target breached: the service did not recover within the {t['observed_for_s']} s "
+                           f"it was observed (rto target {limit} s)")
+        elif t["observed"] is None:
+            unmeasured = True
+            reasons.append(f"{t['name']} could not be measured")
+        elif not t["ok"]:
+            breached = True
+            reasons.append(f"{t['name']} target breached: observed {t['observed']} > {limit}")
+    for s in steps:
+        if not s["done"]:
+            breached = True
+            reasons.append(f"step '{s['id']}' did not complete: {s['detail']}")
+        elif s["over_budget"]:
+            breached = True
+            reasons.append(f"step '{s['id']}' blew its budget: {s['actual_s']} s > {s['budget_s']} s")
+    reasons += errors
+    verdict = Verdict.FAIL if breached else (Verdict.INCONCLUSIVE if unmeasured or errors else Verdict.PASS)
+    return verdict.value, reasons
+
+
+def _rel(t: float | None, t0: float) -> float | None:
+    return None if t is None else round(t - t0, 3)

@@ -1,0 +1,261 @@
+"""The registry of operations: every fault and runbook action gameday can ask of a Target, defined once.
+
+An :class:`Operation` names the Target method, the model its arguments must satisfy, its inverse (the
+call that undoes it, journaled *before* the fault is applied), the Chaos Toolkit action that reaches it
+and the lab operation that implements it. Validation (files, CLI options, experiments), dispatch,
+journaling of intents, ``gameday recover`` and ``gameday plan`` all read this table, so the names cannot
+drift apart again.
+
+To add a fault: add its argument model and an ``Operation`` here, the method to the ``Faults`` protocol
+(``gameday.targets.base``) and to each driver (and the fake); everything else follows from this table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gameday.errors import ConfigError, GamedayError
+
+if TYPE_CHECKING:
+    from gameday.config import Environment
+    from gameday.targets.base import Target
+
+__all__ = ["Operation", "OPERATIONS", "FAULTS", "ACTIONS", "get", "validate", "apply", "intent", "undo",
+           "fill", "env_regions", "env_zones", "from_chaos", "CHAOS_FAULTS", "lab_arguments"]
+
+Role = Literal["fault", "action", "inverse"]
+
+
+class Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoArgs(Args):
+    pass
+
+
+class ZoneArgs(Args):
+    zone: str = Field(min_length=1, description="an availability zone of the primary region")
+
+
+class RegionArgs(Args):
+    region: str = Field(min_length=1, description="the primary or the DR region")
+
+
+class SpotArgs(Args):
+    count: int = Field(1, ge=1, le=64, description="spot nodes to interrupt")
+    zone: str | None = Field(None, description="only in this zone")
+
+
+class DelayArgs(Args):
+    ms: float = Field(ge=0, le=60_000, description="one-way delay of the cross-region link, ms")
+
+
+class LatencyArgs(Args):
+    ms: float = Field(0.0, ge=0, le=60_000, description="extra latency per ingest request, ms")
+    stall_s: float = Field(0.0, ge=0, le=600, description="stall every ingest request for this long, s")
+
+
+class ScaleArgs(Args):
+    count: int = Field(ge=1, le=64, description="DR ingest nodes wanted")
+
+
+class ZoneModeArgs(ZoneArgs):  # the Chaos Toolkit action's own arguments
+    mode: Literal["kill", "freeze"] = "kill"
+
+
+class ClusterArgs(Args):
+    cluster: str | None = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str  # the Target method
+    role: Role
+    args: type[Args]
+    summary: str
+    inverse: str | None = None  # the Target method that undoes it
+    inverse_args: tuple[str, ...] = ()  # which of the arguments the inverse takes
+    lab_op: str | None = None  # the lab supervisor's operation
+    chaos: str | None = None  # the gameday.chaos.actions function that calls it
+    chaos_args: type[Args] | None = None  # that function's arguments, when they differ from ``args``
+    chaos_when: Mapping[str, Any] = field(default_factory=dict)  # chaos arguments that select this operation
+
+
+_ALL = (
+    Operation("fail_zone", "fault", ZoneArgs, "kill every node and DB instance in a zone", "restore_zone", ("zone",),
+              "kill_zone", "fail_availability_zone", ZoneModeArgs, {"mode": "kill"}),
+    Operation("freeze_zone", "fault", ZoneArgs, "freeze (partition) every process in a zone", "restore_zone",
+              ("zone",), "freeze_zone", "fail_availability_zone", ZoneModeArgs, {"mode": "freeze"}),
+    Operation("interrupt_spot", "fault", SpotArgs, "spot interruption: notice, drain, kill", "restore",
+              lab_op="interrupt_spot", chaos="interrupt_spot_nodes"),
+    Operation("fail_over_db", "fault", NoArgs, "kill the DB primary (Multi-AZ failover)", "restore",
+              lab_op="kill_db_primary", chaos="fail_over_database", chaos_args=ClusterArgs),
+    Operation("fail_region", "fault", RegionArgs, "lose a whole region", "restore", lab_op="kill_region",
+              chaos="fail_region"),
+    Operation("delay_link", "fault", DelayArgs, "delay the cross-region link", "restore", lab_op="link_delay"),
+    Operation("inject_latency", "fault", LatencyArgs, "slow or stall ingest", "restore", lab_op="ingest_latency"),
+    Operation("promote_dr_db", "action", NoArgs, "promote the DR replica to primary", lab_op="promote_dr_db"),
+    Operation("switch_dns", "action", RegionArgs, "point the public record at a region", lab_op="switch_dns"),
+    Operation("scale_dr", "action", ScaleArgs, "scale the DR region's ingest nodes", lab_op="scale_dr"),
+    Operation("restore", "inverse", NoArgs, "bring the environment back to its configured shape", lab_op="restore",
+              chaos="restore_region", chaos_args=RegionArgs),
+    Operation("restore_zone", "inverse", ZoneArgs, "bring a zone back", lab_op="restore",
+              chaos="restore_availability_zone"),
+)
+OPERATIONS: dict[str, Operation] = {op.name: op for op in _ALL}
+FAULTS = tuple(n for n, op in OPERATIONS.items() if op.role == "fault")
+ACTIONS = tuple(n for n, op in OPERATIONS.items() if op.role == "action") + ("restore",)  # runbook ``call``
+CHAOS_FAULTS = tuple(sorted({op.chaos for op in _ALL if op.chaos and op.role == "fault"}))
+
+
+def get(name: str, *, allowed: tuple[str, ...] | None = None, file: str | None = None,
+        where: str | None = None) -> Operation:
+    """The operation called ``name``; ConfigError naming the file and field when it is unknown."""
+    choices = allowed if allowed is not None else tuple(OPERATIONS)
+    if name not in choices:
+        raise ConfigError(f"unknown operation {name!r}; expected one of: {', '.join(choices)}", file=file, field=where)
+    return OPERATIONS[name]
+
+
+def env_regions(env: Environment) -> tuple[str, str]:
+    """(primary, dr) regions of an environment, from its file alone."""
+    if env.aws is not None:
+        return env.aws.primary_region, env.aws.dr_region
+    assert env.lab is not None
+    return env.lab.regions.primary, env.lab.regions.dr
+
+
+def env_zones(env: Environment) -> list[str]:
+    """The primary region's zones, full names (``us-east-1b``)."""
+    if env.aws is not None:
+        return list(env.aws.zones)
+    assert env.lab is not None
+    return [f"{env.lab.regions.primary}{z}" for z in env.lab.regions.zones]
+
+
+def fill(value: Any, variables: Mapping[str, str]) -> Any:
+    """Substitute ``{primary_region}``-style placeholders in strings (recursively)."""
+    if isinstance(value, str):
+        try:
+            return value.format_map(dict(variables))
+        except (KeyError, ValueError, IndexError) as exc:
+            raise ConfigError(f"unknown placeholder in {value!r} ({exc}); known: "
+                              f"{', '.join('{' + k + '}' for k in variables)}") from None
+    if isinstance(value, dict):
+        return {k: fill(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, variables) for v in value]
+    return value
+
+
+def _zone(zone: str, env: Environment) -> str:
+    zones = env_zones(env)
+    if zone in zones:
+        return zone
+    if env.lab is not None and f"{env.lab.regions.primary}{zone}" in zones:
+        return f"{env.lab.regions.primary}{zone}"
+    raise ValueError(f"unknown zone {zone!r}; expected one of: {', '.join(zones)}")
+
+
+def _in_environment(name: str, args: dict[str, Any], env: Environment) -> dict[str, Any]:
+    """Check zones, regions and counts against the environment; return canonical arguments."""
+    out = dict(args)
+    if out.get("zone") is not None:
+        out["zone"] = _zone(out["zone"], env)
+    if "region" in out and out["region"] not in env_regions(env):
+        raise ValueError(f"unknown region {out['region']!r}; expected one of: {', '.join(env_regions(env))}")
+    if name == "interrupt_spot" and env.lab is not None:
+        zones = 1 if out.get("zone") else len(env.lab.regions.zones)
+        have = env.lab.nodes.spot_per_zone * zones
+        if out.get("count", 1) > have:
+            raise ValueError(f"count {out['count']} exceeds the {have} spot node(s) the environment has"
+                             f"{' in ' + out['zone'] if out.get('zone') else ''}")
+    if name == "scale_dr" and env.lab is not None and out["count"] > 16:
+        raise ValueError("count must be between 1 and 16 on the lab")
+    return out
+
+
+def _problem(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    msg = {"extra_forbidden": "unexpected argument", "missing": "required argument is missing"}.get(
+        err["type"], err["msg"])
+    return loc, msg
+
+
+def validate(name: str, args: Mapping[str, Any] | None, env: Environment, *, file: str | None = None,
+             where: str = "args", model: type[Args] | None = None) -> dict[str, Any]:
+    """Fill placeholders and check ``args`` of operation ``name`` against its model and the environment.
+
+    Returns the canonical arguments (defaults filled in, zones by full name); raises ConfigError naming
+    the file and the field otherwise. Nothing is called on any Target.
+    """
+    op = get(name, file=file, where=where)
+    primary, dr = env_regions(env)
+    filled = fill(dict(args or {}), {"primary_region": primary, "dr_region": dr})
+    try:
+        parsed = (model or op.args).model_validate(filled).model_dump()
+    except ValidationError as exc:
+        loc, msg = _problem(exc)
+        raise ConfigError(f"{name}: {msg}", file=file, field=f"{where}.{loc}" if loc else where) from None
+    try:
+        return _in_environment(name, parsed, env)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}", file=file, field=where) from None
+
+
+def apply(target: Target, name: str, args: Mapping[str, Any]) -> Any:
+    """Call operation ``name`` on ``target`` (the one place gameday dispatches by name)."""
+    method = getattr(target, get(name).name)
+    return method(**dict(args))
+
+
+def intent(name: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    """What a journal's ``fault.intent`` records: enough to undo the fault from the journal alone."""
+    op = get(name)
+    if op.inverse is None:
+        raise GamedayError(f"{name} is not a fault: it has no inverse")
+    return {"action": name, "args": dict(args), "inverse": op.inverse,
+            "inverse_args": {k: args[k] for k in op.inverse_args if k in args}, "t_intent": time.time()}
+
+
+def undo(target: Target, recorded: Mapping[str, Any]) -> Any:
+    """Apply the inverse a ``fault.intent`` recorded."""
+    inverse = recorded["inverse"]
+    by_chaos = {op.chaos: op.name for op in _ALL if op.chaos and op.role == "inverse"}
+    inverse = by_chaos.get(inverse, inverse)  # journals of older chaos runs named the chaos action
+    if inverse not in OPERATIONS:
+        raise GamedayError(f"the journal names an inverse gameday does not know: {inverse!r}")
+    args = recorded.get("inverse_args")
+    if args is None:  # journals written before inverse_args existed
+        given = recorded.get("args") or {}
+        args = {k: given[k] for k in OPERATIONS[inverse].args.model_fields if k in given}
+    return apply(target, inverse, args)
+
+
+def from_chaos(func: str, arguments: Mapping[str, Any] | None, env: Environment, *, file: str | None = None,
+               where: str = "provider.arguments") -> tuple[str, dict[str, Any]]:
+    """The operation and canonical arguments a ``gameday.chaos.actions`` call means (ConfigError if invalid)."""
+    candidates = [op for op in _ALL if op.chaos == func]
+    if not candidates:
+        raise ConfigError(f"{func!r} is not a gameday fault or inverse", file=file, field=where)
+    model = candidates[0].chaos_args or candidates[0].args
+    full = validate(candidates[0].name, arguments, env, file=file, where=where, model=model)
+    op = next(o for o in candidates if all(full.get(k) == v for k, v in o.chaos_when.items()))
+    return op.name, {k: v for k, v in full.items() if k in op.args.model_fields}
+
+
+def lab_arguments() -> dict[str, type[Args]]:
+    """The lab supervisor's operations and the argument model of each."""
+    out: dict[str, type[Args]] = {}
+    for op in _ALL:
+        if op.lab_op and op.lab_op != "restore":
+            out[op.lab_op] = op.args
+    out["restore"] = NoArgs
+    return out

@@ -1,0 +1,163 @@
+"""An in-memory Target: the whole Target protocol without a process, for fast tests of the runner, the
+checker, ``recover`` and the verdicts (as httpx's ``MockTransport`` stands beside its transports).
+
+It models what those need to see: whether the public endpoint serves (a lost primary region until DNS
+points at a promoted DR region; a DB failover for ``db_outage_s``), which writes the current primary
+holds (a region loss drops the last ``lag_s`` of them, like an asynchronous replica), and every call
+made. ``fail_on`` makes a method raise, to test what a run does when its driver fails.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from gameday.errors import DriverError
+from gameday.targets.base import DbStatus, EnvironmentStatus, FaultResult, NodeStatus
+
+__all__ = ["FakeTarget"]
+
+
+class FakeTarget:
+    def __init__(self, *, primary: str = "us-east-1", dr: str = "us-west-2", zones: tuple[str, ...] = ("a", "b", "c"),
+                 lag_s: float = 0.0, db_outage_s: float = 0.3, fail_on: dict[str, Exception] | None = None) -> None:
+        self.name = "fake"
+        self.primary, self.dr = primary, dr
+        self.zones = [f"{primary}{z}" for z in zones]
+        self.lag_s, self.db_outage_s = lag_s, db_outage_s
+        self.fail_on = dict(fail_on or {})
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._lock = threading.Lock()
+        self.restore()
+        self.calls.clear()
+
+    # ---- bookkeeping ------------------------------------------------------------------------------
+    def _call(self, name: str, **args: Any) -> None:
+        self.calls.append((name, args))
+        if name in self.fail_on:
+            raise self.fail_on[name]
+
+    def serving(self, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        if self.region_down_at is not None:
+            return self.dns_region == self.dr and self.promoted and self.dr_nodes >= 1
+        return not (self.db_down_until and now < self.db_down_until)
+
+    def write(self, ids: list[str], ts: float) -> bool:
+        """Store a batch if the service is up; True when acknowledged."""
+        with self._lock:
+            if not self.serving(ts):
+                return False
+            self.rows.extend((ts, i) for i in ids)
+            return True
+
+    def present(self) -> set[str]:
+        """The ids the current primary holds (after a region loss: what had crossed the link, and what came after)."""
+        with self._lock:
+            cut = self.region_down_at
+            return {i for ts, i in self.rows if cut is None or ts <= cut - self.lag_s or ts > cut}
+
+    # ---- faults -----------------------------------------------------------------------------------
+    def _fault(self, name: str, **args: Any) -> FaultResult:
+        self._call(name, **args)
+        t = time.time()
+        self.applied.append(name)
+        return FaultResult(t, {"fault": name, **args})
+
+    def fail_zone(self, zone: str) -> FaultResult:
+        self.zones_down.add(zone)
+        return self._fault("fail_zone", zone=zone)
+
+    def freeze_zone(self, zone: str) -> FaultResult:
+        self.zones_down.add(zone)
+        return self._fault("freeze_zone", zone=zone)
+
+    def interrupt_spot(self, count: int = 1, zone: str | None = None) -> FaultResult:
+        return self._fault("interrupt_spot", count=count, zone=zone)
+
+    def fail_over_db(self) -> FaultResult:
+        result = self._fault("fail_over_db")
+        self.db_down_until = result.t_applied + self.db_outage_s
+        return result
+
+    def fail_region(self, region: str) -> FaultResult:
+        result = self._fault("fail_region", region=region)
+        self.region_down_at = result.t_applied
+        return result
+
+    def delay_link(self, ms: float) -> FaultResult:
+        result = self._fault("delay_link", ms=ms)
+        self.link_delay_ms = ms
+        return result
+
+    def inject_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> FaultResult:
+        return self._fault("inject_latency", ms=ms, stall_s=stall_s)
+
+    def restore_zone(self, zone: str) -> dict[str, Any]:
+        self._call("restore_zone", zone=zone)
+        self.zones_down.discard(zone)
+        return {"zone": zone}
+
+    def restore(self) -> dict[str, Any]:
+        self._call("restore")
+        self.zones_down: set[str] = set()
+        self.region_down_at: float | None = None
+        self.db_down_until: float | None = None
+        self.dns_region = self.primary
+        self.promoted = False
+        self.dr_nodes = 1
+        self.link_delay_ms: float | None = None
+        self.applied: list[str] = []
+        self.rows: list[tuple[float, str]] = getattr(self, "rows", [])
+        return {"restored": True}
+
+    # ---- runbook actions --------------------------------------------------------------------------
+    def promote_dr_db(self) -> dict[str, Any]:
+        self._call("promote_dr_db")
+        self.promoted = True
+        return {"promoted": self.dr}
+
+    def switch_dns(self, region: str) -> dict[str, Any]:
+        self._call("switch_dns", region=region)
+        self.dns_region = region
+        return {"answer": region}
+
+    def scale_dr(self, count: int) -> dict[str, Any]:
+        self._call("scale_dr", count=count)
+        self.dr_nodes = count
+        return {"count": count}
+
+    # ---- observation ------------------------------------------------------------------------------
+    def public_endpoint(self) -> str:
+        return "fake://public"
+
+    def writer_dsn(self, region: str | None = None) -> str:
+        return f"fake://writer/{region or self.primary}"
+
+    def primary_dsn(self) -> str:
+        self._call("primary_dsn")
+        return f"fake://primary/{self.dr if self.promoted else self.primary}"
+
+    def regions(self) -> tuple[str, str]:
+        return self.primary, self.dr
+
+    def status(self) -> EnvironmentStatus:
+        self._call("status")
+        down = self.region_down_at is not None
+        nodes = [NodeStatus(name=f"node-{z}", region=self.primary, zone=z, healthy=not down and z not in self.zones_down)
+                 for z in self.zones]
+        nodes += [NodeStatus(name=f"node-{self.dr}-{i}", region=self.dr, zone=f"{self.dr}a", healthy=True)
+                  for i in range(self.dr_nodes)]
+        dbs = [DbStatus(name="db-primary", region=self.primary, zone=self.zones[0],
+                        role="down" if down else "primary"),
+               DbStatus(name="db-dr", region=self.dr, zone=f"{self.dr}a", role="primary" if self.promoted else "standby")]
+        return EnvironmentStatus(primary_region=self.primary, dr_region=self.dr, zones=self.zones, nodes=nodes, dbs=dbs,
+                                 dns_region=self.dns_region, dr_promoted=self.promoted)
+
+    def check_stop_conditions(self) -> None:
+        self._call("check_stop_conditions")
+
+    def unreachable(self, what: str = "status") -> None:
+        """Make ``what`` fail the way a driver does when its API cannot be reached."""
+        self.fail_on[what] = DriverError(f"{what}: the API does not answer", code="Unavailable")
