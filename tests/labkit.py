@@ -66,7 +66,7 @@ class Writer:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def __enter__(self) -> "Writer":
+    def __enter__(self) -> Writer:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import LOCAL_ENV
 from gameday.cli import main
 from gameday.config import load_environment
 from gameday.errors import ConfigError
-
-from conftest import LOCAL_ENV
 
 
 def test_local_environment_loads():

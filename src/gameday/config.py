@@ -31,7 +31,7 @@ class LabRegions(Strict):
     dr_zones: list[str] = Field(default_factory=lambda: ["a"], min_length=1)
 
     @model_validator(mode="after")
-    def _distinct(self) -> "LabRegions":
+    def _distinct(self) -> LabRegions:
         if self.primary == self.dr:
             raise ValueError("primary and dr must be different regions")
         if len(set(self.zones)) != len(self.zones):
@@ -46,7 +46,7 @@ class NodeCounts(Strict):
     dr_scaled: int = Field(3, ge=1, le=16)
 
     @model_validator(mode="after")
-    def _enough(self) -> "NodeCounts":
+    def _enough(self) -> NodeCounts:
         if self.on_demand_per_zone + self.spot_per_zone < 1:
             raise ValueError("each zone needs at least one node")
         if self.dr_scaled < self.dr_warm:
@@ -99,14 +99,14 @@ class Environment(Strict):
     kind: Literal["local", "aws"]
     protected: bool = False
     # Runbook budgets and drill time targets are written in real (AWS) seconds; a miniature
-    # environment runs them compressed: 1/60 makes a seed minute a lab second.
+    # environment runs them compressed: 1/60 makes a real minute a lab second.
     time_scale: float = Field(1.0, gt=0, le=1)
     stop_conditions: StopConditions | None = None
     lab: LabSettings | None = None
     aws: AwsSettings | None = None
 
     @model_validator(mode="after")
-    def _driver_settings(self) -> "Environment":
+    def _driver_settings(self) -> Environment:
         if self.kind == "local" and self.lab is None:
             raise ValueError("kind 'local' needs a 'lab' section")
         if self.kind == "aws" and self.aws is None:

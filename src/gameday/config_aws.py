@@ -32,7 +32,7 @@ class RdsRefs(Strict):
     password_env: str = "GAMEDAY_DB_PASSWORD"  # read by the CLI only; never logged
 
     @model_validator(mode="after")
-    def _one(self) -> "RdsRefs":
+    def _one(self) -> RdsRefs:
         if not (self.instance_id or self.cluster_id):
             raise ValueError("give instance_id (RDS) or cluster_id (Aurora)")
         return self
@@ -69,7 +69,7 @@ class AwsSettings(Strict):
     dr_scaled_replicas: int = Field(3, ge=1)
 
     @model_validator(mode="after")
-    def _regions(self) -> "AwsSettings":
+    def _regions(self) -> AwsSettings:
         if self.primary_region == self.dr_region:
             raise ValueError("primary_region and dr_region must differ")
         bad = [z for z in self.zones if not z.startswith(self.primary_region)]

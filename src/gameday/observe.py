@@ -26,7 +26,7 @@ class Observers:
     annotator: Any = None
     server: Any = None
 
-    def start(self) -> "Observers":
+    def start(self) -> Observers:
         if self.grafana_url:
             from gameday.grafana.annotations import Annotator
 

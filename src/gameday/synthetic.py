@@ -27,7 +27,7 @@ async def write_then_read(session: aiohttp.ClientSession, endpoint: str, eid: st
             if r.status != 200 or (await r.json()).get("event_id") != eid:
                 return False, f"read: HTTP {r.status}"
         return True, None
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
         return False, f"{type(exc).__name__}: {exc}"[:200]
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from conftest import ROOT
 from gameday.chaos import discover
 from gameday.cli import main
-
-from conftest import ROOT
 
 
 @pytest.mark.parametrize("change, message", [

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gameday.cli import main
-
 from conftest import ROOT
+from gameday.cli import main
 from labkit import in_shape
 
 pytestmark = pytest.mark.lab
@@ -120,3 +119,27 @@ def test_a_breached_stop_condition_aborts_and_rolls_back(lab, tmp_path):
     assert code == 4 and v["verdict"] == "aborted"
     assert "a stop condition was breached" in v["reasons"] and v["rolled_back"]
     assert in_shape(lab.status())
+
+
+def test_kill_9_mid_experiment_then_recover_from_the_chaos_journal(lab, tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "gameday.cli", "chaos", "run", str(ROOT / "experiments" / "az-outage.yaml"),
+                             "--out", str(tmp_path), "--state-dir", str(lab.root)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    journal = tmp_path / "gameday-journal.jsonl"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (journal.exists() and "fault.applied" in journal.read_text()):
+            time.sleep(0.1)
+        assert "fault.applied" in journal.read_text()
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the runner and Chaos Toolkit's process: no rollback runs
+        proc.wait(10)
+    assert not in_shape(lab.status())  # zone b is still down
+    res = subprocess.run([sys.executable, "-m", "gameday.cli", "recover", str(journal), "--state-dir", str(lab.root)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "undone: fail_zone" in res.stdout and "restore_zone" in res.stdout
+    assert in_shape(lab.status())
+    again = subprocess.run([sys.executable, "-m", "gameday.cli", "recover", str(journal), "--state-dir", str(lab.root)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "nothing to undo" in again.stdout and "chaos journal" in again.stdout

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gameday.judge.drill import check
 from gameday.journal import Event
+from gameday.judge.drill import check
 
 T0 = 1000.0
 

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import ROOT
 from gameday.cli import main
 from gameday.drill.models import load_drill
-
-from conftest import ROOT
 
 DRILL = ROOT / "drills" / "region-failover.yaml"
 

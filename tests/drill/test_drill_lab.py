@@ -15,14 +15,13 @@ import psycopg
 import pytest
 import yaml
 
+from conftest import ROOT
 from gameday.cli import main
 from gameday.drill.models import load_drill
 from gameday.drill.runner import run_drill
 from gameday.journal import read_journal
 from gameday.report.write import write_reports
 from gameday.targets.local import LocalTarget
-
-from conftest import ROOT
 from labkit import in_shape
 
 pytestmark = pytest.mark.lab

@@ -6,22 +6,23 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from pathlib import Path
 
 import pytest
 import yaml
 from werkzeug import Response
 
+from conftest import ROOT
 from gameday.cli import main
 from gameday.journal import Event
 from gameday.metrics import RunnerMetrics, serve_metrics
-
-from conftest import ROOT
 
 
 def _drill(tmp_path, name="region-failover"):
     data = yaml.safe_load((ROOT / "drills" / f"{name}.yaml").read_text())
     data.update({"environment": str(ROOT / "environments" / "local.yaml"),
-                 "runbook": str(ROOT / "runbooks" / f"{yaml.safe_load((ROOT / 'drills' / f'{name}.yaml').read_text())['runbook'].split('/')[-1]}"),
+                 "runbook": str(ROOT / "runbooks" / Path(
+                     yaml.safe_load((ROOT / "drills" / f"{name}.yaml").read_text())["runbook"]).name),
                  "warmup_s": 2, "cooldown_s": 1})
     if data["load"]["profile"] != "builtin":
         data["load"]["profile"] = str(ROOT / data["load"]["profile"])

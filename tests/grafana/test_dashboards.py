@@ -10,14 +10,13 @@ import pytest
 from prometheus_client import generate_latest
 from werkzeug import Response
 
+from conftest import ROOT
 from gameday.cli import main
 from gameday.grafana.dashboards import load_dashboards, metric_names, panel_queries
 from gameday.journal import Event
 from gameday.lab.ingest_node import _metrics
 from gameday.lab.metrics import lab_metrics
 from gameday.metrics import RunnerMetrics
-
-from conftest import ROOT
 
 DASHBOARDS = ROOT / "dashboards"
 

@@ -60,7 +60,7 @@ def test_kill_region_dr_replica_holds_everything_acked_up_to_the_lag(restored_la
         time.sleep(0.3)
     lab.op("promote_dr_db")
     dsn = dsn_of(lab.status(), "primary", "us-west-2")
-    acked = dict((i, t) for t, i in w.acked)
+    acked = {i: t for t, i in w.acked}
     have = present(dsn, list(acked))
     lost = {i: t for i, t in acked.items() if i not in have}
     margin = 0.15  # answer path + replication batching

@@ -8,9 +8,8 @@ import time
 
 import psutil
 
-from gameday.lab.control import lab_down, lab_up, read_state
-
 from conftest import LOCAL_ENV
+from gameday.lab.control import lab_down, lab_up, read_state
 
 
 def _alive(pids):

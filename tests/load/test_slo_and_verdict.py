@@ -80,7 +80,7 @@ def test_missing_worker_results_are_inconclusive():
 
 
 def test_shapes_publish_rates_not_users():
-    from gameday.load.shapes import Ramp, Spike, Step, Steady
+    from gameday.load.shapes import Ramp, Spike, Steady, Step
 
     assert Steady(100, 10).rate_at(5) == 100 and Steady(100, 10).rate_at(10) is None
     assert Ramp(100, 10).rate_at(1.5) == pytest.approx(50) and Ramp(100, 10).rate_at(9) == 100

@@ -8,11 +8,10 @@ import json
 import boto3
 import pytest
 
+from conftest import ROOT
 from gameday.config import load_environment
 from gameday.errors import ConfigError
 from gameday.targets.aws.target import AwsTarget
-
-from conftest import ROOT
 from targets.conftest import environment_yaml, seed
 
 

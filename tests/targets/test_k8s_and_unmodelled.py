@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs
 
-import boto3
 import pytest
 from kubernetes import client
 from werkzeug import Response
@@ -15,7 +14,6 @@ from gameday.config import load_environment
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.session import Actions
 from gameday.targets.aws.target import AwsTarget
-
 from targets.conftest import environment_yaml, seed
 
 NODES = {"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": [
@@ -26,7 +24,8 @@ NODES = {"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": [
 def _pods(node: str) -> dict:
     return {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": [
         {"metadata": {"name": f"trip-ingest-{node[-2:]}", "namespace": "ingest",
-                      "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "trip-ingest-7d9", "uid": "u1"}]}},
+                      "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "trip-ingest-7d9",
+                                           "uid": "u1"}]}},
         {"metadata": {"name": f"aws-node-{node[-2:]}", "namespace": "kube-system",
                       "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "aws-node", "uid": "u2"}]}}]}
 

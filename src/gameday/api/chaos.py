@@ -6,8 +6,9 @@ import json
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from gameday.api.observe import observers
 from gameday.api.targets import open_target

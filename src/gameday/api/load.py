@@ -3,9 +3,10 @@ request is sent (ConfigError: exit 2)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlparse
 
 from gameday.api.lab import lab_session

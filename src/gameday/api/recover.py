@@ -38,5 +38,5 @@ def recover_journal(journal: Path, *, state_dir: Path = DEFAULT_DIR, confirm: st
         from gameday.targets.local import LocalTarget
 
         LabClient(state_dir)  # a LabError (exit 1) when no lab runs there: nothing can be undone on it
-        target = LocalTarget(env, state_dir=state_dir)  # type: ignore[assignment]
+        target = LocalTarget(env, state_dir=state_dir)
     return RecoverResult(journal, kind, recover(journal, target))

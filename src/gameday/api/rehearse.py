@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from gameday.api.drill import load_drill_for_run, run_drill
 from gameday.drill.rehearse import FAULTS, Responder, score

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
 
 from gameday.api.lab import lab_session
 from gameday.config import Environment
@@ -21,7 +20,7 @@ def aws_target(env: Environment, *, confirm: str | None, plan_only: bool = False
     from gameday.targets.aws.target import AwsTarget
 
     assert env.aws is not None
-    return AwsTarget(env, confirm=confirm, plan_only=plan_only,  # type: ignore[return-value]
+    return AwsTarget(env, confirm=confirm, plan_only=plan_only,
                      db_password=os.environ.get(env.aws.rds.password_env))
 
 

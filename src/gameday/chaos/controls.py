@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from chaoslib.types import Activity, Configuration, Experiment, Journal as CtkJournal, Run, Secrets, Settings
+from chaoslib.types import Activity, Configuration, Experiment, Run, Secrets, Settings
+from chaoslib.types import Journal as CtkJournal
 
 from gameday import operations
 from gameday.chaos.session import reset, session_for

@@ -24,9 +24,9 @@ def _resolve(func: str, args: dict[str, Any], st: dict[str, Any]) -> list[str]:
     if func == "fail_region":
         return _nodes_and_dbs(st, lambda p: p["region"] == args.get("region"))
     if func == "interrupt_spot_nodes":
-        zone = args.get("zone")
+        spot_zone = args.get("zone")
         spots = _nodes_and_dbs(st, lambda p: p["kind"] == "node" and p["capacity_type"] == "spot"
-                               and p["region"] == st["regions"]["primary"] and (not zone or p["zone"].endswith(zone)))
+                               and p["region"] == st["regions"]["primary"] and (not spot_zone or p["zone"].endswith(spot_zone)))
         return spots[: int(args.get("count", 1))]
     if func == "fail_over_database":
         return _nodes_and_dbs(st, lambda p: p["kind"] == "db" and p["role"] == "primary")

@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = ["prepare", "main"]
 
-CONTROL = {"name": "gameday", "provider": {"type": "python", "module": "gameday.chaos.controls"}}
+CONTROL: dict[str, Any] = {"name": "gameday", "provider": {"type": "python", "module": "gameday.chaos.controls"}}
 
 
 def prepare(experiment: dict[str, Any], *, env: str, state_dir: str, out: str) -> tuple[dict[str, Any], dict[str, Any], str]:
@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--grafana-url", default="")
     p.add_argument("--confirm", default="")
     a = p.parse_args(argv)
-    from chaoslib.loader import load_experiment
     from chaoslib.experiment import run_experiment
+    from chaoslib.loader import load_experiment
     from chaoslib.types import Strategy
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

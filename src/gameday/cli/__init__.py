@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-import click
 import typer
 
 from gameday.cli.aws import iam_policy_cmd, plan_cmd
@@ -60,16 +59,20 @@ app.command("plan")(plan_cmd)
 app.command("iam-policy")(iam_policy_cmd)
 
 
-def _usage(exc: click.UsageError) -> int:
-    ctx = exc.ctx
-    if isinstance(exc, click.exceptions.NoArgsIsHelpError) or (ctx is not None and not exc.format_message()):
-        click.echo(ctx.get_help() if ctx is not None else "", err=False)
-        err.print(f"error: a command is missing (see '{ctx.command_path if ctx else 'gameday'} --help')",
-                  highlight=False, markup=False)
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _usage(exc: typer.TyperException) -> int:
+    """A usage error (typer's vendored click raises them): one line on stderr, exit 2."""
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "gameday"
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        typer.echo(ctx.get_help() if ctx is not None else "")
+        err.print(f"error: a command is missing (see '{path} --help')", highlight=False, markup=False)
         return EXIT_INVALID
-    where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-    message = " ".join(exc.format_message().split())
-    err.print(f"error: {message}{where}", highlight=False, markup=False)
+    message = _one_line(exc.format_message()) if hasattr(exc, "format_message") else _one_line(str(exc))
+    err.print(f"error: {message} (see '{path} --help')", highlight=False, markup=False)
     return EXIT_INVALID
 
 
@@ -77,18 +80,15 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, standalone_mode=False, prog_name="gameday")
     except GamedayError as exc:
-        err.print(f"error: {' '.join(str(exc).split())}", highlight=False, markup=False)
+        err.print(f"error: {_one_line(str(exc))}", highlight=False, markup=False)
         sys.exit(exc.exit_code)
-    except click.UsageError as exc:
-        sys.exit(_usage(exc))
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         err.print("aborted", highlight=False)
         sys.exit(EXIT_ABORTED)
-    except click.ClickException as exc:  # e.g. a file option that cannot be opened
-        err.print(f"error: {' '.join(exc.format_message().split())}", highlight=False, markup=False)
-        sys.exit(EXIT_INVALID)
+    except typer.TyperException as exc:  # usage errors: unknown option or command, a bad or missing value
+        sys.exit(_usage(exc))
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -17,7 +16,7 @@ __all__ = ["plan_cmd", "iam_policy_cmd"]
 
 def plan_cmd(file: Path = typer.Argument(..., help="A drill (drills/*.yaml) or an experiment (experiments/*.yaml)."),
              env: Path = typer.Option(..., "--env", help="An AWS environment file."),
-             confirm: Optional[str] = CONFIRM, as_json: bool = typer.Option(False, "--json")) -> None:
+             confirm: str | None = CONFIRM, as_json: bool = typer.Option(False, "--json")) -> None:
     """Resolve targets with read-only calls and print every API call the run would make; change nothing."""
     calls = aws_plan(file, env, confirm=confirm)
     if as_json:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -31,8 +31,8 @@ def run(experiment: Path = typer.Argument(..., help="Experiment file, e.g. exper
         env: Path = ENV,
         out_dir: Path = typer.Option(Path("out/chaos"), "--out", help="Journal, verdict and JUnit go here."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print what each action would touch; change nothing."),
-        state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB, grafana_url: Optional[str] = GRAFANA_URL,
-        confirm: Optional[str] = CONFIRM) -> None:
+        state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB, grafana_url: str | None = GRAFANA_URL,
+        confirm: str | None = CONFIRM) -> None:
     """Run EXPERIMENT; the verdict comes from the journal: 0 pass, 1 fail, 2 invalid, 4 aborted."""
     if dry_run:
         for line in dry_run_experiment(experiment, env, state_dir=state_dir, confirm=confirm):

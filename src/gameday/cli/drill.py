@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -13,8 +13,7 @@ from rich.table import Table
 from gameday.api.drill import load_drill_for_run, plan_drill, regenerate_reports, run_drill
 from gameday.api.recover import recover_journal
 from gameday.api.rehearse import FAULTS, run_rehearsal
-from gameday.cli.common import (CONFIRM, GRAFANA_URL, KEEP_LAB, METRICS_PORT, STATE_DIR, colour_of, exit_by, out,
-                                progress)
+from gameday.cli.common import CONFIRM, GRAFANA_URL, KEEP_LAB, METRICS_PORT, STATE_DIR, colour_of, exit_by, out, progress
 from gameday.drill.models import load_drill, load_runbook
 from gameday.drill.rehearse import Responder
 
@@ -46,11 +45,11 @@ def print_summary(s: dict[str, Any], out_dir: Path) -> None:
 
 @drill_app.command("run")
 def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-failover.yaml."),
-        env: Optional[Path] = typer.Option(None, "--env", help="Environment file (default: the drill's)."),
+        env: Path | None = typer.Option(None, "--env", help="Environment file (default: the drill's)."),
         out_dir: Path = typer.Option(Path("out/drill"), "--out", help="Where the journal and reports go."),
         state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
-        grafana_url: Optional[str] = GRAFANA_URL, metrics_port: Optional[int] = METRICS_PORT,
-        confirm: Optional[str] = CONFIRM,
+        grafana_url: str | None = GRAFANA_URL, metrics_port: int | None = METRICS_PORT,
+        confirm: str | None = CONFIRM,
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved plan and exit; change nothing.")) -> None:
     """Run DRILL: load, fault, runbook, measurement, reconciliation, inverse, reports."""
     loaded = load_drill_for_run(drill, env, confirm=None if dry_run else confirm)  # exit 2 before anything
@@ -66,7 +65,7 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
 
 @drill_app.command("validate")
 def validate(drill: Path = typer.Argument(..., help="Drill file."),
-             env: Optional[Path] = typer.Option(None, "--env", help="Environment file (default: the drill's).")) -> None:
+             env: Path | None = typer.Option(None, "--env", help="Environment file (default: the drill's).")) -> None:
     """Check a drill, its runbook and its environment (every argument against it); change nothing."""
     loaded = load_drill(drill, env)
     out.print(f"ok: {loaded.path} (runbook {loaded.runbook_path}, {len(loaded.runbook.steps)} steps; "
@@ -74,7 +73,7 @@ def validate(drill: Path = typer.Argument(..., help="Drill file."),
 
 
 def report_cmd(journal: Path = typer.Argument(..., help="A drill's journal.jsonl."),
-               out_dir: Optional[Path] = typer.Option(None, "--out", help="Default: the journal's folder."),
+               out_dir: Path | None = typer.Option(None, "--out", help="Default: the journal's folder."),
                as_json: bool = typer.Option(False, "--json", help="Print report.json.")) -> None:
     """Regenerate every report from a journal alone (offline)."""
     summary = regenerate_reports(journal, out_dir)
@@ -86,7 +85,7 @@ def report_cmd(journal: Path = typer.Argument(..., help="A drill's journal.jsonl
 
 
 def recover_cmd(journal: Path = typer.Argument(..., help="The journal of a drill, chaos experiment or load gate."),
-                state_dir: Path = STATE_DIR, confirm: Optional[str] = CONFIRM) -> None:
+                state_dir: Path = STATE_DIR, confirm: str | None = CONFIRM) -> None:
     """Undo every fault and condition a run left applied (from its journal alone)."""
     result = recover_journal(journal, state_dir=state_dir, confirm=confirm)
     if not result.undone:
@@ -98,9 +97,9 @@ def recover_cmd(journal: Path = typer.Argument(..., help="The journal of a drill
 
 
 def rehearse_cmd(drill: Path = typer.Argument(..., help="Drill file whose runbook the responder works."),
-                 fault: Optional[str] = typer.Option(None, "--fault", help=f"One of {', '.join(FAULTS)}; default: drawn."),
-                 seed: Optional[int] = typer.Option(None, "--seed", help="Seed for drawing the fault."),
-                 env: Optional[Path] = typer.Option(None, "--env"),
+                 fault: str | None = typer.Option(None, "--fault", help=f"One of {', '.join(FAULTS)}; default: drawn."),
+                 seed: int | None = typer.Option(None, "--seed", help="Seed for drawing the fault."),
+                 env: Path | None = typer.Option(None, "--env"),
                  out_dir: Path = typer.Option(Path("out/rehearsal"), "--out"),
                  state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB) -> None:
     """On-call rehearsal: a hidden fault on the lab; work the runbook at the prompt; get scored."""
@@ -127,7 +126,7 @@ def rehearse_cmd(drill: Path = typer.Argument(..., help="Drill file whose runboo
 
 @runbook_app.command("render")
 def render(runbook: Path = typer.Argument(..., help="Runbook YAML."),
-           output: Optional[Path] = typer.Option(None, "--out", help="Default: the YAML's path with .md.")) -> None:
+           output: Path | None = typer.Option(None, "--out", help="Default: the YAML's path with .md.")) -> None:
     """Write the human form (Markdown) of a runbook from its YAML."""
     from gameday.drill.render import render_runbook
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -96,7 +96,7 @@ def freeze_zone(zone: str = typer.Argument(..., help="Zone, e.g. us-east-1b (or 
 
 @fault_app.command("interrupt-spot")
 def interrupt_spot(count: int = typer.Option(1, "--count", help="Spot nodes to interrupt (at least 1)."),
-                   zone: Optional[str] = typer.Option(None, "--zone", help="Only in this zone."),
+                   zone: str | None = typer.Option(None, "--zone", help="Only in this zone."),
                    state_dir: Path = STATE_DIR) -> None:
     """Spot interruption: notice (drain), then kill; the autoscaler replaces the node."""
     _run("interrupt_spot", state_dir, count=count, zone=zone)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -50,7 +50,7 @@ def _go(opts: LoadOptions, quiet: bool) -> None:
 
 
 @load_app.command("run")
-def run(profile: Path = PROFILE, env: Path = ENV, host: Optional[str] = HOST, rate: float = RATE,
+def run(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate: float = RATE,
         duration: float = DURATION, batch: int = BATCH, workers: int = WORKERS,
         out_dir: Path = typer.Option(Path("out/load"), "--out"), state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
         quiet: bool = typer.Option(False, "--quiet", help="No per-second progress.")) -> None:
@@ -60,7 +60,7 @@ def run(profile: Path = PROFILE, env: Path = ENV, host: Optional[str] = HOST, ra
 
 
 @load_app.command("gate")
-def gate(profile: Path = PROFILE, env: Path = ENV, host: Optional[str] = HOST, rate: float = RATE,
+def gate(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate: float = RATE,
          duration: float = DURATION, batch: int = BATCH, workers: int = WORKERS,
          slo: list[str] = typer.Option([], "--slo", help="e.g. 'p95<300ms', 'errors<0.1%', 'achieved>=95%'"),
          hard_limit: list[str] = typer.Option([], "--hard-limit", help="Abort early when breached past --grace, "
@@ -68,7 +68,7 @@ def gate(profile: Path = PROFILE, env: Path = ENV, host: Optional[str] = HOST, r
          grace: float = typer.Option(5.0, "--grace", help="Seconds a hard limit may be breached before the abort."),
          out_dir: Path = typer.Option(Path("out/gate"), "--out"), state_dir: Path = STATE_DIR,
          keep_lab: bool = KEEP_LAB, quiet: bool = typer.Option(False, "--quiet"),
-         grafana_url: Optional[str] = GRAFANA_URL, metrics_port: Optional[int] = METRICS_PORT) -> None:
+         grafana_url: str | None = GRAFANA_URL, metrics_port: int | None = METRICS_PORT) -> None:
     """Pre-release gate: PASS (0), FAIL (1: an SLO or hard limit breached), INCONCLUSIVE (3: the generator
     saturated its CPU, fell behind its schedule or dropped requests)."""
     if not slo:

@@ -5,9 +5,10 @@ ones (HTTP, PostgreSQL, Locust) and the in-memory fakes (``gameday.drill.fakes``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from gameday.drill.locust_load import LocustLoad
 from gameday.drill.workload import Heartbeat, Workload

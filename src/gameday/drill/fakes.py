@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gameday.drill.background import BackgroundSpec
+from gameday.drill.background import BackgroundSpec, Reconciler
 from gameday.drill.reconcile import read_ledger
 from gameday.drill.workload import LEDGER_ACKED, LEDGER_FAILED
 from gameday.judge.recovery import Probe
@@ -59,19 +60,19 @@ class FakeBackground:
         acked = self.target.write(ids, now)
         ledger.write("".join(f"{LEDGER_ACKED if acked else LEDGER_FAILED} {i}\n" for i in ids))
         ledger.flush()
-        if self.target.write([f"hb-{now!r}"], now):
+        if self.target.write_primary([f"hb-{now!r}"], now):
             self.heartbeats.append(now)
             j.record("heartbeat.ack", "heartbeat", {"seq": n, "ts": now})
 
 
-def fake_background(target: FakeTarget):  # type: ignore[no-untyped-def]
+def fake_background(target: FakeTarget) -> Callable[[BackgroundSpec], FakeBackground]:
     """A ``DrillRun.background`` factory for ``target``."""
     def make(spec: BackgroundSpec) -> FakeBackground:
         return FakeBackground(target, spec)
     return make
 
 
-def fake_reconciler(target: FakeTarget):  # type: ignore[no-untyped-def]
+def fake_reconciler(target: FakeTarget) -> Reconciler:
     """A ``DrillRun.reconciler`` that reads the fake target's current primary, as the live one reads PostgreSQL."""
     def reconcile(primary_dsn: str, ledger: Path, run_id: str) -> dict[str, Any]:
         book = read_ledger(ledger)

@@ -36,7 +36,7 @@ class Step(Strict):
     declares: bool = False  # the step at which the incident is declared (T_declare)
 
     @model_validator(mode="after")
-    def _kind_fields(self) -> "Step":
+    def _kind_fields(self) -> Step:
         if self.kind == "action":
             if self.call not in ACTIONS:
                 raise ValueError(f"action step needs 'call', one of: {', '.join(ACTIONS)}")
@@ -61,7 +61,7 @@ class Runbook(Strict):
     steps: list[Step] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> "Runbook":
+    def _unique(self) -> Runbook:
         ids = [s.id for s in self.steps]
         dup = {i for i in ids if ids.count(i) > 1}
         if dup:
@@ -80,7 +80,7 @@ class FaultSpec(Strict):
     args: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _known(self) -> "FaultSpec":
+    def _known(self) -> FaultSpec:
         if self.action not in FAULTS:
             raise ValueError(f"unknown fault '{self.action}'; expected one of: {', '.join(FAULTS)}")
         bad = set(self.args) - set(operations.OPERATIONS[self.action].args.model_fields)

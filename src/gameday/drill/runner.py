@@ -12,11 +12,11 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from gameday import operations
 from gameday.drill.background import Background, BackgroundSpec, Reconciler, live_background, live_reconciler

@@ -100,7 +100,7 @@ class Workload:
                                     headers={"Content-Type": "application/json"}) as r:
                 await r.read()
                 status = r.status
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+        except (TimeoutError, aiohttp.ClientError, OSError):
             status = 0
         self._tick.hist.record_value(max(1, int((time.monotonic() - intended) * 1_000_000)))
         if status == 202:

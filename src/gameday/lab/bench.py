@@ -23,7 +23,7 @@ __all__ = ["main"]
 
 
 def _groups(state_dir: Path) -> dict[str, list[psutil.Process]]:
-    sup = psutil.Process(read_state(state_dir)["supervisor_pid"])
+    sup = psutil.Process((read_state(state_dir) or {})["supervisor_pid"])
     groups: dict[str, list[psutil.Process]] = {"supervisor (balancers, DNS, link, RDS controller)": [sup]}
     for child in sup.children():
         cmd = " ".join(child.cmdline())

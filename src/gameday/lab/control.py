@@ -118,7 +118,7 @@ def lab_down(root: Path = DEFAULT_DIR, timeout: float = 20.0) -> bool:
         return False
     pid = state.get("supervisor_pid")
     ran = False
-    if _is_supervisor(pid):
+    if pid is not None and _is_supervisor(pid):
         ran = True
         os.kill(pid, signal.SIGTERM)  # the supervisor stops its children cleanly
         try:

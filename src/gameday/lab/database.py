@@ -12,17 +12,17 @@ import signal
 import struct
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import psycopg
 
 from gameday.config import RdsSettings
 from gameday.lab import postgres as pg
 from gameday.lab.network import Relay
-from gameday.procs import free_port, kill_tree, kill_trees, signal_tree
 from gameday.lab.topology import DbSpec
+from gameday.procs import free_port, kill_tree, kill_trees, signal_tree
 
 __all__ = ["DbInstance", "Prober", "RdsController"]
 
@@ -119,7 +119,7 @@ class DbInstance:
             return None
         try:
             rows = await self.query("SELECT pg_is_in_recovery()")
-        except (OSError, psycopg.Error, asyncio.TimeoutError):
+        except (TimeoutError, OSError, psycopg.Error):
             return None
         return bool(rows[0][0])
 
@@ -145,7 +145,7 @@ class Prober:
             writer.write(self._SSL_REQUEST)
             answer = await asyncio.wait_for(reader.read(1), self.timeout)
             return answer in (b"S", b"N")
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             return False
         finally:
             if writer is not None:

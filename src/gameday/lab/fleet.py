@@ -7,9 +7,9 @@ import itertools
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import aiohttp
 
@@ -109,7 +109,7 @@ class Fleet:
                                            timeout=aiohttp.ClientTimeout(total=1)) as r:
                 await r.read()
                 return r.status == 200
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             return False
 
     def forget_dead(self) -> None:
@@ -159,7 +159,7 @@ class Fleet:
             async with self._client().get(f"http://127.0.0.1:{node.port}/healthz",
                                           timeout=aiohttp.ClientTimeout(total=self.hc.timeout_s)) as r:
                 ok = r.status == 200
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+        except (TimeoutError, aiohttp.ClientError, OSError):
             ok = False
         if ok:
             node.ok_streak, node.fail_streak = node.ok_streak + 1, 0

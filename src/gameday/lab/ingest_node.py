@@ -9,12 +9,13 @@ import argparse
 import asyncio
 import contextlib
 import time
-from typing import AsyncIterator, Awaitable, Callable, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
+import psycopg
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-import psycopg
 
 from gameday.trips import BatchError, parse_batch
 
@@ -136,7 +137,7 @@ async def _ingest(request: web.Request) -> tuple[int, dict[str, object]]:
             [e.lat for e in ev], [e.lon for e in ev], [node] * len(ev))
     try:
         inserted = await asyncio.wait_for(_commit(request.app[POOL_KEY], cols), _DB_DEADLINE_S)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return 504, {"error": "database did not answer in time; the batch may or may not be committed"}
     except Exception as exc:  # noqa: BLE001 - any driver error means "not acknowledged"
         return 503, {"error": f"database unavailable: {type(exc).__name__}: {str(exc).strip()[:200]}"}
@@ -146,7 +147,7 @@ async def _ingest(request: web.Request) -> tuple[int, dict[str, object]]:
     return 202, {"accepted": len(ev), "stored": inserted, "node": node}
 
 
-async def _commit(pool: Connections, cols: tuple[list[object], ...]) -> int:
+async def _commit(pool: Connections, cols: tuple[list[Any], ...]) -> int:
     """Insert and COMMIT (a retry is safe: event ids make the insert idempotent)."""
     async def insert(conn: psycopg.AsyncConnection) -> int:
         cur = await conn.execute(_INSERT, cols)
@@ -209,7 +210,7 @@ def build_app(*, name: str, region: str, zone: str, capacity_type: str, db_port:
     pool = Connections(conninfo, pool_size)
     app[POOL_KEY] = pool
 
-    async def lifecycle(app: web.Application):  # type: ignore[no-untyped-def]
+    async def lifecycle(app: web.Application):
         yield
         await pool.close()
 

@@ -17,8 +17,8 @@ from gameday.lab import postgres as pg
 from gameday.lab.database import DbInstance, RdsController
 from gameday.lab.fleet import Fleet, Node
 from gameday.lab.network import Relay
-from gameday.procs import kill_trees
 from gameday.lab.topology import Shape, resolve_zone, shape_of
+from gameday.procs import kill_trees
 
 __all__ = ["Lab"]
 
@@ -149,7 +149,8 @@ class Lab:
     def _kill_at_once(self, nodes: list[Node], dbs: list[DbInstance]) -> float:
         """SIGKILL all of them in one instant (a power loss); returns that instant (epoch s)."""
         t = time.time()
-        kill_trees([x.pid for x in [*nodes, *dbs] if x.pid is not None], timeout=0)  # never block the loop
+        pids = [n.pid for n in nodes] + [d.pid for d in dbs]
+        kill_trees([p for p in pids if p is not None], timeout=0)  # never block the loop
         for n in nodes:
             self.fleet.kill(n)
         for db in dbs:
@@ -246,7 +247,7 @@ class Lab:
         nodes = [n for n in self.fleet.nodes if n.state in ("running", "starting", "draining")]
         ok = await asyncio.gather(*(self.fleet.admin(n, "latency", {"ms": ms, "stall_s": stall_s}) for n in nodes))
         self.latency_ms = ms
-        out = {"ms": ms, "stall_s": stall_s, "nodes": [n.name for n, good in zip(nodes, ok) if good],
+        out = {"ms": ms, "stall_s": stall_s, "nodes": [n.name for n, good in zip(nodes, ok, strict=False) if good],
                "t_applied": time.time()}
         self.record("fault.ingest_latency", out)
         return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 __all__ = ["Relay", "Route"]
 
@@ -73,15 +73,16 @@ class Relay:
             target = self.route()
             if asyncio.iscoroutine(target):
                 target = await target
-            if target is None:
+            if not isinstance(target, int):
                 return
             try:
-                up_reader, up_writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", target), 2.0)
-            except (OSError, asyncio.TimeoutError):
+                up_reader, upstream = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", target), 2.0)
+            except (TimeoutError, OSError):
                 return
-            self._writers.add(up_writer)
+            up_writer = upstream
+            self._writers.add(upstream)
             self.connections += 1
-            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+            await asyncio.gather(self._pipe(reader, upstream), self._pipe(up_reader, writer))
         except asyncio.CancelledError:
             pass
         finally:

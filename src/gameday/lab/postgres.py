@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
-import stat
 import shutil
+import stat
 import subprocess
 import warnings
 from pathlib import Path

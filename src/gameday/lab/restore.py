@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["restore"]
 
 
-async def restore(lab: "Lab") -> dict[str, Any]:
+async def restore(lab: Lab) -> dict[str, Any]:
     sh = lab.shape
     lab.record("restore.started", {})
     for db in lab.dbs.values():
@@ -48,7 +48,7 @@ async def restore(lab: "Lab") -> dict[str, Any]:
     return out
 
 
-async def _source(lab: "Lab") -> "DbInstance":
+async def _source(lab: Lab) -> DbInstance:
     """The instance holding every acknowledged write: where writes currently go."""
     dr = lab.dbs[lab.shape.db("dr-replica").name]
     src = dr if lab.dr_promoted else lab.rds.primary
@@ -57,7 +57,7 @@ async def _source(lab: "Lab") -> "DbInstance":
     return src
 
 
-async def _restore_databases(lab: "Lab") -> list[str]:
+async def _restore_databases(lab: Lab) -> list[str]:
     sh = lab.shape
     p, s, d = (lab.dbs[sh.db(r).name] for r in ("primary", "sync-standby", "dr-replica"))
     src = await _source(lab)
@@ -82,7 +82,7 @@ async def _restore_databases(lab: "Lab") -> list[str]:
     return rebuilt
 
 
-async def _caught_up(src: "DbInstance", standby: "DbInstance", timeout: float = 60) -> None:
+async def _caught_up(src: DbInstance, standby: DbInstance, timeout: float = 60) -> None:
     target = (await src.query("SELECT pg_current_wal_lsn()::text"))[0][0]
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
@@ -93,7 +93,7 @@ async def _caught_up(src: "DbInstance", standby: "DbInstance", timeout: float = 
     raise RuntimeError(f"{standby.name} did not catch up with {src.name} within {timeout:.0f} s")
 
 
-def _restore_nodes(lab: "Lab") -> dict[str, list[str]]:
+def _restore_nodes(lab: Lab) -> dict[str, list[str]]:
     sh = lab.shape
     lab.fleet.forget_dead()
     wanted: dict[tuple[str, str, str], int] = {}

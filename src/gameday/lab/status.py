@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 __all__ = ["lab_status"]
 
 
-async def lab_status(lab: "Lab") -> dict[str, Any]:
+async def lab_status(lab: Lab) -> dict[str, Any]:
     procs: list[dict[str, Any]] = []
     for db in lab.dbs.values():
         rec = await db.in_recovery()

@@ -131,7 +131,7 @@ async def serve(env_file: Path, root: Path) -> int:
             while not stop.is_set():
                 try:
                     await asyncio.wait_for(stop.wait(), 1.0)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     write_state(root, pids=_child_pids(lab))
         else:
             up.cancel()

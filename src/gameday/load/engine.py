@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlparse
 
 import gevent
 import psutil
 from gevent.queue import Queue
+
 from gameday.load.shapes import RateShape
 from gameday.load.window import SecondWindow, new_histogram
 
@@ -38,7 +40,7 @@ class Payloads:
         self.prefix, self.batch = prefix, batch
         self._templates: list[list[bytes]] = []
         for k in range(pool):
-            events = [('{"event_id":"%s-\x00","trip_id":"trip-%d-%d","kind":"update","ts":%d.5,'
+            events = [('{"event_id":"%s-\x00","trip_id":"trip-%d-%d","kind":"update","ts":%d.5,'  # noqa: UP031 - bytes-like template
                        '"lat":%.4f,"lon":%.4f}') % (prefix, k, j, 1_700_000_000 + k, 40.0 + k / 100, -74.0 - j / 1000)
                       for j in range(batch)]
             body = '{"events":[' + ",".join(events) + "]}"

@@ -16,7 +16,7 @@ _RESPONSE = b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent
 
 class _NoOp(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.t = transport  # type: ignore[assignment]
+        self.t = transport
         self.buf = b""
 
     def data_received(self, data: bytes) -> None:

@@ -11,14 +11,15 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from gameday.errors import ConfigError
-from gameday.procs import die_with_parent, free_port
 from gameday.load.slo import Slo
 from gameday.load.summary import summarize
+from gameday.procs import die_with_parent, free_port
 
 __all__ = ["LoadRun", "write_ledger", "read_progress", "recent_window"]
 
@@ -65,8 +66,8 @@ class LoadRun:
     def _start(self) -> list[subprocess.Popen[bytes]]:
         log = open(self.out_dir / "locust.log", "ab")
         parent = os.getpid()  # the generator dies with its runner, even a SIGKILLed one
-        common = dict(stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                      preexec_fn=lambda: die_with_parent(parent))
+        common = {"stdin": subprocess.DEVNULL, "stdout": log, "stderr": subprocess.STDOUT, "start_new_session": True,
+                      "preexec_fn": lambda: die_with_parent(parent)}
         if self.workers == 1:
             return [subprocess.Popen(self._argv(), **common)]  # type: ignore[call-overload]
         port = free_port()

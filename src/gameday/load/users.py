@@ -123,6 +123,7 @@ class RateDrivenShape(LoadTestShape):
     """
 
     def tick(self) -> tuple[int, float] | None:
+        assert self.runner is not None and self.runner.environment.parsed_options is not None
         o = self.runner.environment.parsed_options
         out = _out(self.runner.environment)
         if out is not None and (out / "abort").exists():

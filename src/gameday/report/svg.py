@@ -7,8 +7,8 @@ single file with no scripts.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from html import escape
-from typing import Callable
 
 __all__ = ["panel", "nice_step", "time_axis"]
 

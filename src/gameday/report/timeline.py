@@ -87,10 +87,3 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
     parts += time_axis(tmin, tmax, height - 22, LEFT, W - RIGHT, x)
     parts.append("</svg>")
     return "\n".join(parts)
-
-
-def _nice_step(raw: float) -> float:
-    if raw <= 0:
-        return 1.0
-    mag = 10 ** math.floor(math.log10(raw))
-    return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)

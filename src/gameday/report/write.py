@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gameday.judge.drill import check
 from gameday.journal import Event
+from gameday.judge.drill import check
 from gameday.report.html import render_html
 from gameday.report.junit import drill_cases, render_junit
 from gameday.report.markdown import render_markdown

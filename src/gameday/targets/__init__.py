@@ -13,14 +13,14 @@ if TYPE_CHECKING:  # gameday.config imports the AWS settings model from this pac
 __all__ = ["Target", "target_for"]
 
 
-def target_for(env: "Environment", *, state_dir: Path | None = None, confirm: str | None = None,
+def target_for(env: Environment, *, state_dir: Path | None = None, confirm: str | None = None,
                plan_only: bool = False, db_password: str | None = None) -> Target:
     """The driver the environment names (``kind: local | aws``)."""
     if env.kind == "aws":
         from gameday.targets.aws.target import AwsTarget
 
-        return AwsTarget(env, confirm=confirm, plan_only=plan_only, db_password=db_password)  # type: ignore[return-value]
+        return AwsTarget(env, confirm=confirm, plan_only=plan_only, db_password=db_password)
     from gameday.lab.control import DEFAULT_DIR
     from gameday.targets.local import LocalTarget
 
-    return LocalTarget(env, state_dir=state_dir or DEFAULT_DIR)  # type: ignore[return-value]
+    return LocalTarget(env, state_dir=state_dir or DEFAULT_DIR)

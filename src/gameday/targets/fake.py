@@ -29,6 +29,15 @@ class FakeTarget:
         self.fail_on = dict(fail_on or {})
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
+        self.rows: list[tuple[float, str]] = []  # (time written, id): what the primary holds
+        self.zones_down: set[str] = set()
+        self.region_down_at: float | None = None
+        self.db_down_until: float | None = None
+        self.dns_region = primary
+        self.promoted = False
+        self.dr_nodes = 1
+        self.link_delay_ms: float | None = None
+        self.applied: list[str] = []
         self.restore()
         self.calls.clear()
 
@@ -48,6 +57,14 @@ class FakeTarget:
         """Store a batch if the service is up; True when acknowledged."""
         with self._lock:
             if not self.serving(ts):
+                return False
+            self.rows.extend((ts, i) for i in ids)
+            return True
+
+    def write_primary(self, ids: list[str], ts: float) -> bool:
+        """Store through the primary region's writer endpoint (the heartbeat's path): down with the region."""
+        with self._lock:
+            if self.region_down_at is not None:
                 return False
             self.rows.extend((ts, i) for i in ids)
             return True
@@ -101,15 +118,14 @@ class FakeTarget:
 
     def restore(self) -> dict[str, Any]:
         self._call("restore")
-        self.zones_down: set[str] = set()
-        self.region_down_at: float | None = None
-        self.db_down_until: float | None = None
+        self.zones_down = set()
+        self.region_down_at = None
+        self.db_down_until = None
         self.dns_region = self.primary
         self.promoted = False
         self.dr_nodes = 1
-        self.link_delay_ms: float | None = None
-        self.applied: list[str] = []
-        self.rows: list[tuple[float, str]] = getattr(self, "rows", [])
+        self.link_delay_ms = None
+        self.applied = []
         return {"restored": True}
 
     # ---- runbook actions --------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from typing import Any
 from gameday.errors import ConfigError
 from gameday.targets.aws.session import Actions, AwsSession
 
-__all__ = ["tagged_instances", "stop_zone_instances", "start_zone_instances", "zone_instances", "terminate_spot", "blackhole_zone",
+__all__ = ["tagged_instances", "stop_zone_instances", "start_zone_instances", "zone_instances", "terminate_spot",
+           "blackhole_zone",
            "unblackhole_zone", "MARK_STOPPED", "MARK_NACL"]
 
 MARK_STOPPED = "gameday:stopped-by"
@@ -23,7 +24,7 @@ def tagged_instances(s: AwsSession, *, zone: str | None = None, states: tuple[st
     tf = s.settings.tag_filter
     filters = [{"Name": f"tag:{tf.key}", "Values": [tf.value]}, {"Name": "instance-state-name", "Values": list(states)}]
     filters += extra or []
-    out = []
+    out: list[dict[str, Any]] = []
     for page in s.client("ec2").get_paginator("describe_instances").paginate(Filters=filters):
         for r in page["Reservations"]:  # chaosaws count_instances counts reservations, not instances: not used
             out.extend(i for i in r["Instances"] if zone is None or i["Placement"]["AvailabilityZone"] == zone)
@@ -118,8 +119,10 @@ def unblackhole_zone(s: AwsSession, acts: Actions, zone: str) -> list[str]:
         orig = {t["Key"][len("gameday:orig:"):]: t["Value"] for t in acl.get("Tags", []) if t["Key"].startswith("gameday:orig:")}
         for a in acl["Associations"]:
             if a["SubnetId"] in orig:
-                acts.do("ec2:ReplaceNetworkAclAssociation", a["SubnetId"], lambda a=a: ec2.replace_network_acl_association(
-                    AssociationId=a["NetworkAclAssociationId"], NetworkAclId=orig[a["SubnetId"]]))
+                acts.do("ec2:ReplaceNetworkAclAssociation", a["SubnetId"],
+                        lambda a=a, orig=orig: ec2.replace_network_acl_association(
+                            AssociationId=a["NetworkAclAssociationId"], NetworkAclId=orig[a["SubnetId"]]))
                 restored.append(a["SubnetId"])
-        acts.do("ec2:DeleteNetworkAcl", acl["NetworkAclId"], lambda acl=acl: ec2.delete_network_acl(NetworkAclId=acl["NetworkAclId"]))
+        acts.do("ec2:DeleteNetworkAcl", acl["NetworkAclId"],
+                lambda acl=acl: ec2.delete_network_acl(NetworkAclId=acl["NetworkAclId"]))
     return restored

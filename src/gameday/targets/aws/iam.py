@@ -48,7 +48,8 @@ def iam_policy(a: AwsSettings) -> dict[str, Any]:
                        "Action": ["route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"]})
     if a.elasticache_replication_group:
         statements.append({"Sid": "Cache", "Effect": "Allow",
-                           "Resource": f"arn:aws:elasticache:{a.primary_region}:{acct}:replicationgroup:{a.elasticache_replication_group}",
+                           "Resource": (f"arn:aws:elasticache:{a.primary_region}:{acct}:"
+                                        f"replicationgroup:{a.elasticache_replication_group}"),
                            "Action": ["elasticache:DescribeReplicationGroups", "elasticache:TestFailover"]})
     if a.msk_cluster_arn:
         statements.append({"Sid": "Kafka", "Effect": "Allow", "Resource": a.msk_cluster_arn,
@@ -62,7 +63,8 @@ def iam_policy(a: AwsSettings) -> dict[str, Any]:
                            "Action": ["fis:StartExperiment", "fis:TagResource"]})
     if a.dr_node_group_asg:
         statements.append({"Sid": "DrScale", "Effect": "Allow", "Condition": tag_cond,
-                           "Resource": f"arn:aws:autoscaling:{a.dr_region}:{acct}:autoScalingGroup:*:autoScalingGroupName/{a.dr_node_group_asg}",
+                           "Resource": (f"arn:aws:autoscaling:{a.dr_region}:{acct}:autoScalingGroup:*:"
+                                        f"autoScalingGroupName/{a.dr_node_group_asg}"),
                            "Action": ["autoscaling:UpdateAutoScalingGroup"]})
     statements[0]["Action"] = sorted(set(statements[0]["Action"]))
     return {"Version": "2012-10-17", "Statement": statements}

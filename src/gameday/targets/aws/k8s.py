@@ -36,7 +36,8 @@ class Kube:
                     continue  # DaemonSet pods stay, as kubectl drain leaves them
                 body = client.V1Eviction(metadata=client.V1ObjectMeta(name=p.metadata.name, namespace=p.metadata.namespace))
                 acts.do("k8s:CreateEviction", f"{p.metadata.namespace}/{p.metadata.name}",
-                        lambda p=p, body=body: self.core.create_namespaced_pod_eviction(p.metadata.name, p.metadata.namespace, body))
+                        lambda p=p, body=body: self.core.create_namespaced_pod_eviction(
+                            p.metadata.name, p.metadata.namespace, body))
                 evicted.append(f"{p.metadata.namespace}/{p.metadata.name}")
         return {"cordoned": nodes, "evicted": evicted}
 

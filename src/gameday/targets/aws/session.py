@@ -7,14 +7,15 @@ driver at a moto server over HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
-from gameday.errors import DriverError
 from gameday.config_aws import AwsSettings
+from gameday.errors import ConfigError, DriverError
 
 __all__ = ["AwsSession", "Actions", "translate"]
 
@@ -30,7 +31,11 @@ def translate(exc: Exception, what: str) -> DriverError:
 class AwsSession:
     def __init__(self, settings: AwsSettings) -> None:
         self.settings = settings
-        base = boto3.session.Session(profile_name=settings.profile, region_name=settings.primary_region)
+        try:
+            base = boto3.session.Session(profile_name=settings.profile, region_name=settings.primary_region)
+        except ProfileNotFound:
+            raise ConfigError(f"the AWS profile {settings.profile!r} is not configured on this machine "
+                              "(~/.aws/config or AWS_CONFIG_FILE)", field="aws.profile") from None
         if settings.role_arn:
             creds = base.client("sts").assume_role(RoleArn=settings.role_arn, RoleSessionName="gameday")["Credentials"]
             base = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"],
@@ -62,8 +67,8 @@ class Actions:
     plan_only: bool = False
     calls: list[dict[str, Any]] = field(default_factory=list)
 
-    def do(self, api: str, resources: list[str] | str, fn: Callable[[], Any], **params: Any) -> Any:
-        self.calls.append({"api": api, "resources": resources if isinstance(resources, list) else [resources],
+    def do(self, api: str, resources: list[str] | str | None, fn: Callable[..., Any], **params: Any) -> Any:
+        self.calls.append({"api": api, "resources": resources if isinstance(resources, list) else [str(resources)],
                            "params": params, "executed": not self.plan_only})
         if self.plan_only:
             return None

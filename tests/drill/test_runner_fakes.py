@@ -1,0 +1,164 @@
+"""The drill runner, checker, recover and verdict logic on the in-memory Target and background: no process,
+no socket, a second or two each. Whatever goes wrong after the first change, the run must still
+reconcile when it can, undo every journaled intent, journal drill.end and write its reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+
+from gameday.drill.fakes import fake_background, fake_reconciler
+from gameday.drill.models import load_drill
+from gameday.drill.recover import pending_inverses, recover
+from gameday.drill.runner import DrillRun
+from gameday.errors import DriverError
+from gameday.journal import read_journal
+from gameday.targets.fake import FakeTarget
+from gameday.verdict import exit_code
+
+ROOT = Path(__file__).resolve().parents[2]
+
+RUNBOOK = """
+name: fake-region
+title: region failover on the fake target
+steps:
+  - {id: alert, name: Alert, kind: wait, wait_for: synthetic_failing, timeout_s: 5, budget_s: 60, done_when: failing}
+  - {id: confirm, name: Confirm, kind: manual, declares: true, budget_s: 300, done_when: declared}
+  - {id: promote, name: Promote, kind: action, call: promote_dr_db, budget_s: 600, done_when: promoted}
+  - {id: dns, name: DNS, kind: action, call: switch_dns, args: {region: "{dr_region}"}, budget_s: 120, done_when: flipped}
+  - {id: scale, name: Scale, kind: action, call: scale_dr, args: {count: 3}, wait_for: dr_nodes_healthy,
+     timeout_s: 5, budget_s: 300, done_when: three nodes}
+  - {id: smoke, name: Smoke, kind: wait, wait_for: synthetic_recovered, timeout_s: 5, budget_s: 300, done_when: ok}
+"""
+
+
+def _drill(tmp_path: Path, *, runbook: str = RUNBOOK, extra: str = "", rto_s: float = 1800) -> Path:
+    (tmp_path / "runbook.yaml").write_text(runbook)
+    path = tmp_path / "drill.yaml"
+    path.write_text(f"""
+name: fake-region-failover
+environment: {ROOT / "environments" / "local.yaml"}
+runbook: {tmp_path / "runbook.yaml"}
+load: {{profile: builtin, rate: 100, batch: 2}}
+fault: {{action: fail_region, args: {{region: "{{primary_region}}"}}}}
+targets: {{rto_s: {rto_s}, rpo_s: 300}}
+probe: {{interval_s: 0.05, consecutive: 3, timeout_s: 1}}
+warmup_s: 0.3
+cooldown_s: 0.1
+manual_confirm_s: 0
+recovery_timeout_s: 1
+{extra}
+""")
+    return path
+
+
+def _run(tmp_path: Path, target: FakeTarget, **kwargs) -> dict:
+    loaded = load_drill(kwargs.pop("drill", None) or _drill(tmp_path))
+    return DrillRun(loaded, target, tmp_path / "out", background=fake_background(target),
+                    reconciler=fake_reconciler(target), **kwargs).execute()
+
+
+def _kinds(tmp_path: Path) -> list[str]:
+    return [e.kind for e in read_journal(tmp_path / "out" / "journal.jsonl")]
+
+
+def _reports_written(tmp_path: Path) -> bool:
+    return all((tmp_path / "out" / f).exists() for f in ("report.json", "report.md", "report.html", "junit.xml"))
+
+
+def test_region_failover_on_the_fake_target_passes_and_is_undone(tmp_path):
+    target = FakeTarget(lag_s=0.2)
+    s = _run(tmp_path, target)
+    assert s["verdict"] == "pass", s["reasons"]
+    assert s["rto_s"] is not None and s["rto_s"] < 30
+    assert s["events_lost"] > 0 and 0.1 <= s["rpo_s"] <= 0.35  # the last 0.2 s of writes never crossed
+    assert target.calls[-1] == ("restore", {})  # the inverse ran last
+    assert _kinds(tmp_path).index("fault.intent") < _kinds(tmp_path).index("fault.applied")
+    assert _reports_written(tmp_path)
+
+
+def test_a_driver_error_in_a_runbook_action_fails_the_drill_and_still_cleans_up(tmp_path):
+    target = FakeTarget(fail_on={"promote_dr_db": DriverError("PromoteReadReplica: throttled", code="Throttling")})
+    s = _run(tmp_path, target)
+    assert s["verdict"] == "fail" and exit_code(s["verdict"]) == 1
+    assert any("step 'promote' did not complete" in r and "Throttling" in r for r in s["reasons"])
+    assert ("restore", {}) in target.calls and pending_inverses(read_journal(tmp_path / "out" / "journal.jsonl")) == []
+    assert {"reconcile", "drill.end", "fault.inverse_applied"} <= set(_kinds(tmp_path))
+    assert _reports_written(tmp_path)
+
+
+def test_an_exception_while_observing_is_journaled_judged_and_cleaned_up(tmp_path):
+    target = FakeTarget()
+    target.unreachable("status")  # the dr_nodes_healthy wait reads the status: the driver raises there
+    s = _run(tmp_path, target)
+    assert s["verdict"] in ("fail", "inconclusive") and exit_code(s["verdict"]) in (1, 3)
+    assert any("the run failed: DriverError" in r for r in s["reasons"])
+    assert ("restore", {}) in target.calls
+    assert {"drill.error", "reconcile", "drill.end", "fault.inverse_applied"} <= set(_kinds(tmp_path))
+    assert _reports_written(tmp_path)
+
+
+def test_a_fault_the_driver_refuses_is_inconclusive_and_its_intent_is_still_undone(tmp_path):
+    target = FakeTarget(fail_on={"fail_region": DriverError("FIS: no permission", code="AccessDenied")})
+    s = _run(tmp_path, target)
+    assert s["verdict"] == "inconclusive" and exit_code(s["verdict"]) == 3
+    assert "the fault was never applied" in s["reasons"]
+    assert ("restore", {}) in target.calls and _reports_written(tmp_path)
+
+
+def test_a_service_that_never_recovers_within_its_window_fails_naming_the_rto(tmp_path):
+    runbook = RUNBOOK.split("  - {id: promote")[0]  # nobody promotes the DR database: ingest stays down
+    drill = _drill(tmp_path, runbook=runbook, rto_s=30)  # 0.5 s at the lab's time scale; observed for > 1 s
+    s = _run(tmp_path, FakeTarget(), drill=drill)
+    assert s["verdict"] == "fail" and s["rto_s"] is None
+    assert any(r.startswith("rto target breached: the service did not recover") for r in s["reasons"]), s["reasons"]
+
+
+def test_sigterm_mid_drill_aborts_after_the_inverse(tmp_path):
+    target = FakeTarget()
+    threading.Timer(0.6, lambda: os.kill(os.getpid(), signal.SIGTERM)).start()  # lands in the runbook
+    runbook = RUNBOOK.replace("kind: manual,", "kind: wait, wait_for: synthetic_recovered, timeout_s: 5,")
+    s = _run(tmp_path, target, drill=_drill(tmp_path, runbook=runbook))
+    assert s["verdict"] == "aborted" and exit_code(s["verdict"]) == 4
+    assert target.calls[-1] == ("restore", {}) and _reports_written(tmp_path)
+
+
+def test_a_link_delay_left_by_a_killed_run_is_undone_by_recover(tmp_path):
+    drill = _drill(tmp_path, extra="conditions: {link_delay_ms: 700}")
+    target = FakeTarget(fail_on={"fail_region": KeyboardInterrupt()})  # the runner dies right after the condition
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path, target, drill=drill)
+    journal = tmp_path / "out" / "journal.jsonl"
+    pending = pending_inverses(read_journal(journal))
+    assert [p["action"] for p in pending] == ["delay_link", "fail_region"] and target.link_delay_ms == 700
+    fresh = FakeTarget()
+    fresh.link_delay_ms = 700
+    undone = recover(journal, fresh)
+    assert [u["action"] for u in undone] == ["delay_link", "fail_region"]
+    assert fresh.link_delay_ms is None and pending_inverses(read_journal(journal)) == []
+    assert recover(journal, fresh) == []  # twice is harmless: nothing left to undo
+
+
+def test_a_zone_named_outside_the_environment_is_refused_before_anything(tmp_path):
+    from gameday.errors import ConfigError
+
+    path = _drill(tmp_path)
+    path.write_text(path.read_text().replace("fail_region, args: {region: \"{primary_region}\"}",
+                                             "fail_zone, args: {zone: us-east-1z}"))
+    with pytest.raises(ConfigError, match=r"fault\.args.*unknown zone 'us-east-1z'"):
+        load_drill(path)
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_json_is_a_pure_function_of_the_journal(tmp_path):
+    from gameday.api.drill import regenerate_reports
+
+    s = _run(tmp_path, FakeTarget(lag_s=0.1))
+    again = regenerate_reports(tmp_path / "out" / "journal.jsonl", tmp_path / "again")
+    assert json.loads(json.dumps(again, default=str)) == json.loads((tmp_path / "out" / "report.json").read_text())
+    assert again["verdict"] == s["verdict"]

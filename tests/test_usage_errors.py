@@ -1,0 +1,139 @@
+"""Every command with a malformed argument: exit 2, one line on stderr naming what was wrong, no traceback,
+and nothing started (no lab state, no journal, no output directory)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gameday.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILE = str(ROOT / "loadprofiles" / "ingest_steady.py")
+AWS_ENV = str(ROOT / "environments" / "aws-staging.example.yaml")
+DRILL = str(ROOT / "drills" / "region-failover.yaml")
+EXPERIMENT = ROOT / "experiments" / "az-outage.yaml"
+
+
+def _experiment(tmp: Path, change: str) -> str:
+    exp = yaml.safe_load(EXPERIMENT.read_text())
+    method = exp["method"]
+    if change == "mode":
+        method[1]["provider"]["arguments"]["mode"] = "obliterate"
+    elif change == "zone":
+        method[1]["provider"]["arguments"]["zone"] = "us-east-1z"
+    elif change == "rate":
+        method[0]["provider"]["arguments"]["rate"] = -100
+    path = tmp / f"bad-{change}.yaml"
+    path.write_text(yaml.safe_dump(exp))
+    return str(path)
+
+
+def _drill(tmp: Path, fault: str) -> str:
+    text = Path(DRILL).read_text().replace("../environments/", f"{ROOT}/environments/").replace(
+        "../runbooks/", f"{ROOT}/runbooks/").replace('fault: {action: fail_region, args: {region: "{primary_region}"}}',
+                                                      fault)
+    path = tmp / "bad-drill.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def _aws_env_with_profile(tmp: Path) -> str:
+    env = yaml.safe_load(Path(AWS_ENV).read_text())
+    env["aws"]["profile"] = "no-such-profile-anywhere"
+    env["protected"] = False
+    path = tmp / "aws.yaml"
+    path.write_text(yaml.safe_dump(env))
+    return str(path)
+
+
+def _not_a_journal(tmp: Path) -> str:
+    path = tmp / "notes.jsonl"
+    path.write_text('{"hello": "world"}\n')
+    return str(path)
+
+
+# (id, argv builder, a word the error line must contain)
+CASES = [
+    ("no-command", lambda t: [], "command"),
+    ("unknown-option", lambda t: ["--bogus"], "--bogus"),
+    ("unknown-command", lambda t: ["obliterate"], "obliterate"),
+    ("missing-argument", lambda t: ["drill", "run"], "DRILL"),
+    ("link-delay-abc", lambda t: ["lab", "fault", "link-delay", "abc"], "valid number"),
+    ("link-delay-negative", lambda t: ["lab", "fault", "link-delay", "--", "-5"], "ms"),
+    ("spot-count-99", lambda t: ["lab", "fault", "interrupt-spot", "--count", "99"], "count"),
+    ("spot-count-0", lambda t: ["lab", "fault", "interrupt-spot", "--count", "0"], "count"),
+    ("kill-zone-unknown", lambda t: ["lab", "fault", "kill-zone", "us-east-1z"], "us-east-1z"),
+    ("kill-region-unknown", lambda t: ["lab", "fault", "kill-region", "eu-west-9"], "eu-west-9"),
+    ("lab-up-missing-env", lambda t: ["lab", "up", "--env", str(t / "nope.yaml")], "nope.yaml"),
+    ("plan-without-env", lambda t: ["plan", DRILL], "--env"),
+    ("plan-on-the-lab", lambda t: ["plan", DRILL, "--env", str(ROOT / "environments" / "local.yaml")], "aws"),
+    ("plan-unknown-aws-profile", lambda t: ["plan", DRILL, "--env", _aws_env_with_profile(t)], "profile"),
+    ("dashboards-push-without-url", lambda t: ["dashboards", "push"], "--grafana-url"),
+    ("gate-negative-rate", lambda t: ["load", "gate", PROFILE, "--rate", "-100", "--slo", "p95<300ms"], "--rate"),
+    ("gate-bad-slo", lambda t: ["load", "gate", PROFILE, "--slo", "p95 under 300"], "p95 under 300"),
+    ("gate-no-slo", lambda t: ["load", "gate", PROFILE], "--slo"),
+    ("gate-bad-scheme", lambda t: ["load", "gate", PROFILE, "--host", "ftp://x", "--slo", "p95<1s"], "--host"),
+    ("load-batch-0", lambda t: ["load", "run", PROFILE, "--batch", "0"], "--batch"),
+    ("load-missing-profile", lambda t: ["load", "run", str(t / "nope.py")], "nope.py"),
+    ("load-plan-negative-rate", lambda t: ["load", "plan", "--rate", "-5"], "--rate"),
+    ("load-plan-batch-0", lambda t: ["load", "plan", "--rate", "1000", "--batch", "0"], "--batch"),
+    ("chaos-validate-mode", lambda t: ["chaos", "validate", _experiment(t, "mode")], "mode"),
+    ("chaos-validate-zone", lambda t: ["chaos", "validate", _experiment(t, "zone")], "us-east-1z"),
+    ("chaos-validate-rate", lambda t: ["chaos", "validate", _experiment(t, "rate")], "rate"),
+    ("chaos-run-mode", lambda t: ["chaos", "run", _experiment(t, "mode")], "mode"),
+    ("chaos-run-rate", lambda t: ["chaos", "run", _experiment(t, "rate")], "rate"),
+    ("drill-run-missing", lambda t: ["drill", "run", str(t / "nope.yaml")], "nope.yaml"),
+    ("drill-run-unknown-zone", lambda t: ["drill", "run", _drill(t, "fault: {action: fail_zone, args: {zone: q}}")],
+     "fault.args"),
+    ("drill-validate-bad-count", lambda t: ["drill", "validate",
+                                            _drill(t, "fault: {action: interrupt_spot, args: {count: 0}}")], "count"),
+    ("drill-run-metrics-port", lambda t: ["drill", "run", DRILL, "--metrics-port", "99999"], "--metrics-port"),
+    ("drill-run-protected", lambda t: ["drill", "run", DRILL, "--env", AWS_ENV], "--confirm"),
+    ("recover-missing", lambda t: ["recover", str(t / "nope.jsonl")], "nope.jsonl"),
+    ("recover-not-a-journal", lambda t: ["recover", _not_a_journal(t)], "notes.jsonl"),
+    ("report-missing", lambda t: ["report", str(t / "nope.jsonl")], "nope.jsonl"),
+    ("rehearse-unknown-fault", lambda t: ["rehearse", DRILL, "--fault", "meteor"], "meteor"),
+    ("runbook-render-missing", lambda t: ["runbook", "render", str(t / "nope.yaml")], "nope.yaml"),
+]
+
+_WITH_STATE = {"lab", "load", "chaos", "drill", "rehearse", "recover"}
+
+
+@pytest.mark.parametrize("name,argv,word", CASES, ids=[c[0] for c in CASES])
+def test_a_malformed_argument_exits_2_with_one_line_and_starts_nothing(name, argv, word, tmp_path, capsys,
+                                                                        monkeypatch):
+    monkeypatch.chdir(ROOT)  # the defaults (environments/local.yaml) resolve as for a user in the checkout
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    args = argv(tmp_path)
+    state, out_dir = tmp_path / "lab", tmp_path / "out"
+    extra: list[str] = []
+    if args and args[0] in _WITH_STATE and len(args) > 1 and args[1] not in ("validate", "plan"):
+        extra = ["--state-dir", str(state)]
+        if args[0] in ("load", "chaos", "drill", "rehearse") and args[1] not in ("validate", "plan"):
+            extra += ["--out", str(out_dir)]
+    with pytest.raises(SystemExit) as info:
+        main([*args, *extra] if "--" not in args else [*args[:args.index("--")], *extra, *args[args.index("--"):]])
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert info.value.code == 2, captured.err
+    assert len(lines) == 1, captured.err
+    assert "Traceback" not in captured.err + captured.out
+    assert word.lower() in lines[0].lower(), lines[0]
+    assert not state.exists(), "a lab was started"
+    assert not out_dir.exists(), "a run began writing"
+
+
+def test_version_and_no_arguments_through_the_installed_command():
+    exe = Path(sys.executable).parent / "gameday"
+    res = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and res.stdout.startswith("gameday ")
+    res = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                         env={**os.environ, "COLUMNS": "80"})
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "Usage" in res.stdout and len(res.stderr.strip().splitlines()) == 1
