@@ -72,7 +72,7 @@ def test_a_tolerance_that_cannot_hold_fails_although_chaos_run_exits_0(lab, tmp_
     assert v["faults_applied"] == [], "the method never ran"
 
 
-def test_a_failing_action_fails_although_chaos_run_exits_0(lab, tmp_path):
+def test_a_bad_argument_is_refused_by_gameday_although_chaos_run_exits_0(lab, tmp_path):
     def bad_zone(exp):
         exp["method"] = [{"type": "action", "name": "lose-zone-z", "provider": {
             "type": "python", "module": "gameday.chaos.actions", "func": "fail_availability_zone",
@@ -80,9 +80,19 @@ def test_a_failing_action_fails_although_chaos_run_exits_0(lab, tmp_path):
     path = _variant(tmp_path, "az-outage", bad_zone)
     plain = _plain_chaos_run(lab, path, tmp_path)
     assert plain.returncode == 0, plain.stderr[-2000:]
+    with pytest.raises(SystemExit) as info:  # validated before the lab or the load is touched
+        main(["chaos", "run", str(path), "--out", str(tmp_path / "gameday"), "--state-dir", str(lab.root)])
+    assert info.value.code == 2 and not (tmp_path / "gameday").exists()
+
+
+def test_a_failing_action_fails_although_chaos_run_exits_0(lab, tmp_path):
+    def missing_profile(exp):
+        exp["method"][0]["provider"]["arguments"]["profile"] = "loadprofiles/no-such-profile.py"
+        exp["method"][0]["name"] = "start-missing-load"
+    path = _variant(tmp_path, "az-outage", missing_profile)
     code, v = _run(lab, path, tmp_path / "gameday")
     assert code == 1 and v["verdict"] == "fail"
-    assert any("method action 'lose-zone-z' failed" in r and "unknown zone 'us-east-1z'" in r for r in v["reasons"])
+    assert any("method action 'start-missing-load' failed" in r and "not found" in r for r in v["reasons"]), v
 
 
 def test_sigterm_during_the_method_plays_the_rollbacks_and_exits_4(lab, tmp_path):

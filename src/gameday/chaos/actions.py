@@ -33,7 +33,8 @@ def _call(configuration: Configuration, func: str, **kwargs: Any) -> dict[str, A
         raise ActivityFailed(f"{func}: {exc}") from exc
     if isinstance(result, FaultResult):
         if s.journal is not None:
-            s.journal.record("fault.applied", "chaos", {"action": name, "args": args, "t_applied": result.t_applied})
+            s.journal.record("fault.applied", "chaos", {"action": name, "chaos": func, "args": args,
+                                                        "t_applied": result.t_applied})
         return result.as_dict()
     return dict(result)
 
