@@ -1,22 +1,59 @@
-"""The runner's own Prometheus metrics, fed by its journal, served on 127.0.0.1 while it runs.
+"""The runner's own Prometheus metrics, fed by its journal, served while it runs.
 
-Names (the dashboards query exactly these): gameday_run_info, gameday_drill_rto_clock_seconds,
-gameday_drill_step_active, gameday_drill_step_duration_seconds, gameday_drill_steps_completed_total,
+Names (the dashboards query exactly these, in base units, counters ending in ``_total``):
+gameday_run_info, gameday_drill_rto_clock_seconds, gameday_drill_step_active,
+gameday_drill_step_duration_seconds, gameday_drill_step_budget_seconds, gameday_drill_steps_completed_total,
 gameday_drill_fault_active, gameday_heartbeat_last_ack_timestamp_seconds, gameday_probe_success,
 gameday_events_acked_total, gameday_events_lost, gameday_load_target_rate, gameday_load_sent_total,
-gameday_load_errors_total, gameday_load_late_total, gameday_load_dropped_total, gameday_load_latency_ms.
+gameday_load_errors_total, gameday_load_late_total, gameday_load_dropped_total,
+gameday_load_latency_seconds (a summary: the last second's quantiles from intended send, with _sum and _count).
+
+The RTO clock follows the checker's rule (``gameday.judge.recovery``): it runs from the fault and stops
+at the first of the N consecutive successful probes, so the live number and report.json agree.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.metrics_core import Metric
 
 from gameday.journal import Event
+from gameday.judge.recovery import Probe, recovery
 
 __all__ = ["RunnerMetrics", "serve_metrics"]
+
+
+class _LatencySummary:
+    """A Prometheus summary whose quantiles are the generator's (HdrHistogram, last second): prometheus_client's
+    own Summary cannot carry quantiles, so this collector writes the family itself."""
+
+    def __init__(self) -> None:
+        self.quantiles: dict[str, float] = {}
+        self.count = 0
+        self.sum_s = 0.0
+
+    def collect(self) -> Iterator[Metric]:
+        m = Metric("gameday_load_latency_seconds", "Request latency from the intended send time (last second)",
+                   "summary")
+        for q, v in sorted(self.quantiles.items()):
+            m.add_sample("gameday_load_latency_seconds", {"quantile": q}, v)
+        m.add_sample("gameday_load_latency_seconds_count", {}, self.count)
+        m.add_sample("gameday_load_latency_seconds_sum", {}, self.sum_s)
+        yield m
+
+    def update(self, v: dict[str, Any]) -> None:
+        for q, key in (("0.5", "p50_ms"), ("0.95", "p95_ms"), ("0.99", "p99_ms")):
+            if v.get(key) is not None:
+                self.quantiles[q] = v[key] / 1000
+        sent = int(v.get("sent") or 0)
+        self.count += sent
+        if v.get("mean_ms") is not None:
+            self.sum_s += sent * v["mean_ms"] / 1000
 
 
 class RunnerMetrics:
@@ -26,11 +63,12 @@ class RunnerMetrics:
         self.registry = r = CollectorRegistry()
         Gauge("gameday_run_info", "The run being measured", ["run_id", "kind"], registry=r).labels(run_id, kind_of_run).set(1)
         self.t_fault: float | None = None
-        self.recovered = False
-        rto = Gauge("gameday_drill_rto_clock_seconds", "Seconds since the fault while not recovered (then frozen)",
-                    registry=r)
-        rto.set_function(self._rto)
+        self.consecutive = 5
+        self.probes: list[Probe] = []
         self._rto_frozen: float | None = None
+        self._lock = threading.Lock()
+        Gauge("gameday_drill_rto_clock_seconds", "Seconds since the fault while not recovered (then the RTO)",
+              registry=r).set_function(self.rto_clock)
         self.step_active = Gauge("gameday_drill_step_active", "1 while the runbook step runs", ["step"], registry=r)
         self.step_duration = Gauge("gameday_drill_step_duration_seconds", "Actual duration of a finished step",
                                    ["step"], registry=r)
@@ -47,56 +85,76 @@ class RunnerMetrics:
         self.errors = Counter("gameday_load_errors", "Failed or unanswered requests", registry=r)
         self.late = Counter("gameday_load_late", "Requests that started late", registry=r)
         self.dropped = Counter("gameday_load_dropped", "Requests dropped by the generator", registry=r)
-        self.latency = Gauge("gameday_load_latency_ms", "Latency over the last second, from intended send",
-                             ["quantile"], registry=r)
+        self.latency = _LatencySummary()
+        r.register(self.latency)
         self._step_start: dict[str, float] = {}
+        self._handlers: dict[str, Callable[[Event], None]] = {
+            "drill.start": self._start, "fault.applied": self._fault, "fault.inverse_applied": self._inverse,
+            "step.start": self._step, "step.end": self._step_end, "probe": self._probe, "load.tick": self._tick,
+            "heartbeat.ack": lambda e: self.heartbeat.set(e.value["ts"]),
+            "reconcile": lambda e: self.lost.set(e.value.get("events_lost", 0)),
+        }
 
-    def _rto(self) -> float:
-        if self._rto_frozen is not None:
-            return self._rto_frozen
-        return 0.0 if self.t_fault is None else time.time() - self.t_fault
+    def rto_clock(self) -> float:
+        with self._lock:
+            if self._rto_frozen is not None:
+                return self._rto_frozen
+            return 0.0 if self.t_fault is None else time.time() - self.t_fault
 
     def __call__(self, e: Event) -> None:
-        v: dict[str, Any] = e.value
-        if e.kind == "fault.applied":
-            self.t_fault = v.get("t_applied") or e.t_wall
-            self.fault_active.set(1)
-        elif e.kind == "fault.inverse_applied":
-            self.fault_active.set(0)
-        elif e.kind == "drill.recovered" and self.t_fault is not None:
-            self._rto_frozen = e.t_wall - self.t_fault
-        elif e.kind == "drill.start":
-            for s in v.get("steps", []):
-                self.step_budget.labels(s["id"]).set(s["budget_s"] * v.get("time_scale", 1.0))
-        elif e.kind == "step.start":
-            self.step_active.labels(v["id"]).set(1)
-            self._step_start[v["id"]] = e.t_wall
-        elif e.kind == "step.end":
-            self.step_active.labels(v["id"]).set(0)
-            self.step_duration.labels(v["id"]).set(e.t_wall - self._step_start.get(v["id"], e.t_wall))
-            self.steps_done.labels("true" if v.get("ok") else "false").inc()
-        elif e.kind == "heartbeat.ack":
-            self.heartbeat.set(v["ts"])
-        elif e.kind == "probe":
-            self.probe.set(1 if v.get("ok") else 0)
-        elif e.kind == "load.tick":
-            self.acked.inc(v.get("acked_events") or 0)
-            self.sent.inc(v.get("sent") or 0)
-            self.errors.inc((v.get("errors") or 0) + (v.get("indeterminate") or 0))
-            self.late.inc(v.get("late") or 0)
-            self.dropped.inc(v.get("dropped") or 0)
-            if v.get("target_rate") is not None:
-                self.target_rate.set(v["target_rate"])
-            for q, key in (("0.5", "p50_ms"), ("0.95", "p95_ms"), ("0.99", "p99_ms")):
-                if v.get(key) is not None:
-                    self.latency.labels(q).set(v[key])
-        elif e.kind == "reconcile":
-            self.lost.set(v.get("events_lost", 0))
+        handler = self._handlers.get(e.kind)
+        if handler is not None:
+            handler(e)
+
+    def _start(self, e: Event) -> None:
+        self.consecutive = int(e.value.get("probe_consecutive", self.consecutive))
+        for s in e.value.get("steps", []):
+            self.step_budget.labels(s["id"]).set(s["budget_s"] * e.value.get("time_scale", 1.0))
+
+    def _fault(self, e: Event) -> None:
+        with self._lock:
+            self.t_fault = e.value.get("t_applied") or e.t_wall
+        self.fault_active.set(1)
+
+    def _inverse(self, e: Event) -> None:
+        self.fault_active.set(0)
+
+    def _step(self, e: Event) -> None:
+        self.step_active.labels(e.value["id"]).set(1)
+        self._step_start[e.value["id"]] = e.t_wall
+
+    def _step_end(self, e: Event) -> None:
+        sid = e.value["id"]
+        self.step_active.labels(sid).set(0)
+        self.step_duration.labels(sid).set(e.t_wall - self._step_start.get(sid, e.t_wall))
+        self.steps_done.labels("true" if e.value.get("ok") else "false").inc()
+
+    def _probe(self, e: Event) -> None:
+        ok = bool(e.value.get("ok"))
+        self.probe.set(1 if ok else 0)
+        started = e.value.get("started", e.t_wall - e.value.get("latency_ms", 0) / 1000)
+        with self._lock:
+            self.probes.append(Probe(started, e.t_wall, ok))
+            if self.t_fault is not None and self._rto_frozen is None:
+                rec = recovery(self.probes, self.t_fault, self.consecutive)
+                if rec.t_recovered is not None:
+                    self._rto_frozen = round(rec.t_recovered - self.t_fault, 3)
+
+    def _tick(self, e: Event) -> None:
+        v = e.value
+        self.acked.inc(v.get("acked_events") or 0)
+        self.sent.inc(v.get("sent") or 0)
+        self.errors.inc((v.get("errors") or 0) + (v.get("indeterminate") or 0))
+        self.late.inc(v.get("late") or 0)
+        self.dropped.inc(v.get("dropped") or 0)
+        if v.get("target_rate") is not None:
+            self.target_rate.set(v["target_rate"])
+        self.latency.update(v)
 
 
-def serve_metrics(metrics: RunnerMetrics, port: int) -> Any:
-    """Serve on 127.0.0.1:port (0: any free port); returns the server (``.server_port``, ``.shutdown()``)."""
+def serve_metrics(metrics: RunnerMetrics, port: int, addr: str = "127.0.0.1") -> Any:
+    """Serve on addr:port (0: any free port); returns the server (``.server_port``, ``.shutdown()``)."""
     from prometheus_client import start_http_server
 
-    server, _thread = start_http_server(port, addr="127.0.0.1", registry=metrics.registry)
+    server, _thread = start_http_server(port, addr=addr, registry=metrics.registry)
     return server

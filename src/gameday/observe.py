@@ -22,6 +22,7 @@ class Observers:
     grafana_url: str | None = None
     grafana_token: str | None = None
     metrics_port: int | None = None
+    metrics_addr: str = "127.0.0.1"  # 0.0.0.0 where Prometheus scrapes from elsewhere (a pod)
     listeners: list[Any] = field(default_factory=list)
     annotator: Any = None
     server: Any = None
@@ -36,10 +37,10 @@ class Observers:
         if self.metrics_port is not None:
             metrics = RunnerMetrics(self.run_id, self.kind_of_run)
             try:
-                self.server = serve_metrics(metrics, self.metrics_port)
+                self.server = serve_metrics(metrics, self.metrics_port, self.metrics_addr)
             except OSError:  # the port is taken (another run): any free port rather than no metrics
-                self.server = serve_metrics(metrics, 0)
-            print(f"metrics: http://127.0.0.1:{self.server.server_port}/metrics", file=sys.stderr)
+                self.server = serve_metrics(metrics, 0, self.metrics_addr)
+            print(f"metrics: http://{self.metrics_addr}:{self.server.server_port}/metrics", file=sys.stderr)
             self.listeners.append(metrics)
         return self
 

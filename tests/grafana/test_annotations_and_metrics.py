@@ -71,16 +71,21 @@ def test_an_unreachable_grafana_leaves_the_verdict_unchanged(lab, tmp_path, caps
 
 def test_runner_metrics_follow_the_journal_and_are_served():
     m = RunnerMetrics("run-1", "drill")
-    for i, (kind, value) in enumerate([("fault.applied", {"t_applied": 100.0}), ("step.start", {"id": "promote"}),
-                                       ("step.end", {"id": "promote", "ok": True}), ("drill.recovered", {}),
-                                       ("reconcile", {"events_lost": 7})]):
-        m(Event(i, 0, 100.0 + i * 0.5, kind, "test", value))
+    events = [("drill.start", {"probe_consecutive": 3, "steps": [], "time_scale": 1}),
+              ("fault.applied", {"t_applied": 100.0}), ("step.start", {"id": "promote"}),
+              ("step.end", {"id": "promote", "ok": True})]
+    for i, ok in enumerate([False, False, True, False, True, True, True, True]):  # probes every 0.2 s from 100.2
+        events.append(("probe", {"ok": ok, "started": 100.2 + 0.2 * i - 0.05}))
+    events.append(("reconcile", {"events_lost": 7}))
+    for i, (kind, value) in enumerate(events):
+        t = value["started"] + 0.05 if kind == "probe" else 100.0 + i * 0.5 if kind.startswith("step") else 100.0
+        m(Event(i, 0, t, kind, "test", value))
     server = serve_metrics(m, 0)
     try:
         text = urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/metrics", timeout=3).read().decode()
     finally:
         server.shutdown()
-    assert re.search(r"^gameday_drill_rto_clock_seconds 1\.5$", text, re.M), "frozen at recovery: 101.5 - 100"
+    # the checker's rule: the first of 3 consecutive successes after the outage was seen ended at 100.2 + 0.8
+    assert re.search(r"^gameday_drill_rto_clock_seconds 1\.0$", text, re.M), text
     assert re.search(r'^gameday_drill_step_duration_seconds\{step="promote"\} 0\.5$', text, re.M)
     assert re.search(r"^gameday_events_lost 7\.0$", text, re.M)
-    assert 'gameday_run_info{kind="drill",run_id="run-1"} 1.0' in text

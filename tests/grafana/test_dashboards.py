@@ -43,7 +43,7 @@ def _runner_metrics_text() -> bytes:
 @pytest.mark.lab
 def test_every_metric_a_panel_queries_is_exported_by_gameday(lab):
     node = _metrics({"node": "n", "region": "r", "zone": "z", "capacity_type": "spot"})
-    node["requests"].labels(code="202").inc()
+    node["requests"].labels(**node["base"], code="202").inc()
     exported = _names(generate_latest(node["registry"])) | _names(_runner_metrics_text()) | \
         _names(lab_metrics(lab.status()))
     for d in load_dashboards(DASHBOARDS):

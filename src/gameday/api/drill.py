@@ -48,14 +48,14 @@ def plan_drill(loaded: LoadedDrill, *, confirm: str | None = None) -> list[str]:
 def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Path = Path("out/drill"),
               state_dir: Path = DEFAULT_DIR, keep_lab: bool = False, confirm: str | None = None,
               on_progress: Callable[[str], None] = lambda msg: None, grafana_url: str | None = None,
-              metrics_port: int | None = None, **run_options: Any) -> dict[str, Any]:
+              metrics_port: int | None = None, metrics_addr: str = "127.0.0.1", **run_options: Any) -> dict[str, Any]:
     """Run a drill end to end and return report.json's content (``verdict`` says how it ended).
 
     ``run_options`` go to :class:`~gameday.drill.runner.DrillRun` (``manual``, ``gate``, ``fault_override``,
     ``on_fault``). The lab is started if needed and stopped again if this run started it.
     """
     loaded = drill if isinstance(drill, LoadedDrill) else load_drill_for_run(drill, env, confirm=confirm)
-    obs = observers("drill", grafana_url, metrics_port)
+    obs = observers("drill", grafana_url, metrics_port, metrics_addr=metrics_addr)
     summary: dict[str, Any] = {"verdict": "aborted"}
     try:
         with open_target(loaded.environment, Path(loaded.environment_path), state_dir=state_dir, keep_lab=keep_lab,

@@ -37,6 +37,7 @@ class LoadOptions:
     keep_lab: bool = False
     grafana_url: str | None = None
     metrics_port: int | None = None
+    metrics_addr: str = "127.0.0.1"
 
     def check(self) -> tuple[list[Slo], list[Slo]]:
         """Every option, before anything starts; returns the parsed SLOs and hard limits."""
@@ -84,7 +85,7 @@ def _run(opts: LoadOptions, host: str, slos: list[Slo], limits: list[Slo],
     journal = Journal(opts.out_dir / "journal.jsonl")  # gate.start, load.tick...: what annotations and metrics follow
     run = LoadRun(profile=opts.profile, host=host, out_dir=opts.out_dir, rate=opts.rate, duration=opts.duration,
                   batch=opts.batch, workers=opts.workers, slos=slos, hard_limits=limits, grace_s=opts.grace_s)
-    obs = observers("load-gate", opts.grafana_url, opts.metrics_port, run_id=run.run_id)
+    obs = observers("load-gate", opts.grafana_url, opts.metrics_port, run_id=run.run_id, metrics_addr=opts.metrics_addr)
     obs.attach(journal)
 
     def progress(rec: dict[str, Any]) -> None:

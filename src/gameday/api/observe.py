@@ -11,6 +11,8 @@ from gameday.observe import Observers
 __all__ = ["observers"]
 
 
-def observers(kind: str, grafana_url: str | None, metrics_port: int | None, run_id: str | None = None) -> Observers:
+def observers(kind: str, grafana_url: str | None, metrics_port: int | None, run_id: str | None = None,
+              metrics_addr: str = "127.0.0.1") -> Observers:
     return Observers(run_id or uuid.uuid4().hex[:10], kind, grafana_url=grafana_url,
-                     grafana_token=os.environ.get("GRAFANA_TOKEN"), metrics_port=metrics_port).start()
+                     grafana_token=os.environ.get("GRAFANA_TOKEN"), metrics_port=metrics_port,
+                     metrics_addr=metrics_addr).start()

@@ -10,7 +10,8 @@ from rich.console import Console
 from gameday.lab.control import DEFAULT_DIR
 from gameday.verdict import exit_code
 
-__all__ = ["out", "err", "progress", "exit_by", "STATE_DIR", "GRAFANA_URL", "METRICS_PORT", "KEEP_LAB", "CONFIRM",
+__all__ = ["out", "err", "progress", "exit_by", "STATE_DIR", "GRAFANA_URL", "METRICS_PORT", "METRICS_ADDR", "KEEP_LAB",
+           "CONFIRM",
            "colour_of"]
 
 out = Console(soft_wrap=True)  # long lines wrap in the terminal, not mid-word in a CI log
@@ -22,7 +23,9 @@ CONFIRM = typer.Option(None, "--confirm", help="The environment's name, if it is
 GRAFANA_URL = typer.Option(None, "--grafana-url", envvar="GRAFANA_URL",
                            help="Annotate the run in this Grafana (token from GRAFANA_TOKEN).")
 METRICS_PORT = typer.Option(None, "--metrics-port", envvar="GAMEDAY_METRICS_PORT", min=0, max=65535,
-                            help="Serve the run's metrics on 127.0.0.1:PORT while it runs (e.g. 9464).")
+                            help="Serve the run's metrics on PORT while it runs (e.g. 9464).")
+METRICS_ADDR = typer.Option("127.0.0.1", "--metrics-addr", envvar="GAMEDAY_METRICS_ADDR",
+                            help="Address the metrics endpoint binds (0.0.0.0 in a pod Prometheus scrapes).")
 
 
 def progress(msg: str) -> None:

@@ -13,7 +13,18 @@ from rich.table import Table
 from gameday.api.drill import load_drill_for_run, plan_drill, regenerate_reports, run_drill
 from gameday.api.recover import recover_journal
 from gameday.api.rehearse import FAULTS, run_rehearsal
-from gameday.cli.common import CONFIRM, GRAFANA_URL, KEEP_LAB, METRICS_PORT, STATE_DIR, colour_of, exit_by, out, progress
+from gameday.cli.common import (
+    CONFIRM,
+    GRAFANA_URL,
+    KEEP_LAB,
+    METRICS_ADDR,
+    METRICS_PORT,
+    STATE_DIR,
+    colour_of,
+    exit_by,
+    out,
+    progress,
+)
 from gameday.drill.models import load_drill, load_runbook
 from gameday.drill.rehearse import Responder
 
@@ -49,7 +60,7 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
         out_dir: Path = typer.Option(Path("out/drill"), "--out", help="Where the journal and reports go."),
         state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
         grafana_url: str | None = GRAFANA_URL, metrics_port: int | None = METRICS_PORT,
-        confirm: str | None = CONFIRM,
+        metrics_addr: str = METRICS_ADDR, confirm: str | None = CONFIRM,
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved plan and exit; change nothing.")) -> None:
     """Run DRILL: load, fault, runbook, measurement, reconciliation, inverse, reports."""
     loaded = load_drill_for_run(drill, env, confirm=None if dry_run else confirm)  # exit 2 before anything
@@ -58,7 +69,8 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
             out.print(line, highlight=False)
         return
     summary = run_drill(loaded, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm,
-                        on_progress=progress, grafana_url=grafana_url, metrics_port=metrics_port)
+                        on_progress=progress, grafana_url=grafana_url, metrics_port=metrics_port,
+                        metrics_addr=metrics_addr)
     print_summary(summary, out_dir)
     exit_by(summary["verdict"])
 

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from gameday.api.load import LoadOptions, run_load
-from gameday.cli.common import GRAFANA_URL, KEEP_LAB, METRICS_PORT, STATE_DIR, colour_of, exit_by, out, progress
+from gameday.cli.common import GRAFANA_URL, KEEP_LAB, METRICS_ADDR, METRICS_PORT, STATE_DIR, colour_of, exit_by, out, progress
 from gameday.errors import ConfigError
 
 __all__ = ["load_app"]
@@ -68,14 +68,16 @@ def gate(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate
          grace: float = typer.Option(5.0, "--grace", help="Seconds a hard limit may be breached before the abort."),
          out_dir: Path = typer.Option(Path("out/gate"), "--out"), state_dir: Path = STATE_DIR,
          keep_lab: bool = KEEP_LAB, quiet: bool = typer.Option(False, "--quiet"),
-         grafana_url: str | None = GRAFANA_URL, metrics_port: int | None = METRICS_PORT) -> None:
+         grafana_url: str | None = GRAFANA_URL, metrics_port: int | None = METRICS_PORT,
+         metrics_addr: str = METRICS_ADDR) -> None:
     """Pre-release gate: PASS (0), FAIL (1: an SLO or hard limit breached), INCONCLUSIVE (3: the generator
     saturated its CPU, fell behind its schedule or dropped requests)."""
     if not slo:
         raise ConfigError("a gate needs at least one --slo", field="--slo")
     _go(LoadOptions(profile=profile, env=env, host=host, rate=rate, duration=duration, batch=batch, workers=workers,
                     out_dir=out_dir, slos=slo, hard_limits=hard_limit, grace_s=grace, state_dir=state_dir,
-                    keep_lab=keep_lab, grafana_url=grafana_url, metrics_port=metrics_port), quiet)
+                    keep_lab=keep_lab, grafana_url=grafana_url, metrics_port=metrics_port,
+                    metrics_addr=metrics_addr), quiet)
 
 
 @load_app.command("plan")

@@ -12,7 +12,7 @@ from gameday.load.run import LoadRun
 __all__ = ["LocustLoad"]
 
 _TICK_FIELDS = ("sent", "acked_events", "errors", "indeterminate", "dropped", "late", "p50_ms", "p95_ms", "p99_ms",
-                "max_ms", "target_rate", "cpu_percent")
+                "max_ms", "mean_ms", "target_rate", "cpu_percent")
 
 
 class LocustLoad:

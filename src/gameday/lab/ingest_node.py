@@ -92,18 +92,28 @@ POOL_KEY = web.AppKey("pool", Connections)
 METRICS_KEY = web.AppKey("metrics", dict)
 
 
-def _metrics(labels: dict[str, str]) -> dict[str, object]:
+_NODE_LABELS = ("node", "region", "zone")  # on every series, so a panel can say which node it shows
+
+
+def _metrics(labels: dict[str, str]) -> dict[str, Any]:
+    """The node's metrics; every series carries node, region and zone (never ``instance``, a target label)."""
     reg = CollectorRegistry()
     info = Gauge("gameday_ingest_node_info", "Ingest node labels", list(labels), registry=reg)
     info.labels(**labels).set(1)
+    base = {k: labels[k] for k in _NODE_LABELS}
     return {
         "registry": reg,
-        "requests": Counter("gameday_ingest_requests", "Ingest requests by HTTP status", ["code"], registry=reg),
-        "events": Counter("gameday_ingest_events", "Trip events committed (new ids)", registry=reg),
-        "duplicates": Counter("gameday_ingest_duplicate_events", "Re-sent event ids not stored twice", registry=reg),
-        "latency": Histogram("gameday_ingest_request_seconds", "Time to answer POST /v1/trips", registry=reg,
-                             buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5)),
-        "draining": Gauge("gameday_ingest_draining", "1 once a spot interruption notice arrived", registry=reg),
+        "base": base,
+        "requests": Counter("gameday_ingest_requests", "Ingest requests by HTTP status", [*_NODE_LABELS, "code"],
+                            registry=reg),
+        "events": Counter("gameday_ingest_events", "Trip events committed (new ids)", _NODE_LABELS,
+                          registry=reg).labels(**base),
+        "duplicates": Counter("gameday_ingest_duplicate_events", "Re-sent event ids not stored twice", _NODE_LABELS,
+                              registry=reg).labels(**base),
+        "latency": Histogram("gameday_ingest_request_seconds", "Time to answer an ingest write", _NODE_LABELS,
+                             registry=reg, buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5)).labels(**base),
+        "draining": Gauge("gameday_ingest_draining", "1 once a spot interruption notice arrived", _NODE_LABELS,
+                          registry=reg).labels(**base),
     }
 
 
@@ -121,7 +131,7 @@ async def post_trips(request: web.Request) -> web.Response:
     started = time.perf_counter()
     await _injected_delay(request.app[NODE_KEY])
     status, body = await _ingest(request)
-    m["requests"].labels(code=str(status)).inc()
+    m["requests"].labels(**m["base"], code=str(status)).inc()
     m["latency"].observe(time.perf_counter() - started)
     return web.json_response(body, status=status)
 

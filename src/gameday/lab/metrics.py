@@ -25,12 +25,12 @@ def lab_metrics(st: dict[str, Any]) -> bytes:
             total.labels(p["region"], p["zone"], p["capacity_type"]).inc()
             if p["health"] == "healthy":
                 up.labels(p["region"], p["zone"], p["capacity_type"]).inc()
-    role = Gauge("gameday_lab_db_role", "1 for the DB instance's current role", ["instance", "zone", "role"], registry=r)
+    role = Gauge("gameday_lab_db_role", "1 for the DB instance's current role", ["db", "zone", "role"], registry=r)
     for p in st["processes"]:
         if p["kind"] == "db":
             role.labels(p["name"], p["zone"], p["role"]).set(1)
     writer = Gauge("gameday_lab_writer_target", "1 for the instance a region's writer endpoint points to",
-                   ["region", "instance"], registry=r)
+                   ["region", "db"], registry=r)
     by_port = {p["port"]: p["name"] for p in st["processes"] if p["kind"] == "db"}
     for region, w in st["writer_endpoints"].items():
         if w["target"] is not None:
@@ -39,7 +39,8 @@ def lab_metrics(st: dict[str, Any]) -> bytes:
                 registry=r)
     for row in st["replication"]:
         lag.labels(row["standby"], row["sync_state"]).set(row["lag_bytes"] or 0)
-    Gauge("gameday_lab_link_delay_ms", "One-way delay of the cross-region link", registry=r).set(st["link"]["delay_ms"])
+    Gauge("gameday_lab_link_delay_seconds", "One-way delay of the cross-region link", registry=r).set(
+        st["link"]["delay_ms"] / 1000)
     Gauge("gameday_lab_link_cut", "1 while the cross-region link is cut", registry=r).set(1 if st["link"]["cut"] else 0)
     dns = Gauge("gameday_lab_dns_answer", "1 for the region the failover record answers", ["region"], registry=r)
     dns.labels(st["dns"]["answer"]).set(1)

@@ -41,6 +41,18 @@ def write_state(root: Path, **fields: Any) -> None:
     os.replace(tmp, path)
 
 
+def write_scrape_targets(root: Path, lab: Lab, control_port: int) -> None:
+    """DIR/prometheus-targets.json, a Prometheus ``file_sd`` file: the supervisor's /metrics and every live
+    ingest node's, labelled with what they are (Prometheus re-reads it as nodes come and go)."""
+    targets = [{"targets": [f"127.0.0.1:{control_port}"], "labels": {"gameday_component": "lab-supervisor"}}]
+    targets += [{"targets": [f"127.0.0.1:{n.port}"],
+                 "labels": {"gameday_component": "ingest-node", "node": n.name, "region": n.region, "zone": n.zone}}
+                for n in lab.fleet.nodes if n.alive]
+    tmp = root / "prometheus-targets.json.tmp"
+    tmp.write_text(json.dumps(targets, indent=2))
+    os.replace(tmp, root / "prometheus-targets.json")
+
+
 def _child_pids(lab: Lab) -> list[int]:
     pids = [db.pid for db in lab.dbs.values()] + [n.pid for n in lab.fleet.nodes]
     return [p for p in pids if p is not None]
@@ -128,11 +140,13 @@ async def serve(env_file: Path, root: Path) -> int:
         if up.done():
             up.result()
             write_state(root, ready=True, public_endpoint=f"http://127.0.0.1:{lab.public.port}", pids=_child_pids(lab))
+            write_scrape_targets(root, lab, control_port)
             while not stop.is_set():
                 try:
                     await asyncio.wait_for(stop.wait(), 1.0)
                 except TimeoutError:
                     write_state(root, pids=_child_pids(lab))
+                    write_scrape_targets(root, lab, control_port)
         else:
             up.cancel()
     except Exception as exc:  # noqa: BLE001 - reported through the state file, then torn down

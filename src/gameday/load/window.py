@@ -30,4 +30,5 @@ class SecondWindow:
         return {"p50_ms": h.get_value_at_percentile(50) / 1000 if n else None,
                 "p95_ms": h.get_value_at_percentile(95) / 1000 if n else None,
                 "p99_ms": h.get_value_at_percentile(99) / 1000 if n else None,
-                "max_ms": h.get_max_value() / 1000 if n else None}
+                "max_ms": h.get_max_value() / 1000 if n else None,
+                "mean_ms": round(h.get_mean_value() / 1000, 3) if n else None}
