@@ -6,6 +6,7 @@ left out."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,11 @@ def test_functions_and_modules_stay_small(path: Path):
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno
             and n.end_lineno - n.lineno + 1 > MAX_FUNCTION_LINES]
     assert long == []
+
+
+def test_nothing_outside_the_lab_knows_the_labs_api_or_tables():
+    """The data plane is a description (``service:``); only gameday.lab knows its own ingest API."""
+    pattern = re.compile(r"/v1/trips|\b(?:FROM|INTO|TABLE|UPDATE)\s+(?:trips|heartbeats)\b", re.I)
+    offenders = [f"{p.relative_to(SRC)}:{n}" for p in PKG.rglob("*.py") if "lab" not in p.relative_to(PKG).parts[:1]
+                 for n, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    assert offenders == []

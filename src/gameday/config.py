@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from gameday.config_aws import AwsSettings
 from gameday.errors import ConfigError
 from gameday.schema import Strict
+from gameday.service.spec import LabServiceSpec, ServiceSpec
 
 __all__ = [
     "Strict", "LabRegions", "NodeCounts", "LinkSettings", "RdsSettings", "HealthCheckSettings",
@@ -82,6 +83,7 @@ class LabSettings(Strict):
     spot_notice_s: float = Field(1.0, ge=0, le=600)
     spot_replace_delay_s: float = Field(2.0, ge=0, le=600)
     db_pool_size: int = Field(4, ge=1, le=32)
+    service: LabServiceSpec | None = None  # the team's own service as the ingest nodes (default: the lab's)
 
 
 class StopConditions(Strict):
@@ -104,6 +106,7 @@ class Environment(Strict):
     stop_conditions: StopConditions | None = None
     lab: LabSettings | None = None
     aws: AwsSettings | None = None
+    service: ServiceSpec | None = None  # the team's data plane; absent: the lab's own ingest API
 
     @model_validator(mode="after")
     def _driver_settings(self) -> Environment:
@@ -152,6 +155,17 @@ def load_yaml_model(path: str | Path, model: type[M]) -> M:
 
 
 def load_environment(path: str | Path) -> Environment:
-    """Load and validate an environment file (environments/*.yaml)."""
-    return load_yaml_model(path, Environment)
+    """Load and validate an environment file (environments/*.yaml), its service description included:
+    templates, placeholders and ``${VAR}`` are checked here, before anything runs."""
+    env = load_yaml_model(path, Environment)
+    if env.lab is not None and env.lab.service is not None:
+        from gameday.service.checks import check_lab_service
+
+        check_lab_service(env.lab.service, str(path))
+    if env.service is not None:
+        from gameday.service.resolved import Service
+
+        url = env.aws.public_url if env.aws is not None else "http://127.0.0.1"
+        Service.resolve(env.service, url=url, file=str(path))
+    return env
 

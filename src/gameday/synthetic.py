@@ -1,42 +1,61 @@
-"""The synthetic write-then-read transaction through the public endpoint: the one probe the drill's
-live probe, the RTO measurement and the chaos probes all use."""
+"""The synthetic write-then-read transaction through the public endpoint, as the service description
+says: the one probe the drill's live probe, the RTO measurement and the chaos probes all use."""
 
 from __future__ import annotations
 
 import asyncio
-import json
+import ssl
 import time
 
 import aiohttp
 
-__all__ = ["write_then_read", "write_then_read_once", "probe_event"]
+from gameday.service.ids import IdScheme
+from gameday.service.resolved import Service
+
+__all__ = ["write_then_read", "write_then_read_once", "post_batch"]
 
 
-def probe_event(eid: str, now: float) -> dict[str, object]:
-    return {"event_id": eid, "trip_id": "trip-" + eid[-6:], "kind": "update", "ts": now, "lat": 40.7, "lon": -74.0}
+def _tls(svc: Service) -> ssl.SSLContext | bool:
+    return svc.ssl_context if svc.ssl_context is not None else True
 
 
-async def write_then_read(session: aiohttp.ClientSession, endpoint: str, eid: str) -> tuple[bool, str | None]:
-    """Write one event, read it back; (ok, why not). Never raises for network or HTTP trouble."""
+async def post_batch(session: aiohttp.ClientSession, svc: Service, ids: IdScheme, first: int, count: int,
+                     run_id: str) -> int:
+    """Write events ``first .. first+count-1``; the HTTP status (an exception when there is no answer)."""
+    body = svc.write_body(ids, first, count, time.time(), run_id)
+    async with session.request(svc.spec.write.method, svc.url + svc.write_target(run_id), data=body.encode(),
+                               headers=svc.request_headers(run_id), ssl=_tls(svc)) as r:
+        await r.read()
+        return r.status
+
+
+async def write_then_read(session: aiohttp.ClientSession, svc: Service, ids: IdScheme, n: int,
+                          run_id: str) -> tuple[bool, str | None]:
+    """Write event ``n``, read it back (when the service has a read); (ok, why not). Never raises for
+    network or HTTP trouble."""
     try:
-        body = json.dumps({"events": [probe_event(eid, time.time())]})
-        async with session.post(endpoint + "/v1/trips", data=body, headers={"Content-Type": "application/json"}) as r:
-            if r.status != 202:
-                return False, f"write: HTTP {r.status}"
-        async with session.get(f"{endpoint}/v1/trips/{eid}") as r:
-            if r.status != 200 or (await r.json()).get("event_id") != eid:
+        status = await post_batch(session, svc, ids, n, 1, run_id)
+        if not svc.write_ok(status):
+            return False, f"write: HTTP {status}"
+        path = svc.read_target(ids, n, run_id)
+        if path is None or svc.spec.read is None:
+            return True, None
+        async with session.request(svc.spec.read.method, svc.url + path, headers=svc.request_headers(run_id),
+                                   ssl=_tls(svc)) as r:
+            await r.read()
+            if not svc.read_ok(r.status):
                 return False, f"read: HTTP {r.status}"
         return True, None
     except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
-        return False, f"{type(exc).__name__}: {exc}"[:200]
+        return False, svc.redact(f"{type(exc).__name__}: {exc}")[:200]
 
 
-def write_then_read_once(endpoint: str, eid: str, timeout: float = 2.0) -> tuple[bool, float]:
+def write_then_read_once(svc: Service, ids: IdScheme, n: int, run_id: str, timeout: float = 2.0) -> tuple[bool, float]:
     """One transaction from synchronous code (chaos probes): (ok, seconds it took)."""
     async def once() -> bool:
         conn = aiohttp.TCPConnector(force_close=True)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout), connector=conn) as session:
-            ok, _ = await write_then_read(session, endpoint, eid)
+            ok, _ = await write_then_read(session, svc, ids, n, run_id)
             return ok
 
     started = time.monotonic()

@@ -15,8 +15,8 @@ import pytest
 
 from conftest import ROOT
 from gameday.cli import main
-from gameday.drill.reconcile import read_ledger
 from gameday.procs import free_port, wait_port
+from gameday.service.ids import read_ledger
 
 pytestmark = pytest.mark.lab
 PROFILE = str(ROOT / "loadprofiles" / "ingest_steady.py")

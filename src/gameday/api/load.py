@@ -15,7 +15,9 @@ from gameday.config import load_environment
 from gameday.errors import ConfigError
 from gameday.journal import Journal
 from gameday.lab.control import DEFAULT_DIR
+from gameday.lab.ingest_api import LAB_SERVICE
 from gameday.load.slo import Slo, parse_slo
+from gameday.service.resolved import Service
 
 __all__ = ["LoadOptions", "run_load", "check_host"]
 
@@ -59,9 +61,6 @@ def check_host(host: str) -> None:
     u = urlparse(host)
     if u.scheme not in ("http", "https") or not u.hostname:
         raise ConfigError(f"{host!r} is not an http:// or https:// URL", field="--host")
-    if u.scheme == "https":
-        raise ConfigError("https:// is not supported by the load engine yet (it would send plaintext): "
-                          "use an http:// URL", field="--host")
 
 
 def run_load(opts: LoadOptions, *, on_progress: Callable[[dict[str, Any]], None] = lambda rec: None,
@@ -69,22 +68,26 @@ def run_load(opts: LoadOptions, *, on_progress: Callable[[dict[str, Any]], None]
     """Run the profile (and judge its SLOs); return summary.json's content."""
     slos, limits = opts.check()
     env = load_environment(opts.env)
+    spec = env.service or LAB_SERVICE
     host = opts.host or (env.aws.public_url if env.aws is not None else None)
-    if host is not None:
-        return _run(opts, host, slos, limits, on_progress)
+    if host is not None or env.kind == "aws" or (env.service is not None and env.service.url):
+        return _run(opts, Service.resolve(spec, url=opts.host or host, file=str(opts.env)), slos, limits, on_progress)
     with lab_session(opts.env, opts.state_dir, keep=opts.keep_lab, restore=False, on_progress=on_status) as lab:
-        return _run(opts, lab.client.public_endpoint, slos, limits, on_progress)
+        svc = Service.resolve(spec, url=lab.client.public_endpoint, ca_file=lab.client.ca_file, file=str(opts.env))
+        return _run(opts, svc, slos, limits, on_progress)
 
 
-def _run(opts: LoadOptions, host: str, slos: list[Slo], limits: list[Slo],
+def _run(opts: LoadOptions, service: Service, slos: list[Slo], limits: list[Slo],
          on_progress: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     from gameday.load.run import LoadRun
 
+    host = service.redact(service.url)  # what runs and reports show; the load processes get the service itself
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     (opts.out_dir / "journal.jsonl").unlink(missing_ok=True)
     journal = Journal(opts.out_dir / "journal.jsonl")  # gate.start, load.tick...: what annotations and metrics follow
     run = LoadRun(profile=opts.profile, host=host, out_dir=opts.out_dir, rate=opts.rate, duration=opts.duration,
-                  batch=opts.batch, workers=opts.workers, slos=slos, hard_limits=limits, grace_s=opts.grace_s)
+                  batch=opts.batch, workers=opts.workers, slos=slos, hard_limits=limits, grace_s=opts.grace_s,
+                  service=service)
     obs = observers("load-gate", opts.grafana_url, opts.metrics_port, run_id=run.run_id, metrics_addr=opts.metrics_addr)
     obs.attach(journal)
 

@@ -87,7 +87,7 @@ def start_load(profile: str = "loadprofiles/ingest_steady.py", rate: float = 100
         raise ActivityFailed(f"load profile {profile!r} not found")
     out = s.out_dir / f"load-{len(s.loads) + 1}"
     out.mkdir(parents=True, exist_ok=True)
-    load = LocustLoad(profile=Path(profile), host=s.target.public_endpoint(), out_dir=out, rate=rate, batch=batch,
+    load = LocustLoad(profile=Path(profile), service=s.target.service(), out_dir=out, rate=rate, batch=batch,
                       max_s=duration, run_id=f"chaos{int(time.time())}",
                       journal=s.journal or Journal(out / "journal.jsonl"))
     load.start()

@@ -50,6 +50,10 @@ def configure_control(configuration: Configuration = None, secrets: Secrets = No
                               kind_of_run="chaos")
         j.listeners.append(annotator)
         _state["annotator"] = annotator
+    try:
+        s.start_heartbeat(j)
+    except Exception as exc:  # noqa: BLE001 - a target without a writer endpoint: the lag probe says so
+        j.record("heartbeat.failed", "control", {}, error=f"{type(exc).__name__}: {exc}")
     j.record("chaos.start", "control", {"title": (experiment or {}).get("title"), "environment": s.environment.name,
                                         "environment_file": str(Path(s.env_file).resolve())})
     stop = threading.Event()

@@ -13,14 +13,22 @@ from chaoslib.types import Configuration, Secrets
 from gameday.chaos.session import session_for
 from gameday.drill.reconcile import reconcile
 from gameday.load.run import recent_window
+from gameday.service.ids import IdScheme
+from gameday.service.resolved import Service
 from gameday.synthetic import write_then_read_once
 
 __all__ = ["ingest_slo_met", "writes_succeed", "zone_serving", "replication_lag_s", "acked_events_present",
            "spot_capacity_restored"]
 
 
-def _write_then_read(endpoint: str, timeout: float = 2.0) -> tuple[bool, float]:
-    return write_then_read_once(endpoint, f"chaos-probe-{uuid.uuid4().hex}", timeout)
+_PROBE_RUN = f"chaos{uuid.uuid4().hex[:8]}"
+_probe_seq = iter(range(1, 1 << 62))
+
+
+def _write_then_read(svc: Service, timeout: float = 2.0) -> tuple[bool, float]:
+    """One synthetic transaction as the service description says (the drill's probe, from sync code)."""
+    ids = IdScheme(f"{_PROBE_RUN}p", uuid=svc.uses_uuid)
+    return write_then_read_once(svc, ids, next(_probe_seq), _PROBE_RUN, timeout)
 
 
 def writes_succeed(n: int = 5, within_s: float = 0.0, configuration: Configuration = None,
@@ -28,11 +36,11 @@ def writes_succeed(n: int = 5, within_s: float = 0.0, configuration: Configurati
     """True once ``n`` consecutive synthetic write-then-read transactions succeed through the public
     endpoint, trying for at most ``within_s`` real seconds (scaled by the environment's time_scale)."""
     s = session_for(configuration)
-    endpoint = s.target.public_endpoint()
+    svc = s.target.service()
     deadline = time.monotonic() + within_s * s.environment.time_scale
     streak = 0
     while True:
-        ok, _ = _write_then_read(endpoint)
+        ok, _ = _write_then_read(svc)
         streak = streak + 1 if ok else 0
         if streak >= n:
             return True
@@ -52,7 +60,7 @@ def ingest_slo_met(p95_ms: float = 300.0, max_error_ratio: float = 0.001, window
         if w is None:
             raise ActivityFailed("the background load has not measured anything yet")
         return w["p95_ms"] <= p95_ms and w["error_ratio"] <= max_error_ratio
-    results = [_write_then_read(s.target.public_endpoint()) for _ in range(20)]
+    results = [_write_then_read(s.target.service()) for _ in range(20)]
     lat = sorted(d * 1000 for _, d in results)
     errors = sum(1 for ok, _ in results if not ok) / len(results)
     return lat[int(0.95 * (len(lat) - 1))] <= p95_ms and errors <= max_error_ratio
@@ -72,18 +80,34 @@ def spot_capacity_restored(configuration: Configuration = None, secrets: Secrets
     return all(len(st.healthy_nodes(zone=z, capacity_type="spot")) >= want for z in zones)
 
 
-def replication_lag_s(replica: str = "us-west-2", configuration: Configuration = None, secrets: Secrets = None) -> float:
-    """Seconds since the last transaction replayed on the replica in region or zone ``replica`` (grows on an
-    idle source: a measurement of replication, never of RPO)."""
+def replication_lag_s(replica: str = "us-west-2", configuration: Configuration = None,
+                      secrets: Secrets = None) -> float:
+    """How far the replica in region or zone ``replica`` trails the primary, in seconds of data: the last
+    heartbeat the primary acknowledged minus the last one present on the replica (the experiment's heartbeat,
+    every 100 ms through the primary's writer). Replication measured by the data, like the drill's RPO, never
+    "time since the last replayed write" (which grows on an idle source)."""
     import psycopg
 
-    st = session_for(configuration).target.status()
-    db = next((d for d in st.dbs if replica in (d.region, d.zone, d.name) and d.role == "standby"), None)
+    from gameday.drill.store import heartbeat_stats
+
+    s = session_for(configuration)
+    hb = s.heartbeat
+    if hb is None:
+        raise ActivityFailed("the experiment has no heartbeat (run it with the gameday control)")
+    st, svc = s.target.status(), s.target.service()
+    db = next((d for d in st.dbs if replica in (d.region, d.zone, d.name) and d.role != "down"), None)
     if db is None or db.port is None:
-        raise ActivityFailed(f"no running replica matches {replica!r}")
-    with psycopg.connect(f"host=127.0.0.1 port={db.port} user=postgres dbname=postgres", connect_timeout=2) as c:
-        row = c.execute("SELECT coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)").fetchone()
-    return float(row[0]) if row else 0.0
+        raise ActivityFailed(f"no running database matches {replica!r}")
+    deadline = time.monotonic() + 10  # the experiment's first heartbeats may still be on their way
+    while True:
+        with psycopg.connect(f"host=127.0.0.1 port={db.port} user=postgres dbname=postgres", autocommit=True,
+                             connect_timeout=3) as c:
+            _, present, _ = heartbeat_stats(c, svc.spec.heartbeat_table, hb.run_id)
+        if hb.last_ack_ts is not None and present is not None:
+            return round(max(0.0, hb.last_ack_ts - present), 3)
+        if time.monotonic() > deadline:
+            raise ActivityFailed(f"none of this experiment's heartbeats reached {db.name} within 10 s")
+        time.sleep(0.1)
 
 
 def acked_events_present(configuration: Configuration = None, secrets: Secrets = None) -> int:
@@ -96,5 +120,9 @@ def acked_events_present(configuration: Configuration = None, secrets: Secrets =
     load.stop()
     if not load.ledger.exists():
         raise ActivityFailed("the background load left no ledger")
-    result: dict[str, Any] = reconcile(s.target.primary_dsn(), load.ledger, "none")
+    svc = s.target.service()
+    st = s.target.status()
+    holding = st.dr_region if st.dr_promoted else st.primary_region
+    result: dict[str, Any] = reconcile(svc.store_dsn_for(holding) or s.target.primary_dsn(), load.ledger, "none",
+                                       service=svc, t_fault=None)
     return int(result["events_lost"])

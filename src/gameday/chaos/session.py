@@ -8,12 +8,14 @@ session, created from the experiment's configuration on first use.
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gameday.config import Environment, load_environment
 from gameday.drill.locust_load import LocustLoad
+from gameday.drill.store import Heartbeat
 from gameday.journal import Journal
 from gameday.lab.control import DEFAULT_DIR
 from gameday.targets import target_for
@@ -30,6 +32,16 @@ class Session:
     out_dir: Path
     loads: list[LocustLoad] = field(default_factory=list)
     journal: Journal | None = None  # the gameday journal of this run (set by the gameday control)
+    heartbeat: Heartbeat | None = None  # committed through the primary's writer while the experiment runs
+
+    def start_heartbeat(self, journal: Journal) -> None:
+        """The heartbeat the replication-lag probe measures by (``replication_lag_s``)."""
+        svc = self.target.service()
+        primary, _ = self.target.regions()
+        self.heartbeat = Heartbeat(dsn=svc.store_dsn_for(primary) or self.target.writer_dsn(primary),
+                                   table=svc.spec.heartbeat_table, run_id=f"chaos-{uuid.uuid4().hex[:8]}",
+                                   journal=journal, interval_s=0.1, max_s=3600)
+        self.heartbeat.start()
 
     def current_load(self) -> LocustLoad | None:
         return self.loads[-1] if self.loads else None
@@ -61,4 +73,6 @@ def reset() -> None:
         if _session is not None:
             for load in _session.loads:
                 load.stop()
+            if _session.heartbeat is not None:
+                _session.heartbeat.stop()
         _session = None

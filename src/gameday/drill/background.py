@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gameday.drill.locust_load import LocustLoad
-from gameday.drill.workload import Heartbeat, Workload
+from gameday.drill.store import Heartbeat
+from gameday.drill.workload import Workload
 from gameday.journal import Journal
 from gameday.judge.recovery import Probe
+from gameday.service.resolved import Service
 
 __all__ = ["Background", "BackgroundSpec", "LiveBackground", "Reconciler", "live_background", "live_reconciler"]
 
@@ -22,8 +24,8 @@ __all__ = ["Background", "BackgroundSpec", "LiveBackground", "Reconciler", "live
 class BackgroundSpec:
     """Everything a background needs, resolved by the runner before anything starts."""
 
-    endpoint: str
-    writer_dsn: str
+    service: Service
+    writer_dsn: str  # where the heartbeat commits: the primary region's writer
     run_id: str
     journal: Journal
     out_dir: Path
@@ -45,8 +47,8 @@ class Background(Protocol):
     def stop(self) -> None: ...
 
 
-# (the current primary's DSN, the ledger, the run id) -> the reconcile event's value
-Reconciler = Callable[[str, Path, str], dict[str, Any]]
+# (the DSN of the database holding the writes now, the ledger, the run id, T0) -> the reconcile event's value
+Reconciler = Callable[[str, Path, str, float | None], dict[str, Any]]
 
 
 class LiveBackground:
@@ -54,14 +56,15 @@ class LiveBackground:
 
     def __init__(self, spec: BackgroundSpec) -> None:
         builtin = spec.profile is None
-        self.workload = Workload(endpoint=spec.endpoint, run_id=spec.run_id, journal=spec.journal,
+        self.workload = Workload(service=spec.service, run_id=spec.run_id, journal=spec.journal,
                                  ledger=spec.out_dir / "ledger.txt", rate=spec.rate, batch=spec.batch,
                                  probe_interval_s=spec.probe_interval_s, probe_timeout_s=spec.probe_timeout_s,
                                  max_s=spec.max_s, builtin_load=builtin)
         self.locust = None if spec.profile is None else LocustLoad(
-            profile=spec.profile, host=spec.endpoint, out_dir=spec.out_dir / "load", rate=spec.rate,
+            profile=spec.profile, service=spec.service, out_dir=spec.out_dir / "load", rate=spec.rate,
             batch=spec.batch, max_s=spec.max_s, run_id=spec.run_id, journal=spec.journal)
-        self.heartbeat = Heartbeat(dsn=spec.writer_dsn, run_id=spec.run_id, journal=spec.journal,
+        self.heartbeat = Heartbeat(dsn=spec.writer_dsn, table=spec.service.spec.heartbeat_table, run_id=spec.run_id,
+                                   journal=spec.journal,
                                    interval_s=spec.heartbeat_interval_s, max_s=spec.max_s)
         self._ledger = spec.out_dir / "ledger.txt"
         self.probe_log = self.workload.probe_log
@@ -87,7 +90,10 @@ def live_background(spec: BackgroundSpec) -> Background:
     return LiveBackground(spec)
 
 
-def live_reconciler(primary_dsn: str, ledger: Path, run_id: str) -> dict[str, Any]:
+def live_reconciler(service: Service) -> Reconciler:
+    """Reconciliation with the team's ``present_query`` against a real database (psycopg)."""
     from gameday.drill.reconcile import reconcile
 
-    return reconcile(primary_dsn, ledger, run_id)
+    def run(dsn: str, ledger: Path, run_id: str, t_fault: float | None) -> dict[str, Any]:
+        return reconcile(dsn, ledger, run_id, service=service, t_fault=t_fault)
+    return run

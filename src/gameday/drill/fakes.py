@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from gameday.drill.background import BackgroundSpec, Reconciler
-from gameday.drill.reconcile import read_ledger
-from gameday.drill.workload import LEDGER_ACKED, LEDGER_FAILED
+from gameday.drill.reconcile import lost_window
 from gameday.judge.recovery import Probe
+from gameday.service.ids import ACKED as LEDGER_ACKED
+from gameday.service.ids import FAILED as LEDGER_FAILED
+from gameday.service.ids import read_ledger
 from gameday.targets.fake import FakeTarget
 
 __all__ = ["FakeBackground", "fake_background", "fake_reconciler"]
@@ -58,7 +60,7 @@ class FakeBackground:
                  error=None if ok else "write: HTTP 503")
         ids = [f"{self.spec.run_id}-{n}-{k}" for k in range(self.spec.batch)]
         acked = self.target.write(ids, now)
-        ledger.write("".join(f"{LEDGER_ACKED if acked else LEDGER_FAILED} {i}\n" for i in ids))
+        ledger.write("".join(f"{LEDGER_ACKED if acked else LEDGER_FAILED} {i} {now:.3f}\n" for i in ids))
         ledger.flush()
         if self.target.write_primary([f"hb-{now!r}"], now):
             self.heartbeats.append(now)
@@ -74,13 +76,14 @@ def fake_background(target: FakeTarget) -> Callable[[BackgroundSpec], FakeBackgr
 
 def fake_reconciler(target: FakeTarget) -> Reconciler:
     """A ``DrillRun.reconciler`` that reads the fake target's current primary, as the live one reads PostgreSQL."""
-    def reconcile(primary_dsn: str, ledger: Path, run_id: str) -> dict[str, Any]:
+    def reconcile(primary_dsn: str, ledger: Path, run_id: str, t_fault: float | None) -> dict[str, Any]:
         book = read_ledger(ledger)
         present = target.present()
         acked, failed = book[LEDGER_ACKED], book[LEDGER_FAILED]
         lost = sorted(acked - present)
         hb = [float(i[3:]) for i in present if i.startswith("hb-")]
-        return {"events_acked": len(acked), "events_present": len(acked & present), "events_lost": len(lost),
+        return {**lost_window(ledger, set(lost), t_fault),
+                "events_acked": len(acked), "events_present": len(acked & present), "events_lost": len(lost),
                 "events_unexpected": len(failed & present), "events_indeterminate": 0, "indeterminate_present": 0,
                 "lost_sample": lost[:20], "last_present_heartbeat_ts": max(hb, default=None),
                 "heartbeats_present": len(hb)}

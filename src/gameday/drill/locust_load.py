@@ -8,6 +8,7 @@ from typing import Any
 
 from gameday.journal import Journal
 from gameday.load.run import LoadRun
+from gameday.service.resolved import Service
 
 __all__ = ["LocustLoad"]
 
@@ -18,11 +19,11 @@ _TICK_FIELDS = ("sent", "acked_events", "errors", "indeterminate", "dropped", "l
 class LocustLoad:
     """Runs a LoadRun on a thread for at most ``max_s``; ``stop()`` ends it early and waits for its results."""
 
-    def __init__(self, *, profile: Path, host: str, out_dir: Path, rate: float, batch: int, max_s: float,
+    def __init__(self, *, profile: Path, service: Service, out_dir: Path, rate: float, batch: int, max_s: float,
                  run_id: str, journal: Journal) -> None:
         self.journal = journal
-        self.run = LoadRun(profile=profile, host=host, out_dir=out_dir, rate=rate, batch=batch, duration=max_s,
-                           on_progress=self._tick, run_id=run_id)
+        self.run = LoadRun(profile=profile, host=service.url, out_dir=out_dir, rate=rate, batch=batch, duration=max_s,
+                           on_progress=self._tick, run_id=run_id, service=service)
         self.summary: dict[str, Any] | None = None
         self.error: str | None = None
         self._thread = threading.Thread(target=self._main, name="locust-load", daemon=True)

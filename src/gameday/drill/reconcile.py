@@ -1,55 +1,56 @@
-"""Reconcile the acknowledged-event ledger and the heartbeats against the new primary (Jepsen style)."""
+"""Reconcile the ledger and the heartbeats against the database that holds the writes now, Jepsen style,
+with the team's own ``present_query`` (``service.store``)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from gameday.drill.workload import LEDGER_ACKED, LEDGER_FAILED, LEDGER_INDETERMINATE
+from gameday.drill.store import heartbeat_stats, present_ids
+from gameday.service.ids import ACKED, FAILED, INDETERMINATE, ack_times, read_ledger
+from gameday.service.resolved import Service
 
-__all__ = ["read_ledger", "reconcile"]
-
-
-def read_ledger(path: Path) -> dict[str, set[str]]:
-    """Event ids by outcome: acked, failed (a definite error), indeterminate (no answer, or 504).
-
-    Lines are ``a|f|i <id>`` (the drill's built-in writer) or ``R <a|f|i> <prefix> <width> <first> <count>``.
-    """
-    out: dict[str, set[str]] = {LEDGER_ACKED: set(), LEDGER_FAILED: set(), LEDGER_INDETERMINATE: set()}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if line.startswith("R "):  # a run of ids from the Locust engine
-                _, mark, prefix, width, first, count = line.split()
-                out[mark].update(f"{prefix}-{n:0{int(width)}d}" for n in range(int(first), int(first) + int(count)))
-                continue
-            mark, _, eid = line.partition(" ")
-            if mark in out and eid:
-                out[mark].add(eid)
-    return out
+__all__ = ["reconcile"]
 
 
-def _present(conn: psycopg.Connection, ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for i in range(0, len(ids), 20_000):
-        rows = conn.execute("SELECT event_id FROM trips WHERE event_id = ANY(%s)", (ids[i:i + 20_000],)).fetchall()
-        found.update(r[0] for r in rows)
+def _settled(conn: psycopg.Connection, query: str, ids: set[str], settle_s: float) -> set[str]:
+    """Present ids; with ``settle_s``, asked again until no new id appears (an async pipeline catching up)."""
+    found = present_ids(conn, query, ids)
+    deadline = time.monotonic() + settle_s
+    while settle_s > 0 and time.monotonic() < deadline and len(found) < len(ids):
+        time.sleep(min(1.0, settle_s / 5))
+        again = present_ids(conn, query, ids)
+        if len(again) == len(found):
+            break
+        found = again
     return found
 
 
-def reconcile(dsn: str, ledger: Path, run_id: str) -> dict[str, Any]:
-    """Counts of lost / present / unexpected / indeterminate events and the last heartbeat present."""
+def reconcile(dsn: str, ledger: Path, run_id: str, *, service: Service, t_fault: float | None) -> dict[str, Any]:
+    """Counts of lost / present / unexpected / indeterminate events, the last heartbeat present, and when the
+    lost events had been acknowledged (the ledger's share of the RPO)."""
     book = read_ledger(ledger)
-    acked, failed, indet = book[LEDGER_ACKED], book[LEDGER_FAILED], book[LEDGER_INDETERMINATE]
+    acked, failed, indet = book[ACKED], book[FAILED], book[INDETERMINATE]
     with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
-        present = _present(conn, sorted(acked | failed | indet))
-        hb = conn.execute("SELECT max(seq), max(ts), count(*) FROM heartbeats WHERE run_id = %s", (run_id,)).fetchone()
+        present = _settled(conn, service.spec.store.present_query, acked | failed | indet, service.spec.store.settle_s)
+        hb = heartbeat_stats(conn, service.spec.heartbeat_table, run_id)
     lost = sorted(acked - present)
-    return {
+    out: dict[str, Any] = {
         "events_acked": len(acked), "events_present": len(acked & present), "events_lost": len(lost),
         "events_unexpected": len(failed & present), "events_indeterminate": len(indet),
         "indeterminate_present": len(indet & present), "lost_sample": lost[:20],
-        "last_present_heartbeat_seq": hb[0] if hb else None, "last_present_heartbeat_ts": hb[1] if hb else None,
-        "heartbeats_present": hb[2] if hb else 0,
+        "last_present_heartbeat_seq": hb[0], "last_present_heartbeat_ts": hb[1], "heartbeats_present": hb[2],
     }
+    out.update(lost_window(ledger, set(lost), t_fault))
+    return out
+
+
+def lost_window(ledger: Path, lost: set[str], t_fault: float | None) -> dict[str, float | None]:
+    """When the earliest lost event was acknowledged, and the last acknowledgement before the fault."""
+    times = ack_times(ledger)
+    lost_ts = [times[i] for i in lost if i in times]
+    before = [t for t in times.values() if t_fault is not None and t <= t_fault]
+    return {"earliest_lost_ack_ts": min(lost_ts, default=None), "last_ack_before_fault_ts": max(before, default=None)}

@@ -26,6 +26,7 @@ from gameday.errors import Aborted
 from gameday.journal import Journal, read_journal
 from gameday.judge.recovery import recovery
 from gameday.report.write import write_reports
+from gameday.service.resolved import Service
 from gameday.targets.base import FaultResult, Target
 
 __all__ = ["DrillRun", "run_drill", "auto_confirm"]
@@ -51,7 +52,8 @@ class DrillRun:
     on_fault: Callable[[Background, float, Journal], None] | None = None  # e.g. the rehearsal's alerting
     listeners: list[Callable[[Any], None]] = field(default_factory=list)  # annotations, metrics
     background: Callable[[BackgroundSpec], Background] = live_background
-    reconciler: Reconciler = live_reconciler
+    reconciler: Reconciler | None = None  # default: the service's present_query on the live database
+    _t_fault: float | None = None
 
     def execute(self) -> dict[str, Any]:
         """Run the drill; return report.json's content (the verdict says what happened)."""
@@ -113,8 +115,9 @@ class DrillRun:
                                                          for s in self.loaded.runbook.steps) + 60
         primary, _ = self.target.regions()
         profile = None if d.load.profile == "builtin" else resolve_ref(Path(self.loaded.path), d.load.profile)
+        service = self.target.service()
         bg = self.background(BackgroundSpec(
-            endpoint=self.target.public_endpoint(), writer_dsn=self.target.writer_dsn(primary), run_id=run_id,
+            service=service, writer_dsn=service.store_dsn_for(primary) or self.target.writer_dsn(primary), run_id=run_id,
             journal=j, out_dir=self.out_dir, rate=d.load.rate, batch=d.load.batch, profile=profile,
             probe_interval_s=d.probe.interval_s, probe_timeout_s=d.probe.timeout_s,
             heartbeat_interval_s=d.heartbeat_interval_s, max_s=max_s))
@@ -132,6 +135,7 @@ class DrillRun:
         t_fault = result.t_applied if isinstance(result, FaultResult) else t_call
         j.record("fault.applied", "target", {"action": action, "args": args, "t_applied": t_fault,
                                              "result": _as_dict(result)})
+        self._t_fault = t_fault
         self.on_progress("fault applied" if self.fault_override else f"fault applied: {action} {args}")
         if self.on_fault is not None:
             self.on_fault(bg, t_fault, j)
@@ -182,9 +186,24 @@ class DrillRun:
     def _reconcile(self, j: Journal, bg: Background, run_id: str) -> None:
         self.on_progress("reconciling acknowledged events against the new primary")
         try:
-            j.record("reconcile", "runner", self.reconciler(self.target.primary_dsn(), bg.ledger, run_id))
+            service = self.target.service()
+            reconciler = self.reconciler or live_reconciler(service)
+            dsn = self._store_dsn(service)
+            j.record("reconcile", "runner", reconciler(dsn, bg.ledger, run_id, self._t_fault))
         except Exception as exc:  # noqa: BLE001 - no reconciliation makes the verdict inconclusive
             j.record("reconcile.failed", "runner", {}, error=f"{type(exc).__name__}: {exc}")
+
+    def _store_dsn(self, service: Service) -> str:
+        """The database holding the writes now: the description's DSN (per region: the DR region's once it
+        was promoted), else the Target's current primary."""
+        if isinstance(service.store_dsn, str):
+            return service.store_dsn
+        if isinstance(service.store_dsn, dict):
+            st = self.target.status()
+            dsn = service.store_dsn_for(st.dr_region if st.dr_promoted else st.primary_region)
+            if dsn:
+                return dsn
+        return self.target.primary_dsn()
 
     def _undo(self, j: Journal) -> None:
         from gameday.drill.recover import pending_inverses

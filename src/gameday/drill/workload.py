@@ -1,46 +1,48 @@
-"""What runs in the background of a drill: open-loop load, the synthetic probe, the heartbeat writer.
+"""What runs in the background of a drill beside the heartbeat: the built-in open-loop writer and the
+synthetic probe, both speaking the service description.
 
-A simple built-in open-loop writer (until drills drive the Locust profiles): requests are sent at
-their intended times whatever the answers do, latency is measured from the intended send time, and
-every event id ends in the ledger as acked, failed or indeterminate.
+Requests are sent at their intended times whatever the answers do, latency is measured from the
+intended send time, and every event id ends in the ledger as acked, failed or indeterminate, with the
+time of the answer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from pathlib import Path
 from typing import IO
 
 import aiohttp
-import psycopg
 
 from gameday.journal import Journal
 from gameday.judge.recovery import Probe
 from gameday.load.window import SecondWindow
-from gameday.synthetic import probe_event, write_then_read
+from gameday.service.ids import ACKED, FAILED, INDETERMINATE, IdScheme
+from gameday.service.resolved import Service
+from gameday.synthetic import post_batch, write_then_read
 
-__all__ = ["Workload", "Heartbeat", "LEDGER_ACKED", "LEDGER_FAILED", "LEDGER_INDETERMINATE"]
+__all__ = ["Workload"]
 
-LEDGER_ACKED, LEDGER_FAILED, LEDGER_INDETERMINATE = "a", "f", "i"
 _MAX_IN_FLIGHT = 512
 
 
 class Workload:
     """Load + probe in one asyncio loop on a background thread; bounded by ``max_s``."""
 
-    def __init__(self, *, endpoint: str, run_id: str, journal: Journal, ledger: Path, rate: float, batch: int,
+    def __init__(self, *, service: Service, run_id: str, journal: Journal, ledger: Path, rate: float, batch: int,
                  probe_interval_s: float, probe_timeout_s: float, max_s: float, builtin_load: bool = True) -> None:
-        self.endpoint = endpoint
+        self.service = service
         self.run_id = run_id
+        self.ids = IdScheme(f"{run_id}b", uuid=service.uses_uuid)
+        self.probe_ids = IdScheme(f"{run_id}p", uuid=service.uses_uuid)
         self.journal = journal
         self.rate, self.batch = rate, batch
         self.probe_interval_s, self.probe_timeout_s = probe_interval_s, probe_timeout_s
         self.max_s = max_s
         self.builtin_load = builtin_load
-        self._ledger: IO[str] = open(ledger, "a")
+        self._ledger: IO[str] = open(ledger, "a")  # noqa: SIM115 - written by the loop, closed by stop()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="workload", daemon=True)
         self._tick = SecondWindow()
@@ -77,42 +79,36 @@ class Workload:
             wait = intended - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            ids = [f"{self.run_id}-{i}-{k}" for k in range(self.batch)]
+            first = i * self.batch
             i += 1
             if len(in_flight) >= _MAX_IN_FLIGHT:
                 self._tick.dropped += 1
                 continue
-            task = asyncio.ensure_future(self._send(session, ids, intended))
+            task = asyncio.ensure_future(self._send(session, first, intended))
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
         if in_flight:
             await asyncio.wait(in_flight, timeout=self.probe_timeout_s + 1)
 
-    async def _send(self, session: aiohttp.ClientSession, ids: list[str], intended: float) -> None:
-        started = time.monotonic()
-        if started - intended > 0.010:
+    async def _send(self, session: aiohttp.ClientSession, first: int, intended: float) -> None:
+        if time.monotonic() - intended > 0.010:
             self._tick.late += 1
-        body = json.dumps({"events": [probe_event(e, time.time()) for e in ids]})
         self._tick.sent += 1
-        status = 0
         try:
-            async with session.post(self.endpoint + "/v1/trips", data=body,
-                                    headers={"Content-Type": "application/json"}) as r:
-                await r.read()
-                status = r.status
+            status = await post_batch(session, self.service, self.ids, first, self.batch, self.run_id)
         except (TimeoutError, aiohttp.ClientError, OSError):
             status = 0
         self._tick.hist.record_value(max(1, int((time.monotonic() - intended) * 1_000_000)))
-        if status == 202:
-            mark = LEDGER_ACKED
-            self._tick.acked_events += len(ids)
+        if self.service.write_ok(status):
+            mark = ACKED
+            self._tick.acked_events += self.batch
         elif status in (0, 504):  # no answer, or "may or may not be committed"
-            mark = LEDGER_INDETERMINATE
+            mark = INDETERMINATE
             self._tick.indeterminate += 1
         else:
-            mark = LEDGER_FAILED
+            mark = FAILED
             self._tick.errors += 1
-        self._ledger.write("".join(f"{mark} {e}\n" for e in ids))
+        self._ledger.write(self.ids.ledger_line(mark, first, self.batch, time.time()))
 
     async def _ticker(self, deadline: float) -> None:
         while self._running(deadline):
@@ -129,50 +125,12 @@ class Workload:
         n = 0
         while self._running(deadline):
             started, started_wall = time.monotonic(), time.time()
-            eid = f"probe-{self.run_id}-{n}"
+            ok, error = await write_then_read(session, self.service, self.probe_ids, n, self.run_id)
+            eid = self.probe_ids.ledger_id(n)
             n += 1
-            ok, error = await write_then_read(session, self.endpoint, eid)
             ended_wall = time.time()
             self.probe_log.append(Probe(started_wall, ended_wall, ok))
             self.journal.record("probe", "probe", {"ok": ok, "latency_ms": round((time.monotonic() - started) * 1000, 2),
                                                    "started": started_wall, "event_id": eid}, error=error,
                                 t_wall=ended_wall)
             await asyncio.sleep(max(0.0, self.probe_interval_s - (time.monotonic() - started)))
-
-
-class Heartbeat:
-    """Commits (run_id, seq, ts) every ``interval_s`` through the writer endpoint; journals each ack."""
-
-    def __init__(self, *, dsn: str, run_id: str, journal: Journal, interval_s: float, max_s: float) -> None:
-        self.dsn, self.run_id, self.journal = dsn, run_id, journal
-        self.interval_s, self.max_s = interval_s, max_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(10)
-
-    def _run(self) -> None:
-        deadline = time.monotonic() + self.max_s
-        conn: psycopg.Connection | None = None
-        seq = 0
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            started = time.monotonic()
-            seq += 1
-            ts = time.time()
-            try:
-                if conn is None or conn.closed:
-                    conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=1)
-                conn.execute("INSERT INTO heartbeats (run_id, seq, ts) VALUES (%s, %s, %s)", (self.run_id, seq, ts))
-                self.journal.record("heartbeat.ack", "heartbeat", {"seq": seq, "ts": ts})
-            except psycopg.Error:
-                if conn is not None:
-                    conn.close()
-                conn = None
-            self._stop.wait(max(0.0, self.interval_s - (time.monotonic() - started)))
-        if conn is not None:
-            conn.close()

@@ -2,8 +2,10 @@
 
 RTO: T0 = fault applied; T_detect = first failed probe after T0; T_declare = end of the step that
 declares the incident; T_recovered = the first of N consecutive successful write-then-read probes
-after the outage was seen (``gameday.judge.recovery``, the rule the live wait uses too). RPO_time =
-ts(last acknowledged heartbeat) - ts(last heartbeat present on the new primary). Lost events =
+after the outage was seen (``gameday.judge.recovery``, the rule the live wait uses too). RPO_time is
+the larger of the heartbeat measure, ts(last acknowledged heartbeat) - ts(last heartbeat present on
+the new primary), and the ledger's: the span from the earliest lost acknowledged write to the last
+acknowledged write before the fault; never 0 while acknowledged writes were lost. Lost events =
 acknowledged ids missing from the new primary (reconciled by the runner and journaled).
 
 A service that never recovered while it was observed for longer than the RTO target breached it: FAIL.
@@ -111,12 +113,18 @@ def _data(events: list[Event], rec: Event | None) -> dict[str, Any]:
         return {"rpo_s": None, "heartbeats_acked": len(hb), "last_acked_heartbeat_ts": last_acked}
     r = rec.value
     present = r.get("last_present_heartbeat_ts")
-    rpo = max(0.0, last_acked - present) if last_acked is not None and present is not None else None
-    return {"events_acked": r["events_acked"], "events_lost": r["events_lost"],
+    rpo_hb = max(0.0, last_acked - present) if last_acked is not None and present is not None else None
+    first_lost, last_before = r.get("earliest_lost_ack_ts"), r.get("last_ack_before_fault_ts")
+    rpo_ledger = max(0.0, last_before - first_lost) if first_lost is not None and last_before is not None else None
+    rpo = max((x for x in (rpo_hb, rpo_ledger) if x is not None), default=None)
+    if r["events_lost"] and rpo is not None:
+        rpo = max(rpo, 0.001)  # acknowledged writes were lost: the RPO is never 0
+    return {"rpo_heartbeat_s": _round(rpo_hb), "rpo_ledger_s": _round(rpo_ledger),
+            "events_acked": r["events_acked"], "events_lost": r["events_lost"],
             "events_indeterminate": r["events_indeterminate"], "events_unexpected": r["events_unexpected"],
             "indeterminate_present": r["indeterminate_present"], "lost_sample": r.get("lost_sample", []),
             "heartbeats_acked": len(hb), "last_acked_heartbeat_ts": last_acked,
-            "last_present_heartbeat_ts": present, "rpo_s": None if rpo is None else round(rpo, 3)}
+            "last_present_heartbeat_ts": present, "rpo_s": _round(rpo)}
 
 
 def _targets(tg: dict[str, Any], scale: float, out: dict[str, Any], rec: Recovery, t0: float) -> list[dict[str, Any]]:
@@ -164,6 +172,10 @@ def _judge(out: dict[str, Any], steps: list[dict[str, Any]], errors: list[str], 
     reasons += errors
     verdict = Verdict.FAIL if breached else (Verdict.INCONCLUSIVE if unmeasured or errors else Verdict.PASS)
     return verdict.value, reasons
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
 
 
 def _rel(t: float | None, t0: float) -> float | None:

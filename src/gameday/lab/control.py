@@ -55,6 +55,7 @@ class LabClient:
         self.base = f"http://127.0.0.1:{state['control_port']}"
         self.public_endpoint: str = state["public_endpoint"]
         self.env_file: str | None = state.get("env_file")  # the environment the lab was started with
+        self.ca_file: str | None = state.get("ca_file")  # the certificate of a lab-hosted TLS service
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         data = json.dumps(body or {}).encode() if method == "POST" else None

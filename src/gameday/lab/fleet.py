@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 
 from gameday.config import HealthCheckSettings
+from gameday.lab.hosted import HostedService
 from gameday.procs import free_port, kill_tree, kill_trees, signal_tree, spawn
 
 __all__ = ["Node", "Fleet"]
@@ -50,6 +51,7 @@ class Fleet:
     db_port_of: Callable[[str], int]  # region -> its writer endpoint port
     pool_size: int
     record: Callable[[str, dict[str, object]], None]
+    hosted: HostedService | None = None  # the team's own service as the nodes (default: the lab's ingest node)
     nodes: list[Node] = field(default_factory=list)
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
     _rr: dict[str, int] = field(default_factory=dict)
@@ -59,11 +61,16 @@ class Fleet:
     def add(self, region: str, zone: str, capacity_type: str) -> Node:
         kind = "spot" if capacity_type == "spot" else "od"
         node = Node(f"node-{zone}-{kind}-{next(self._seq)}", region, zone, capacity_type, free_port())
-        node.proc = spawn(
-            [sys.executable, "-m", "gameday.lab.ingest_node", "--name", node.name, "--region", region,
-             "--zone", zone, "--capacity-type", capacity_type, "--port", str(node.port),
-             "--db-port", str(self.db_port_of(region)), "--pool-size", str(self.pool_size)],
-            log=self.root / f"{node.name}.log")
+        if self.hosted is not None:
+            dsn = f"host=127.0.0.1 port={self.db_port_of(region)} user=postgres dbname=postgres connect_timeout=2"
+            argv = self.hosted.command(port=node.port, dsn=dsn, region=region, zone=zone, node=node.name)
+            node.proc = spawn(argv, log=self.root / f"{node.name}.log", env=self.hosted.env)
+        else:
+            node.proc = spawn(
+                [sys.executable, "-m", "gameday.lab.ingest_node", "--name", node.name, "--region", region,
+                 "--zone", zone, "--capacity-type", capacity_type, "--port", str(node.port),
+                 "--db-port", str(self.db_port_of(region)), "--pool-size", str(self.pool_size)],
+                log=self.root / f"{node.name}.log")
         self.nodes.append(node)
         return node
 
@@ -98,9 +105,19 @@ class Fleet:
             node.state = "running"
 
     async def drain(self, node: Node) -> None:
-        """Deliver an interruption notice: the node fails its health check from now on."""
-        node.state = "draining"
-        await self.admin(node, "drain", {})
+        """Deliver an interruption notice: the balancer deregisters the node at once; the lab's own node is
+        told to drain, a hosted service gets SIGTERM (and SIGKILL after its grace period)."""
+        node.state, node.healthy = "draining", False
+        if self.hosted is None:
+            await self.admin(node, "drain", {})
+            return
+        if node.pid is not None:
+            signal_tree(node.pid, signal.SIGTERM)
+            asyncio.get_running_loop().call_later(self.hosted.spec.stop_grace_s, self._sigkill, node)
+
+    def _sigkill(self, node: Node) -> None:
+        if node.pid is not None:
+            kill_trees([node.pid], timeout=0)
 
     async def admin(self, node: Node, what: str, body: dict[str, float]) -> bool:
         """POST /admin/<what> to a node; False when it does not answer."""
@@ -156,7 +173,9 @@ class Fleet:
     async def _check(self, node: Node) -> None:
         ok = False
         try:
-            async with self._client().get(f"http://127.0.0.1:{node.port}/healthz",
+            scheme, path = ("http", "/healthz") if self.hosted is None else (self.hosted.scheme,
+                                                                             self.hosted.spec.health_path)
+            async with self._client().get(f"{scheme}://127.0.0.1:{node.port}{path}", ssl=False,
                                           timeout=aiohttp.ClientTimeout(total=self.hc.timeout_s)) as r:
                 ok = r.status == 200
         except (TimeoutError, aiohttp.ClientError, OSError):
@@ -165,7 +184,7 @@ class Fleet:
             node.ok_streak, node.fail_streak = node.ok_streak + 1, 0
             if node.state == "starting":
                 node.state = "running"
-            if not node.healthy and node.ok_streak >= self.hc.healthy_threshold:
+            if not node.healthy and node.ok_streak >= self.hc.healthy_threshold and node.state != "draining":
                 node.healthy = True
                 self.record("balancer.target_healthy", {"node": node.name, "zone": node.zone})
         else:

@@ -17,7 +17,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from gameday.trips import BatchError, parse_batch
+from gameday.lab.trips import BatchError, parse_batch
 
 __all__ = ["build_app", "main"]
 

@@ -16,6 +16,7 @@ from gameday.config import LabSettings
 from gameday.lab import postgres as pg
 from gameday.lab.database import DbInstance, RdsController
 from gameday.lab.fleet import Fleet, Node
+from gameday.lab.hosted import HostedService
 from gameday.lab.network import Relay
 from gameday.lab.topology import Shape, resolve_zone, shape_of
 from gameday.procs import kill_trees
@@ -43,7 +44,9 @@ class Lab:
         self._resolved: tuple[str, float] = (sh.primary_region, 0.0)
         self.dr_promoted = False
         self.latency_ms = 0.0
-        self.fleet = Fleet(root, settings.health_check, lambda r: self.writers[r].port, settings.db_pool_size, self.record)
+        self.hosted = HostedService.prepare(settings.service, root) if settings.service is not None else None
+        self.fleet = Fleet(root, settings.health_check, lambda r: self.writers[r].port, settings.db_pool_size,
+                           self.record, self.hosted)
         self.rds = RdsController(settings.rds, self.writers[sh.primary_region], self.dbs[sh.db("primary").name],
                                  self.dbs[sh.db("sync-standby").name], self.record)
         self._pending: set[asyncio.Task[None]] = set()
@@ -87,6 +90,9 @@ class Lab:
         await asyncio.to_thread(pg.init_primary, p.datadir)
         await p.start()
         await asyncio.to_thread(self._create_schema, p.port)
+        if self.hosted is not None:  # the team's migration, once, against the primary
+            dsn = f"host=127.0.0.1 port={p.port} user=postgres dbname=postgres"
+            await asyncio.to_thread(self.hosted.run_setup, dsn, self.root / "service-setup.log")
         await asyncio.gather(s.rebuild_as_standby(source_port=p.port, upstream_port=p.port),
                              d.rebuild_as_standby(source_port=p.port, upstream_port=self.link.port))
         await asyncio.to_thread(pg.set_sync_standby, p.port, pg.app_name(s.name))
@@ -241,14 +247,15 @@ class Lab:
         return {"ms": ms}
 
     async def ingest_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> dict[str, Any]:
-        """Every ingest node adds ``ms`` to each request; with ``stall_s``, all requests wait that long first."""
+        """Every request through a balancer waits ``ms`` more; with ``stall_s``, requests arriving in the next
+        ``stall_s`` wait until it is over. Injected in the network path, so it works on any hosted service."""
         if ms < 0 or stall_s < 0 or stall_s > 600:
             raise ValueError("ms must be >= 0 and stall_s between 0 and 600")
-        nodes = [n for n in self.fleet.nodes if n.state in ("running", "starting", "draining")]
-        ok = await asyncio.gather(*(self.fleet.admin(n, "latency", {"ms": ms, "stall_s": stall_s}) for n in nodes))
+        for b in self.balancers.values():
+            b.inject_s = ms / 1000
+            b.stall_until = time.monotonic() + stall_s if stall_s else 0.0
         self.latency_ms = ms
-        out = {"ms": ms, "stall_s": stall_s, "nodes": [n.name for n, good in zip(nodes, ok, strict=False) if good],
-               "t_applied": time.time()}
+        out = {"ms": ms, "stall_s": stall_s, "balancers": sorted(self.balancers), "t_applied": time.time()}
         self.record("fault.ingest_latency", out)
         return out
 

@@ -30,6 +30,8 @@ class Relay:
         self.name = name
         self.route = route
         self.delay_s = delay_s
+        self.inject_s = 0.0  # extra latency on every request (client -> server chunk): the latency fault
+        self.stall_until = 0.0  # requests arriving before this monotonic time wait for it: the stall fault
         self.is_cut = False
         self.port = 0
         self.connections = 0
@@ -82,7 +84,7 @@ class Relay:
             up_writer = upstream
             self._writers.add(upstream)
             self.connections += 1
-            await asyncio.gather(self._pipe(reader, upstream), self._pipe(up_reader, writer))
+            await asyncio.gather(self._pipe(reader, upstream, inbound=True), self._pipe(up_reader, writer))
         except asyncio.CancelledError:
             pass
         finally:
@@ -92,16 +94,23 @@ class Relay:
                     w.transport.abort() if self.is_cut else w.close()
             self._tasks.discard(task)
 
-    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, inbound: bool = False) -> None:
         if self.delay_s <= 0:
-            await self._copy(src, dst)
+            await self._copy(src, dst, inbound)
         else:
             await self._delayed_copy(src, dst)
 
-    @staticmethod
-    async def _copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    async def _injected(self) -> None:
+        """The latency faults, in the network path in front of the service (whatever service it is)."""
+        wait = max(self.stall_until - time.monotonic(), 0.0) + self.inject_s
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _copy(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, inbound: bool = False) -> None:
         try:
             while data := await src.read(_CHUNK):
+                if inbound and (self.inject_s or self.stall_until):
+                    await self._injected()
                 dst.write(data)
                 await dst.drain()
             if dst.can_write_eof():

@@ -39,12 +39,6 @@ CREATE TABLE IF NOT EXISTS trips (
     node        text NOT NULL,
     inserted_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
-CREATE TABLE IF NOT EXISTS heartbeats (
-    run_id text NOT NULL,
-    seq    bigint NOT NULL,
-    ts     double precision NOT NULL,
-    PRIMARY KEY (run_id, seq)
-);
 """
 
 _CONF = """

@@ -38,8 +38,9 @@ async def restore(lab: Lab) -> dict[str, Any]:
     finally:
         lab.rds.paused = False
     nodes = _restore_nodes(lab)
-    if lab.latency_ms:
-        await lab.ingest_latency(0.0)
+    for b in lab.balancers.values():  # the latency and stall faults live in the network path
+        b.inject_s, b.stall_until = 0.0, 0.0
+    lab.latency_ms = 0.0
     lab.dns_region = sh.primary_region
     lab._resolved = (sh.primary_region, 0.0)
     await lab._settle(timeout=60)

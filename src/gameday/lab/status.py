@@ -30,7 +30,7 @@ async def lab_status(lab: Lab) -> dict[str, Any]:
     return {
         "ready": lab.ready,
         "supervisor_pid": os.getpid(),
-        "public_endpoint": f"http://127.0.0.1:{lab.public.port}",
+        "public_endpoint": f"{lab.hosted.scheme if lab.hosted is not None else 'http'}://127.0.0.1:{lab.public.port}",
         "regions": {"primary": sh.primary_region, "dr": sh.dr_region},
         "zones": list(sh.all_zones),
         "dns": {"record": "ingest.lab.gameday.internal", "type": "failover", "answer": lab.dns_region,

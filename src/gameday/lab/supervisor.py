@@ -139,7 +139,10 @@ async def serve(env_file: Path, root: Path) -> int:
         await asyncio.wait({up, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if up.done():
             up.result()
-            write_state(root, ready=True, public_endpoint=f"http://127.0.0.1:{lab.public.port}", pids=_child_pids(lab))
+            scheme = lab.hosted.scheme if lab.hosted is not None else "http"
+            write_state(root, ready=True, public_endpoint=f"{scheme}://127.0.0.1:{lab.public.port}",
+                        ca_file=str(lab.hosted.cert) if lab.hosted is not None and lab.hosted.cert else None,
+                        pids=_child_pids(lab))
             write_scrape_targets(root, lab, control_port)
             while not stop.is_set():
                 try:

@@ -29,7 +29,7 @@ class Stock(FastHttpUser):
     wait_time = constant(0)
     @task
     def post(self):
-        self.client.post("/v1/trips", data=BODY, headers={"Content-Type": "application/json"})
+        self.client.post("/ingest", data=BODY, headers={"Content-Type": "application/json"})
 '''
 
 
@@ -86,7 +86,7 @@ def _stock(host: str, seconds: float, work: Path) -> dict[str, float]:
 def _wrk(host: str, seconds: float) -> float | None:
     if not shutil.which("wrk"):
         return None
-    res = subprocess.run(["wrk", "-t1", "-c32", f"-d{int(seconds)}s", host + "/v1/trips"], capture_output=True, text=True)
+    res = subprocess.run(["wrk", "-t1", "-c32", f"-d{int(seconds)}s", host + "/ingest"], capture_output=True, text=True)
     for line in res.stdout.splitlines():
         if line.startswith("Requests/sec:"):
             return float(line.split()[1])

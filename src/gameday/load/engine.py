@@ -5,65 +5,43 @@ a fixed set of keep-alive connections serve the queue; latency is measured from 
 time (no coordinated omission) into HdrHistograms (1 us .. 1 h, 3 significant digits: better than
 1 ms resolution up to a second). Late starts and dropped requests are counted.
 
-The HTTP client is written by hand on gevent sockets, with each request pre-encoded: Locust's
-HttpUser/FastHttpUser spend most of a core on per-request bookkeeping (~4.4k requests/s per core
-here), and the gate must not saturate before the system it measures.
+Requests follow the service description (``gameday.load.payloads``), over plain HTTP or TLS. The HTTP
+client is written by hand on gevent sockets (``gameday.load.http``), with each request pre-encoded:
+Locust's HttpUser/FastHttpUser spend most of a core on per-request bookkeeping (~4.4k requests/s per
+core here), and the gate must not saturate before the system it measures.
 """
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlparse
 
 import gevent
 import psutil
 from gevent.queue import Queue
 
+from gameday.load.http import Connection
+from gameday.load.payloads import Payloads
 from gameday.load.shapes import RateShape
 from gameday.load.window import SecondWindow, new_histogram
+from gameday.service.ids import WIDTH, IdScheme
+from gameday.service.resolved import Service
 
-__all__ = ["Payloads", "Engine"]
+__all__ = ["Engine"]
 
-_ID_WIDTH = 12
 _LATE_S = 0.010
-
-
-class Payloads:
-    """A pool of pre-encoded requests; only the fixed-width event ids change per request."""
-
-    def __init__(self, url: str, prefix: str, batch: int, pool: int = 16) -> None:
-        u = urlparse(url)
-        self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
-        self.prefix, self.batch = prefix, batch
-        self._templates: list[list[bytes]] = []
-        for k in range(pool):
-            events = [('{"event_id":"%s-\x00","trip_id":"trip-%d-%d","kind":"update","ts":%d.5,'  # noqa: UP031 - bytes-like template
-                       '"lat":%.4f,"lon":%.4f}') % (prefix, k, j, 1_700_000_000 + k, 40.0 + k / 100, -74.0 - j / 1000)
-                      for j in range(batch)]
-            body = '{"events":[' + ",".join(events) + "]}"
-            length = len(body.encode()) + (_ID_WIDTH - 1) * batch
-            head = (f"POST /v1/trips HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n")
-            self._templates.append((head + body).encode().split(b"\x00"))
-
-    def request(self, first: int) -> bytes:
-        parts = self._templates[first // self.batch % len(self._templates)]
-        out = [parts[0]]
-        for j in range(self.batch):
-            out.append(b"%012d" % (first + j))
-            out.append(parts[j + 1])
-        return b"".join(out)
+_BUCKET_S = 0.05  # the ledger keeps when each run of ids was answered, to this resolution
 
 
 class Engine:
     """One process's share of the load. ``emit`` receives a dict every second (the progress)."""
 
-    def __init__(self, *, url: str, shape: RateShape, share: float, batch: int, connections: int,
+    def __init__(self, *, service: Service, shape: RateShape, share: float, batch: int, connections: int,
                  timeout_s: float, run_id: str, worker: int, emit: Callable[[dict[str, Any]], None]) -> None:
-        self.payloads = Payloads(url, f"{run_id}w{worker}", batch)
+        self.service = service
+        self.ids = IdScheme(f"{run_id}w{worker}", uuid=service.uses_uuid)
+        self.payloads = Payloads(service, self.ids, batch, run_id)
         self.shape, self.share, self.batch = shape, share, batch
         self.connections, self.timeout_s = connections, timeout_s
         self.emit = emit
@@ -74,7 +52,8 @@ class Engine:
         self.window = SecondWindow()
         self.counts = {"sent": 0, "acked_events": 0, "errors": 0, "indeterminate": 0, "dropped": 0, "late": 0,
                        "steady_acked_events": 0, "steady_sent": 0}
-        self.ranges: dict[str, list[tuple[int, int]]] = {"a": [], "f": [], "i": []}  # acked, failed, indeterminate
+        # acked, failed, indeterminate: (first id, count, answered at, in _BUCKET_S steps)
+        self.ranges: dict[str, list[tuple[int, int, int]]] = {"a": [], "f": [], "i": []}
         self.max_lag_s = 0.0
         self.cpu: list[float] = []
         self.stopped = False
@@ -128,16 +107,8 @@ class Engine:
             gevent.sleep(max(0.001, min(0.01, next_t - time.monotonic())))
 
     # ---- the connections -----------------------------------------------------------------------
-    def _connect(self) -> socket.socket | None:
-        try:
-            s = socket.create_connection((self.payloads.host, self.payloads.port), timeout=self.timeout_s)
-            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            return s
-        except OSError:
-            return None
-
     def _connection(self) -> None:
-        sock: socket.socket | None = None
+        conn = Connection(self.payloads.host, self.payloads.port, self.service.ssl_context, self.timeout_s)
         while True:
             item = self.queue.get()
             if item is None:
@@ -146,40 +117,8 @@ class Engine:
             if time.monotonic() - intended > _LATE_S:
                 self.window.late += 1
                 self.counts["late"] += 1
-            if sock is None:
-                sock = self._connect()
-            status = self._exchange(sock, self.payloads.request(first)) if sock is not None else -1
-            if status <= 0 and sock is not None:
-                sock.close()
-                sock = None
-            self._record(intended, first, status)
-        if sock is not None:
-            sock.close()
-
-    def _exchange(self, sock: socket.socket, request: bytes) -> int:
-        """Send one request, read one response; the HTTP status, 0 when the outcome is unknown."""
-        try:
-            sock.sendall(request)
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    return 0
-                buf += chunk
-            head, _, body = buf.partition(b"\r\n\r\n")
-            status = int(head[9:12])
-            lower = head.lower()
-            i = lower.find(b"content-length:")
-            j = lower.find(b"\r\n", i)
-            length = int(lower[i + 15:j if j >= 0 else None]) if i >= 0 else 0
-            while len(body) < length:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    return 0
-                body += chunk
-            return status
-        except (OSError, ValueError):
-            return 0
+            self._record(intended, first, conn.exchange(self.payloads.request(first)))
+        conn.close()
 
     def _record(self, intended: float, first: int, status: int) -> None:
         now = time.monotonic()
@@ -194,20 +133,21 @@ class Engine:
         if in_steady:
             self.steady.record_value(latency_us)
             c["steady_sent"] += 1
-        if status == 202:
+        bucket = int(time.time() / _BUCKET_S)
+        if self.service.write_ok(status):
             w.acked_events += self.batch
             c["acked_events"] += self.batch
             if in_steady:
                 c["steady_acked_events"] += self.batch
-            self.ranges["a"].append((first, self.batch))
+            self.ranges["a"].append((first, self.batch, bucket))
         elif status in (0, 504):  # no answer, or "may or may not be committed"
             w.indeterminate += 1
             c["indeterminate"] += 1
-            self.ranges["i"].append((first, self.batch))
+            self.ranges["i"].append((first, self.batch, bucket))
         else:  # -1: could not connect (nothing sent); or a definite HTTP error
             w.errors += 1
             c["errors"] += 1
-            self.ranges["f"].append((first, self.batch))
+            self.ranges["f"].append((first, self.batch, bucket))
 
     # ---- progress ------------------------------------------------------------------------------
     def _ticker(self) -> None:
@@ -216,6 +156,7 @@ class Engine:
         while True:
             gevent.sleep(1.0)
             self.cpu.append(proc.cpu_percent(None))
+            self.payloads.refresh()  # fresh {{ts}} in the events
             self._tick()
 
     def _tick(self) -> None:
@@ -232,15 +173,16 @@ class Engine:
         return {"worker": self.worker, "share": self.share, "batch": self.batch, "counts": self.counts,
                 "hist": self.total.encode().decode(), "steady_hist": self.steady.encode().decode(),
                 "steady_window_s": [lo, hi], "max_schedule_lag_s": round(self.max_lag_s, 4),
-                "cpu_percent": self.cpu, "ledger": {"prefix": self.payloads.prefix, "width": _ID_WIDTH,
+                "cpu_percent": self.cpu, "ledger": {"prefix": self.ids.prefix, "uuid": self.ids.uuid, "width": WIDTH,
                                                     "ranges": {k: _merge(v) for k, v in self.ranges.items()}}}
 
 
-def _merge(ranges: list[tuple[int, int]]) -> list[list[int]]:
+def _merge(ranges: list[tuple[int, int, int]]) -> list[list[float]]:
+    """Runs of consecutive ids answered in the same time bucket: [first, count, answered at (epoch s)]."""
     out: list[list[int]] = []
-    for first, n in sorted(ranges):
-        if out and out[-1][0] + out[-1][1] == first:
+    for first, n, bucket in sorted(ranges, key=lambda r: (r[2], r[0])):
+        if out and out[-1][2] == bucket and out[-1][0] + out[-1][1] == first:
             out[-1][1] += n
         else:
-            out.append([first, n])
-    return out
+            out.append([first, n, bucket])
+    return [[f, n, round(b * _BUCKET_S, 3)] for f, n, b in out]

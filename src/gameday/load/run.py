@@ -20,6 +20,8 @@ from gameday.errors import ConfigError
 from gameday.load.slo import Slo
 from gameday.load.summary import summarize
 from gameday.procs import die_with_parent, free_port
+from gameday.service.ids import IdScheme
+from gameday.service.resolved import SERVICE_ENV, Service
 
 __all__ = ["LoadRun", "write_ledger", "read_progress", "recent_window"]
 
@@ -44,6 +46,7 @@ class LoadRun:
     grace_s: float = 5.0
     on_progress: Callable[[dict[str, Any]], None] = lambda rec: None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    service: Service | None = None  # default (None): the lab's own ingest API at ``host``
 
     def stop(self) -> None:
         """Ask the generator to stop early (it drains, reports and exits): used by drills."""
@@ -66,8 +69,9 @@ class LoadRun:
     def _start(self) -> list[subprocess.Popen[bytes]]:
         log = open(self.out_dir / "locust.log", "ab")
         parent = os.getpid()  # the generator dies with its runner, even a SIGKILLed one
+        env = {**os.environ, **({SERVICE_ENV: self.service.handoff()} if self.service is not None else {})}
         common = {"stdin": subprocess.DEVNULL, "stdout": log, "stderr": subprocess.STDOUT, "start_new_session": True,
-                      "preexec_fn": lambda: die_with_parent(parent)}
+                  "preexec_fn": lambda: die_with_parent(parent), "env": env}
         if self.workers == 1:
             return [subprocess.Popen(self._argv(), **common)]  # type: ignore[call-overload]
         port = free_port()
@@ -167,11 +171,12 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 def write_ledger(parts: list[dict[str, Any]], path: Path) -> None:
-    """Every event id by outcome, compactly: ``R <a|f|i> <prefix> <width> <first> <count>`` per run of ids
-    (a: acknowledged, f: refused or never sent, i: indeterminate)."""
+    """Every event id by outcome, compactly (``gameday.service.ids``): a line per run of ids answered in the
+    same 50 ms, with the time (a: acknowledged, f: refused or never sent, i: indeterminate)."""
     with open(path, "w") as f:
         for p in parts:
             led = p["ledger"]
+            ids = IdScheme(led["prefix"], uuid=bool(led.get("uuid")))
             for mark, ranges in led["ranges"].items():
-                for first, count in ranges:
-                    f.write(f"R {mark} {led['prefix']} {led['width']} {first} {count}\n")
+                for first, count, *t in ranges:
+                    f.write(ids.ledger_line(mark, int(first), int(count), t[0] if t else None))

@@ -19,10 +19,24 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from gameday.load.engine import Engine
 from gameday.load.shapes import SHAPES, RateShape
+from gameday.service.resolved import SERVICE_ENV, Service
+from gameday.service.spec import ServiceSpec
 
 __all__ = ["IngestUser", "RateDrivenShape"]
 
 _DRAIN_S = 3.0
+
+
+def service_from_environment(host: str | None) -> Service:
+    """The service this process loads: the runner's description (``$GAMEDAY_SERVICE``, its ``${VAR}`` expanded
+    here from this process's environment), or the lab's own ingest API at ``--host`` for a plain locust run."""
+    raw = os.environ.get(SERVICE_ENV)
+    if raw:
+        d = json.loads(raw)
+        return Service.resolve(ServiceSpec.model_validate(d["spec"]), url=d["url"], ca_file=d.get("ca_file"))
+    from gameday.lab.ingest_api import LAB_SERVICE
+
+    return Service.resolve(LAB_SERVICE, url=host or "http://127.0.0.1")
 
 
 @events.init_command_line_parser.add_listener
@@ -104,7 +118,8 @@ class IngestUser(User):
         runner = self.environment.runner
         worker = getattr(runner, "worker_index", 0) if isinstance(runner, WorkerRunner) else 0
         shape: RateShape = SHAPES[self.shape_kind](rate=o.gameday_rate, duration=o.gameday_duration)
-        engine = Engine(url=self.host or "http://127.0.0.1", shape=shape, share=1.0 / max(1, o.gameday_workers),
+        engine = Engine(service=service_from_environment(self.host), shape=shape,
+                        share=1.0 / max(1, o.gameday_workers),
                         batch=o.gameday_batch, connections=o.gameday_connections, timeout_s=o.gameday_timeout,
                         run_id=o.gameday_run_id or os.urandom(4).hex(), worker=worker,
                         emit=lambda r: self._emit(r, "tick"))

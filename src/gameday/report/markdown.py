@@ -15,7 +15,7 @@ Run `{{ s.run_id }}` on environment `{{ s.environment }}`{% if s.time_scale != 1
 | measure | value |
 |---|---|
 | RTO | {{ fmt(s.rto_s) }} s |
-| RPO (time, from heartbeats) | {{ fmt(s.rpo_s) }} s |
+| RPO (time: heartbeats and ledger) | {{ fmt(s.rpo_s) }} s |
 | time to detect | {{ fmt(s.t_detect_s) }} s |
 | time to declare | {{ fmt(s.t_declare_s) }} s |
 | events acknowledged | {{ s.events_acked }} |

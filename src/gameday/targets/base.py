@@ -14,6 +14,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from gameday.service.resolved import Service
+
 __all__ = ["Target", "Faults", "RunbookActions", "Observation", "FaultResult", "EnvironmentStatus",
            "NodeStatus", "DbStatus"]
 
@@ -105,6 +107,9 @@ class Observation(Protocol):
     def primary_dsn(self) -> str: ...
     def regions(self) -> tuple[str, str]: ...
     def status(self) -> EnvironmentStatus: ...
+    def service(self) -> Service:
+        """The team's data plane, resolved: what load, probes, heartbeat and reconciliation speak."""
+        ...
 
 
 @runtime_checkable

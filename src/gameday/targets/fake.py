@@ -14,7 +14,12 @@ import time
 from typing import Any
 
 from gameday.errors import DriverError
+from gameday.service.resolved import Service
+from gameday.service.spec import ServiceSpec, StoreSpec, WriteSpec
 from gameday.targets.base import DbStatus, EnvironmentStatus, FaultResult, NodeStatus
+
+FAKE_SERVICE = ServiceSpec(write=WriteSpec(path="/events", body="[{{events}}]", event='{"id":"{{event_id}}"}'),
+                           store=StoreSpec(present_query="SELECT id FROM events WHERE id = ANY(%(ids)s)"))
 
 __all__ = ["FakeTarget"]
 
@@ -146,7 +151,10 @@ class FakeTarget:
 
     # ---- observation ------------------------------------------------------------------------------
     def public_endpoint(self) -> str:
-        return "fake://public"
+        return "http://fake.invalid"
+
+    def service(self) -> Service:
+        return Service.resolve(FAKE_SERVICE, url=self.public_endpoint())
 
     def writer_dsn(self, region: str | None = None) -> str:
         return f"fake://writer/{region or self.primary}"

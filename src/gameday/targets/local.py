@@ -9,7 +9,9 @@ from typing import Any
 from gameday.config import Environment
 from gameday.errors import DriverError, LabError
 from gameday.lab.control import DEFAULT_DIR, LabClient
+from gameday.lab.ingest_api import LAB_SERVICE
 from gameday.operations import OPERATIONS
+from gameday.service.resolved import Service
 from gameday.targets.base import DbStatus, EnvironmentStatus, FaultResult, NodeStatus
 
 __all__ = ["LocalTarget"]
@@ -24,6 +26,7 @@ class LocalTarget:
         self.name = env.name
         self.state_dir = Path(state_dir)
         self._client: LabClient | None = None
+        self._service: Service | None = None
 
     @property
     def client(self) -> LabClient:
@@ -89,6 +92,13 @@ class LocalTarget:
 
     def status(self) -> EnvironmentStatus:
         return lab_environment_status(self.describe())
+
+    def service(self) -> Service:
+        """The environment's ``service:`` (the lab's own ingest API when absent), at the lab's public endpoint."""
+        if self._service is None:
+            spec = self.env.service or LAB_SERVICE
+            self._service = Service.resolve(spec, url=self.public_endpoint(), ca_file=self.client.ca_file)
+        return self._service
 
     def public_endpoint(self) -> str:
         return self.client.public_endpoint

@@ -11,6 +11,7 @@ from typing import Any
 
 from gameday.config import Environment
 from gameday.errors import Aborted, ConfigError, DriverError
+from gameday.service.resolved import Service
 from gameday.targets.aws import asg, ec2, rds, services
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.session import Actions, AwsSession, translate
@@ -160,6 +161,12 @@ class AwsTarget:
         return out
 
     # ---- what probes need -----------------------------------------------------------------------
+    def service(self) -> Service:
+        if self.env.service is None:
+            raise ConfigError("describe your service (url, write, read, store) in the environment's 'service:' "
+                              "section: gameday drives your API, not the lab's", field="service")
+        return Service.resolve(self.env.service, url=self.settings.public_url)
+
     def public_endpoint(self) -> str:
         return self.settings.public_url
 

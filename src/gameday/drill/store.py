@@ -1,0 +1,102 @@
+"""The SQL side of a drill, as the service description says: the heartbeat table (created if missing,
+schema too) and the question "which of these ids are present?" asked with the team's own query."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+
+import psycopg
+from psycopg import sql
+
+from gameday.journal import Journal
+
+__all__ = ["Heartbeat", "ensure_heartbeat_table", "present_ids", "heartbeat_stats"]
+
+
+def _table(name: str) -> sql.Identifier:
+    return sql.Identifier(*name.split("."))
+
+
+def ensure_heartbeat_table(conn: psycopg.Connection, table: str) -> None:
+    if "." in table:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(table.split(".")[0])))
+    conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (run_id text NOT NULL, seq bigint NOT NULL, "
+                         "ts double precision NOT NULL, PRIMARY KEY (run_id, seq))").format(_table(table)))
+
+
+def heartbeat_stats(conn: psycopg.Connection, table: str, run_id: str) -> tuple[int | None, float | None, int]:
+    """(last seq, last ts, count) of a run's heartbeats present in this database."""
+    try:
+        row = conn.execute(sql.SQL("SELECT max(seq), max(ts), count(*) FROM {} WHERE run_id = %s").format(_table(table)),
+                           (run_id,)).fetchone()
+    except psycopg.errors.UndefinedTable:
+        return None, None, 0
+    return (row[0], row[1], row[2]) if row else (None, None, 0)
+
+
+def present_ids(conn: psycopg.Connection, query: str, ids: Iterable[str]) -> set[str]:
+    """The ids the team's ``present_query`` finds (first column), asked in chunks."""
+    ordered = sorted(ids)
+    found: set[str] = set()
+    for i in range(0, len(ordered), 20_000):
+        rows = conn.execute(query, {"ids": ordered[i:i + 20_000]}).fetchall()
+        found.update(str(r[0]) for r in rows)
+    return found
+
+
+class Heartbeat:
+    """Commits (run_id, seq, ts) every ``interval_s`` into ``table`` through the primary region's writer;
+    journals each ack, and the first failure (a heartbeat that cannot be written is never silent)."""
+
+    def __init__(self, *, dsn: str, table: str, run_id: str, journal: Journal, interval_s: float,
+                 max_s: float) -> None:
+        self.dsn, self.table, self.run_id, self.journal = dsn, table, run_id, journal
+        self.interval_s, self.max_s = interval_s, max_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+        self._reported = False
+        self.last_ack_ts: float | None = None  # the last heartbeat the primary acknowledged
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _connect(self) -> psycopg.Connection:
+        conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=1)
+        ensure_heartbeat_table(conn, self.table)
+        return conn
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + self.max_s
+        conn: psycopg.Connection | None = None
+        insert = sql.SQL("INSERT INTO {} (run_id, seq, ts) VALUES (%s, %s, %s)").format(_table(self.table))
+        seq = 0
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            started = time.monotonic()
+            seq += 1
+            ts = time.time()
+            try:
+                if conn is None or conn.closed:
+                    conn = self._connect()
+                conn.execute(insert, (self.run_id, seq, ts))
+                self.last_ack_ts = ts
+                self.journal.record("heartbeat.ack", "heartbeat", {"seq": seq, "ts": ts})
+            except psycopg.Error as exc:
+                self._report(exc)
+                if conn is not None:
+                    conn.close()
+                conn = None
+            self._stop.wait(max(0.0, self.interval_s - (time.monotonic() - started)))
+        if conn is not None:
+            conn.close()
+
+    def _report(self, exc: psycopg.Error) -> None:
+        if not self._reported:  # once: an outage fails every heartbeat, the journal needs the first
+            self._reported = True
+            self.journal.record("heartbeat.failed", "heartbeat", {"table": self.table},
+                                error=f"{type(exc).__name__}: {str(exc).strip()[:200]}")
