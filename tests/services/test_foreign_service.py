@@ -159,4 +159,32 @@ def test_a_wrong_token_fails_every_write_and_the_gate_says_so(fleet, tmp_path, m
     assert any("errors" in r for r in s["reasons"]), s["reasons"]
     _no_token_in(tmp_path)
     assert "not-the-token" not in capsys.readouterr().out
-    time.sleep(0)
+
+
+
+def test_latency_and_spot_faults_work_on_the_hosted_service(fleet, tmp_path):
+    client, env_file = fleet
+    client.op("ingest_latency", ms=300)  # injected in the network path: the service knows nothing of it
+    try:
+        with pytest.raises(SystemExit) as info:
+            main(["load", "gate", PROFILE, "--env", str(env_file), "--state-dir", str(client.root), "--out",
+                  str(tmp_path / "slow"), "--rate", "20", "--duration", "3", "--quiet", "--slo", "p95<200ms"])
+        s = json.loads((tmp_path / "slow" / "summary.json").read_text())
+        assert info.value.code == 1 and s["p95_ms"] >= 300, s
+    finally:
+        client.op("restore")
+    out = client.op("interrupt_spot", count=1, zone="us-east-1c")
+    [victim] = out["nodes"]
+    node = next(p for p in client.status()["processes"] if p["name"] == victim)
+    assert node["health"] == "unhealthy", "deregistered from the balancer at the notice"
+    deadline = time.monotonic() + 30
+    replaced: list[dict] = []
+    while time.monotonic() < deadline and not replaced:
+        nodes = [p for p in client.status()["processes"] if p["kind"] == "node"]
+        gone = any(n["name"] == victim and n["state"] == "interrupted" and not n["pid"] for n in nodes)
+        replaced = [n for n in nodes if gone and n["zone"] == "us-east-1c" and n["capacity_type"] == "spot"
+                    and n["name"] != victim and n["health"] == "healthy"]
+        time.sleep(0.2)
+    assert replaced, "the autoscaler replaced the interrupted node with a healthy one of the team's service"
+    client.op("restore")
+    assert in_shape(client.status())

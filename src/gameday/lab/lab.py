@@ -251,7 +251,7 @@ class Lab:
         ``stall_s`` wait until it is over. Injected in the network path, so it works on any hosted service."""
         if ms < 0 or stall_s < 0 or stall_s > 600:
             raise ValueError("ms must be >= 0 and stall_s between 0 and 600")
-        for b in self.balancers.values():
+        for b in (self.public, *self.balancers.values()):  # every way into the nodes
             b.inject_s = ms / 1000
             b.stall_until = time.monotonic() + stall_s if stall_s else 0.0
         self.latency_ms = ms

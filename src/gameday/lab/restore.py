@@ -38,7 +38,7 @@ async def restore(lab: Lab) -> dict[str, Any]:
     finally:
         lab.rds.paused = False
     nodes = _restore_nodes(lab)
-    for b in lab.balancers.values():  # the latency and stall faults live in the network path
+    for b in (lab.public, *lab.balancers.values()):  # the latency and stall faults live in the network path
         b.inject_s, b.stall_until = 0.0, 0.0
     lab.latency_ms = 0.0
     lab.dns_region = sh.primary_region
