@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from gameday.cli import main
-from gameday.config import load_environment
+from gameday.config import check_service, load_environment
 from gameday.errors import ConfigError
 from gameday.load.http import NOT_SENT, Connection, _read_response
 from gameday.load.payloads import Payloads
@@ -87,8 +87,8 @@ def test_a_bad_description_is_refused_naming_file_and_field(change, field, messa
     else:
         spec[section][key] = value
     env = _env_file(tmp_path, spec)
-    with pytest.raises(ConfigError) as info:
-        load_environment(env)
+    with pytest.raises(ConfigError) as info:  # the file's shape when it loads; ${VAR} before anything runs
+        check_service(load_environment(env), env)
     assert str(env) in str(info.value) and (field in str(info.value) or "present_query" in str(info.value))
     assert message in str(info.value)
     with pytest.raises(SystemExit) as code:  # and from the command line: exit 2, one line, nothing started

@@ -19,7 +19,7 @@ from gameday.service.spec import LabServiceSpec, ServiceSpec
 
 __all__ = [
     "Strict", "LabRegions", "NodeCounts", "LinkSettings", "RdsSettings", "HealthCheckSettings",
-    "LabSettings", "StopConditions", "Environment", "load_yaml_model", "load_environment",
+    "LabSettings", "StopConditions", "Environment", "load_yaml_model", "load_environment", "check_service",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -156,16 +156,28 @@ def load_yaml_model(path: str | Path, model: type[M]) -> M:
 
 def load_environment(path: str | Path) -> Environment:
     """Load and validate an environment file (environments/*.yaml), its service description included:
-    templates, placeholders and ``${VAR}`` are checked here, before anything runs."""
+    templates and placeholders are checked here; ``${VAR}`` is checked by every command that runs the
+    service (``check_service``), before it starts anything."""
     env = load_yaml_model(path, Environment)
     if env.lab is not None and env.lab.service is not None:
         from gameday.service.checks import check_lab_service
+        from gameday.service.resolved import ANY_VARIABLE
 
-        check_lab_service(env.lab.service, str(path))
+        check_lab_service(env.lab.service, str(path), environ=ANY_VARIABLE)
+    if env.service is not None:
+        from gameday.service.resolved import ANY_VARIABLE, Service
+
+        url = env.aws.public_url if env.aws is not None else "http://127.0.0.1"
+        Service.resolve(env.service, url=url, file=str(path), environ=ANY_VARIABLE)
+    return env
+
+
+def check_service(env: Environment, path: str | Path) -> None:
+    """The service description with the process environment: an unset ``${VAR}`` is a ConfigError (exit 2)
+    naming the file and field. Called by drills, gates and experiments before they start anything."""
     if env.service is not None:
         from gameday.service.resolved import Service
 
         url = env.aws.public_url if env.aws is not None else "http://127.0.0.1"
         Service.resolve(env.service, url=url, file=str(path))
-    return env
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from gameday.api.observe import observers
 from gameday.api.targets import open_target
+from gameday.config import check_service
 from gameday.drill.models import LoadedDrill, load_drill
 from gameday.drill.runner import DrillRun
 from gameday.errors import ConfigError
@@ -24,6 +25,7 @@ def load_drill_for_run(drill: Path, env: Path | None = None, *, confirm: str | N
     e = loaded.environment
     if e.protected and confirm != e.name:
         raise ConfigError(f"environment '{e.name}' is protected: pass --confirm {e.name}", field="--confirm")
+    check_service(e, loaded.environment_path)
     return loaded
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 from gameday.api.lab import lab_session
 from gameday.api.observe import observers
-from gameday.config import load_environment
+from gameday.config import check_service, load_environment
 from gameday.errors import ConfigError
 from gameday.journal import Journal
 from gameday.lab.control import DEFAULT_DIR
@@ -53,7 +53,7 @@ class LoadOptions:
                 raise ConfigError(f"{value!r} is out of range", field=name)
         if self.host is not None:
             check_host(self.host)
-        load_environment(self.env)
+        check_service(load_environment(self.env), self.env)
         return [parse_slo(s) for s in self.slos], [parse_slo(s) for s in self.hard_limits]
 
 

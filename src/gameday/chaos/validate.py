@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from gameday import operations
-from gameday.config import Environment
+from gameday.config import Environment, check_service
 from gameday.errors import ConfigError
 from gameday.operations import Args
 
@@ -117,4 +117,5 @@ def validate_experiment(path: Path, env: Environment) -> dict[str, Any]:
     """chaoslib's checks, then every gameday activity's arguments against the registry and ``env``."""
     experiment = load_experiment_file(path)
     check_activities(experiment, env, str(path))
+    check_service(env, "the environment file")
     return experiment

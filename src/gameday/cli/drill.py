@@ -25,6 +25,7 @@ from gameday.cli.common import (
     out,
     progress,
 )
+from gameday.config import check_service
 from gameday.drill.models import load_drill, load_runbook
 from gameday.drill.rehearse import Responder
 
@@ -80,6 +81,7 @@ def validate(drill: Path = typer.Argument(..., help="Drill file."),
              env: Path | None = typer.Option(None, "--env", help="Environment file (default: the drill's).")) -> None:
     """Check a drill, its runbook and its environment (every argument against it); change nothing."""
     loaded = load_drill(drill, env)
+    check_service(loaded.environment, loaded.environment_path)
     out.print(f"ok: {loaded.path} (runbook {loaded.runbook_path}, {len(loaded.runbook.steps)} steps; "
               f"environment {loaded.environment_path})", highlight=False)
 

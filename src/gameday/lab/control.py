@@ -82,7 +82,11 @@ class LabClient:
 
 def lab_up(env_file: Path, root: Path = DEFAULT_DIR, timeout: float = 90.0) -> LabClient:
     """Start the lab unless one is already running there; return once everything is healthy."""
-    load_environment(env_file)  # a malformed file fails here, before anything starts
+    env = load_environment(env_file)  # a malformed file fails here, before anything starts
+    if env.lab is not None and env.lab.service is not None:  # and so does an unset ${VAR} the service needs
+        from gameday.service.checks import check_lab_service
+
+        check_lab_service(env.lab.service, str(env_file))
     root = Path(root).resolve()
     state = read_state(root)
     if state and state.get("ready") and _is_supervisor(state.get("supervisor_pid")):

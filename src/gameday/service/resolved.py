@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import ssl
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -20,7 +21,20 @@ from gameday.service.ids import IdScheme
 from gameday.service.spec import ServiceSpec
 from gameday.service.template import BODY_NAMES, EVENT_NAMES, HEADER_NAMES, PATH_NAMES, READ_NAMES, Template, expand_env
 
-__all__ = ["Service", "iso", "SERVICE_ENV"]
+__all__ = ["Service", "iso", "SERVICE_ENV", "ANY_VARIABLE"]
+
+
+class _AnyVariable(dict[str, str]):
+    """An environment in which every variable is set (to a placeholder that survives JSON and URLs)."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __getitem__(self, key: str) -> str:
+        return "set"
+
+
+ANY_VARIABLE: Mapping[str, str] = _AnyVariable()
 
 SERVICE_ENV = "GAMEDAY_SERVICE"  # how a runner hands the description to its load processes (never a file)
 
@@ -52,11 +66,13 @@ class Service:
 
     @classmethod
     def resolve(cls, spec: ServiceSpec, *, url: str | None, file: str | None = None, ca_file: str | None = None,
-                where: str = "service") -> Service:
+                where: str = "service", environ: Mapping[str, str] | None = None) -> Service:
+        """``environ`` (default: the process environment) supplies ``${VAR}``; :data:`ANY_VARIABLE` checks
+        everything but whether the variables are set (what loading a file does; running checks them)."""
         secrets: list[str] = []
 
         def env(value: str, name: str) -> str:
-            out = expand_env(value, file=file, field=f"{where}.{name}")
+            out = expand_env(value, file=file, field=f"{where}.{name}", environ=environ)
             if out != value:
                 secrets.extend(v for v in _expanded(value, out) if len(v) >= 4)
             return out
