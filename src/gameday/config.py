@@ -103,6 +103,9 @@ class Environment(Strict):
     # Runbook budgets and drill time targets are written in real (AWS) seconds; a miniature
     # environment runs them compressed: 1/60 makes a real minute a lab second.
     time_scale: float = Field(1.0, gt=0, le=1)
+    # On-call rehearsals give a person human time: budgets, waits and targets at this scale (default a fifth
+    # of real time: the region runbook's ~29 min becomes ~6 min).
+    rehearsal_time_scale: float = Field(0.2, gt=0, le=1)
     stop_conditions: StopConditions | None = None
     lab: LabSettings | None = None
     aws: AwsSettings | None = None

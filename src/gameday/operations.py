@@ -103,6 +103,8 @@ _ALL = (
     Operation("promote_dr_db", "action", NoArgs, "promote the DR replica to primary", lab_op="promote_dr_db"),
     Operation("switch_dns", "action", RegionArgs, "point the public record at a region", lab_op="switch_dns"),
     Operation("scale_dr", "action", ScaleArgs, "scale the DR region's ingest nodes", lab_op="scale_dr"),
+    Operation("drain_zone", "action", ZoneArgs, "take a zone's ingest nodes out of the balancers",
+              lab_op="drain_zone"),
     Operation("restore", "inverse", NoArgs, "bring the environment back to its configured shape", lab_op="restore",
               chaos="restore_region", chaos_args=RegionArgs),
     Operation("restore_zone", "inverse", ZoneArgs, "bring a zone back", lab_op="restore",

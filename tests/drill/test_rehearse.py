@@ -1,47 +1,124 @@
-"""On-call rehearsal with scripted answers on stdin: the fault is hidden, the score follows the answers."""
+"""On-call rehearsal driven as a person would: answers on stdin, the runbook's actions done by hand with
+the ``gameday lab`` commands from a second process, every claim checked on the lab."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 import yaml
 
 from conftest import ROOT
+from labkit import in_shape
 
 pytestmark = pytest.mark.lab
+PROMPT = "] > "
 
 
-def _rehearse(lab, tmp_path, answers: str, fault: str = "region") -> tuple[subprocess.CompletedProcess, dict]:
-    data = yaml.safe_load((ROOT / "drills" / "region-failover.yaml").read_text())
-    data.update({"environment": str(ROOT / "environments" / "local.yaml"),
-                 "runbook": str(ROOT / "runbooks" / "region-failover.yaml"), "warmup_s": 2, "cooldown_s": 1})
-    drill = tmp_path / "drill.yaml"
-    drill.write_text(yaml.safe_dump(data))
-    res = subprocess.run([sys.executable, "-m", "gameday.cli", "rehearse", str(drill), "--fault", fault,
-                          "--out", str(tmp_path / "out"), "--state-dir", str(lab.root)],
-                         input=answers, capture_output=True, text=True, cwd=ROOT, timeout=180)
-    return res, json.loads((tmp_path / "out" / "score.json").read_text())
+class Person:
+    """Reads the rehearsal's screen and answers each prompt; ``hands`` run lab commands before an answer."""
+
+    def __init__(self, lab, tmp_path: Path, fault: str) -> None:
+        data = yaml.safe_load((ROOT / "drills" / "region-failover.yaml").read_text())
+        data.update({"environment": str(ROOT / "environments" / "local.yaml"), "warmup_s": 2, "cooldown_s": 1,
+                     "runbook": str(ROOT / "runbooks" / "region-failover.yaml"),
+                     "runbooks": {k: str(ROOT / "runbooks" / Path(v).name) for k, v in data["runbooks"].items()}})
+        drill = tmp_path / "drill.yaml"
+        drill.write_text(yaml.safe_dump(data))
+        self.lab, self.out_dir = lab, tmp_path / "out"
+        self.proc = subprocess.Popen([sys.executable, "-m", "gameday.cli", "rehearse", str(drill), "--fault", fault,
+                                      "--out", str(self.out_dir), "--state-dir", str(lab.root)], cwd=ROOT,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     env={**os.environ, "COLUMNS": "80"})
+        self.screen = ""
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        while chunk := os.read(self.proc.stdout.fileno(), 4096):
+            self.screen += chunk.decode(errors="replace")
+
+    def wait_prompt(self, n: int, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while self.screen.count(PROMPT) < n:
+            assert time.monotonic() < deadline and self.proc.poll() is None, self.screen[-2000:]
+            time.sleep(0.05)
+
+    def answer(self, text: str = "") -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write((text + "\n").encode())
+        self.proc.stdin.flush()
+
+    def hands(self, *args: str) -> str:
+        res = subprocess.run([sys.executable, "-m", "gameday.cli", "lab", *args, "--state-dir", str(self.lab.root)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stdout + res.stderr
+        return res.stdout
+
+    def finish(self) -> tuple[int, dict]:
+        try:
+            code = self.proc.wait(180)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError(self.screen[-3000:]) from None
+        time.sleep(0.2)
+        return code, json.loads((self.out_dir / "score.json").read_text())
 
 
-def test_a_responder_who_works_every_step_in_order_scores_full_marks(lab, tmp_path):
-    # alert: watch; confirm: y; promote, dns, scale: let gameday run; smoke: watch; communicate: run
-    res, score = _rehearse(lab, tmp_path, "\ny\nr\nr\nr\n\nr\n")
-    assert res.returncode == 0, res.stdout + res.stderr
-    assert "ALERT" in res.stdout
-    before_end = res.stdout.split("the fault was")[0]
-    assert "fail_region" not in before_end, "the fault must stay hidden until the end"
-    assert score["fault"] == "fail_region" and score["steps_in_order"] and score["score"] == 100
-    assert score["time_to_detect_s"] is not None and score["time_to_declare_s"] >= score["time_to_detect_s"]
+def _work(person: Person, steps: list[tuple[tuple[str, ...] | None, str]], start: int = 1) -> None:
+    """For the ``start``-th prompt on: do the command by hand (if any), then answer."""
+    for n, (command, answer) in enumerate(steps, start):
+        person.wait_prompt(n)
+        if command:
+            person.hands(*command)
+        person.answer(answer)
 
 
-def test_a_skipped_step_costs_points_and_is_recorded(lab, tmp_path):
-    res, score = _rehearse(lab, tmp_path, "\ns\nr\nr\nr\n\nr\n")  # never declares the incident
-    assert score["steps_skipped"] == ["confirm"]
-    assert not score["steps_in_order"] and score["score"] <= 60
-    assert score["time_to_declare_s"] is None
+def test_a_responder_working_the_region_runbook_by_hand_passes(lab, tmp_path):
+    person = Person(lab, tmp_path, "region")
+    _work(person, [(None, ""), (None, "y"), (("promote",), ""), (("dns", "us-west-2"), ""), (("scale", "3"), ""),
+                   (None, ""), (None, "")])
+    code, score = person.finish()
+    assert code == 0 and score["verdict"] == "pass", person.screen[-3000:]
+    assert score["score"] >= 90 and score["mistakes"] == [] and score["time_scale"] == 0.2
+    assert score["runbook"] == "region-failover" and score["alert"] and not score["incomplete"]
+    screen = person.screen.split("the fault was")[0]
+    assert "ALERT" in screen and "fail_region" not in screen, "the alert shows, the fault stays hidden"
+    assert (person.out_dir / "score.md").read_text().startswith("# Rehearsal debrief")
+    assert in_shape(lab.status())
+
+
+def test_a_step_claimed_but_not_done_is_caught_and_costs_its_points(lab, tmp_path):
+    person = Person(lab, tmp_path, "region")
+    _work(person, [(None, ""), (None, "y"), (("promote",), ""), (None, "")])  # claims the DNS step, did nothing
+    deadline = time.monotonic() + 30
+    while "not yet:" not in person.screen:
+        assert time.monotonic() < deadline, person.screen[-2000:]
+        time.sleep(0.05)
+    assert "the failover record answers us-east-1, not us-west-2" in person.screen
+    _work(person, [(("dns", "us-west-2"), ""), (("scale", "3"), ""), (None, ""), (None, "")], start=5)
+    code, score = person.finish()
+    assert any("claimed 'dns' done while the failover record answers us-east-1" in m for m in score["mistakes"])
+    assert score["score"] <= 100 - 50 / 7 + 0.5, "the falsely claimed step earns nothing"
+    assert in_shape(lab.status())
+
+
+@pytest.mark.parametrize("fault, runbook, action", [("zone", "az-evacuation", "fail_zone"),
+                                                    ("db", "rds-failover", "fail_over_db")])
+def test_zone_and_db_faults_present_their_own_runbook_and_alert(lab, tmp_path, fault, runbook, action):
+    person = Person(lab, tmp_path, fault)
+    _work(person, [(None, ""), (None, "y"), (None, "")])
+    code, score = person.finish()
+    assert code == 0 and score["verdict"] == "pass", person.screen[-3000:]
+    assert score["runbook"] == runbook and score["fault"] == action and score["alert"], score
+    assert score["score"] >= 90 and "ALERT" in person.screen
+    assert in_shape(lab.status())
 
 
 def test_an_unknown_fault_name_exits_2(lab, tmp_path):

@@ -126,16 +126,25 @@ def rehearse_cmd(drill: Path = typer.Argument(..., help="Drill file whose runboo
             raise EOFError
         return line.rstrip("\n")
 
-    responder = Responder(ask=ask, say=lambda msg: out.print(msg))
-    out.print("[bold]Rehearsal[/]: something will break in a few seconds. Watch for alerts; "
-              "use 'gameday lab status' in another terminal.")
+    responder = Responder(ask=ask, say=lambda msg: out.print(msg, highlight=False),
+                          status=lambda: _lab_status(state_dir))
+    out.print("[bold]Rehearsal[/]: something will break in a few seconds. Watch for alerts. In another "
+              "terminal: 'gameday lab status', 'gameday lab --help' for every runbook action.")
     summary, result = run_rehearsal(drill, responder, fault=fault, seed=seed, env=env, out_dir=out_dir,
-                                    state_dir=state_dir, keep_lab=keep_lab)
+                                    state_dir=state_dir, keep_lab=keep_lab, on_progress=progress)
     print_summary(summary, out_dir)
-    out.print(f"\nthe fault was: [bold]{result['fault']}[/]   score [bold]{result['score']}/100[/]  "
-              f"(detect {result['time_to_detect_s']} s, declare {result['time_to_declare_s']} s, "
-              f"steps in order: {result['steps_in_order']})   {out_dir / 'score.json'}")
+    out.print(f"\nthe fault was: [bold]{result['fault']}[/]   score [bold]{result['score']}/100[/]"
+              f"{' (incomplete)' if result['incomplete'] else ''}  time scale {result['time_scale']:g}")
+    out.print(f"alert {result['time_to_alert_s']} s, declared {result['time_to_declare_s']} s, RTO "
+              f"{result['rto_s']} s; mistakes: {len(result['mistakes'])}   debrief: {out_dir / 'score.md'}")
     exit_by(summary["verdict"])
+
+
+def _lab_status(state_dir: Path) -> Any:
+    from gameday.lab.control import LabClient
+    from gameday.targets.local import lab_environment_status
+
+    return lab_environment_status(LabClient(state_dir).status())
 
 
 @runbook_app.command("render")

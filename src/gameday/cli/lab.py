@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +55,17 @@ def _print_status(st: dict[str, Any]) -> None:
     out.print(f"gameday lab - public endpoint {st['public_endpoint']} "
               f"(DNS -> {st['dns']['answer']}, TTL {st['dns']['ttl_s']} s)", highlight=False)
     t = Table()
-    for col in ("name", "role", "cap", "pid", "port", "state", "health"):
-        t.add_column(col, no_wrap=col == "name")
-    for p in st["processes"]:
-        health = p["health"]
+    for col in ("zone", "name", "role", "cap", "port", "health"):
+        t.add_column(col, no_wrap=True)
+    procs = sorted(st["processes"], key=lambda p: (p["region"] != st["regions"]["primary"], p["zone"], p["kind"]))
+    for i, p in enumerate(procs):
+        if i == 0 or p["region"] != procs[i - 1]["region"]:
+            t.add_section() if i else None
+            t.add_row(f"[bold]{p['region']}[/]", "", "", "", "", "")
+        health = p["health"] if p["state"] in ("running", "starting", "draining") or p["kind"] == "db" else p["state"]
         colour = "green" if health in ("ok", "healthy") else "red"
         cap = {"on-demand": "od", "spot": "spot"}.get(p["capacity_type"], p["capacity_type"])
-        t.add_row(p["name"], p["role"], cap, str(p["pid"] or "-"), str(p["port"]), p["state"], f"[{colour}]{health}[/]")
+        t.add_row(p["zone"], p["name"], p["role"], cap, str(p["port"]), f"[{colour}]{health}[/]")
     out.print(t)
     r = Table(title="replication")
     for col in ("standby", "upstream", "state", "sync", "lag bytes", "replay lag s"):
@@ -78,6 +83,77 @@ def _print_status(st: dict[str, Any]) -> None:
 
 def _run(name: str, state_dir: Path, **kwargs: Any) -> None:
     out.print_json(data=lab_operation(name, kwargs, state_dir))
+
+
+def _did(what: str, result: dict[str, Any]) -> None:
+    """One line an operator can paste in the incident channel: when, and what the lab did."""
+    stamp = time.strftime("%H:%M:%S")
+    detail = ", ".join(f"{k} {v}" for k, v in result.items() if k not in ("t_applied",) and v not in (None, [], {}))
+    out.print(f"{stamp}  {what}{'  (' + detail + ')' if detail else ''}", highlight=False)
+
+
+@lab_app.command("promote")
+def promote(state_dir: Path = STATE_DIR) -> None:
+    """Runbook: promote the DR region's database replica to primary (it accepts writes afterwards)."""
+    _did("promoted the DR database replica to primary", lab_operation("promote_dr_db", {}, state_dir))
+
+
+@lab_app.command("dns")
+def dns(region: str | None = typer.Argument(None, help="Point the failover record at REGION; without it, show "
+                                                           "what the record answers."),
+        state_dir: Path = STATE_DIR) -> None:
+    """Runbook: point the public DNS record at a region (Route 53 failover record), or show its answer."""
+    if region is None:
+        st = LabClient(state_dir).status()
+        out.print(f"{st['dns']['record']} -> {st['dns']['answer']} (TTL {st['dns']['ttl_s']} s)", highlight=False)
+        return
+    _did(f"the failover record now answers {region}", lab_operation("switch_dns", {"region": region}, state_dir))
+
+
+@lab_app.command("scale")
+def scale(count: int = typer.Argument(..., help="DR ingest nodes wanted."), state_dir: Path = STATE_DIR) -> None:
+    """Runbook: scale the DR region's ingest nodes to COUNT (the EKS node group / deployment)."""
+    _did(f"asked for {count} ingest nodes in the DR region", lab_operation("scale_dr", {"count": count}, state_dir))
+
+
+@lab_app.command("failover-db")
+def failover_db(state_dir: Path = STATE_DIR) -> None:
+    """Runbook: fail the database over to its synchronous standby (the primary is killed, RDS promotes)."""
+    _did("failed the database primary over", lab_operation("fail_over_db", {}, state_dir))
+
+
+@lab_app.command("drain-zone")
+def drain_zone(zone: str = typer.Argument(..., help="Zone, e.g. us-east-1b (or just b)."),
+               state_dir: Path = STATE_DIR) -> None:
+    """Runbook: take ZONE's ingest nodes out of the balancers (AZ evacuation)."""
+    _did(f"drained zone {zone}", lab_operation("drain_zone", {"zone": zone}, state_dir))
+
+
+@lab_app.command("restore-zone")
+def restore_zone(zone: str = typer.Argument(..., help="Zone, e.g. us-east-1b (or just b)."),
+                 state_dir: Path = STATE_DIR) -> None:
+    """Runbook: bring ZONE back (the lab restores its whole configured shape)."""
+    with out.status("restoring the lab…"):
+        result = lab_operation("restore_zone", {"zone": zone}, state_dir)
+    _did(f"zone {zone} is back (the lab is in its configured shape)", {"rebuilt": result.get("rebuilt")})
+
+
+@lab_app.command("lag")
+def lag(state_dir: Path = STATE_DIR) -> None:
+    """Look: replication to each standby (state, sync, bytes behind, replay lag)."""
+    for row in LabClient(state_dir).status()["replication"]:
+        replay = "-" if row["replay_lag_s"] is None else f"{row['replay_lag_s']:.3f} s"
+        out.print(f"{row['standby']:<16} <- {row['upstream']:<16} {row['state']:<10} {row['sync_state']:<6} "
+                  f"{row['lag_bytes']} bytes behind, replay lag {replay}", highlight=False)
+
+
+@lab_app.command("events")
+def lab_events(last: int = typer.Option(15, "--last", min=1, max=200, help="How many."),
+               state_dir: Path = STATE_DIR) -> None:
+    """Look: what the lab itself did lately (failovers, health checks, faults, actions)."""
+    for e in LabClient(state_dir).status()["events"][-last:]:
+        detail = ", ".join(f"{k} {v}" for k, v in e.items() if k not in ("t", "kind"))
+        out.print(f"{time.strftime('%H:%M:%S', time.localtime(e['t']))}  {e['kind']:<28} {detail}", highlight=False)
 
 
 @fault_app.command("kill-zone")

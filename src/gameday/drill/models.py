@@ -112,6 +112,8 @@ class Drill(Strict):
     description: str = ""
     environment: str = "environments/local.yaml"
     runbook: str
+    runbooks: dict[Literal["region", "zone", "db"], str] = Field(
+        default_factory=dict, description="a rehearsal's runbook for each fault it may draw (default: runbook)")
     load: LoadSpec = LoadSpec()
     fault: FaultSpec
     conditions: Conditions = Conditions()
@@ -129,6 +131,7 @@ class LoadedDrill(Strict):
     drill: Drill
     runbook: Runbook
     runbook_path: str
+    fault_runbooks: dict[str, Runbook] = Field(default_factory=dict)
     environment: Environment
     environment_path: str
 
@@ -164,8 +167,14 @@ def load_drill(path: str | Path, env_override: str | Path | None = None) -> Load
     runbook = load_runbook(rb_path)
     env = load_environment(env_path)
     check_operations(drill, runbook, env, drill_file=str(path), runbook_file=str(rb_path))
+    per_fault = {}
+    for fault, ref in drill.runbooks.items():
+        p = _resolve(path, ref)
+        if not p.exists():
+            raise ConfigError(f"runbook file {ref!r} not found", file=str(path), field=f"runbooks.{fault}")
+        per_fault[fault] = load_runbook(p)
     return LoadedDrill(path=str(path), drill=drill, runbook=runbook, runbook_path=str(rb_path),
-                       environment=env, environment_path=str(env_path))
+                       environment=env, environment_path=str(env_path), fault_runbooks=per_fault)
 
 
 def check_operations(drill: Drill, runbook: Runbook, env: Environment, *, drill_file: str, runbook_file: str) -> None:

@@ -145,7 +145,8 @@ class DrillRun:
         d = self.loaded.drill
         primary, dr = self.target.regions()
         ctx = StepContext(self.target, bg, d.probe.consecutive, t_fault, {"primary_region": primary, "dr_region": dr},
-                          self.manual or auto_confirm(d.manual_confirm_s))
+                          self.manual or auto_confirm(d.manual_confirm_s), on_wait=self.on_progress,
+                          time_scale=self.loaded.environment.time_scale)
         for step in self.loaded.runbook.steps:
             self.target.check_stop_conditions()  # Aborted: the inverse is applied in _finish, exit 4
             j.record("step.start", "runner", {"id": step.id, "name": step.name})

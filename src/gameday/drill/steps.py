@@ -14,7 +14,9 @@ from gameday.judge.recovery import Probe, failed_since, recovery
 from gameday.operations import fill
 from gameday.targets.base import Target
 
-__all__ = ["StepOutcome", "StepContext", "run_step", "fill"]
+__all__ = ["StepOutcome", "StepContext", "run_step", "fill", "wait_until"]
+
+_NOTE_EVERY_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,11 @@ class StepContext:
     variables: dict[str, str]
     manual: ManualHandler
     poll_s: float = 0.05
+    on_wait: Callable[[str], None] | None = None  # a status line while a wait lasts
+    time_scale: float = 1.0
+
+    def budget_of(self, step: Step) -> float:
+        return step.budget_s * self.time_scale
 
 
 def _condition(name: str, step: Step, ctx: StepContext) -> Callable[[], bool]:
@@ -57,13 +64,19 @@ def _condition(name: str, step: Step, ctx: StepContext) -> Callable[[], bool]:
     raise ValueError(f"unknown condition {name!r}")
 
 
-def _wait(step: Step, ctx: StepContext) -> StepOutcome:
+def wait_until(step: Step, ctx: StepContext) -> StepOutcome:
+    """Wait for the step's condition, at most its ``timeout_s``; a status line every few seconds."""
     assert step.wait_for is not None and step.timeout_s is not None
     cond = _condition(step.wait_for, step, ctx)
-    deadline = time.monotonic() + step.timeout_s
+    started = time.monotonic()
+    deadline, next_note = started + step.timeout_s, started + _NOTE_EVERY_S
     while time.monotonic() < deadline:
         if cond():
             return StepOutcome(True, f"{step.wait_for}: true")
+        if ctx.on_wait is not None and time.monotonic() >= next_note:
+            next_note += _NOTE_EVERY_S
+            ctx.on_wait(f"waiting for {step.wait_for.replace('_', ' ')}: {time.monotonic() - started:.0f} s "
+                        f"(budget {ctx.budget_of(step):g} s, gives up after {step.timeout_s:g} s)")
         time.sleep(ctx.poll_s)
     return StepOutcome(False, f"{step.wait_for}: still false after {step.timeout_s:.0f} s")
 
@@ -89,6 +102,6 @@ def run_step(step: Step, ctx: StepContext) -> StepOutcome:
             return StepOutcome(False, f"{step.call} failed: {exc}")
         if step.wait_for is None:
             return StepOutcome(True, f"{step.call}: {result}")
-        waited = _wait(step, ctx)
+        waited = wait_until(step, ctx)
         return StepOutcome(waited.ok, f"{step.call}: {result}; {waited.detail}")
-    return _wait(step, ctx)
+    return wait_until(step, ctx)

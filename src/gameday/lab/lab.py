@@ -276,6 +276,16 @@ class Lab:
         self.record("action.switch_dns", out)
         return out
 
+    async def drain_zone(self, zone: str) -> dict[str, Any]:
+        """Take the zone's ingest nodes out of the balancers (an AZ evacuation); restore brings them back."""
+        z = self._zone(zone)
+        nodes = [n for n in self.fleet.in_zone(z) if n.state in ("running", "starting")]
+        for n in nodes:
+            n.state, n.healthy = "draining", False
+        out = {"zone": z, "nodes": [n.name for n in nodes], "t_applied": time.time()}
+        self.record("action.drain_zone", out)
+        return out
+
     async def scale_dr(self, count: int) -> dict[str, Any]:
         r = self.shape.dr_region
         if count < 1 or count > 16:

@@ -144,6 +144,11 @@ class FakeTarget:
         self.dns_region = region
         return {"answer": region}
 
+    def drain_zone(self, zone: str) -> dict[str, Any]:
+        self._call("drain_zone", zone=zone)
+        self.zones_down.add(zone)
+        return {"zone": zone}
+
     def scale_dr(self, count: int) -> dict[str, Any]:
         self._call("scale_dr", count=count)
         self.dr_nodes = count

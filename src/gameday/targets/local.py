@@ -86,6 +86,9 @@ class LocalTarget:
     def scale_dr(self, count: int) -> dict[str, Any]:
         return self._op("scale_dr", count=count)
 
+    def drain_zone(self, zone: str) -> dict[str, Any]:
+        return self._op("drain_zone", zone=zone)
+
     def describe(self) -> dict[str, Any]:
         """The lab's own status (every process, replication, endpoints)."""
         return self.client.status()

@@ -160,6 +160,13 @@ class AwsTarget:
             k.scale(a, eks.ingest_namespace, eks.ingest_deployment, self.settings.dr_scaled_replicas)
         return out
 
+    def drain_zone(self, zone: str) -> dict[str, Any]:
+        """Cordon and drain the zone's Kubernetes nodes (the balancer stops sending them traffic)."""
+        k = self.kube(self.settings.primary_region)
+        if k is None:
+            raise ConfigError("draining a zone needs the primary region's EKS cluster in aws.eks", field="aws.eks")
+        return {"zone": zone, **k.cordon_and_drain(self.actions, k.nodes(zone=zone))}
+
     # ---- what probes need -----------------------------------------------------------------------
     def service(self) -> Service:
         if self.env.service is None:
