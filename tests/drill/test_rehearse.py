@@ -82,8 +82,7 @@ def _work(person: Person, steps: list[tuple[tuple[str, ...] | None, str]], start
 
 def test_a_responder_working_the_region_runbook_by_hand_passes(lab, tmp_path):
     person = Person(lab, tmp_path, "region")
-    _work(person, [(None, ""), (None, "y"), (("promote",), ""), (("dns", "us-west-2"), ""), (("scale", "3"), ""),
-                   (None, ""), (None, "")])
+    _work(person, [(None, "y"), (("promote",), ""), (("dns", "us-west-2"), ""), (("scale", "3"), ""), (None, "")])
     code, score = person.finish()
     assert code == 0 and score["verdict"] == "pass", person.screen[-3000:]
     assert score["score"] >= 90 and score["mistakes"] == [] and score["time_scale"] == 0.2
@@ -96,13 +95,13 @@ def test_a_responder_working_the_region_runbook_by_hand_passes(lab, tmp_path):
 
 def test_a_step_claimed_but_not_done_is_caught_and_costs_its_points(lab, tmp_path):
     person = Person(lab, tmp_path, "region")
-    _work(person, [(None, ""), (None, "y"), (("promote",), ""), (None, "")])  # claims the DNS step, did nothing
+    _work(person, [(None, "y"), (("promote",), ""), (None, "")])  # claims the DNS step, did nothing
     deadline = time.monotonic() + 30
     while "not yet:" not in person.screen:
         assert time.monotonic() < deadline, person.screen[-2000:]
         time.sleep(0.05)
     assert "the failover record answers us-east-1, not us-west-2" in person.screen
-    _work(person, [(("dns", "us-west-2"), ""), (("scale", "3"), ""), (None, ""), (None, "")], start=5)
+    _work(person, [(("dns", "us-west-2"), ""), (("scale", "3"), ""), (None, "")], start=4)
     code, score = person.finish()
     assert any("claimed 'dns' done while the failover record answers us-east-1" in m for m in score["mistakes"])
     assert score["score"] <= 100 - 50 / 7 + 0.5, "the falsely claimed step earns nothing"
@@ -113,7 +112,7 @@ def test_a_step_claimed_but_not_done_is_caught_and_costs_its_points(lab, tmp_pat
                                                     ("db", "rds-failover", "fail_over_db")])
 def test_zone_and_db_faults_present_their_own_runbook_and_alert(lab, tmp_path, fault, runbook, action):
     person = Person(lab, tmp_path, fault)
-    _work(person, [(None, ""), (None, "y"), (None, "")])
+    _work(person, [(None, "y")])
     code, score = person.finish()
     assert code == 0 and score["verdict"] == "pass", person.screen[-3000:]
     assert score["runbook"] == runbook and score["fault"] == action and score["alert"], score
@@ -125,3 +124,16 @@ def test_an_unknown_fault_name_exits_2(lab, tmp_path):
     res = subprocess.run([sys.executable, "-m", "gameday.cli", "rehearse", str(ROOT / "drills" / "region-failover.yaml"),
                           "--fault", "meteor", "--state-dir", str(lab.root)], capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 2 and "unknown fault 'meteor'" in res.stderr
+
+
+def test_ctrl_c_restores_the_lab_and_scores_what_was_done_as_incomplete(lab, tmp_path):
+    import signal
+
+    person = Person(lab, tmp_path, "region")
+    _work(person, [(None, "y")])
+    person.wait_prompt(2)  # the promote step waits for the person
+    person.proc.send_signal(signal.SIGINT)
+    code, score = person.finish()
+    assert code == 4 and score["incomplete"] and score["verdict"] == "aborted"
+    assert "confirm" in score["steps_done"] and (person.out_dir / "score.md").exists()
+    assert in_shape(lab.status())

@@ -14,7 +14,7 @@ __all__ = ["out", "err", "progress", "exit_by", "STATE_DIR", "GRAFANA_URL", "MET
            "CONFIRM",
            "colour_of"]
 
-out = Console(soft_wrap=True)  # long lines wrap in the terminal, not mid-word in a CI log
+out = Console()  # rich wraps long lines at word boundaries, at the terminal width (80 in a CI log)
 err = Console(stderr=True, soft_wrap=True)  # an error line stays one line, whatever the width
 
 STATE_DIR = typer.Option(DEFAULT_DIR, "--state-dir", help="The local lab's state directory.")

@@ -33,7 +33,6 @@ FAULTS: dict[str, tuple[str, dict[str, str]]] = {
 }
 _HINTS = {"action": "Enter when done by hand (gameday checks it), 'r' to let gameday run it, 's' to skip",
           "manual": "Enter (or 'y') to confirm, 's' to skip",
-          "wait": "Enter to start watching for it, 's' to skip",
           "shell": "Enter when done by hand, 'r' to let gameday run it, 's' to skip"}
 
 
@@ -56,6 +55,9 @@ class Responder:
     def gate(self, step: Step, ctx: StepContext) -> StepOutcome | None:
         self._later = [s for s in self._later if s.id != step.id]
         self.say(f"\n[bold]{step.name}[/]  (done when: {step.done_when})")
+        if step.kind == "wait":  # automatic: gameday watches for it, with a status line while it lasts
+            self.say("[dim]gameday is watching for it…[/]")
+            return None
         if step.prompt:
             self.say(step.prompt)
         while True:
@@ -68,8 +70,6 @@ class Responder:
             if answer == "r" and step.kind in ("action", "shell"):
                 self._record("responder.delegated", {"id": step.id})
                 return None  # gameday runs it
-            if step.kind == "wait":
-                return None  # gameday watches for it
             if step.kind == "manual":
                 return StepOutcome(True, "confirmed by the responder")
             if step.kind == "shell":
@@ -125,9 +125,11 @@ class Responder:
             st = self.status()
         except Exception:  # noqa: BLE001 - the lab's status is a signal, not a requirement
             return None
-        for zone in sorted({n.zone for n in st.nodes if n.region == st.primary_region}):
-            if not st.healthy_nodes(zone=zone):
-                return f"every ingest node in {zone} fails its health check"
+        zones = sorted({n.zone for n in st.nodes if n.region == st.primary_region})
+        dark = [z for z in zones if not st.healthy_nodes(zone=z)]
+        if dark:
+            where = st.primary_region if dark == zones else dark[0]
+            return f"every ingest node in {where} fails its health check"
         if not any(d.role == "primary" for d in st.dbs):
             return "the database writer was lost (no primary instance)"
         down = [d for d in st.dbs if d.role == "down" and d.region == st.primary_region]
