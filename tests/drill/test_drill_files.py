@@ -24,6 +24,7 @@ def _drill(tmp: Path, **changes) -> Path:
     data = yaml.safe_load(DRILL.read_text())
     data["environment"] = str(ROOT / "environments" / "local.yaml")
     data["runbook"] = str(ROOT / "runbooks" / "region-failover.yaml")
+    data["runbooks"] = {k: str(ROOT / "runbooks" / Path(v).name) for k, v in data.get("runbooks", {}).items()}
     data.update(changes)
     return _write(tmp, "drill.yaml", data)
 

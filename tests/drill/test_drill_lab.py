@@ -31,6 +31,7 @@ def _drill_file(tmp: Path, name: str, **changes) -> Path:
     data = yaml.safe_load((ROOT / "drills" / f"{name}.yaml").read_text())
     data["environment"] = str(ROOT / "environments" / "local.yaml")
     data["runbook"] = str(ROOT / "runbooks" / Path(data["runbook"]).name)
+    data["runbooks"] = {k: str(ROOT / "runbooks" / Path(v).name) for k, v in data.get("runbooks", {}).items()}
     data.update({"warmup_s": 2, "cooldown_s": 1, **changes})
     p = tmp / f"{name}.yaml"
     p.write_text(yaml.safe_dump(data))

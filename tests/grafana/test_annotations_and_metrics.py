@@ -24,6 +24,7 @@ def _drill(tmp_path, name="region-failover"):
                  "runbook": str(ROOT / "runbooks" / Path(
                      yaml.safe_load((ROOT / "drills" / f"{name}.yaml").read_text())["runbook"]).name),
                  "warmup_s": 2, "cooldown_s": 1})
+    data["runbooks"] = {k: str(ROOT / "runbooks" / Path(v).name) for k, v in data.get("runbooks", {}).items()}
     if data["load"]["profile"] != "builtin":
         data["load"]["profile"] = str(ROOT / data["load"]["profile"])
     p = tmp_path / f"{name}.yaml"

@@ -90,6 +90,7 @@ def _no_token_in(folder: Path) -> None:
 
 def _drill(tmp: Path, env_file: Path, delay_ms: int) -> Path:
     drill = yaml.safe_load((ROOT / "drills" / "region-failover.yaml").read_text())
+    drill.pop("runbooks", None)  # a rehearsal's runbook per fault: not this test's concern
     drill.update({"environment": str(env_file), "runbook": str(ROOT / "runbooks" / "region-failover.yaml"),
                   "load": {"profile": "builtin", "rate": 200, "batch": 1}, "conditions": {"link_delay_ms": delay_ms},
                   "warmup_s": 2, "cooldown_s": 1})

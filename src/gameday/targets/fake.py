@@ -26,12 +26,14 @@ __all__ = ["FakeTarget"]
 
 class FakeTarget:
     def __init__(self, *, primary: str = "us-east-1", dr: str = "us-west-2", zones: tuple[str, ...] = ("a", "b", "c"),
-                 lag_s: float = 0.0, db_outage_s: float = 0.3, fail_on: dict[str, Exception] | None = None) -> None:
+                 lag_s: float = 0.0, db_outage_s: float = 0.3, fail_on: dict[str, Exception] | None = None,
+                 slow: dict[str, float] | None = None) -> None:
         self.name = "fake"
         self.primary, self.dr = primary, dr
         self.zones = [f"{primary}{z}" for z in zones]
         self.lag_s, self.db_outage_s = lag_s, db_outage_s
         self.fail_on = dict(fail_on or {})
+        self.slow = dict(slow or {})  # method -> seconds it takes (a slow API, a slow person)
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
         self.rows: list[tuple[float, str]] = []  # (time written, id): what the primary holds
@@ -51,6 +53,8 @@ class FakeTarget:
         self.calls.append((name, args))
         if name in self.fail_on:
             raise self.fail_on[name]
+        if name in self.slow:
+            time.sleep(self.slow[name])
 
     def serving(self, now: float | None = None) -> bool:
         now = time.time() if now is None else now

@@ -1,0 +1,47 @@
+"""``gameday history DIR…``: is our recovery getting better or worse, run over run?"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from gameday.api.history import build_history
+from gameday.cli.common import out
+from gameday.history.render import row_of
+from gameday.history.trend import as_json
+
+__all__ = ["history_cmd"]
+
+
+def history_cmd(folders: list[Path] = typer.Argument(..., help="Folders holding run outputs (searched deeply)."),
+                out_dir: Path = typer.Option(Path("out/history"), "--out", help="history.json/.md/.html go here."),
+                window: int = typer.Option(5, "--window", help="How many previous runs the latest is compared to."),
+                threshold: float = typer.Option(0.2, "--threshold", help="Worse by more than this ratio flags."),
+                fail_on_regression: bool = typer.Option(False, "--fail-on-regression",
+                                                        help="Exit 1 when the latest run of a series regressed."),
+                as_json_out: bool = typer.Option(False, "--json", help="Print history.json.")) -> None:
+    """Every drill, gate and experiment found under FOLDERS, per series: figures, trends, regressions."""
+    h = build_history(folders, out_dir=out_dir, window=window, threshold=threshold)
+    if as_json_out:
+        typer.echo(json.dumps(as_json(h.groups, h.runs), indent=2, default=str))
+    else:
+        for g in h.groups:
+            rows = [row_of(r, g.time_scale) for r in g.runs]
+            t = Table(title=f"{g.kind} {g.name} on {g.environment} (time scale {g.time_scale:g})", title_justify="left")
+            for col in rows[0]:
+                t.add_column(col, overflow="fold")
+            for row in rows:
+                t.add_row(*row.values())
+            out.print(t)
+            for reg in g.regressions:
+                out.print(f"  [bold red]regression[/] {reg.describe()}", highlight=False)
+        for run in h.runs:
+            if run.status != "complete":
+                out.print(f"  [yellow]{run.status}[/]: {run.path}: {run.problem}", highlight=False)
+        out.print(f"{len(h.runs)} run(s) in {len(h.groups)} series; {out_dir / 'history.html'} "
+                  "(also history.json, history.md)", highlight=False)
+    if fail_on_regression and h.regressed:
+        raise typer.Exit(1)

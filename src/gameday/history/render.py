@@ -1,0 +1,156 @@
+"""history.md and history.html (self-contained: inline SVG, no script, no network) from the trend groups.
+
+Drawn by hand for the same reason as the drill timeline (``gameday.report.svg``): a few bars and lines
+need no plotting library, and one file opens anywhere.
+"""
+
+from __future__ import annotations
+
+import time
+from html import escape
+from typing import Any
+
+from gameday.history.collect import Run
+from gameday.history.trend import Group
+
+__all__ = ["render_md", "render_html", "row_of"]
+
+_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def _date(t: float | None) -> str:
+    return "-" if t is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
+
+
+def _sec(v: Any, scale: float = 1.0) -> str:
+    if v is None:
+        return "-"
+    full = v / scale
+    if scale == 1:
+        return f"{v:.3g} s"
+    return f"{v:.3g} s ({full / 60:.1f} min)" if full >= 60 else f"{v:.3g} s ({full:.0f} s)"
+
+
+def row_of(run: Run, scale: float) -> dict[str, str]:
+    """One run as the table shows it (lab seconds, and target-equivalent time in brackets)."""
+    f = run.figures
+    if run.kind == "gate":
+        return {"date": _date(run.started_at), "verdict": run.verdict,
+                "achieved": "-" if f.get("achieved_rate") is None else f"{f['achieved_rate']:,.0f}/s",
+                "p95": "-" if f.get("p95_ms") is None else f"{f['p95_ms']:.1f} ms",
+                "p99": "-" if f.get("p99_ms") is None else f"{f['p99_ms']:.1f} ms",
+                "errors": "-" if f.get("error_ratio") is None else f"{f['error_ratio']:.2%}"}
+    slow = max((s for s in run.steps if s.get("actual_s") is not None), key=lambda s: s["actual_s"] / max(
+        s["budget_s"], 1e-9), default=None)
+    return {"date": _date(run.started_at), "verdict": run.verdict if run.status == "complete" else run.status,
+            "RTO": f"{_sec(f.get('rto_s'), scale)} / {_sec(run.targets.get('rto_s'), scale)}",
+            "RPO": f"{_sec(f.get('rpo_s'), scale)} / {_sec(run.targets.get('rpo_s'), scale)}",
+            "lost/acked": f"{f.get('events_lost', '-')}/{f.get('events_acked', '-')}",
+            "slowest step": "-" if slow is None else f"{slow['id']} {slow['actual_s']:.2f}/{slow['budget_s']:g} s",
+            "operator": run.operator or "-"}
+
+
+def render_md(groups: list[Group], runs: list[Run]) -> str:
+    lines = ["# Drill history", ""]
+    for g in groups:
+        lines += [f"## {g.kind} {g.name} on {g.environment} (time scale {g.time_scale:g})", ""]
+        lines += [f"- **regression**: {r.describe()}" for r in g.regressions] + ([""] if g.regressions else [])
+        rows = [row_of(r, g.time_scale) for r in g.runs]
+        if rows:
+            cols = list(rows[0])
+            lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+            lines += ["| " + " | ".join(r[c] for c in cols) + " |" for r in rows]
+        lines.append("")
+    bad = [r for r in runs if r.status == "malformed"]
+    if bad:
+        lines += ["## Runs that could not be read", ""] + [f"- {r.path}: {r.problem}" for r in bad]
+    return "\n".join(lines) + "\n"
+
+
+def _bars(g: Group) -> str:
+    """Each run's steps stacked (actual time), against the sum of the budgets, with RTO and its target."""
+    runs = [r for r in g.runs if r.steps]
+    if not runs:
+        return ""
+    ids = [s["id"] for s in runs[-1].steps]
+    budget = sum(s["budget_s"] for s in runs[-1].steps)
+    top = max([budget, *(sum(s["actual_s"] or 0 for s in r.steps) for r in runs),
+               *(r.figures.get("rto_s") or 0 for r in runs), *(r.targets.get("rto_s") or 0 for r in runs)]) or 1
+    w, h, left, bw = 760, 220, 60, max(8, min(60, 600 // max(1, len(runs)) - 10))
+    y = lambda v: 20 + h - v / top * h  # noqa: E731 - a scale, read once
+    out = [f'<svg width="{w}" height="{h + 70}" xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="sans-serif">',
+           f'<line x1="{left}" x2="{w - 10}" y1="{y(budget):.1f}" y2="{y(budget):.1f}" stroke="#d62728" stroke-dasharray="4 3"/>',
+           f'<text x="{w - 10}" y="{y(budget) - 4:.1f}" text-anchor="end" fill="#d62728">sum of step budgets {budget:g} s</text>',
+           f'<text x="{left - 6}" y="{y(top) + 4:.1f}" text-anchor="end">{top:.3g} s</text>',
+           f'<text x="{left - 6}" y="{y(0):.1f}" text-anchor="end">0</text>']
+    flagged = {r.metric[5:] for r in g.regressions if r.metric.startswith("step:")}
+    for i, r in enumerate(runs):
+        x, base = left + 10 + i * (bw + 10), 0.0
+        for j, sid in enumerate(ids):
+            v = next((s["actual_s"] or 0 for s in r.steps if s["id"] == sid), 0)
+            stroke = ' stroke="#d62728" stroke-width="2"' if r is runs[-1] and sid in flagged else ""
+            out.append(f'<rect x="{x}" y="{y(base + v):.1f}" width="{bw}" height="{max(0.5, v / top * h):.1f}" '
+                       f'fill="{_COLOURS[j % len(_COLOURS)]}"{stroke}><title>{escape(sid)}: {v:.2f} s</title></rect>')
+            base += v
+        rto = r.figures.get("rto_s")
+        if rto is not None:
+            out.append(f'<line x1="{x - 3}" x2="{x + bw + 3}" y1="{y(rto):.1f}" y2="{y(rto):.1f}" stroke="#000" '
+                       f'stroke-width="2"><title>RTO {rto} s</title></line>')
+        out.append(f'<text x="{x + bw / 2}" y="{h + 36}" text-anchor="middle">{_date(r.started_at)[5:]}</text>')
+    legend = " ".join(f'<tspan fill="{_COLOURS[j % len(_COLOURS)]}">■ {escape(sid)}</tspan>' for j, sid in enumerate(ids))
+    out.append(f'<text x="{left}" y="{h + 60}">{legend} <tspan>— RTO</tspan></text></svg>')
+    return "".join(out)
+
+
+def _lines(g: Group, keys: list[tuple[str, str]], unit: str, target_key: str | None = None) -> str:
+    """Figures over the runs as lines, and the target as a dashed line."""
+    runs = g.runs
+    vals = [float(r.figures[k]) for r in runs for k, _ in keys if r.figures.get(k) is not None]
+    target = runs[-1].targets.get(target_key) if target_key else None
+    top = max([*vals, target or 0]) or 1
+    w, h, left = 760, 160, 60
+    step = (w - left - 30) / max(1, len(runs) - 1)
+    x = lambda i: left + 10 + i * step  # noqa: E731
+    y = lambda v: 10 + h - v / top * h  # noqa: E731
+    out = [f'<svg width="{w}" height="{h + 40}" xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="sans-serif">',
+           f'<text x="{left - 6}" y="{y(top) + 4:.1f}" text-anchor="end">{top:.3g} {unit}</text>']
+    if target:
+        out.append(f'<line x1="{left}" x2="{w - 10}" y1="{y(target):.1f}" y2="{y(target):.1f}" stroke="#d62728" '
+                   f'stroke-dasharray="4 3"/><text x="{w - 10}" y="{y(target) - 4:.1f}" text-anchor="end" '
+                   f'fill="#d62728">target {target:g} {unit}</text>')
+    for c, (k, label) in enumerate(keys):
+        pts = [(x(i), y(r.figures[k])) for i, r in enumerate(runs) if r.figures.get(k) is not None]
+        colour = _COLOURS[c]
+        out.append(f'<polyline points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in pts)}" fill="none" stroke="{colour}" '
+                   f'stroke-width="2"/>' + "".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{colour}"/>' for a, b in pts))
+        out.append(f'<text x="{left + 10 + 90 * c}" y="{h + 32}" fill="{colour}">■ {escape(label)}</text>')
+    return "".join(out) + "</svg>"
+
+
+def render_html(groups: list[Group], runs: list[Run]) -> str:
+    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'><title>gameday: drill history</title>",
+             "<style>body{font-family:sans-serif;margin:24px;max-width:900px} table{border-collapse:collapse;"
+             "font-size:13px} td,th{border:1px solid #ccc;padding:3px 8px} .reg{color:#b00;font-weight:bold}"
+             " .ok{color:#2a2}</style></head><body><h1>Drill history</h1>"]
+    for g in groups:
+        parts.append(f"<h2>{escape(g.kind)} {escape(g.name)} <small>on {escape(g.environment)}, time scale "
+                     f"{g.time_scale:g}</small></h2>")
+        parts += [f"<p class='reg'>Regression in the latest run: {escape(r.describe())}</p>" for r in g.regressions]
+        if not g.regressions and len(g.runs) > 1:
+            parts.append("<p class='ok'>No regression in the latest run.</p>")
+        if g.kind == "drill":
+            parts += ["<h3>Runbook steps per run (stacked) and RTO</h3>", _bars(g),
+                      "<h3>RTO and RPO over time (lab seconds)</h3>",
+                      _lines(g, [("rto_s", "RTO"), ("rpo_s", "RPO")], "s", "rto_s")]
+        elif g.kind == "gate":
+            parts += ["<h3>Latency over time</h3>", _lines(g, [("p95_ms", "p95"), ("p99_ms", "p99")], "ms")]
+        rows = [row_of(r, g.time_scale) for r in g.runs]
+        if rows:
+            parts.append("<table><tr>" + "".join(f"<th>{escape(c)}</th>" for c in rows[0]) + "</tr>")
+            parts += ["<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row.values()) + "</tr>" for row in rows]
+            parts.append("</table>")
+    bad = [r for r in runs if r.status == "malformed"]
+    if bad:
+        parts.append("<h2>Runs that could not be read</h2><ul>" +
+                     "".join(f"<li>{escape(r.path)}: {escape(r.problem or '')}</li>" for r in bad) + "</ul>")
+    return "".join(parts) + "</body></html>\n"
