@@ -29,13 +29,14 @@ def lab_session(env_file: Path, state_dir: Path = DEFAULT_DIR, *, keep: bool = F
     started = False
     try:
         client = LabClient(state_dir)
-        if restore:
-            on_progress("lab already running: restoring its configured shape")
-            client.op("restore")
-    except LabError:
+    except LabError:  # no lab there: this session starts one (and is the one to stop it)
         on_progress("starting the local lab")
         client = lab_up(env_file, state_dir)
         started = True
+    else:  # a running lab is someone's: a failed restore is an error, never a reason to start or stop it
+        if restore:
+            on_progress("lab already running: restoring its configured shape")
+            client.op("restore")
     try:
         yield LabSession(client, started, Path(state_dir))
     finally:

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from gameday.api.history import build_history
 from gameday.cli.common import out
-from gameday.history.render import row_of
+from gameday.history.render import row_of, scale_text
 from gameday.history.trend import as_json
 
 __all__ = ["history_cmd"]
@@ -30,7 +30,8 @@ def history_cmd(folders: list[Path] = typer.Argument(..., help="Folders holding 
     else:
         for g in h.groups:
             rows = [row_of(r, g.time_scale) for r in g.runs]
-            t = Table(title=f"{g.kind} {g.name} on {g.environment} (time scale {g.time_scale:g})", title_justify="left")
+            t = Table(title=f"{g.kind} {g.name} on {g.environment} (time scale {scale_text(g.time_scale)})",
+                      title_justify="left")
             for col in rows[0]:
                 t.add_column(col, overflow="fold")
             for row in rows:

@@ -53,7 +53,7 @@ def row_of(run: Run, scale: float) -> dict[str, str]:
 def render_md(groups: list[Group], runs: list[Run]) -> str:
     lines = ["# Drill history", ""]
     for g in groups:
-        lines += [f"## {g.kind} {g.name} on {g.environment} (time scale {g.time_scale:g})", ""]
+        lines += [f"## {g.kind} {g.name} on {g.environment} (time scale {scale_text(g.time_scale)})", ""]
         lines += [f"- **regression**: {r.describe()}" for r in g.regressions] + ([""] if g.regressions else [])
         rows = [row_of(r, g.time_scale) for r in g.runs]
         if rows:
@@ -74,13 +74,12 @@ def _bars(g: Group) -> str:
         return ""
     ids = [s["id"] for s in runs[-1].steps]
     budget = sum(s["budget_s"] for s in runs[-1].steps)
-    top = max([budget, *(sum(s["actual_s"] or 0 for s in r.steps) for r in runs),
-               *(r.figures.get("rto_s") or 0 for r in runs), *(r.targets.get("rto_s") or 0 for r in runs)]) or 1
+    data = max([*(sum(s["actual_s"] or 0 for s in r.steps) for r in runs), *(r.figures.get("rto_s") or 0 for r in runs)])
+    top = _top(data, budget)
     w, h, left, bw = 760, 220, 60, max(8, min(60, 600 // max(1, len(runs)) - 10))
     y = lambda v: 20 + h - v / top * h  # noqa: E731 - a scale, read once
     out = [f'<svg width="{w}" height="{h + 70}" xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="sans-serif">',
-           f'<line x1="{left}" x2="{w - 10}" y1="{y(budget):.1f}" y2="{y(budget):.1f}" stroke="#d62728" stroke-dasharray="4 3"/>',
-           f'<text x="{w - 10}" y="{y(budget) - 4:.1f}" text-anchor="end" fill="#d62728">sum of step budgets {budget:g} s</text>',
+           *_limit_line(budget, top, y, left, w, f"sum of step budgets {budget:g} s"),
            f'<text x="{left - 6}" y="{y(top) + 4:.1f}" text-anchor="end">{top:.3g} s</text>',
            f'<text x="{left - 6}" y="{y(0):.1f}" text-anchor="end">0</text>']
     flagged = {r.metric[5:] for r in g.regressions if r.metric.startswith("step:")}
@@ -107,7 +106,7 @@ def _lines(g: Group, keys: list[tuple[str, str]], unit: str, target_key: str | N
     runs = g.runs
     vals = [float(r.figures[k]) for r in runs for k, _ in keys if r.figures.get(k) is not None]
     target = runs[-1].targets.get(target_key) if target_key else None
-    top = max([*vals, target or 0]) or 1
+    top = _top(max(vals, default=0.0), target)
     w, h, left = 760, 160, 60
     step = (w - left - 30) / max(1, len(runs) - 1)
     x = lambda i: left + 10 + i * step  # noqa: E731
@@ -115,9 +114,7 @@ def _lines(g: Group, keys: list[tuple[str, str]], unit: str, target_key: str | N
     out = [f'<svg width="{w}" height="{h + 40}" xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="sans-serif">',
            f'<text x="{left - 6}" y="{y(top) + 4:.1f}" text-anchor="end">{top:.3g} {unit}</text>']
     if target:
-        out.append(f'<line x1="{left}" x2="{w - 10}" y1="{y(target):.1f}" y2="{y(target):.1f}" stroke="#d62728" '
-                   f'stroke-dasharray="4 3"/><text x="{w - 10}" y="{y(target) - 4:.1f}" text-anchor="end" '
-                   f'fill="#d62728">target {target:g} {unit}</text>')
+        out += _limit_line(target, top, y, left, w, f"target {target:g} {unit}")
     for c, (k, label) in enumerate(keys):
         pts = [(x(i), y(r.figures[k])) for i, r in enumerate(runs) if r.figures.get(k) is not None]
         colour = _COLOURS[c]
@@ -127,6 +124,25 @@ def _lines(g: Group, keys: list[tuple[str, str]], unit: str, target_key: str | N
     return "".join(out) + "</svg>"
 
 
+def _top(data: float, limit: float | None) -> float:
+    """The chart's scale: the data's, with the limit only when it is near enough to keep the data readable."""
+    top = (data or 1.0) * 1.15
+    return max(top, limit * 1.05) if limit and limit <= 3 * top else top
+
+
+def _limit_line(limit: float, top: float, y: Any, left: int, w: int, label: str) -> list[str]:
+    if limit > top:  # far above the data: named, not drawn (the data would shrink to a line)
+        return [f'<text x="{w - 10}" y="{y(top) + 10:.1f}" text-anchor="end" fill="#d62728">{escape(label)} '
+                f'(above the chart)</text>']
+    return [f'<line x1="{left}" x2="{w - 10}" y1="{y(limit):.1f}" y2="{y(limit):.1f}" stroke="#d62728" '
+            f'stroke-dasharray="4 3"/>',
+            f'<text x="{w - 10}" y="{y(limit) - 4:.1f}" text-anchor="end" fill="#d62728">{escape(label)}</text>']
+
+
+def scale_text(ts: float) -> str:
+    return f"1/{round(1 / ts)}" if ts < 1 and abs(1 / ts - round(1 / ts)) < 1e-3 else f"{ts:g}"
+
+
 def render_html(groups: list[Group], runs: list[Run]) -> str:
     parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'><title>gameday: drill history</title>",
              "<style>body{font-family:sans-serif;margin:24px;max-width:900px} table{border-collapse:collapse;"
@@ -134,7 +150,7 @@ def render_html(groups: list[Group], runs: list[Run]) -> str:
              " .ok{color:#2a2}</style></head><body><h1>Drill history</h1>"]
     for g in groups:
         parts.append(f"<h2>{escape(g.kind)} {escape(g.name)} <small>on {escape(g.environment)}, time scale "
-                     f"{g.time_scale:g}</small></h2>")
+                     f"{scale_text(g.time_scale)}</small></h2>")
         parts += [f"<p class='reg'>Regression in the latest run: {escape(r.describe())}</p>" for r in g.regressions]
         if not g.regressions and len(g.runs) > 1:
             parts.append("<p class='ok'>No regression in the latest run.</p>")

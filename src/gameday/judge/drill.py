@@ -85,6 +85,8 @@ def _check(events: list[Event]) -> dict[str, Any]:
     rec = recovery(probes_of(events), t0, meta["probe_consecutive"])
     out.update(_times(rec, t0, steps, meta.get("declare_step")))
     out.update(_data(events, _first(events, "reconcile")))
+    first_lost = (_first(events, "reconcile") or applied).value.get("earliest_lost_ack_ts")
+    out["lost_window_s"] = None if first_lost is None else round(max(0.0, t0 - first_lost), 3)
     out["targets"] = _targets(meta["targets"], scale, out, rec, t0)
     out["critical_path"] = [s["id"] for s in steps if s["started_at"]
                             and (rec.t_recovered is None or s["started_at"] <= rec.t_recovered)]

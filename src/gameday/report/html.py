@@ -7,8 +7,8 @@ from typing import Any
 from jinja2 import Environment
 
 from gameday.journal import Event
-from gameday.report.markdown import _fmt
 from gameday.report.timeline import timeline_svg
+from gameday.report.words import fmt, full_scale, indeterminate_sentence, rpo_sentence, seconds, target_rows
 
 __all__ = ["render_html"]
 
@@ -25,21 +25,23 @@ _TEMPLATE = """<!doctype html>
 <p>Run <code>{{ s.run_id }}</code> on <code>{{ s.environment }}</code>{% if s.time_scale != 1 %}; time scale {{ "%.4g" | format(s.time_scale) }} (budgets and time targets compressed){% endif %}.</p>
 {% if s.reasons %}<ul>{% for r in s.reasons %}<li class="bad">{{ r }}</li>{% endfor %}</ul>{% endif %}
 <table class="figures">
-<tr><th>RTO</th><td>{{ fmt(s.rto_s) }} s</td></tr>
-<tr><th>RPO (heartbeat time)</th><td>{{ fmt(s.rpo_s) }} s</td></tr>
-<tr><th>time to detect / declare</th><td>{{ fmt(s.t_detect_s) }} s / {{ fmt(s.t_declare_s) }} s</td></tr>
-<tr><th>events acknowledged / lost</th><td>{{ s.events_acked }} / {{ s.events_lost }}</td></tr>
-<tr><th>events indeterminate (present afterwards)</th><td>{{ s.events_indeterminate }} ({{ s.indeterminate_present }})</td></tr>
+<tr><th>RTO</th><td>{{ full(s.rto_s) }}</td></tr>
+<tr><th>RPO (data time: heartbeat and ledger)</th><td>{{ full(s.rpo_s) }}</td></tr>
+<tr><th>time to detect / declare</th><td>{{ full(s.t_detect_s) }} / {{ full(s.t_declare_s) }}</td></tr>
+<tr><th>events acknowledged / lost</th><td>{{ fmt(s.events_acked) }} / {{ fmt(s.events_lost) }}</td></tr>
+<tr><th>events indeterminate (present afterwards)</th><td>{{ fmt(s.events_indeterminate) }} ({{ fmt(s.indeterminate_present) }})</td></tr>
 </table>
+<p>{{ rpo }}</p>
+<p>{{ indeterminate }}</p>
 <h2>Timeline</h2>
 {{ svg }}
 <h2>Targets</h2>
 <table><tr><th>target</th><th>limit</th><th>observed</th><th>ok</th></tr>
-{% for t in s.targets %}<tr><td>{{ t.name }}</td><td>{{ t.target_s if t.target_s is defined else t.target }}</td><td>{{ fmt(t.observed) }}</td><td class="{{ '' if t.ok else 'bad' }}">{{ "yes" if t.ok else "NO" }}</td></tr>{% endfor %}
+{% for t in targets %}<tr><td>{{ t.name }}</td><td>{{ t.limit }}</td><td>{{ t.observed }}</td><td class="{{ '' if t.ok == 'yes' else 'bad' }}">{{ t.ok }}</td></tr>{% endfor %}
 </table>
 <h2>Runbook steps</h2>
-<table><tr><th>#</th><th>step</th><th>kind</th><th>budget s</th><th>actual s</th><th>ok</th><th>detail</th></tr>
-{% for st in s.steps %}<tr><td>{{ loop.index }}</td><td>{{ st.name }}</td><td>{{ st.kind }}</td><td>{{ st.budget_s }}</td><td>{{ fmt(st.actual_s) }}</td>
+<table><tr><th>#</th><th>step</th><th>kind</th><th>budget</th><th>actual</th><th>ok</th><th>detail</th></tr>
+{% for st in s.steps %}<tr><td>{{ loop.index }}</td><td>{{ st.name }}</td><td>{{ st.kind }}</td><td>{{ secs(st.budget_s) }}</td><td>{{ secs(st.actual_s) }}</td>
 <td class="{{ '' if st.ok else 'bad' }}">{{ "yes" if st.ok else ("over budget" if st.over_budget else "not done") }}</td><td>{{ st.detail }}</td></tr>{% endfor %}
 </table>
 </body></html>
@@ -47,10 +49,14 @@ _TEMPLATE = """<!doctype html>
 
 
 def render_html(summary: dict[str, Any], events: list[Event]) -> str:
-    s = {"targets": [], "steps": [], "reasons": [], "time_scale": 1, "events_acked": "n/a", "events_lost": "n/a",
-         "events_indeterminate": "n/a", "indeterminate_present": "n/a", "drill": "?", "run_id": "?",
+    s = {"targets": [], "steps": [], "reasons": [], "time_scale": 1, "events_acked": None, "events_lost": None,
+         "events_indeterminate": None, "indeterminate_present": None, "drill": "?", "run_id": "?",
          "environment": "?", "rto_s": None, "rpo_s": None, "t_detect_s": None, "t_declare_s": None, **summary}
     env = Environment(autoescape=True)
     from markupsafe import Markup
 
-    return env.from_string(_TEMPLATE).render(s=s, fmt=_fmt, svg=Markup(timeline_svg(summary, events)))
+    scale = s.get("time_scale") or 1
+    return env.from_string(_TEMPLATE).render(s=s, fmt=fmt, secs=seconds, full=lambda v: full_scale(v, scale),
+                                             targets=target_rows(s), rpo=rpo_sentence(s),
+                                             indeterminate=indeterminate_sentence(s),
+                                             svg=Markup(timeline_svg(summary, events)))

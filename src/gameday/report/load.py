@@ -46,11 +46,11 @@ def _svg(progress: list[dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
-_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Load gate: {{ s.verdict }}</title>
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ title }}: {{ s.verdict }}</title>
 <style>body{font-family:sans-serif;margin:24px} td,th{border:1px solid #ccc;padding:4px 10px} table{border-collapse:collapse}
 .v{padding:4px 12px;color:#fff;border-radius:4px} .pass{background:#2ca02c} .fail{background:#d62728} .inconclusive{background:#ff7f0e} .aborted{background:#777}</style>
-</head><body><h1>Load gate <span class="v {{ s.verdict }}">{{ s.verdict | upper }}</span></h1>
-<p>{{ s.profile }} against {{ s.host }}: target {{ s.target_rate }} events/s, batch {{ s.batch }}, {{ s.duration_s }} s,
+</head><body><h1>{{ title }} <span class="v {{ s.verdict }}">{{ s.verdict | upper }}</span></h1>
+<p>{{ s.profile }} against {{ s.host }}: target {{ s.target_rate }} events/s, batch {{ s.batch }}, {{ "%.1f" | format(s.duration_s) }} s,
 {{ s.workers }} generator process(es).</p>
 {% if s.reasons %}<ul>{% for r in s.reasons %}<li>{{ r }}</li>{% endfor %}</ul>{% endif %}
 <table><tr><th>achieved (steady window)</th><td>{{ s.achieved_rate }} events/s ({{ s.achieved_ratio }})</td></tr>
@@ -64,7 +64,8 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Loa
 
 
 def load_html(s: dict[str, Any], progress: list[dict[str, Any]]) -> str:
-    return Environment(autoescape=True).from_string(_PAGE).render(s=s, svg=Markup(_svg(progress)))
+    title = "Load gate" if s.get("slos") else "Load run (no SLO judged: the verdict is the generator's health)"
+    return Environment(autoescape=True).from_string(_PAGE).render(s=s, svg=Markup(_svg(progress)), title=title)
 
 
 def write_load_reports(summary: dict[str, Any], progress: list[dict[str, Any]], out_dir: Path) -> None:

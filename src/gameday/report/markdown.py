@@ -6,34 +6,40 @@ from typing import Any
 
 from jinja2 import Environment
 
+from gameday.report.words import fmt, full_scale, indeterminate_sentence, rpo_sentence, seconds, target_rows
+
 __all__ = ["render_markdown"]
 
 _TEMPLATE = """# Drill {{ s.drill }}: {{ s.verdict | upper }}
 
-Run `{{ s.run_id }}` on environment `{{ s.environment }}`{% if s.time_scale != 1 %} (time scale {{ "%.4g" | format(s.time_scale) }}: budgets and time targets compressed from their real values){% endif %}.
+Run `{{ s.run_id }}` on environment `{{ s.environment }}`{% if s.time_scale != 1 %} (time scale {{ "%.4g" | format(s.time_scale) }}: budgets and targets are compressed; every time is also given at full scale){% endif %}.
 
 | measure | value |
 |---|---|
-| RTO | {{ fmt(s.rto_s) }} s |
-| RPO (time: heartbeats and ledger) | {{ fmt(s.rpo_s) }} s |
-| time to detect | {{ fmt(s.t_detect_s) }} s |
-| time to declare | {{ fmt(s.t_declare_s) }} s |
-| events acknowledged | {{ s.events_acked }} |
-| events lost (acknowledged, missing on the new primary) | {{ s.events_lost }} |
-| events indeterminate (no answer; present afterwards) | {{ s.events_indeterminate }} ({{ s.indeterminate_present }}) |
-| events unexpected (refused, present anyway) | {{ s.events_unexpected }} |
+| RTO | {{ full(s.rto_s) }} |
+| RPO (data time: heartbeat and ledger) | {{ full(s.rpo_s) }} |
+| time to detect | {{ full(s.t_detect_s) }} |
+| time to declare | {{ full(s.t_declare_s) }} |
+| events acknowledged | {{ fmt(s.events_acked) }} |
+| events lost (acknowledged, missing on the new primary) | {{ fmt(s.events_lost) }} |
+| events indeterminate (no answer; present afterwards) | {{ fmt(s.events_indeterminate) }} ({{ fmt(s.indeterminate_present) }}) |
+| events unexpected (refused, present anyway) | {{ fmt(s.events_unexpected) }} |
+
+{{ rpo }}
+
+{{ indeterminate }}
 
 ## Targets
 
 | target | limit | observed | ok |
 |---|---|---|---|
-{% for t in s.targets %}| {{ t.name }} | {{ t.target_s if t.target_s is defined else t.target }}{% if t.target_real_s is defined %} (real {{ t.target_real_s }} s){% endif %} | {{ fmt(t.observed) }} | {{ "yes" if t.ok else "**NO**" }} |
+{% for t in targets %}| {{ t.name }} | {{ t.limit }} | {{ t.observed }} | {{ "yes" if t.ok == "yes" else "**NO**" }} |
 {% endfor %}
 ## Runbook steps
 
-| # | step | kind | budget s | actual s | ok |
+| # | step | kind | budget | actual | ok |
 |---|---|---|---|---|---|
-{% for st in s.steps %}| {{ loop.index }} | {{ st.name }}{% if st.auto_confirmed %} (auto-confirmed){% endif %} | {{ st.kind }} | {{ st.budget_s }} | {{ fmt(st.actual_s) }} | {{ "yes" if st.ok else ("**over budget**" if st.over_budget else "**not done**") }} |
+{% for st in s.steps %}| {{ loop.index }} | {{ st.name }}{% if st.auto_confirmed %} (auto-confirmed){% endif %} | {{ st.kind }} | {{ secs(st.budget_s) }} | {{ secs(st.actual_s) }} | {{ "yes" if st.ok else ("**over budget**" if st.over_budget else "**not done**") }} |
 {% endfor %}
 {% if s.reasons %}## Why
 
@@ -41,13 +47,12 @@ Run `{{ s.run_id }}` on environment `{{ s.environment }}`{% if s.time_scale != 1
 {% endfor %}{% endif %}"""
 
 
-def _fmt(v: Any) -> str:
-    return "n/a" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
-
-
 def render_markdown(summary: dict[str, Any]) -> str:
-    s = {"targets": [], "steps": [], "reasons": [], "events_acked": "n/a", "events_lost": "n/a",
-         "events_indeterminate": "n/a", "indeterminate_present": "n/a", "events_unexpected": "n/a",
+    s = {"targets": [], "steps": [], "reasons": [], "events_acked": None, "events_lost": None,
+         "events_indeterminate": None, "indeterminate_present": None, "events_unexpected": None,
          "rto_s": None, "rpo_s": None, "t_detect_s": None, "t_declare_s": None, "time_scale": 1,
          "drill": "?", "run_id": "?", "environment": "?", **summary}
-    return Environment(autoescape=False).from_string(_TEMPLATE).render(s=s, fmt=_fmt)
+    scale = s.get("time_scale") or 1
+    return Environment(autoescape=False).from_string(_TEMPLATE).render(
+        s=s, fmt=fmt, secs=seconds, full=lambda v: full_scale(v, scale), targets=target_rows(s),
+        rpo=rpo_sentence(s), indeterminate=indeterminate_sentence(s))

@@ -16,15 +16,15 @@ from gameday.report.svg import panel, time_axis
 __all__ = ["timeline_svg"]
 
 W, LEFT, RIGHT = 1100, 120, 30
-PANELS = {"tput": (40, 110), "lat": (185, 110), "err": (330, 70)}
+PANELS = {"tput": (64, 110), "lat": (209, 110), "err": (354, 70)}  # room above for the marks' labels
 
 
 def _panel(key: str, title: str, series: list[tuple[list[tuple[float, float]], str]], x: Any,
            log: bool = False) -> list[str]:
     y0, h = PANELS[key]
     return panel(y0, h, LEFT, W - RIGHT, title, series, x, log=log)
-PROBE_Y = 425
-STEPS_Y = 470
+PROBE_Y = 449
+STEPS_Y = 494
 ROW = 20
 
 
@@ -77,12 +77,15 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
             parts.append(f'<text x="{x(st + s["actual_s"]) + 6:.1f}" y="{y + 13}" fill="#333">{escape(label)}</text>')
     marks = [("fault", 0.0, "#d62728"), ("detect", summary.get("t_detect_s"), "#ff7f0e"),
              ("declare", summary.get("t_declare_s"), "#9467bd"), ("recovered", summary.get("t_recovered_s"), "#2ca02c")]
-    for k, (label, t, colour) in enumerate(marks):
+    placed: list[float] = []  # label positions so far: a label close to another goes on the next row
+    for label, t, colour in marks:
         if t is None:
             continue
-        parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="28" y2="{height - 30}" stroke="{colour}" '
+        row = sum(1 for px in placed if abs(px - x(t)) < 110)
+        placed.append(x(t))
+        parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{6 + 12 * row}" y2="{height - 30}" stroke="{colour}" '
                      f'stroke-width="1.5" stroke-dasharray="5,3"/>')
-        parts.append(f'<text x="{x(t) + 3:.1f}" y="{14 + (k % 2) * 12}" fill="{colour}" font-weight="bold">'
+        parts.append(f'<text x="{x(t) + 3:.1f}" y="{14 + 12 * row}" fill="{colour}" font-weight="bold">'
                      f'{label} {t:+.2f} s</text>')
     parts += time_axis(tmin, tmax, height - 22, LEFT, W - RIGHT, x)
     parts.append("</svg>")
