@@ -173,11 +173,14 @@ def score(events: list[Event], summary: dict[str, Any]) -> dict[str, Any]:
     points -= 5 * sum(1 for m in mistakes if "before its turn" in m)
     alert = next((e for e in events if e.kind == "alert.shown"), None)
     t0 = summary.get("t0")
+    ack = next((e for e in events if e.kind == "step.end" and e.actor == "responder" and alert is not None
+                and e.t_wall >= alert.t_wall and not e.value.get("skipped")), None)
     return {"fault": next((e.value["action"] for e in events if e.kind == "fault.applied"), None),
             "runbook": start.value.get("runbook"), "time_scale": start.value.get("time_scale"),
             "incomplete": summary.get("verdict") == "aborted" or not any(e.kind == "drill.end" for e in events),
             "time_to_alert_s": round(alert.t_wall - t0, 3) if alert and t0 else None,
             "alert": alert.value.get("alert") if alert else None,
+            "time_to_acknowledge_s": round(ack.t_wall - t0, 3) if ack and t0 else None,
             "time_to_detect_s": summary.get("t_detect_s"), "time_to_declare_s": summary.get("t_declare_s"),
             "steps_done": done, "steps_skipped": skipped, "steps_in_order": done == [s for s in planned if s in done]
             and not skipped and len(done) == len(planned), "mistakes": mistakes,

@@ -17,6 +17,7 @@ from gameday.targets.base import Target
 __all__ = ["StepOutcome", "StepContext", "run_step", "fill", "wait_until"]
 
 _NOTE_EVERY_S = 3.0
+_FIRST_NOTE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def wait_until(step: Step, ctx: StepContext) -> StepOutcome:
     assert step.wait_for is not None and step.timeout_s is not None
     cond = _condition(step.wait_for, step, ctx)
     started = time.monotonic()
-    deadline, next_note = started + step.timeout_s, started + _NOTE_EVERY_S
+    deadline, next_note = started + step.timeout_s, started + _FIRST_NOTE_S
     while time.monotonic() < deadline:
         if cond():
             return StepOutcome(True, f"{step.wait_for}: true")

@@ -19,6 +19,7 @@ def render_score_md(s: dict[str, Any]) -> str:
              "", "| moment | after the fault |", "|---|---|",
              f"| alert ({s.get('alert') or 'none'}) | {_s(s.get('time_to_alert_s'))} |",
              f"| first failed probe | {_s(s.get('time_to_detect_s'))} |",
+             f"| acknowledged (first answer after the alert) | {_s(s.get('time_to_acknowledge_s'))} |",
              f"| incident declared | {_s(s.get('time_to_declare_s'))} |", f"| RTO | {_s(s.get('rto_s'))} |",
              "", f"RPO {_s(s.get('rpo_s'))}, acknowledged events lost: {s.get('events_lost')}.", "",
              "| step | time | budget | result |", "|---|---|---|---|"]

@@ -75,6 +75,15 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
                          f'height="10" fill="{colour}" opacity="0.8"/>')
             label = f'{s["name"]}: {s["actual_s"]:.2f} s of {s["budget_s"]:.2f} s'
             parts.append(f'<text x="{x(st + s["actual_s"]) + 6:.1f}" y="{y + 13}" fill="#333">{escape(label)}</text>')
+    parts += _marks(summary, x, height)
+    parts += time_axis(tmin, tmax, height - 22, LEFT, W - RIGHT, x)
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _marks(summary: dict[str, Any], x: Any, height: float) -> list[str]:
+    """Fault, detect, declare and recovered as dashed lines; a label close to another goes on the next row."""
+    parts: list[str] = []
     marks = [("fault", 0.0, "#d62728"), ("detect", summary.get("t_detect_s"), "#ff7f0e"),
              ("declare", summary.get("t_declare_s"), "#9467bd"), ("recovered", summary.get("t_recovered_s"), "#2ca02c")]
     placed: list[float] = []  # label positions so far: a label close to another goes on the next row
@@ -87,6 +96,4 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
                      f'stroke-width="1.5" stroke-dasharray="5,3"/>')
         parts.append(f'<text x="{x(t) + 3:.1f}" y="{14 + 12 * row}" fill="{colour}" font-weight="bold">'
                      f'{label} {t:+.2f} s</text>')
-    parts += time_axis(tmin, tmax, height - 22, LEFT, W - RIGHT, x)
-    parts.append("</svg>")
-    return "\n".join(parts)
+    return parts
