@@ -173,8 +173,9 @@ def score(events: list[Event], summary: dict[str, Any]) -> dict[str, Any]:
     points -= 5 * sum(1 for m in mistakes if "before its turn" in m)
     alert = next((e for e in events if e.kind == "alert.shown"), None)
     t0 = summary.get("t0")
-    ack = next((e for e in events if e.kind == "step.end" and e.actor == "responder" and alert is not None
-                and e.t_wall >= alert.t_wall and not e.value.get("skipped")), None)
+    kinds = {s["id"]: s["kind"] for s in start.value["steps"]}
+    ack = next((e for e in events if e.kind == "step.end" and kinds.get(e.value["id"]) != "wait"
+                and alert is not None and e.t_wall >= alert.t_wall and not e.value.get("skipped")), None)
     return {"fault": next((e.value["action"] for e in events if e.kind == "fault.applied"), None),
             "runbook": start.value.get("runbook"), "time_scale": start.value.get("time_scale"),
             "incomplete": summary.get("verdict") == "aborted" or not any(e.kind == "drill.end" for e in events),
