@@ -77,7 +77,7 @@ def wait_until(step: Step, ctx: StepContext) -> StepOutcome:
         if ctx.on_wait is not None and time.monotonic() >= next_note:
             next_note += _NOTE_EVERY_S
             ctx.on_wait(f"waiting for {step.wait_for.replace('_', ' ')}: {time.monotonic() - started:.0f} s "
-                        f"(budget {ctx.budget_of(step):g} s, gives up after {step.timeout_s:g} s)")
+                        f"(budget {ctx.budget_of(step):.3g} s, gives up after {step.timeout_s:g} s)")
         time.sleep(ctx.poll_s)
     return StepOutcome(False, f"{step.wait_for}: still false after {step.timeout_s:.0f} s")
 
