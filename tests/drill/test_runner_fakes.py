@@ -120,3 +120,12 @@ def test_report_json_is_a_pure_function_of_the_journal(tmp_path):
     again = regenerate_reports(tmp_path / "out" / "journal.jsonl", tmp_path / "again")
     assert json.loads(json.dumps(again, default=str)) == json.loads((tmp_path / "out" / "report.json").read_text())
     assert again["verdict"] == s["verdict"]
+
+
+def test_the_timeline_samples_the_load_at_100_ms_on_a_compressed_environment(tmp_path):
+    _run(tmp_path, FakeTarget(lag_s=0.1))
+    events = read_journal(tmp_path / "out" / "journal.jsonl")
+    series = next(e.value for e in events if e.kind == "load.series")
+    assert series["bucket_s"] == 0.1 and len(series["acked"]) >= 5
+    assert any(series["failed"]), "the outage shows in its own 100 ms buckets"
+    assert "acknowledged events/s, per 0.1 s" in (tmp_path / "out" / "report.html").read_text()

@@ -26,6 +26,7 @@ from gameday.errors import Aborted
 from gameday.journal import Journal, read_journal
 from gameday.judge.recovery import recovery
 from gameday.report.write import write_reports
+from gameday.service.ids import outcome_series
 from gameday.service.resolved import Service
 from gameday.targets.base import FaultResult, Target
 
@@ -178,11 +179,22 @@ class DrillRun:
         with _signals_deferred():
             if bg is not None:
                 bg.stop()
+                self._fine_series(j, bg)
                 if not aborted:
                     self._reconcile(j, bg, run_id)
             j.record("drill.end", "runner", {"aborted": bool(aborted), "reason": aborted})
             self._undo(j)
             j.close()
+
+    def _fine_series(self, j: Journal, bg: Background) -> None:
+        """The load's outcomes per 100 ms (per second at full scale), for the report's timeline."""
+        bucket = 0.1 if self.loaded.environment.time_scale < 1 else 1.0
+        try:
+            series = outcome_series(bg.ledger, bucket)
+        except (OSError, ValueError):
+            return
+        if series:
+            j.record("load.series", "runner", series)
 
     def _reconcile(self, j: Journal, bg: Background, run_id: str) -> None:
         self.on_progress("reconciling acknowledged events against the new primary")

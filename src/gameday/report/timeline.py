@@ -49,13 +49,22 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
     parts.append(f'<rect width="{W}" height="{height}" fill="white"/>')
     tput = [(e.t_wall - t0 - 0.5, float(e.value["acked_events"])) for e in ticks]
     sent = [(e.t_wall - t0 - 0.5, float(e.value["sent"])) for e in ticks]
+    fine = next((e.value for e in events if e.kind == "load.series"), None)
+    if fine:  # the ledger's answer times: throughput and errors at the run's own resolution
+        tput, errs_fine = _fine(fine, t0, tmin, tmax)
+        sent = []
     p95 = [(e.t_wall - t0 - 0.5, e.value["p95_ms"]) for e in ticks if e.value["p95_ms"] is not None]
     mx = [(e.t_wall - t0 - 0.5, e.value["max_ms"]) for e in ticks if e.value["max_ms"] is not None]
     errs = [(e.t_wall - t0 - 0.5, float(e.value["errors"] + e.value["indeterminate"])) for e in ticks]
-    parts += _panel("tput", "acknowledged events/s (grey: requests sent/s)", [(sent, "#bbbbbb"), (tput, "#1f77b4")], x)
+    if fine:
+        errs = errs_fine
+    title = ("acknowledged events/s, per {:g} s".format(fine["bucket_s"]) if fine else
+             "acknowledged events/s (grey: requests sent/s)")
+    parts += _panel("tput", title, [(sent, "#bbbbbb"), (tput, "#1f77b4")], x)
     parts += _panel("lat", "latency from intended send, ms (log; blue p95, grey max)", [(mx, "#bbbbbb"), (p95, "#1f77b4")],
                     x, log=True)
-    parts += _panel("err", "failed + unanswered requests/s", [(errs, "#d62728")], x)
+    parts += _panel("err", "failed + unanswered events/s" if fine else "failed + unanswered requests/s",
+                    [(errs, "#d62728")], x)
     parts.append(f'<text x="{LEFT - 8}" y="{PROBE_Y + 12}" text-anchor="end">probe</text>')
     for p in probes:
         colour = "#2ca02c" if p.value["ok"] else "#d62728"
@@ -79,6 +88,19 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
     parts += time_axis(tmin, tmax, height - 22, LEFT, W - RIGHT, x)
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _fine(series: dict[str, Any], t0: float, tmin: float, tmax: float) -> tuple[list[tuple[float, float]], ...]:
+    """(acknowledged events/s, failed + unanswered events/s) per bucket of the ``load.series`` event."""
+    b, start = series["bucket_s"], series["t_start"]
+    acked: list[tuple[float, float]] = []
+    bad: list[tuple[float, float]] = []
+    for i, (a, f, n) in enumerate(zip(series["acked"], series["failed"], series["indeterminate"], strict=True)):
+        t = start + (i + 0.5) * b - t0
+        if tmin <= t <= tmax:
+            acked.append((t, a / b))
+            bad.append((t, (f + n) / b))
+    return acked, bad
 
 
 def _marks(summary: dict[str, Any], x: Any, height: float) -> list[str]:

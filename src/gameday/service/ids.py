@@ -19,8 +19,10 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["IdScheme", "LedgerRun", "read_ledger", "ledger_runs", "ACKED", "FAILED", "INDETERMINATE"]
+__all__ = ["IdScheme", "LedgerRun", "read_ledger", "ledger_runs", "ack_times", "outcome_series", "ACKED", "FAILED",
+           "INDETERMINATE"]
 
 ACKED, FAILED, INDETERMINATE = "a", "f", "i"
 WIDTH = 12
@@ -86,6 +88,23 @@ def read_ledger(path: Path) -> dict[str, set[str]]:
         if run.mark in out:
             out[run.mark].update(run.ids)
     return out
+
+
+def outcome_series(path: Path, bucket_s: float) -> dict[str, Any]:
+    """Events per ``bucket_s`` by outcome, from the ledger's answer times: the drill timeline's fine-grained
+    throughput (the load's own progress comes once a second)."""
+    counts: dict[str, dict[int, int]] = {ACKED: {}, FAILED: {}, INDETERMINATE: {}}
+    for run in ledger_runs(path):
+        if run.t is not None and run.mark in counts:
+            b = int(run.t // bucket_s)
+            counts[run.mark][b] = counts[run.mark].get(b, 0) + len(run.ids)
+    every = [b for c in counts.values() for b in c]
+    if not every:
+        return {}
+    lo, hi = min(every), max(every)
+    return {"bucket_s": bucket_s, "t_start": lo * bucket_s,
+            **{name: [counts[m].get(b, 0) for b in range(lo, hi + 1)]
+               for name, m in (("acked", ACKED), ("failed", FAILED), ("indeterminate", INDETERMINATE))}}
 
 
 def ack_times(path: Path) -> dict[str, float]:
