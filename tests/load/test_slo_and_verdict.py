@@ -86,3 +86,18 @@ def test_shapes_publish_rates_not_users():
     assert Ramp(100, 10).rate_at(1.5) == pytest.approx(50) and Ramp(100, 10).rate_at(9) == 100
     assert Step(100, 8, steps=4).rate_at(0.1) == 25 and Step(100, 8, steps=4).rate_at(7.9) == 100
     assert Spike(100, 10).rate_at(1) == 20 and Spike(100, 10).rate_at(5) == 100
+
+
+def test_nothing_acknowledged_is_a_fail_whatever_the_latency_slos_say():
+    from gameday.load.slo import parse_slo
+    from gameday.load.summary import summarize
+    from gameday.load.window import new_histogram
+
+    h = new_histogram()
+    for _ in range(100):
+        h.record_value(1000)  # 1 ms: every refusal came back fast
+    part = {"counts": {"sent": 100, "errors": 100, "acked_events": 0, "steady_sent": 100}, "hist": h.encode().decode(),
+            "steady_hist": h.encode().decode(), "steady_window_s": [0.0, 10.0], "max_schedule_lag_s": 0.0,
+            "cpu_percent": [5.0]}
+    s = summarize([part], target_rate=10, duration_s=10, batch=1, slos=[parse_slo("p95<300ms")])
+    assert s["verdict"] == "fail" and s["reasons"][0].startswith("nothing acknowledged")

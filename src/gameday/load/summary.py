@@ -75,7 +75,9 @@ def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: fl
     failed = [f"SLO breached: {x['expr']} (observed {x['observed']})" for x in s["slos"] if not x["ok"]]
     if aborted:
         failed.insert(0, f"aborted early: {aborted}")
-    if aborted:  # a hard limit was breached: that is a failure whatever else is uncertain
+    if sent and not counts.get("acked_events"):  # whatever the latency says: nothing the service accepted
+        failed.insert(0, "nothing acknowledged: no request got a success status from the service")
+    if aborted or (sent and not counts.get("acked_events")):  # a failure whatever else is uncertain
         s["verdict"], s["reasons"] = FAIL, failed + reasons + inconclusive
     elif inconclusive or reasons:
         s["verdict"] = INCONCLUSIVE
