@@ -183,7 +183,8 @@ def _in_environment(name: str, args: dict[str, Any], env: Environment) -> dict[s
     return out
 
 
-def _problem(exc: ValidationError) -> tuple[str, str]:
+def problem(exc: ValidationError) -> tuple[str, str]:
+    """(where, what) of the first problem pydantic found, in the words gameday's errors use."""
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
     msg = {"extra_forbidden": "unexpected argument", "missing": "required argument is missing"}.get(
@@ -204,7 +205,7 @@ def validate(name: str, args: Mapping[str, Any] | None, env: Environment, *, fil
     try:
         parsed = (model or op.args).model_validate(filled).model_dump()
     except ValidationError as exc:
-        loc, msg = _problem(exc)
+        loc, msg = problem(exc)
         raise ConfigError(f"{name}: {msg}", file=file, field=f"{where}.{loc}" if loc else where) from None
     try:
         return _in_environment(name, parsed, env)

@@ -13,7 +13,7 @@ from typing import Any
 from gameday.api.observe import observers
 from gameday.api.targets import open_target
 from gameday.chaos.validate import load_experiment_file, validate_experiment
-from gameday.config import load_environment
+from gameday.config import check_service, load_environment
 from gameday.errors import ConfigError, LabError
 from gameday.lab.control import DEFAULT_DIR, LabClient
 
@@ -25,6 +25,7 @@ def dry_run_experiment(path: Path, env_file: Path, *, state_dir: Path = DEFAULT_
     """What each gameday action would touch (AWS: every API call), one line each; nothing is changed."""
     env = load_environment(env_file)
     exp = validate_experiment(path, env)
+    check_service(env, env_file)
     if env.kind == "aws":
         from gameday.api.plan import aws_plan, plan_lines
 
@@ -49,6 +50,7 @@ def run_experiment(path: Path, *, env_file: Path = Path("environments/local.yaml
     """Run the experiment (its own process) and return verdict.json's content, judged from the journals."""
     env = load_environment(env_file)
     validate_experiment(path, env)  # before the lab starts or anything is touched
+    check_service(env, env_file)
     if env.protected and confirm != env.name:
         raise ConfigError(f"environment '{env.name}' is protected: pass --confirm {env.name}", field="--confirm")
     with open_target(env, env_file, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm,

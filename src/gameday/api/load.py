@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from gameday.api.lab import lab_session
 from gameday.api.observe import observers
@@ -17,7 +16,7 @@ from gameday.journal import Journal
 from gameday.lab.control import DEFAULT_DIR
 from gameday.lab.ingest_api import LAB_SERVICE
 from gameday.load.slo import Slo, parse_slo
-from gameday.service.resolved import Service
+from gameday.service.resolved import Service, check_url
 
 __all__ = ["LoadOptions", "run_load", "check_host"]
 
@@ -58,9 +57,7 @@ class LoadOptions:
 
 
 def check_host(host: str) -> None:
-    u = urlparse(host)
-    if u.scheme not in ("http", "https") or not u.hostname:
-        raise ConfigError(f"{host!r} is not an http:// or https:// URL", field="--host")
+    check_url(host, None, "--host")
 
 
 def run_load(opts: LoadOptions, *, on_progress: Callable[[dict[str, Any]], None] = lambda rec: None,

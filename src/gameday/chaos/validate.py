@@ -10,9 +10,9 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from gameday import operations
-from gameday.config import Environment, check_service
+from gameday.config import Environment
 from gameday.errors import ConfigError
-from gameday.operations import Args
+from gameday.operations import Args, ZoneArgs, problem
 
 __all__ = ["check_activities", "ACTIVITY_ARGS", "load_experiment_file", "validate_experiment"]
 
@@ -37,10 +37,6 @@ class SloArgs(Args):
 
 class ReplicaArgs(Args):
     replica: str = Field("us-west-2", min_length=1)
-
-
-class ZoneArgs(Args):
-    zone: str = Field(min_length=1)
 
 
 _NONE = operations.NoArgs
@@ -71,9 +67,7 @@ def _check_one(func: str, args: dict[str, Any], env: Environment, file: str, whe
     try:
         parsed = model.model_validate(args)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        msg = "unexpected argument" if err["type"] == "extra_forbidden" else err["msg"]
+        loc, msg = problem(exc)
         raise ConfigError(f"{func}: {msg}", file=file, field=f"{where}.{loc}") from None
     if isinstance(parsed, ZoneArgs):
         operations.validate("fail_zone", {"zone": parsed.zone}, env, file=file, where=where)
@@ -117,5 +111,4 @@ def validate_experiment(path: Path, env: Environment) -> dict[str, Any]:
     """chaoslib's checks, then every gameday activity's arguments against the registry and ``env``."""
     experiment = load_experiment_file(path)
     check_activities(experiment, env, str(path))
-    check_service(env, "the environment file")
     return experiment

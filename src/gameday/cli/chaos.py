@@ -9,7 +9,7 @@ import typer
 
 from gameday.api.chaos import dry_run_experiment, run_experiment, validate_experiment
 from gameday.cli.common import CONFIRM, GRAFANA_URL, KEEP_LAB, STATE_DIR, colour_of, exit_by, out, progress
-from gameday.config import load_environment
+from gameday.config import check_service, load_environment
 
 __all__ = ["chaos_app"]
 
@@ -21,7 +21,9 @@ ENV = typer.Option(Path("environments/local.yaml"), "--env", help="Environment f
 @chaos_app.command("validate")
 def validate(experiment: Path = typer.Argument(..., help="Experiment file (YAML or JSON)."), env: Path = ENV) -> None:
     """Check an experiment with chaoslib and every gameday argument against the environment; change nothing."""
-    exp = validate_experiment(experiment, load_environment(env))
+    environment = load_environment(env)
+    exp = validate_experiment(experiment, environment)
+    check_service(environment, env)
     out.print(f"ok: {experiment} ({len(exp.get('method', []))} method activities, "
               f"{len(exp.get('rollbacks', []))} rollbacks)")
 

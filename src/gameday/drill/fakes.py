@@ -27,7 +27,6 @@ class FakeBackground:
     def __init__(self, target: FakeTarget, spec: BackgroundSpec) -> None:
         self.target, self.spec = target, spec
         self.probe_log: list[Probe] = []
-        self.heartbeats: list[float] = []
         self._ledger = spec.out_dir / "ledger.txt"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fake-background", daemon=True)
@@ -63,7 +62,6 @@ class FakeBackground:
         ledger.write("".join(f"{LEDGER_ACKED if acked else LEDGER_FAILED} {i} {now:.3f}\n" for i in ids))
         ledger.flush()
         if self.target.write_primary([f"hb-{now!r}"], now):
-            self.heartbeats.append(now)
             j.record("heartbeat.ack", "heartbeat", {"seq": n, "ts": now})
 
 

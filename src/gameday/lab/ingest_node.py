@@ -117,19 +117,9 @@ def _metrics(labels: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def _injected_delay(node: dict[str, object]) -> None:
-    """The lab's latency faults: a fixed extra latency, and a stall every request waits out."""
-    wait = float(node["stall_until"]) - time.monotonic()  # type: ignore[arg-type]
-    if wait > 0:
-        await asyncio.sleep(wait)
-    if node["latency_ms"]:
-        await asyncio.sleep(float(node["latency_ms"]) / 1000)  # type: ignore[arg-type]
-
-
 async def post_trips(request: web.Request) -> web.Response:
     m = request.app[METRICS_KEY]
     started = time.perf_counter()
-    await _injected_delay(request.app[NODE_KEY])
     status, body = await _ingest(request)
     m["requests"].labels(**m["base"], code=str(status)).inc()
     m["latency"].observe(time.perf_counter() - started)
@@ -198,14 +188,6 @@ async def drain(request: web.Request) -> web.Response:
     return web.json_response({"status": "draining"})
 
 
-async def inject_latency(request: web.Request) -> web.Response:
-    body = await request.json()
-    node = request.app[NODE_KEY]
-    node["latency_ms"] = float(body.get("ms", 0))
-    node["stall_until"] = time.monotonic() + float(body.get("stall_s", 0))
-    return web.json_response({"latency_ms": node["latency_ms"], "stall_s": float(body.get("stall_s", 0))})
-
-
 async def metrics(request: web.Request) -> web.Response:
     data = generate_latest(request.app[METRICS_KEY]["registry"])
     return web.Response(body=data, headers={"Content-Type": CONTENT_TYPE_LATEST})
@@ -213,8 +195,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 def build_app(*, name: str, region: str, zone: str, capacity_type: str, db_port: int, pool_size: int) -> web.Application:
     app = web.Application(client_max_size=16 * 1024 * 1024)
-    app[NODE_KEY] = {"name": name, "region": region, "zone": zone, "capacity_type": capacity_type, "draining": False,
-                      "latency_ms": 0.0, "stall_until": 0.0}
+    app[NODE_KEY] = {"name": name, "region": region, "zone": zone, "capacity_type": capacity_type, "draining": False}
     app[METRICS_KEY] = _metrics({"node": name, "region": region, "zone": zone, "capacity_type": capacity_type})
     conninfo = f"host=127.0.0.1 port={db_port} user=postgres dbname=postgres connect_timeout=2"
     pool = Connections(conninfo, pool_size)
@@ -230,7 +211,6 @@ def build_app(*, name: str, region: str, zone: str, capacity_type: str, db_port:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/admin/drain", drain)
-    app.router.add_post("/admin/latency", inject_latency)
     return app
 
 

@@ -23,7 +23,7 @@ from gameday.errors import ConfigError
 from gameday.lab.lab import Lab
 from gameday.lab.restore import restore
 from gameday.lab.status import lab_status
-from gameday.operations import lab_arguments
+from gameday.operations import lab_arguments, problem
 
 __all__ = ["serve", "OPERATIONS", "write_state", "main"]
 
@@ -72,9 +72,7 @@ def _api(lab: Lab, stop: asyncio.Event) -> web.Application:
         try:
             kwargs = OPERATIONS[name].model_validate(kwargs).model_dump(exclude_none=True)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            msg = "unexpected argument" if err["type"] == "extra_forbidden" else err["msg"]
+            where, msg = problem(exc)
             return web.json_response({"error": f"{name}: {where}: {msg}"}, status=400)
         async with lock:
             try:

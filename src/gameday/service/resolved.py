@@ -21,7 +21,7 @@ from gameday.service.ids import IdScheme
 from gameday.service.spec import ServiceSpec
 from gameday.service.template import BODY_NAMES, EVENT_NAMES, HEADER_NAMES, PATH_NAMES, READ_NAMES, Template, expand_env
 
-__all__ = ["Service", "iso", "SERVICE_ENV", "ANY_VARIABLE"]
+__all__ = ["Service", "iso", "check_url", "SERVICE_ENV", "ANY_VARIABLE"]
 
 
 class _AnyVariable(dict[str, str]):
@@ -80,7 +80,7 @@ class Service:
         target = env(spec.url, "url") if spec.url else url
         if target is None:
             raise ConfigError("the service has no url (and the environment gives none)", file=file, field=f"{where}.url")
-        _check_url(target, file, f"{where}.url")
+        check_url(target, file, f"{where}.url")
         headers = {k: env(v, f"headers.{k}") for k, v in spec.headers.items()}
         for k, v in headers.items():
             Template(v, HEADER_NAMES, file=file, field=f"{where}.headers.{k}")
@@ -165,7 +165,8 @@ class Service:
         return self.store_dsn
 
 
-def _check_url(url: str, file: str | None, field_name: str) -> None:
+def check_url(url: str, file: str | None, field_name: str) -> None:
+    """An http:// or https:// URL with a host; anything else is a ConfigError (gameday speaks no other)."""
     u = urlparse(url)
     if u.scheme not in ("http", "https") or not u.hostname:
         raise ConfigError(f"{url!r} is not an http:// or https:// URL", file=file, field=field_name)
