@@ -103,6 +103,12 @@ _ALL = (
     Operation("promote_dr_db", "action", NoArgs, "promote the DR replica to primary", lab_op="promote_dr_db"),
     Operation("switch_dns", "action", RegionArgs, "point the public record at a region", lab_op="switch_dns"),
     Operation("scale_dr", "action", ScaleArgs, "scale the DR region's ingest nodes", lab_op="scale_dr"),
+    Operation("rebuild_primary_region", "action", NoArgs, "failback: the old primary region's database rebuilt as "
+              "a replica of the current primary, its nodes back", lab_op="rebuild_primary_region"),
+    Operation("return_primary_db", "action", NoArgs, "failback: planned switchover of the writer back to the "
+              "primary region (no acknowledged write lost)", lab_op="return_primary_db"),
+    Operation("rebuild_dr_db", "action", NoArgs, "failback: the DR region's replica of the primary re-created",
+              lab_op="rebuild_dr_db"),
     Operation("drain_zone", "action", ZoneArgs, "take a zone's ingest nodes out of the balancers",
               lab_op="drain_zone"),
     Operation("restore", "inverse", NoArgs, "bring the environment back to its configured shape", lab_op="restore",

@@ -158,6 +158,20 @@ class FakeTarget:
         self.dr_nodes = count
         return {"count": count}
 
+    def rebuild_primary_region(self) -> dict[str, Any]:
+        self._call("rebuild_primary_region")
+        self.region_down_at = None
+        return {"rebuilt": self.primary}
+
+    def return_primary_db(self) -> dict[str, Any]:
+        self._call("return_primary_db")
+        self.promoted = False
+        return {"writer": self.primary}
+
+    def rebuild_dr_db(self) -> dict[str, Any]:
+        self._call("rebuild_dr_db")
+        return {"rebuilt": self.dr}
+
     # ---- observation ------------------------------------------------------------------------------
     def public_endpoint(self) -> str:
         return "http://fake.invalid"

@@ -89,6 +89,15 @@ class LocalTarget:
     def drain_zone(self, zone: str) -> dict[str, Any]:
         return self._op("drain_zone", zone=zone)
 
+    def rebuild_primary_region(self) -> dict[str, Any]:
+        return self._op("rebuild_primary_region")
+
+    def return_primary_db(self) -> dict[str, Any]:
+        return self._op("return_primary_db")
+
+    def rebuild_dr_db(self) -> dict[str, Any]:
+        return self._op("rebuild_dr_db")
+
     def describe(self) -> dict[str, Any]:
         """The lab's own status (every process, replication, endpoints)."""
         return self.client.status()

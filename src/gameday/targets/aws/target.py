@@ -160,6 +160,15 @@ class AwsTarget:
             k.scale(a, eks.ingest_namespace, eks.ingest_deployment, self.settings.dr_scaled_replicas)
         return out
 
+    def rebuild_primary_region(self) -> dict[str, Any]:
+        raise ConfigError("failback on AWS is not implemented yet", field="call")  # issue 14: being built
+
+    def return_primary_db(self) -> dict[str, Any]:
+        raise ConfigError("failback on AWS is not implemented yet", field="call")
+
+    def rebuild_dr_db(self) -> dict[str, Any]:
+        raise ConfigError("failback on AWS is not implemented yet", field="call")
+
     def drain_zone(self, zone: str) -> dict[str, Any]:
         """Cordon and drain the zone's Kubernetes nodes (the balancer stops sending them traffic)."""
         k = self.kube(self.settings.primary_region)
