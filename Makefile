@@ -26,7 +26,7 @@ test: check
 	$(BIN)/python -m pytest -q
 
 drill: $(STAMP)
-	$(BIN)/gameday drill run drills/region-failover.yaml --out out/drill
+	$(BIN)/gameday drill run drills/region-failover.yaml --out out/drill --auto-confirm 1
 
 lab-up: $(STAMP)
 	$(BIN)/gameday lab up

@@ -52,6 +52,17 @@ def _aws_env_with_profile(tmp: Path) -> str:
     return str(path)
 
 
+def _protected_lab_drill(tmp: Path) -> str:
+    env = yaml.safe_load((ROOT / "environments" / "local.yaml").read_text())
+    env["protected"] = True
+    (tmp / "protected.yaml").write_text(yaml.safe_dump(env))
+    text = Path(DRILL).read_text().replace("../environments/local.yaml", str(tmp / "protected.yaml")).replace(
+        "../runbooks/", f"{ROOT}/runbooks/")
+    path = tmp / "protected-drill.yaml"
+    path.write_text(text)
+    return str(path)
+
+
 def _not_a_journal(tmp: Path) -> str:
     path = tmp / "notes.jsonl"
     path.write_text('{"hello": "world"}\n')
@@ -95,6 +106,11 @@ CASES = [
                                             _drill(t, "fault: {action: interrupt_spot, args: {count: 0}}")], "count"),
     ("drill-run-metrics-port", lambda t: ["drill", "run", DRILL, "--metrics-port", "99999"], "--metrics-port"),
     ("drill-run-protected", lambda t: ["drill", "run", DRILL, "--env", AWS_ENV], "--confirm"),
+    ("drill-run-upload-not-s3", lambda t: ["drill", "run", DRILL, "--upload", "my-bucket/drills"], "--upload"),
+    ("drill-run-auto-confirm-negative", lambda t: ["drill", "run", DRILL, "--auto-confirm", "-1"], "--auto-confirm"),
+    # a protected environment, a runbook with a manual step, nobody at a terminal (pytest's stdin), no --auto-confirm
+    ("drill-run-protected-nobody-to-confirm", lambda t: ["drill", "run", _protected_lab_drill(t), "--confirm", "local"],
+     "--auto-confirm"),
     ("recover-missing", lambda t: ["recover", str(t / "nope.jsonl")], "nope.jsonl"),
     ("recover-not-a-journal", lambda t: ["recover", _not_a_journal(t)], "notes.jsonl"),
     ("report-missing", lambda t: ["report", str(t / "nope.jsonl")], "nope.jsonl"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import NoReturn
 
 import typer
@@ -11,7 +12,7 @@ from gameday.lab.control import DEFAULT_DIR
 from gameday.verdict import exit_code
 
 __all__ = ["out", "err", "progress", "exit_by", "STATE_DIR", "GRAFANA_URL", "METRICS_PORT", "METRICS_ADDR", "KEEP_LAB",
-           "CONFIRM",
+           "CONFIRM", "ask_line",
            "colour_of"]
 
 out = Console()  # rich wraps long lines at word boundaries, at the terminal width (80 in a CI log)
@@ -26,6 +27,18 @@ METRICS_PORT = typer.Option(None, "--metrics-port", envvar="GAMEDAY_METRICS_PORT
                             help="Serve the run's metrics on PORT while it runs (e.g. 9464).")
 METRICS_ADDR = typer.Option("127.0.0.1", "--metrics-addr", envvar="GAMEDAY_METRICS_ADDR",
                             help="Address the metrics endpoint binds (0.0.0.0 in a pod Prometheus scrapes).")
+
+
+def ask_line(prompt: str) -> str:
+    """One answer from a person at the terminal or from a script on stdin (EOFError when there is none)."""
+    if sys.stdin.isatty():
+        return input(prompt)
+    out.print(prompt, end="", highlight=False)
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    out.print(line.rstrip("\n"), highlight=False)  # a scripted answer shows in the log like a typed one
+    return line.rstrip("\n")
 
 
 def progress(msg: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from rich.table import Table
 from gameday.api.drill import load_drill_for_run, plan_drill, regenerate_reports, run_drill
 from gameday.api.recover import recover_journal
 from gameday.api.rehearse import FAULTS, run_rehearsal
+from gameday.api.upload import local_copy, parse_s3_url, upload_run
 from gameday.cli.common import (
     CONFIRM,
     GRAFANA_URL,
@@ -20,12 +20,14 @@ from gameday.cli.common import (
     METRICS_ADDR,
     METRICS_PORT,
     STATE_DIR,
+    ask_line,
     colour_of,
     exit_by,
     out,
     progress,
 )
 from gameday.config import check_service
+from gameday.drill.confirm import default_operator, manual_handler, stdin_kind
 from gameday.drill.models import load_drill, load_runbook
 from gameday.drill.rehearse import Responder
 
@@ -62,16 +64,29 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
         state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
         grafana_url: str | None = GRAFANA_URL, metrics_port: int | None = METRICS_PORT,
         metrics_addr: str = METRICS_ADDR, confirm: str | None = CONFIRM,
+        operator: str | None = typer.Option(None, "--operator", help="Who confirms the manual steps (default: $USER)."),
+        auto_confirm_s: float | None = typer.Option(
+            None, "--auto-confirm", min=0, max=3600, metavar="SECONDS",
+            help="Confirm manual steps by themselves after SECONDS (unattended runs; journaled as auto-confirmed)."),
+        upload: str | None = typer.Option(None, "--upload", metavar="s3://BUCKET/PREFIX",
+                                          help="After the run, put journal, reports and ledger under this S3 prefix."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved plan and exit; change nothing.")) -> None:
     """Run DRILL: load, fault, runbook, measurement, reconciliation, inverse, reports."""
     loaded = load_drill_for_run(drill, env, confirm=None if dry_run else confirm)  # exit 2 before anything
+    destination = parse_s3_url(upload) if upload else None
     if dry_run:
         for line in plan_drill(loaded, confirm=confirm):
             out.print(line, highlight=False)
         return
+    who = operator or default_operator()
+    manual = manual_handler(loaded, auto_confirm_s=auto_confirm_s, stdin=stdin_kind(), operator=who, ask=ask_line,
+                            say=lambda msg: out.print(msg, highlight=False))
     summary = run_drill(loaded, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm,
                         on_progress=progress, grafana_url=grafana_url, metrics_port=metrics_port,
-                        metrics_addr=metrics_addr)
+                        metrics_addr=metrics_addr, manual=manual, operator=who)
+    if destination is not None:
+        for url in upload_run(out_dir, destination):
+            progress(f"uploaded {url}")
     print_summary(summary, out_dir)
     exit_by(summary["verdict"])
 
@@ -86,10 +101,12 @@ def validate(drill: Path = typer.Argument(..., help="Drill file."),
               f"environment {loaded.environment_path})", highlight=False)
 
 
-def report_cmd(journal: Path = typer.Argument(..., help="A drill's journal.jsonl."),
+def report_cmd(journal_at: str = typer.Argument(..., metavar="JOURNAL",
+                                               help="A drill's journal.jsonl (a path, or an s3:// URL of an upload)."),
                out_dir: Path | None = typer.Option(None, "--out", help="Default: the journal's folder."),
                as_json: bool = typer.Option(False, "--json", help="Print report.json.")) -> None:
     """Regenerate every report from a journal alone (offline)."""
+    journal = local_copy(journal_at)
     summary = regenerate_reports(journal, out_dir)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
@@ -117,16 +134,7 @@ def rehearse_cmd(drill: Path = typer.Argument(..., help="Drill file whose runboo
                  out_dir: Path = typer.Option(Path("out/rehearsal"), "--out"),
                  state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB) -> None:
     """On-call rehearsal: a hidden fault on the lab; work the runbook at the prompt; get scored."""
-    def ask(prompt: str) -> str:
-        if sys.stdin.isatty():
-            return input(prompt)
-        out.print(prompt, end="")
-        line = sys.stdin.readline()
-        if not line:
-            raise EOFError
-        return line.rstrip("\n")
-
-    responder = Responder(ask=ask, say=lambda msg: out.print(msg, highlight=False),
+    responder = Responder(ask=ask_line, say=lambda msg: out.print(msg, highlight=False),
                           status=lambda: _lab_status(state_dir))
     out.print("[bold]Rehearsal[/]: something will break in a few seconds. Watch for alerts. In another "
               "terminal: 'gameday lab status', 'gameday lab --help' for every runbook action.")

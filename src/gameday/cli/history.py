@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from gameday.api.history import build_history
+from gameday.api.upload import local_copy
 from gameday.cli.common import out
 from gameday.history.render import row_of, scale_text
 from gameday.history.trend import as_json
@@ -16,7 +17,8 @@ from gameday.history.trend import as_json
 __all__ = ["history_cmd"]
 
 
-def history_cmd(folders: list[Path] = typer.Argument(..., help="Folders holding run outputs (searched deeply)."),
+def history_cmd(folders: list[str] = typer.Argument(..., help="Folders holding run outputs (searched deeply), "
+                                                   "or s3://BUCKET/PREFIX where drills uploaded them."),
                 out_dir: Path = typer.Option(Path("out/history"), "--out", help="history.json/.md/.html go here."),
                 window: int = typer.Option(5, "--window", help="How many previous runs the latest is compared to."),
                 threshold: float = typer.Option(0.2, "--threshold", help="Worse by more than this ratio flags."),
@@ -24,7 +26,7 @@ def history_cmd(folders: list[Path] = typer.Argument(..., help="Folders holding 
                                                         help="Exit 1 when the latest run of a series regressed."),
                 as_json_out: bool = typer.Option(False, "--json", help="Print history.json.")) -> None:
     """Every drill, gate and experiment found under FOLDERS, per series: figures, trends, regressions."""
-    h = build_history(folders, out_dir=out_dir, window=window, threshold=threshold)
+    h = build_history([local_copy(f) for f in folders], out_dir=out_dir, window=window, threshold=threshold)
     if as_json_out:
         typer.echo(json.dumps(as_json(h.groups, h.runs), indent=2, default=str))
     else:

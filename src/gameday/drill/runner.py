@@ -20,6 +20,7 @@ from typing import Any
 
 from gameday import operations
 from gameday.drill.background import Background, BackgroundSpec, Reconciler, live_background, live_reconciler
+from gameday.drill.confirm import auto_confirm
 from gameday.drill.models import LoadedDrill, Step, resolve_ref
 from gameday.drill.steps import ManualHandler, StepContext, StepOutcome, run_step
 from gameday.errors import Aborted
@@ -31,14 +32,6 @@ from gameday.service.resolved import Service
 from gameday.targets.base import FaultResult, Target
 
 __all__ = ["DrillRun", "run_drill", "auto_confirm"]
-
-
-def auto_confirm(delay_s: float) -> ManualHandler:
-    """Manual steps in ``drill run``: confirmed automatically after ``delay_s``, and marked so."""
-    def handler(step: Step) -> StepOutcome:
-        time.sleep(delay_s)
-        return StepOutcome(True, f"auto-confirmed after {delay_s:g} s (no person in the loop)", auto_confirmed=True)
-    return handler
 
 
 @dataclass
@@ -54,6 +47,7 @@ class DrillRun:
     listeners: list[Callable[[Any], None]] = field(default_factory=list)  # annotations, metrics
     background: Callable[[BackgroundSpec], Background] = live_background
     reconciler: Reconciler | None = None  # default: the service's present_query on the live database
+    operator: str | None = None  # who runs the drill (journaled; manual steps name who confirmed them)
     _t_fault: float | None = None
 
     def execute(self) -> dict[str, Any]:
@@ -94,6 +88,7 @@ class DrillRun:
             "probe_consecutive": d.probe.consecutive, "declare_step": next((s.id for s in rb.steps if s.declares), None),
             "steps": [{"id": s.id, "name": s.name, "kind": s.kind, "budget_s": s.budget_s} for s in rb.steps],
             "load": d.load.model_dump(), "fault": {"action": action, "hidden": self.fault_override is not None},
+            "operator": self.operator,
         })
         return j, run_id
 
@@ -155,7 +150,8 @@ class DrillRun:
             outcome = (self.gate(step, ctx) if self.gate else None) or run_step(step, ctx)
             j.record("step.end", "responder" if self.gate else "runner",
                      {"id": step.id, "ok": outcome.ok, "detail": outcome.detail,
-                      "auto_confirmed": outcome.auto_confirmed, "skipped": outcome.skipped},
+                      "auto_confirmed": outcome.auto_confirmed, "skipped": outcome.skipped,
+                      **({"confirmed_by": outcome.confirmed_by} if outcome.confirmed_by else {})},
                      error=None if outcome.ok else outcome.detail)
             if not outcome.ok and not outcome.skipped:
                 self.on_progress(f"step {step.id} failed: {outcome.detail}")

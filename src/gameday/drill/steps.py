@@ -26,6 +26,7 @@ class StepOutcome:
     detail: str
     auto_confirmed: bool = False
     skipped: bool = False  # a responder chose to skip it (rehearsals): recorded, the runbook goes on
+    confirmed_by: str | None = None  # the person who answered a manual step
 
 
 class ProbeState(Protocol):

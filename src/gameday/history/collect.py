@@ -74,7 +74,9 @@ def _drill(journal: Path, events: list[Event]) -> Run:
     s = check(events)
     start = next(e for e in events if e.kind == "drill.start")
     ended = any(e.kind == "drill.end" for e in events)
-    operator = next((e.value.get("operator") for e in events if e.kind == "step.end" and e.value.get("operator")), None)
+    operator = next((e.value.get("operator") or e.value.get("confirmed_by") for e in events
+                     if e.kind in ("drill.start", "step.end") and (e.value.get("operator") or e.value.get("confirmed_by"))),
+                    None)
     targets = {t["name"] + "_s": t.get("target_s", t.get("target")) for t in s.get("targets", [])}
     return Run(str(journal.parent), "drill", start.value["drill"], start.value["environment"],
                float(start.value["time_scale"]), start.t_wall, s["verdict"] if ended else "incomplete",

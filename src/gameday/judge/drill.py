@@ -52,6 +52,7 @@ def _steps(events: list[Event], plan: list[dict[str, Any]], scale: float) -> lis
                     "started_at": st.t_wall if st else None, "ended_at": en.t_wall if en else None,
                     "done": done, "over_budget": over, "ok": done and not over,
                     "auto_confirmed": bool(en and en.value.get("auto_confirmed")),
+                    "confirmed_by": en.value.get("confirmed_by") if en else None,
                     "detail": (en.error or en.value.get("detail")) if en else "not run"})
     return out
 

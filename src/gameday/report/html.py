@@ -41,7 +41,7 @@ _TEMPLATE = """<!doctype html>
 </table>
 <h2>Runbook steps</h2>
 <table><tr><th>#</th><th>step</th><th>kind</th><th>budget</th><th>actual</th><th>ok</th><th>detail</th></tr>
-{% for st in s.steps %}<tr><td>{{ loop.index }}</td><td>{{ st.name }}</td><td>{{ st.kind }}</td><td>{{ secs(st.budget_s) }}</td><td>{{ secs(st.actual_s) }}</td>
+{% for st in s.steps %}<tr><td>{{ loop.index }}</td><td>{{ st.name }}{% if st.auto_confirmed %} <small>(auto-confirmed)</small>{% elif st.confirmed_by %} <small>(confirmed by {{ st.confirmed_by }})</small>{% endif %}</td><td>{{ st.kind }}</td><td>{{ secs(st.budget_s) }}</td><td>{{ secs(st.actual_s) }}</td>
 <td class="{{ '' if st.ok else 'bad' }}">{{ "yes" if st.ok else ("over budget" if st.over_budget else "not done") }}</td><td>{{ st.detail }}</td></tr>{% endfor %}
 </table>
 </body></html>

@@ -39,7 +39,7 @@ Run `{{ s.run_id }}` on environment `{{ s.environment }}`{% if s.time_scale != 1
 
 | # | step | kind | budget | actual | ok |
 |---|---|---|---|---|---|
-{% for st in s.steps %}| {{ loop.index }} | {{ st.name }}{% if st.auto_confirmed %} (auto-confirmed){% endif %} | {{ st.kind }} | {{ secs(st.budget_s) }} | {{ secs(st.actual_s) }} | {{ "yes" if st.ok else ("**over budget**" if st.over_budget else "**not done**") }} |
+{% for st in s.steps %}| {{ loop.index }} | {{ st.name }}{% if st.auto_confirmed %} (auto-confirmed){% elif st.confirmed_by %} (confirmed by {{ st.confirmed_by }}){% endif %} | {{ st.kind }} | {{ secs(st.budget_s) }} | {{ secs(st.actual_s) }} | {{ "yes" if st.ok else ("**over budget**" if st.over_budget else "**not done**") }} |
 {% endfor %}
 {% if s.reasons %}## Why
 

@@ -1,0 +1,95 @@
+"""Keep every run's output where the monthly drill's pod cannot lose it: an S3 prefix (boto3), and read it
+back for ``gameday report`` and ``gameday history``.
+
+Each run goes to its own folder under the prefix, ``<drill>-<UTC start>-<run id>/``, so a monthly series
+accumulates there and ``gameday history s3://bucket/prefix`` sees all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from gameday.errors import ConfigError, DriverError
+
+__all__ = ["parse_s3_url", "upload_run", "run_folder", "download_prefix", "is_s3", "local_copy"]
+
+_FILES = ("journal.jsonl", "ledger.txt", "report.json", "report.md", "report.html", "junit.xml", "summary.json",
+          "timeline.svg", "score.md")
+CACHE = Path(".gameday/s3")
+
+
+def is_s3(location: str) -> bool:
+    return location.startswith("s3://")
+
+
+def parse_s3_url(url: str, *, field: str = "--upload") -> tuple[str, str]:
+    """(bucket, prefix) of ``s3://bucket/prefix``; ConfigError for anything else."""
+    if not is_s3(url):
+        raise ConfigError(f"expected s3://BUCKET/PREFIX, got {url!r}", field=field)
+    bucket, _, prefix = url[len("s3://"):].partition("/")
+    if not bucket or any(c in bucket for c in " :\\"):
+        raise ConfigError(f"no bucket in {url!r}: expected s3://BUCKET/PREFIX", field=field)
+    return bucket, prefix.strip("/")
+
+
+def _client() -> Any:
+    import boto3  # the endpoint follows AWS_ENDPOINT_URL (boto3 >= 1.28), credentials the usual chain
+
+    return boto3.client("s3")
+
+
+def run_folder(out_dir: Path) -> str:
+    """``<drill>-<UTC start>-<run id>`` from the run's journal (its first line: drill.start)."""
+    first = json.loads((out_dir / "journal.jsonl").read_text().splitlines()[0])
+    v = first.get("value", {})
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(first.get("t_wall", time.time())))
+    return f"{v.get('drill') or v.get('experiment') or 'run'}-{stamp}-{v.get('run_id', 'x')}"
+
+
+def upload_run(out_dir: Path, destination: tuple[str, str]) -> list[str]:
+    """Put the run's journal, ledger and reports under the prefix; return their s3:// URLs."""
+    bucket, prefix = destination
+    folder = "/".join(p for p in (prefix, run_folder(out_dir)) if p)
+    s3, urls = _client(), []
+    for path in sorted(p for p in out_dir.iterdir() if p.is_file() and (p.name in _FILES or p.suffix == ".svg")):
+        key = f"{folder}/{path.name}"
+        try:
+            s3.upload_file(str(path), bucket, key)
+        except Exception as exc:  # noqa: BLE001 - boto3's errors, said once with the bucket and key
+            raise DriverError(f"upload of {path} to s3://{bucket}/{key} failed: {exc}",
+                              code=getattr(exc, "response", {}).get("Error", {}).get("Code")) from exc
+        urls.append(f"s3://{bucket}/{key}")
+    return urls
+
+
+def download_prefix(url: str, dest: Path = CACHE) -> Path:
+    """Every object under ``s3://bucket/prefix`` copied below ``dest`` (kept as a cache); the local folder."""
+    bucket, prefix = parse_s3_url(url, field="FOLDER")
+    local = dest / bucket / prefix
+    s3 = _client()
+    try:
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+        for key in keys:
+            target = dest / bucket / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(bucket, key, str(target))
+    except Exception as exc:  # noqa: BLE001 - boto3's errors, said once with the URL
+        raise DriverError(f"reading {url} failed: {exc}",
+                          code=getattr(exc, "response", {}).get("Error", {}).get("Code")) from exc
+    if not keys:
+        raise ConfigError(f"nothing under {url}", field="FOLDER")
+    return local
+
+
+def local_copy(location: str) -> Path:
+    """A local path for a folder or file given locally or as s3:// (downloaded; a file's whole folder)."""
+    if not is_s3(location):
+        return Path(location)
+    if location.endswith((".jsonl", ".json")):
+        folder = download_prefix(location.rsplit("/", 1)[0])
+        return folder / location.rsplit("/", 1)[1]
+    return download_prefix(location)

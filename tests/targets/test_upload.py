@@ -1,0 +1,63 @@
+"""`drill run --upload s3://bucket/prefix`: every run's journal, ledger and reports under its own folder on
+moto's S3 (over HTTP), and `gameday report` / `gameday history` reading them back from there."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from fakekit import _run
+from gameday.api.upload import parse_s3_url, upload_run
+from gameday.cli import main
+from gameday.errors import ConfigError
+from gameday.targets.fake import FakeTarget
+
+
+def _main(argv: list[str], capsys) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    return int(info.value.code or 0), capsys.readouterr().out
+
+
+def test_uploaded_runs_are_read_back_by_report_and_history(moto, tmp_path, monkeypatch, capsys):
+    boto3.client("s3").create_bucket(Bucket="dr-drills")
+    urls = []
+    for i in range(2):  # two monthly runs: two folders under the prefix, nothing overwritten
+        run_dir = tmp_path / f"run{i}"
+        run_dir.mkdir()
+        summary = _run(run_dir, FakeTarget(lag_s=0.1))
+        assert summary["verdict"] == "pass"
+        urls.append(upload_run(run_dir / "out", parse_s3_url("s3://dr-drills/monthly/")))
+    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket="dr-drills")["Contents"]]
+    folders = {k.split("/")[1] for k in keys}
+    assert len(folders) == 2 and all(k.startswith("monthly/fake-region-failover-") for k in keys)
+    for name in ("journal.jsonl", "ledger.txt", "report.json", "report.html", "report.md", "junit.xml"):
+        assert sum(k.endswith("/" + name) for k in keys) == 2, name
+
+    monkeypatch.chdir(tmp_path)  # the downloaded copies go to ./.gameday/s3
+    journal_url = next(u for u in urls[0] if u.endswith("journal.jsonl"))
+    code, out = _main(["report", journal_url, "--json", "--out", str(tmp_path / "again")], capsys)
+    again = json.loads(out)
+    original = json.loads((tmp_path / "run0" / "out" / "report.json").read_text())
+    assert code == 0 and again["verdict"] == "pass"
+    assert (again["rto_s"], again["rpo_s"], again["events_lost"]) == (original["rto_s"], original["rpo_s"],
+                                                                      original["events_lost"])
+    code, out = _main(["history", "s3://dr-drills/monthly", "--json", "--out", str(tmp_path / "hist")], capsys)
+    history = json.loads(out)
+    (group,) = history["groups"]
+    assert code == 0 and group["name"] == "fake-region-failover" and len(group["runs"]) == 2
+    assert {r["verdict"] for r in group["runs"]} == {"pass"} and not history["malformed"]
+
+
+def test_an_upload_to_a_missing_bucket_names_it(moto, tmp_path):
+    _run(tmp_path, FakeTarget())
+    with pytest.raises(Exception, match="s3://no-such-bucket/x/"):
+        upload_run(tmp_path / "out", ("no-such-bucket", "x"))
+
+
+@pytest.mark.parametrize("url", ["bucket/prefix", "s3://", "s3:///prefix", "https://bucket/prefix"])
+def test_malformed_upload_urls_are_usage_errors(url):
+    with pytest.raises(ConfigError, match="--upload"):
+        parse_s3_url(url)
