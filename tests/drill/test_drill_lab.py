@@ -161,3 +161,20 @@ def test_sigterm_mid_drill_restores_and_exits_4(lab, tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_failback_returns_to_the_primary_region_losing_nothing(lab, tmp_path):
+    """The planned return (drills/region-failback.yaml): prepared by failing the lab over, then the failback
+    runbook under load. RPO 0 and 0 lost, by the checker and by this test's own count; and the lab is left in
+    its configured shape by the runbook itself: the final restore has nothing left to rebuild or start."""
+    path = _drill_file(tmp_path, "region-failback", warmup_s=1.5, cooldown_s=0.5)
+    s = _run(lab, path, tmp_path / "out")
+    assert s["verdict"] == "pass", s["reasons"]
+    assert s["rpo_s"] == 0 and s["events_lost"] == 0 and s["events_acked"] > 100
+    assert _independent_lost(lab, tmp_path / "out") == 0
+    kinds = [e.kind for e in read_journal(tmp_path / "out" / "journal.jsonl")]
+    assert kinds.count("prepare.applied") == 4 and "fault.inverse_applied" in kinds
+    events = [json.loads(line) for line in (lab.root / "events.jsonl").read_text().splitlines()]
+    last_restore = [e for e in events if e["kind"] == "restore.completed"][-1]
+    assert last_restore["rebuilt"] == [] and last_restore["nodes_started"] == [], last_restore
+    assert in_shape(lab.status())

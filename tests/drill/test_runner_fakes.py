@@ -129,3 +129,48 @@ def test_the_timeline_samples_the_load_at_100_ms_on_a_compressed_environment(tmp
     assert series["bucket_s"] == 0.1 and len(series["acked"]) >= 5
     assert any(series["failed"]), "the outage shows in its own 100 ms buckets"
     assert "acknowledged events/s, per 0.1 s" in (tmp_path / "out" / "report.html").read_text()
+
+
+FAILBACK = """
+name: fake-failback
+title: failback on the fake target
+steps:
+  - {id: rebuild, name: Rebuild, kind: action, call: rebuild_primary_region, budget_s: 600, done_when: rebuilt}
+  - {id: back, name: Back, kind: action, call: return_primary_db, budget_s: 600, done_when: writer back}
+  - {id: dns, name: DNS, kind: action, call: switch_dns, args: {region: "{primary_region}"}, budget_s: 120, done_when: ok}
+  - {id: smoke, name: Smoke, kind: wait, wait_for: synthetic_recovered, timeout_s: 5, budget_s: 300, done_when: ok}
+"""
+PREPARE = """prepare:
+  - {action: fail_region, args: {region: "{primary_region}"}}
+  - {action: promote_dr_db}
+  - {action: switch_dns, args: {region: "{dr_region}"}}
+"""
+
+
+def _failback(tmp_path: Path) -> Path:
+    path = _drill(tmp_path, runbook=FAILBACK, extra=PREPARE)
+    path.write_text(path.read_text().replace('fault: {action: fail_region, args: {region: "{primary_region}"}}',
+                                             "fault: null"))
+    return path
+
+
+def test_a_planned_failback_prepares_the_failed_over_state_and_is_timed_from_the_runbook(tmp_path):
+    target = FakeTarget()
+    s = _run(tmp_path, target, drill=_failback(tmp_path))
+    names = [c[0] for c in target.calls if c[0] not in ("status", "check_stop_conditions", "primary_dsn")]
+    assert names[:3] == ["fail_region", "promote_dr_db", "switch_dns"]  # prepared before the load starts
+    assert names[3:6] == ["rebuild_primary_region", "return_primary_db", "switch_dns"]
+    assert names[-1] == "restore"  # the prepared fault's inverse is journaled and applied like any fault's
+    applied = next(e for e in read_journal(tmp_path / "out" / "journal.jsonl") if e.kind == "fault.applied")
+    step0 = next(e for e in read_journal(tmp_path / "out" / "journal.jsonl") if e.kind == "step.start")
+    assert applied.value["action"] == "planned" and 0 <= step0.t_wall - applied.value["t_applied"] < 0.5
+    assert s["verdict"] == "pass" and s["rpo_s"] == 0 and s["events_lost"] == 0, s["reasons"]
+
+
+def test_a_failback_on_an_environment_already_failed_over_skips_the_preparation(tmp_path):
+    target = FakeTarget()
+    target.promoted, target.dns_region = True, target.dr
+    _run(tmp_path, target, drill=_failback(tmp_path))
+    names = [c[0] for c in target.calls]
+    assert "fail_region" not in names and "promote_dr_db" not in names
+    assert "prepare.skipped" in _kinds(tmp_path) and "fault.intent" not in _kinds(tmp_path)

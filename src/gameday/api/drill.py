@@ -38,12 +38,15 @@ def plan_drill(loaded: LoadedDrill, *, confirm: str | None = None) -> list[str]:
     d, scale = loaded.drill, loaded.environment.time_scale
     lines = [f"environment {loaded.environment.name} (the local lab); load {d.load.profile} at {d.load.rate:g} "
              f"events/s; heartbeat every {d.heartbeat_interval_s:g} s",
-             f"fault: {d.fault.action} {d.fault.args} (inverse journaled first)"]
+             f"fault: {d.fault.action} {d.fault.args} (inverse journaled first)" if d.fault else
+             "no fault: a planned move, timed from the runbook's start"]
+    for op in d.prepare:
+        lines.append(f"prepare (unless already failed over): {op.action} {op.args}")
     if d.conditions.link_delay_ms is not None:
         lines.insert(1, f"condition: cross-region link delay {d.conditions.link_delay_ms:g} ms (undone afterwards)")
     for i, st in enumerate(loaded.runbook.steps, 1):
         what = st.call or st.wait_for or (" ".join(st.command or []) if st.kind == "shell" else "a person confirms")
-        lines.append(f"  {i}. [{st.kind}] {st.name}: {what} (budget {st.budget_s * scale:g} s)")
+        lines.append(f"  {i}. [{st.kind}] {st.name}: {what} (budget {round(st.budget_s * scale, 3):g} s)")
     return [*lines, "dry run: nothing was changed"]
 
 

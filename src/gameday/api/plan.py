@@ -44,7 +44,9 @@ def _drill_calls(path: Path, env_file: Path) -> list[tuple[str, dict[str, Any]]]
 
     loaded = load_drill(path, env_file)
     env, d = loaded.environment, loaded.drill
-    calls = [(d.fault.action, operations.validate(d.fault.action, d.fault.args, env, file=str(path)))]
+    calls = [(op.action, operations.validate(op.action, op.args, env, file=str(path))) for op in d.prepare]
+    if d.fault is not None:
+        calls.append((d.fault.action, operations.validate(d.fault.action, d.fault.args, env, file=str(path))))
     for step in loaded.runbook.steps:
         if step.kind == "action" and step.call:
             calls.append((step.call, operations.validate(step.call, step.args, env, file=loaded.runbook_path)))

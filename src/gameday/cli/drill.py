@@ -76,7 +76,7 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
     destination = parse_s3_url(upload) if upload else None
     if dry_run:
         for line in plan_drill(loaded, confirm=confirm):
-            out.print(line, highlight=False)
+            out.print(line, highlight=False, markup=False)
         return
     who = operator or default_operator()
     manual = manual_handler(loaded, auto_confirm_s=auto_confirm_s, stdin=stdin_kind(), operator=who, ask=ask_line,

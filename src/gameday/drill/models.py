@@ -11,7 +11,7 @@ from gameday import operations
 from gameday.config import Environment, Strict, load_environment, load_yaml_model
 from gameday.errors import ConfigError
 
-__all__ = ["Step", "Runbook", "LoadSpec", "FaultSpec", "Targets", "ProbeSpec", "Drill", "LoadedDrill",
+__all__ = ["Step", "Runbook", "LoadSpec", "FaultSpec", "PrepareSpec", "Targets", "ProbeSpec", "Drill", "LoadedDrill",
            "load_runbook", "load_drill", "ACTIONS", "WAITS", "FAULTS"]
 
 # Target methods a runbook ``action`` step may call, and faults a drill may inject: the registry's.
@@ -89,6 +89,20 @@ class FaultSpec(Strict):
         return self
 
 
+class PrepareSpec(Strict):
+    """An operation (a fault or a runbook action) that puts the environment in the state the drill starts from."""
+
+    action: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known(self) -> PrepareSpec:
+        known = (*FAULTS, *ACTIONS)
+        if self.action not in known:
+            raise ValueError(f"unknown operation '{self.action}'; expected one of: {', '.join(known)}")
+        return self
+
+
 class Targets(Strict):
     rto_s: float = Field(gt=0, description="recovery time objective, real seconds")
     rpo_s: float = Field(ge=0, description="recovery point objective, real seconds")
@@ -115,7 +129,10 @@ class Drill(Strict):
     runbooks: dict[Literal["region", "zone", "db"], str] = Field(
         default_factory=dict, description="a rehearsal's runbook for each fault it may draw (default: runbook)")
     load: LoadSpec = LoadSpec()
-    fault: FaultSpec
+    fault: FaultSpec | None = Field(None, description="what breaks; none: a planned move, timed from the runbook's start")
+    prepare: list[PrepareSpec] = Field(
+        default_factory=list, description="operations that bring the environment to the drill's starting state (a "
+        "failback starts failed over); skipped when the environment is already failed over (on AWS after a real failover)")
     conditions: Conditions = Conditions()
     targets: Targets
     probe: ProbeSpec = ProbeSpec()
@@ -179,7 +196,10 @@ def load_drill(path: str | Path, env_override: str | Path | None = None) -> Load
 
 def check_operations(drill: Drill, runbook: Runbook, env: Environment, *, drill_file: str, runbook_file: str) -> None:
     """Every fault and action argument against the registry and the environment (zones, regions, counts)."""
-    operations.validate(drill.fault.action, drill.fault.args, env, file=drill_file, where="fault.args")
+    if drill.fault is not None:
+        operations.validate(drill.fault.action, drill.fault.args, env, file=drill_file, where="fault.args")
+    for i, prep in enumerate(drill.prepare):
+        operations.validate(prep.action, prep.args, env, file=drill_file, where=f"prepare[{i}].args")
     for i, step in enumerate(runbook.steps):
         if step.kind == "action" and step.call:
             operations.validate(step.call, step.args, env, file=runbook_file, where=f"steps[{i}].args")

@@ -80,7 +80,7 @@ class DrillRun:
         j = Journal(self.out_dir / "journal.jsonl")
         j.listeners.extend(self.listeners)
         run_id = uuid.uuid4().hex[:10]
-        action, _ = self._fault()
+        action = (self._fault() or ("planned", {}))[0]
         j.record("drill.start", "runner", {
             "drill": d.name, "run_id": run_id, "environment": env.name,
             "environment_file": self.loaded.environment_path, "drill_file": self.loaded.path,
@@ -92,11 +92,14 @@ class DrillRun:
         })
         return j, run_id
 
-    def _fault(self) -> tuple[str, dict[str, Any]]:
+    def _fault(self) -> tuple[str, dict[str, Any]] | None:
+        """The fault to inject, validated; None for a planned move (a failback): T0 is the runbook's start."""
         d, env = self.loaded.drill, self.loaded.environment
         if self.fault_override is not None:
             name, args = self.fault_override
             return name, operations.validate(name, args, env, where="fault")
+        if d.fault is None:
+            return None
         return d.fault.action, operations.validate(d.fault.action, d.fault.args, env, file=self.loaded.path,
                                                    where="fault.args")
 
@@ -107,6 +110,7 @@ class DrillRun:
             j.record("fault.intent", "runner", {**operations.intent("delay_link", args), "condition": True})
             result = operations.apply(self.target, "delay_link", args)
             j.record("condition.applied", "target", _as_dict(result))
+        self._starting_state(j)
         max_s = d.warmup_s + d.recovery_timeout_s + sum((s.timeout_s or 0) + s.budget_s * scale
                                                          for s in self.loaded.runbook.steps) + 60
         primary, _ = self.target.regions()
@@ -122,8 +126,35 @@ class DrillRun:
         time.sleep(d.warmup_s)
         return bg
 
+    def _starting_state(self, j: Journal) -> None:
+        """The drill's ``prepare`` operations (faults with their inverse journaled first), unless the environment
+        is already failed over (a failback after a real failover)."""
+        prepare, env = self.loaded.drill.prepare, self.loaded.environment
+        if not prepare:
+            return
+        st = self.target.status()
+        if st.dr_promoted and st.dns_region == st.dr_region:
+            j.record("prepare.skipped", "runner", {"reason": "the environment is already failed over"})
+            self.on_progress("the environment is already failed over: nothing to prepare")
+            return
+        for i, op in enumerate(prepare):
+            args = operations.validate(op.action, op.args, env, file=self.loaded.path, where=f"prepare[{i}].args")
+            if operations.get(op.action).role == "fault":
+                j.record("fault.intent", "runner", {**operations.intent(op.action, args), "condition": True})
+            self.on_progress(f"preparing: {op.action} {args}")
+            result = operations.apply(self.target, op.action, args)
+            j.record("prepare.applied", "target", {"action": op.action, "args": args, "result": _as_dict(result)})
+
     def _inject(self, j: Journal, bg: Background) -> float:
-        action, args = self._fault()
+        fault = self._fault()
+        if fault is None:  # a planned move: nothing breaks; the clock starts with the runbook
+            t0 = time.time()
+            j.record("fault.applied", "runner", {"action": "planned", "args": {}, "t_applied": t0,
+                                                 "result": {"planned": True}})
+            self._t_fault = t0
+            self.on_progress("planned move: the runbook starts now")
+            return t0
+        action, args = fault
         self.target.check_stop_conditions()
         j.record("fault.intent", "runner", operations.intent(action, args))
         t_call = time.time()

@@ -293,9 +293,28 @@ class Lab:
         have = self.fleet.in_region(r)
         added = [self.fleet.add(r, self.shape.dr_zones[i % len(self.shape.dr_zones)], "on-demand")
                  for i in range(len(have), count)]
-        out = {"region": r, "count": count, "added": [n.name for n in added]}
+        removed = have[count:]  # scaling down (back to the warm standby): the newest go first
+        for n in reversed(removed):
+            self.fleet.kill(n, state="stopped")
+        self.fleet.forget_dead()
+        out = {"region": r, "count": count, "added": [n.name for n in added], "removed": [n.name for n in removed]}
         self.record("action.scale_dr", out)
         return out
+
+    async def rebuild_primary_region(self) -> dict[str, Any]:
+        from gameday.lab.failback import rebuild_primary_region
+
+        return await rebuild_primary_region(self)
+
+    async def return_primary_db(self) -> dict[str, Any]:
+        from gameday.lab.failback import return_primary_db
+
+        return await return_primary_db(self)
+
+    async def rebuild_dr_db(self) -> dict[str, Any]:
+        from gameday.lab.failback import rebuild_dr_db
+
+        return await rebuild_dr_db(self)
 
     # ---- status -----------------------------------------------------------------------------
     async def replication(self) -> list[dict[str, Any]]:

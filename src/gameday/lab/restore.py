@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from gameday.lab.database import DbInstance
     from gameday.lab.lab import Lab
 
-__all__ = ["restore"]
+__all__ = ["restore", "switch_over"]
 
 
 async def restore(lab: Lab) -> dict[str, Any]:
@@ -66,10 +66,7 @@ async def _restore_databases(lab: Lab) -> list[str]:
     if src is not p:  # switch back: p follows src, src shuts down cleanly, p takes over
         await p.rebuild_as_standby(source_port=src.port, upstream_port=src.port)
         rebuilt.append(p.name)
-        await _caught_up(src, p)
-        await src.stop_clean()
-        await asyncio.to_thread(pg.promote, p.port)
-        lab.record("restore.switched_back", {"from": src.name, "to": p.name})
+        await switch_over(lab, src, p)
     lab.writers[sh.primary_region].route = lambda: p.port
     streaming = {r["standby"] for r in await lab.replication() if r["upstream"] == p.name and r["state"] == "streaming"}
     for db, upstream in ((s, p.port), (d, lab.link.port)):
@@ -81,6 +78,15 @@ async def _restore_databases(lab: Lab) -> list[str]:
     lab.rds.adopt(p, s, sync=True)
     lab.dr_promoted = False
     return rebuilt
+
+
+async def switch_over(lab: Lab, old: DbInstance, new: DbInstance) -> None:
+    """The planned switchover: ``new`` (a standby of ``old``) has replayed everything, ``old`` shuts down
+    cleanly (which ships its last WAL), ``new`` is promoted. Nothing ``old`` acknowledged is lost."""
+    await _caught_up(old, new)
+    await old.stop_clean()
+    await asyncio.to_thread(pg.promote, new.port)
+    lab.record("restore.switched_back", {"from": old.name, "to": new.name})
 
 
 async def _caught_up(src: DbInstance, standby: DbInstance, timeout: float = 60) -> None:
