@@ -73,6 +73,10 @@ def manual_handler(loaded: LoadedDrill, *, auto_confirm_s: float | None, stdin: 
         return auto_confirm(auto_confirm_s)
     manual = [s.id for s in loaded.runbook.steps if s.kind == "manual"]
     if stdin != "none" or not manual:
+        scale = loaded.environment.time_scale
+        if manual and scale < 1:
+            say(f"note: {loaded.environment.name} compresses time {1 / scale:.0f}x, so a manual step's budget is "
+                f"seconds: answer quickly, or practise at human speed with 'gameday rehearse'")
         return ask_operator(operator, ask, say)
     if loaded.environment.protected:
         raise ConfigError(f"the runbook has manual step(s) {', '.join(manual)} and nobody can confirm them here "
