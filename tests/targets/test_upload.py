@@ -27,7 +27,7 @@ def test_uploaded_runs_are_read_back_by_report_and_history(moto, tmp_path, monke
     for i in range(2):  # two monthly runs: two folders under the prefix, nothing overwritten
         run_dir = tmp_path / f"run{i}"
         run_dir.mkdir()
-        summary = _run(run_dir, FakeTarget(lag_s=0.1))
+        summary = _run(run_dir, FakeTarget(lag_s=0.1), operator="monthly-cronjob")
         assert summary["verdict"] == "pass"
         urls.append(upload_run(run_dir / "out", parse_s3_url("s3://dr-drills/monthly/")))
     keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket="dr-drills")["Contents"]]
@@ -49,6 +49,7 @@ def test_uploaded_runs_are_read_back_by_report_and_history(moto, tmp_path, monke
     (group,) = history["groups"]
     assert code == 0 and group["name"] == "fake-region-failover" and len(group["runs"]) == 2
     assert {r["verdict"] for r in group["runs"]} == {"pass"} and not history["malformed"]
+    assert {r["operator"] for r in group["runs"]} == {"monthly-cronjob"}  # who ran it, from the journal
 
 
 def test_an_upload_to_a_missing_bucket_names_it(moto, tmp_path):
