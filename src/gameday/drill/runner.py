@@ -58,6 +58,7 @@ class DrillRun:
 
     def execute(self) -> dict[str, Any]:
         """Run the drill; return report.json's content (the verdict says what happened)."""
+        self.target.preflight(*self._fault())  # ConfigError (exit 2) before the journal, the load, anything
         j, run_id = self._begin()
         bg: Background | None = None
         try:

@@ -11,19 +11,12 @@ import psycopg
 from psycopg import sql
 
 from gameday.journal import Journal
+from gameday.service.heartbeat import ensure_heartbeat_table, table_ident
 
 __all__ = ["Heartbeat", "ensure_heartbeat_table", "present_ids", "heartbeat_stats"]
 
 
-def _table(name: str) -> sql.Identifier:
-    return sql.Identifier(*name.split("."))
-
-
-def ensure_heartbeat_table(conn: psycopg.Connection, table: str) -> None:
-    if "." in table:
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(table.split(".")[0])))
-    conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (run_id text NOT NULL, seq bigint NOT NULL, "
-                         "ts double precision NOT NULL, PRIMARY KEY (run_id, seq))").format(_table(table)))
+_table = table_ident
 
 
 def heartbeat_stats(conn: psycopg.Connection, table: str, run_id: str) -> tuple[int | None, float | None, int]:
