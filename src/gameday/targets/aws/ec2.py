@@ -179,8 +179,8 @@ def unisolate_region(s: AwsSession, acts: Actions, region: str) -> list[str]:
 
 def blackholed_subnets(s: AwsSession, region: str) -> set[str]:
     """Subnets of ``region`` that a gameday NACL cuts off now (their nodes cannot serve)."""
-    acls = s.client("ec2", region).describe_network_acls(
-        Filters=[{"Name": "tag-key", "Values": [MARK_NACL, MARK_REGION]}])["NetworkAcls"]
+    acls = [acl for page in s.client("ec2", region).get_paginator("describe_network_acls").paginate()
+            for acl in page["NetworkAcls"] if any(t["Key"] in (MARK_NACL, MARK_REGION) for t in acl.get("Tags", []))]
     return {a["SubnetId"] for acl in acls for a in acl["Associations"]}
 
 
