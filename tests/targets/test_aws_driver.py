@@ -18,7 +18,8 @@ from targets.conftest import environment_yaml, seed, service_yaml
 
 def _target(tmp_path, seeded, **kw) -> AwsTarget:
     env = tmp_path / "aws.yaml"
-    env.write_text(environment_yaml(seeded, **{k: v for k, v in kw.items() if k in ("account", "protected", "extra", "wait_timeout_s", "service")}))
+    keys = ("account", "protected", "extra", "wait_timeout_s", "service")
+    env.write_text(environment_yaml(seeded, **{k: v for k, v in kw.items() if k in keys}))
     return AwsTarget(load_environment(env), **{k: v for k, v in kw.items() if k in ("confirm", "plan_only")})
 
 
