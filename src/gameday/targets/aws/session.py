@@ -104,6 +104,7 @@ class Actions:
 
     plan_only: bool = False
     calls: list[dict[str, Any]] = field(default_factory=list)
+    waits: list[str] = field(default_factory=list)  # what each finished wait waited for, and how long
 
     def do(self, api: str, resources: list[str] | str | None, fn: Callable[..., Any], **params: Any) -> Any:
         self.calls.append({"api": api, "resources": resources if isinstance(resources, list) else [str(resources)],

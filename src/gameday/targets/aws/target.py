@@ -29,11 +29,18 @@ R = TypeVar("R")
 
 def _guarded(fn: Callable[P, R]) -> Callable[P, R]:
     """Every public method runs inside the one error boundary (reads included): AWS, chaosaws and Kubernetes
-    errors leave it as DriverError with the service's code."""
+    errors leave it as DriverError with the service's code. What an action waited for goes into its result
+    (``waited_for``), so the journal's step says it."""
     @functools.wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        waits = args[0].actions.waits if args and isinstance(args[0], AwsTarget) else []
+        first = len(waits)
         with boundary(fn.__name__):
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+        detail = result.detail if isinstance(result, FaultResult) else result
+        if isinstance(detail, dict) and len(waits) > first:
+            detail.setdefault("waited_for", waits[first:])
+        return result
     return run
 
 __all__ = ["AwsTarget"]

@@ -38,15 +38,18 @@ def waiter(s: AwsSession, acts: Actions, service: str, region: str | None, name:
     budget = remaining(s.settings.wait_timeout_s)
     attempts = max(1, math.ceil(budget / delay))
     started = time.monotonic()
-    try:
+    try:  # a WaiterError is a BotoCoreError: caught here, before the boundary would translate it
         with boundary(f"wait {name}"):
-            s.client(service, region).get_waiter(name).wait(**params, WaiterConfig={"Delay": delay,
-                                                                                    "MaxAttempts": attempts})
+            w = s.client(service, region).get_waiter(name)
+        w.wait(**params, WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
     except WaiterError as exc:
+        err = (exc.last_response or {}).get("Error") or {}
         if "Max attempts exceeded" in str(exc):
-            raise _timed_out(what, time.monotonic() - started, str(exc.last_response.get("Error", "")
-                                                                    if exc.last_response else "")) from None
+            raise _timed_out(what, time.monotonic() - started, err.get("Code", "")) from None
+        if err:  # an error the waiter does not expect (the resource is gone, access denied)
+            raise DriverError(f"waiting for {what}: {err.get('Message', exc)}", code=err.get("Code")) from None
         raise DriverError(f"waiting for {what}: {exc.kwargs.get('reason', exc)}", code="WaiterFailed") from None
+    acts.waits.append(f"{what}: {time.monotonic() - started:.1f} s")
 
 
 def until(s: AwsSession, acts: Actions, what: str, check: Callable[[], T | None],
@@ -63,6 +66,7 @@ def until(s: AwsSession, acts: Actions, what: str, check: Callable[[], T | None]
         with boundary(f"wait for {what}"):
             got = check()
         if got:
+            acts.waits.append(f"{what}: {time.monotonic() - started:.1f} s")
             return got
         now = time.monotonic()
         if now >= end:
