@@ -12,6 +12,7 @@ from conftest import ROOT
 from gameday.config import load_environment
 from gameday.drill.models import Step, load_runbook
 from gameday.drill.steps import StepContext, StepOutcome, run_step
+from gameday.targets.aws.iam import iam_policy
 from gameday.targets.aws.target import AwsTarget
 from targets.conftest import environment_yaml, seed, service_yaml
 
@@ -40,6 +41,9 @@ def test_failback_rebuilds_the_primary_as_a_replica_returns_the_writer_restores_
         moto, pg, tmp_path):
     s = seed()
     t = _target(tmp_path, s, pg)
+    sent: set[str] = set()  # every AWS call the driver's own clients make, reads and waiters included
+    t.session.session.events.register("before-call", lambda model, **kw: sent.add(
+        f"{model.service_model.signing_name}:{model.name}"))
     t.fail_region("us-east-1")  # the failover first, as the region drill leaves it
     t.promote_dr_db()
     t.switch_dns("us-west-2")
@@ -78,6 +82,11 @@ def test_failback_rebuilds_the_primary_as_a_replica_returns_the_writer_restores_
     with psycopg.connect(pg) as c:  # the catch-up marker written on the DR writer, read on the replica
         assert c.execute("SELECT count(*) FROM gameday.heartbeat WHERE run_id = %s",
                          (f"gameday-check-{t.run_id}",)).fetchone()[0] >= 3
+    # `gameday iam-policy` allows every call made (chaosaws's own clients: the calls Actions recorded)
+    allowed = {a for st in iam_policy(t.settings)["Statement"] for a in st["Action"]}
+    made = sent | {c["api"] for c in t.actions.calls}
+    assert {"rds:CreateDBInstanceReadReplica", "route53:GetChange", "ec2:CreateNetworkAclEntry"} <= made
+    assert made <= allowed, f"missing from the IAM policy: {sorted(made - allowed)}"
 
 
 def test_a_wait_that_runs_out_fails_the_step_naming_what_it_waited_for(moto, tmp_path):

@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.parsers import ResponseParserError
 
 from gameday.config_aws import AwsSettings
 from gameday.errors import ConfigError, DriverError
@@ -36,7 +37,7 @@ def translate(exc: BaseException, what: str) -> DriverError:
         return DriverError(f"{what}: {exc.reason or exc}", code=str(exc.status) if exc.status else None)
     if isinstance(exc, ActivityFailed):  # chaosaws reports AWS errors this way
         return DriverError(f"{what}: {exc}", code=_chaosaws_code(exc))
-    if isinstance(exc, BotoCoreError):
+    if isinstance(exc, (BotoCoreError, ResponseParserError)):  # the second: an answer that is not AWS's
         return DriverError(f"{what}: {exc}", code=type(exc).__name__)
     return DriverError(f"{what}: {type(exc).__name__}: {exc}")
 
@@ -51,7 +52,7 @@ def _translatable() -> tuple[type[BaseException], ...]:
     from chaoslib.exceptions import ActivityFailed
     from kubernetes.client.exceptions import ApiException
 
-    return ClientError, BotoCoreError, ActivityFailed, ApiException
+    return ClientError, BotoCoreError, ResponseParserError, ActivityFailed, ApiException
 
 
 @contextmanager
