@@ -12,6 +12,7 @@ from chaoslib.types import Configuration, Secrets
 
 from gameday.chaos.session import session_for
 from gameday.drill.reconcile import reconcile
+from gameday.drill.store import holding_dsn
 from gameday.load.run import recent_window
 from gameday.service.ids import IdScheme
 from gameday.service.resolved import Service
@@ -133,8 +134,5 @@ def acked_events_present(configuration: Configuration = None, secrets: Secrets =
     if not load.ledger.exists():
         raise ActivityFailed("the background load left no ledger")
     svc = s.target.service()
-    st = s.target.status()
-    holding = st.dr_region if st.dr_promoted else st.primary_region
-    result: dict[str, Any] = reconcile(svc.store_dsn_for(holding) or s.target.primary_dsn(), load.ledger, "none",
-                                       service=svc, t_fault=None)
+    result: dict[str, Any] = reconcile(holding_dsn(svc, s.target), load.ledger, "none", service=svc, t_fault=None)
     return int(result["events_lost"])
