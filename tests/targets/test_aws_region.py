@@ -145,3 +145,47 @@ def test_probes_zone_serving_and_spot_capacity_restored_on_aws(moto, tmp_path):
             probes.spot_capacity_restored(configuration=cfg)
     finally:
         session.reset()
+
+
+def test_gameday_recover_undoes_a_region_isolation_a_crashed_run_left(moto, tmp_path):
+    from gameday import operations
+    from gameday.api.recover import recover_journal
+    from gameday.journal import Journal
+
+    s = seed()
+    env = tmp_path / "aws.yaml"
+    env.write_text(environment_yaml(s))
+    before = _associations()
+    j = Journal(tmp_path / "journal.jsonl")
+    j.record("drill.start", "runner", {"environment_file": str(env)})
+    j.record("fault.intent", "runner", operations.intent("fail_region", {"region": "us-east-1"}))
+    AwsTarget(load_environment(env)).fail_region("us-east-1")
+    j.close()  # the run dies here
+    assert _associations() != before
+    result = recover_journal(tmp_path / "journal.jsonl")
+    assert [u["action"] for u in result.undone] == ["fail_region"]
+    assert _associations() == before
+
+
+def test_the_fis_region_scenario_is_started_instead_of_the_nacls(moto, tmp_path, httpserver, monkeypatch):
+    """moto does not model FIS experiments: a stub answers, and the test checks the request gameday sends."""
+    import json
+
+    from werkzeug import Response
+
+    s = seed()
+    sent = []
+
+    def start(request):
+        sent.append(request.get_json())
+        return Response(json.dumps({"experiment": {"id": "EXPR", "experimentTemplateId": "EXTREGION",
+                                                   "state": {"status": "initiating"}}}), content_type="application/json")
+
+    httpserver.expect_request("/experiments", method="POST").respond_with_handler(start)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_FIS", httpserver.url_for(""))
+    t = _target(tmp_path, s, extra="  fis_region_template_id: EXTREGION\n")
+    before = _associations()
+    assert t.fail_region("us-east-1").detail["fis_experiment"] == "EXPR"
+    assert [c["api"] for c in t.actions.calls] == ["fis:StartExperiment"]
+    assert sent[0]["experimentTemplateId"] == "EXTREGION"
+    assert _associations() == before, "FIS does the isolation; gameday touches no NACL"
