@@ -108,3 +108,24 @@ def test_a_wait_that_runs_out_fails_the_step_naming_what_it_waited_for(moto, tmp
     out = run_step(step, _ctx(t))
     assert not out.ok
     assert "timed out after 1 s waiting for the promoted ingest-db-dr (us-west-2) to accept a heartbeat write" in out.detail
+
+
+def test_aurora_failover_waits_until_the_writer_changed(moto, tmp_path):
+    s = seed()
+    rds = boto3.client("rds", region_name="us-east-1")
+    rds.create_db_cluster(DBClusterIdentifier="ingest-aurora", Engine="aurora-postgresql", MasterUsername="gameday",
+                          MasterUserPassword="secret123")
+    for name, zone in (("ingest-aurora-1", "us-east-1a"), ("ingest-aurora-2", "us-east-1b")):
+        rds.create_db_instance(DBInstanceIdentifier=name, DBClusterIdentifier="ingest-aurora", Engine="aurora-postgresql",
+                               DBInstanceClass="db.r6g.large", AvailabilityZone=zone)
+    env = tmp_path / "aws.yaml"
+    env.write_text(environment_yaml(s).replace("rds: {instance_id: ingest-db, dr_replica_id: ingest-db-dr}",
+                                               "rds: {cluster_id: ingest-aurora}"))
+    t = AwsTarget(load_environment(env))
+    assert t.status().writer_zone() == "us-east-1a"
+    out = t.fail_over_db().detail
+    assert out["new_writer"] == "ingest-aurora-2"
+    assert "Aurora cluster ingest-aurora's writer to become ingest-aurora-2" in out["waited_for"][0]
+    st = t.status()
+    assert st.writer_zone() == "us-east-1b"
+    assert {d.name: d.role for d in st.dbs} == {"ingest-aurora-1": "standby", "ingest-aurora-2": "primary"}

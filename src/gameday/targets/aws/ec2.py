@@ -12,7 +12,7 @@ from typing import Any
 from gameday.errors import ConfigError
 from gameday.targets.aws.session import Actions, AwsSession
 
-__all__ = ["tagged_instances", "stop_zone_instances", "start_zone_instances", "zone_instances", "terminate_spot",
+__all__ = ["tagged_instances", "instances", "stop_zone_instances", "start_zone_instances", "zone_instances", "terminate_spot",
            "blackhole_zone",
            "unblackhole_zone", "region_subnets", "isolate_region", "unisolate_region", "blackholed_subnets",
            "region_isolated",
@@ -33,6 +33,14 @@ def tagged_instances(s: AwsSession, *, zone: str | None = None, states: tuple[st
         for r in page["Reservations"]:  # chaosaws count_instances counts reservations, not instances: not used
             out.extend(i for i in r["Instances"] if zone is None or i["Placement"]["AvailabilityZone"] == zone)
     return out
+
+
+def instances(s: AwsSession, region: str, ids: list[str]) -> list[dict[str, Any]]:
+    """The instances ``ids`` of ``region`` (none asked: none returned, not every instance)."""
+    if not ids:
+        return []
+    pages = s.client("ec2", region).get_paginator("describe_instances").paginate(InstanceIds=ids)
+    return [i for page in pages for r in page["Reservations"] for i in r["Instances"]]
 
 
 def zone_instances(s: AwsSession, zone: str) -> list[dict[str, Any]]:

@@ -27,13 +27,15 @@ def _ec2_nodes(s: AwsSession, region: str) -> list[NodeStatus]:
         healthy=i.get("State", {}).get("Name") == "running" and i.get("SubnetId") not in cut)
         for i in ec2.tagged_instances(s, region=region, states=("pending", "running", "stopping", "stopped"))}
     group = s.settings.dr_node_group_asg
-    if region == s.settings.dr_region and group:
-        for g in asg.groups(s, region, [group]):
-            for i in g.get("Instances", []):
-                out[i["InstanceId"]] = NodeStatus(
-                    name=i["InstanceId"], region=region, zone=i["AvailabilityZone"],
-                    capacity_type="spot" if "spot" in str(i.get("InstanceType", "")).lower() else "on-demand",
-                    healthy=i["LifecycleState"] == "InService" and i["HealthStatus"] == "Healthy")
+    if region == s.settings.dr_region and group:  # the DR node group's instances, tagged or not
+        members = {i["InstanceId"]: i for g in asg.groups(s, region, [group]) for i in g.get("Instances", [])}
+        for i in ec2.instances(s, region, list(members)):
+            m = members[i["InstanceId"]]
+            out[i["InstanceId"]] = NodeStatus(
+                name=i["InstanceId"], region=region, zone=m["AvailabilityZone"],
+                capacity_type="spot" if i.get("InstanceLifecycle") == "spot" else "on-demand",
+                healthy=m["LifecycleState"] == "InService" and m["HealthStatus"] == "Healthy"
+                and i.get("SubnetId") not in cut)
     return list(out.values())
 
 
