@@ -15,6 +15,7 @@ from gameday.procs import free_port
 
 ACCOUNT = "123456789012"  # moto's account
 TAG = {"Key": "gameday:target", "Value": "staging"}
+AMI = "ami-03cf127a"  # one of the images moto ships in every region (listing them all takes a second)
 
 
 @pytest.fixture(scope="session")
@@ -49,31 +50,44 @@ def pg(tmp_path_factory):
             proc.wait(5)
 
 
-@pytest.fixture
-def moto(monkeypatch, tmp_path):
-    """A fresh moto server per test (its own process), with the AWS environment pointing at it."""
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory):
+    """One moto server process for the session (starting and stopping one per test costs a second)."""
     port = free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=open(tmp_path / "moto.log", "wb"), stderr=subprocess.STDOUT)
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(url + "/moto-api/", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
         try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise
-            time.sleep(0.1)
-    for k, v in {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture
+def moto(moto_server, monkeypatch):
+    """A moto server in its initial state (every backend reset), with the AWS environment pointing at it."""
+    urllib.request.urlopen(urllib.request.Request(moto_server + "/moto-api/reset", method="POST"), timeout=10)
+    for k, v in {"AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                  "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(k, v)
     for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(k, raising=False)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    yield moto_server
 
 
 def seed(region: str = "us-east-1", dr: str = "us-west-2") -> dict:
@@ -86,7 +100,7 @@ def seed(region: str = "us-east-1", dr: str = "us-west-2") -> dict:
         sn = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.213.{i}.0/24", AvailabilityZone=f"{region}{z}")["Subnet"]["SubnetId"]
         ec2.create_tags(Resources=[sn], Tags=[TAG])
         subnets[f"{region}{z}"] = sn
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ami = AMI
     tagged, untagged = {}, []
     for zone, sn in subnets.items():
         r = ec2.run_instances(ImageId=ami, MinCount=2, MaxCount=2, SubnetId=sn, InstanceType="t3.micro",
@@ -126,7 +140,7 @@ def seed_dr(dr: str, ami_region: str) -> list[str]:
         sn = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.214.{i}.0/24", AvailabilityZone=f"{dr}{z}")["Subnet"]["SubnetId"]
         ec2.create_tags(Resources=[sn], Tags=[TAG])
         subnets.append(sn)
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ami = AMI
     asc = boto3.client("autoscaling", region_name=dr)
     asc.create_launch_configuration(LaunchConfigurationName="lc-dr", ImageId=ami, InstanceType="t3.micro")
     asc.create_auto_scaling_group(AutoScalingGroupName="ingest-dr-nodes", LaunchConfigurationName="lc-dr", MinSize=1,

@@ -9,7 +9,7 @@ import pytest
 from gameday.config import load_environment
 from gameday.errors import ConfigError
 from gameday.targets.aws.target import AwsTarget
-from targets.conftest import TAG, environment_yaml, seed
+from targets.conftest import AMI, TAG, environment_yaml, seed
 
 
 def _target(tmp_path, seeded, extra: str = "", **kw) -> AwsTarget:
@@ -101,7 +101,7 @@ def test_a_plan_of_the_isolation_lists_the_calls_and_changes_nothing(moto, tmp_p
 def test_typed_status_nodes_per_zone_capacity_and_dr_readiness(moto, tmp_path):
     s = seed()
     ec2 = boto3.client("ec2", region_name="us-east-1")
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ami = AMI
     ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, SubnetId=s["subnets"]["us-east-1c"], InstanceType="t3.micro",
                       InstanceMarketOptions={"MarketType": "spot"},
                       TagSpecifications=[{"ResourceType": "instance", "Tags": [TAG]}])
