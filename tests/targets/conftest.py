@@ -120,7 +120,7 @@ def seed(region: str = "us-east-1", dr: str = "us-west-2") -> dict:
                            MultiAZ=True, AvailabilityZone=f"{region}a")
     src = rds.describe_db_instances(DBInstanceIdentifier="ingest-db")["DBInstances"][0]["DBInstanceArn"]
     boto3.client("rds", region_name=dr).create_db_instance_read_replica(
-        DBInstanceIdentifier="ingest-db-dr", SourceDBInstanceIdentifier=src, DBInstanceClass="db.r6g.large")
+        DBInstanceIdentifier="ingest-db-dr", SourceDBInstanceIdentifier=src, DBInstanceClass="db.r6g.large", MultiAZ=False)
     r53 = boto3.client("route53", region_name=region)
     zone_id = r53.create_hosted_zone(Name="example.com", CallerReference="gameday")["HostedZone"]["Id"].split("/")[-1]
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {

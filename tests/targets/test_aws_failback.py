@@ -50,6 +50,7 @@ def test_failback_rebuilds_the_primary_as_a_replica_returns_the_writer_restores_
     t.restore()
     assert t.status().writer_region == "us-west-2"
     dr_arn = _db("us-west-2", "ingest-db-dr")["DBInstanceArn"]
+    assert _db("us-west-2", "ingest-db-dr")["MultiAZ"] is False and _db("us-east-1", "ingest-db")["MultiAZ"] is True
 
     ctx = _ctx(t)
     steps = {st.id: st for st in load_runbook(ROOT / "runbooks" / "region-failback.yaml").steps}
@@ -57,6 +58,7 @@ def test_failback_rebuilds_the_primary_as_a_replica_returns_the_writer_restores_
     assert out.ok, out.detail
     primary = _db("us-east-1", "ingest-db")
     assert primary["ReadReplicaSourceDBInstanceIdentifier"] == dr_arn, "a cross-region replica of the DR writer"
+    assert primary["MultiAZ"] is True, "the replica keeps the shape of the instance it replaces"
     assert _db("us-east-1", f"ingest-db-pre-failback-{t.run_id}"), "the old primary is kept, renamed, never deleted"
     assert "the replica ingest-db (us-east-1) available" in out.detail
     assert {d.region: d.role for d in t.status().dbs} == {"us-east-1": "standby", "us-west-2": "primary"}

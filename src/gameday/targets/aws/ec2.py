@@ -14,7 +14,7 @@ from gameday.targets.aws.session import Actions, AwsSession
 
 __all__ = ["tagged_instances", "instances", "stop_zone_instances", "start_zone_instances", "zone_instances", "terminate_spot",
            "blackhole_zone",
-           "unblackhole_zone", "region_subnets", "isolate_region", "unisolate_region", "blackholed_subnets",
+           "unblackhole_zone", "region_subnets", "zone_subnets", "isolate_region", "unisolate_region", "blackholed_subnets",
            "region_isolated",
            "MARK_STOPPED", "MARK_NACL", "MARK_REGION"]
 
@@ -90,7 +90,7 @@ def terminate_spot(s: AwsSession, acts: Actions, count: int, zone: str | None) -
     return ids
 
 
-def _zone_subnets(s: AwsSession, zone: str) -> list[dict[str, Any]]:
+def zone_subnets(s: AwsSession, zone: str) -> list[dict[str, Any]]:
     tf = s.settings.tag_filter
     return s.client("ec2").describe_subnets(Filters=[{"Name": "availability-zone", "Values": [zone]},
                                                      {"Name": f"tag:{tf.key}", "Values": [tf.value]}])["Subnets"]
@@ -166,7 +166,7 @@ def _unblackhole(s: AwsSession, acts: Actions, region: str, mark: str, value: st
 
 def blackhole_zone(s: AwsSession, acts: Actions, zone: str) -> list[str]:
     """Cut the zone's tagged subnets off with a deny-all NACL."""
-    subnets = _zone_subnets(s, zone)
+    subnets = zone_subnets(s, zone)
     if not subnets:
         raise ConfigError(f"no tagged subnet in {zone} to blackhole", field="aws.tag_filter")
     return _blackhole(s, acts, s.settings.primary_region, subnets, MARK_NACL, zone)

@@ -31,6 +31,22 @@ def _rename(s: AwsSession, acts: Actions, region: str, ident: str, run_id: str) 
     return new
 
 
+def _shape_of(inst: dict[str, Any]) -> dict[str, Any]:
+    """What the new replica keeps of the instance it replaces: its network (a cross-region replica without a
+    subnet group lands in the default VPC), Multi-AZ, and its KMS key (an encrypted replica needs one of
+    its own region)."""
+    out: dict[str, Any] = {"MultiAZ": bool(inst.get("MultiAZ"))}
+    group = (inst.get("DBSubnetGroup") or {}).get("DBSubnetGroupName")
+    if group and group != "default":
+        out["DBSubnetGroupName"] = group
+    sgs = [g["VpcSecurityGroupId"] for g in inst.get("VpcSecurityGroups", []) if g.get("VpcSecurityGroupId")]
+    if sgs:
+        out["VpcSecurityGroupIds"] = sgs
+    if inst.get("StorageEncrypted") and inst.get("KmsKeyId"):
+        out["KmsKeyId"] = inst["KmsKeyId"]
+    return out
+
+
 def rebuild_replica(s: AwsSession, acts: Actions, *, region: str, ident: str, source_region: str, source_id: str,
                     run_id: str) -> dict[str, Any]:
     """Make ``ident`` in ``region`` a read replica of ``source_id`` in ``source_region`` and wait until it is
@@ -45,13 +61,14 @@ def rebuild_replica(s: AwsSession, acts: Actions, *, region: str, ident: str, so
             src["DBInstanceArn"], source_id):
         out["already"] = True
     else:
+        shape = _shape_of(cur) if cur is not None else {}
         if cur is not None:
             out["kept_as"] = _rename(s, acts, region, ident, run_id)
         client = s.client("rds", region)
         acts.do("rds:CreateDBInstanceReadReplica", ident, lambda: client.create_db_instance_read_replica(
             DBInstanceIdentifier=ident, SourceDBInstanceIdentifier=src["DBInstanceArn"],
-            DBInstanceClass=src["DBInstanceClass"], SourceRegion=source_region),
-            source=src["DBInstanceArn"], region=region)
+            DBInstanceClass=src["DBInstanceClass"], SourceRegion=source_region, **shape),
+            source=src["DBInstanceArn"], region=region, **shape)
     wait.waiter(s, acts, "rds", region, "db_instance_available", f"the replica {ident} ({region}) available",
                 DBInstanceIdentifier=ident)
     return out

@@ -85,7 +85,7 @@ class AwsTarget:
         if name == "fail_region":
             self._isolation_subnets(str(args["region"]))
         elif name in ("fail_zone", "freeze_zone") and self.settings.blackhole_network:
-            check_lockout(ec2._zone_subnets(self.session, str(args["zone"])),
+            check_lockout(ec2.zone_subnets(self.session, str(args["zone"])),
                           runner_addresses(self.settings.runner_addresses), f"to blackhole {args['zone']}")
 
     def _isolation_subnets(self, region: str) -> list[dict[str, Any]]:
