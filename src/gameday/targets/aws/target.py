@@ -60,6 +60,7 @@ class AwsTarget:
         self._kube_clients = kube_clients
         self._kubes: dict[str, Kube] = {}
         self.db_password = db_password
+        self._status: tuple[float, int, EnvironmentStatus] | None = None  # (when, changes made then, status)
         self.check_account()
 
     # ---- guardrails -----------------------------------------------------------------------------
@@ -354,5 +355,15 @@ class AwsTarget:
 
     @_guarded
     def status(self) -> EnvironmentStatus:
-        """Nodes per region and zone (EKS or EC2), the database roles and the writer, the DNS answer."""
-        return observe.status(self.session, self.kube)
+        """Nodes per region and zone (EKS or EC2), the database roles and the writer, the DNS answer.
+
+        One status costs about ten API calls and a runbook wait asks for it every 50 ms: an answer is
+        reused for up to ``min(waiter_delay_s, 2)`` seconds unless the driver changed something since
+        (AWS throttles a faster poll, and nothing it reports changes faster)."""
+        now, changes = time.monotonic(), len(self.actions.calls)
+        if self._status is not None and self._status[1] == changes and now - self._status[0] < min(
+                self.settings.waiter_delay_s, 2.0):
+            return self._status[2]
+        st = observe.status(self.session, self.kube)
+        self._status = (now, changes, st)
+        return st
