@@ -189,3 +189,17 @@ def test_the_fis_region_scenario_is_started_instead_of_the_nacls(moto, tmp_path,
     assert [c["api"] for c in t.actions.calls] == ["fis:StartExperiment"]
     assert sent[0]["experimentTemplateId"] == "EXTREGION"
     assert _associations() == before, "FIS does the isolation; gameday touches no NACL"
+
+
+def test_the_status_is_reused_for_a_moment_and_read_again_after_a_change(moto, tmp_path):
+    s = seed()
+    env = tmp_path / "aws.yaml"
+    env.write_text(environment_yaml(s).replace("waiter_delay_s: 0.05", "waiter_delay_s: 1"))
+    t = AwsTarget(load_environment(env))
+    sent: list[str] = []
+    t.session.session.events.register("before-call", lambda model, **kw: sent.append(model.name))
+    assert t.status().dns_region == "us-east-1"
+    n = len(sent)
+    assert n >= 8 and t.status().dns_region == "us-east-1" and len(sent) == n, "the second status made no call"
+    t.switch_dns("us-west-2")
+    assert t.status().dns_region == "us-west-2", "a change of the driver's own is seen at once"
