@@ -74,3 +74,15 @@ def test_the_writer_dsn_quotes_a_password_with_spaces_and_quotes(moto, tmp_path)
     t = _target(tmp_path, s, db_password=password)
     parsed = conninfo_to_dict(t.writer_dsn())
     assert parsed["password"] == password and parsed["user"] == "gameday" and parsed["port"] == "5432"
+
+
+def test_an_unknown_kube_context_is_a_usage_error_naming_the_field(moto, tmp_path, monkeypatch):
+    from gameday.errors import ConfigError
+
+    s = seed()
+    (tmp_path / "kubeconfig").write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "kubeconfig"))
+    t = _target(tmp_path, s, environment_yaml(s, extra="  eks:\n    us-west-2: {cluster: c, kube_context: nope}\n"))
+    with pytest.raises(ConfigError, match=r"aws\.eks\.us-west-2\.kube_context: cannot use the EKS cluster") as info:
+        t.scale_dr(3)
+    assert info.value.exit_code == 2 and t.actions.calls == [], "refused before the node group was scaled"

@@ -109,8 +109,13 @@ class AwsTarget:
                 api = self._kube_clients[region]
             else:
                 from kubernetes import config
+                from kubernetes.config.config_exception import ConfigException
 
-                api = config.new_client_from_config(context=eks.kube_context)
+                try:
+                    api = config.new_client_from_config(context=eks.kube_context)
+                except ConfigException as exc:  # no kubeconfig, or no such context: the user's to fix
+                    raise ConfigError(f"cannot use the EKS cluster of {region}: {exc}",
+                                      field=f"aws.eks.{region}.kube_context") from None
             self._kubes[region] = Kube(api, eks.zone_label, eks.capacity_label)
         return self._kubes[region]
 
@@ -236,9 +241,9 @@ class AwsTarget:
         size (1 when scaling down to one node), each waited for."""
         s, a, dr = self.session, self.actions, self.settings.dr_region
         out: dict[str, Any] = {"region": dr, "count": count}
+        k = self.kube(dr)  # before any change: a cluster that cannot be reached is a usage error
         if self.settings.dr_node_group_asg:
             asg.scale_asg(s, a, self.settings.dr_node_group_asg, dr, count)
-        k = self.kube(dr)
         if k is not None:
             eks = self.settings.eks[dr]
             replicas = self.settings.dr_scaled_replicas if count > 1 else 1
