@@ -203,3 +203,15 @@ def test_the_status_is_reused_for_a_moment_and_read_again_after_a_change(moto, t
     assert n >= 8 and t.status().dns_region == "us-east-1" and len(sent) == n, "the second status made no call"
     t.switch_dns("us-west-2")
     assert t.status().dns_region == "us-west-2", "a change of the driver's own is seen at once"
+
+
+def test_the_lockout_guard_compares_ipv6_too_and_ignores_other_families():
+    import ipaddress
+
+    from gameday.targets.aws.lockout import check_lockout
+
+    subnet = {"SubnetId": "subnet-6", "CidrBlock": "10.213.5.0/24",
+              "Ipv6CidrBlockAssociationSet": [{"Ipv6CidrBlock": "2600:1f18:abcd:1200::/64"}]}
+    check_lockout([subnet], [ipaddress.ip_address("10.213.6.1"), ipaddress.ip_address("2600:1f18:abcd:1300::9")], "x")
+    with pytest.raises(ConfigError, match=r"2600:1f18:abcd:1200::9 lies in subnet subnet-6 \(2600:1f18:abcd:1200::/64\)"):
+        check_lockout([subnet], [ipaddress.ip_address("2600:1f18:abcd:1200::9")], "to isolate us-east-1")
