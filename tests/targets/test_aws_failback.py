@@ -131,3 +131,43 @@ def test_aurora_failover_waits_until_the_writer_changed(moto, tmp_path):
     st = t.status()
     assert st.writer_zone() == "us-east-1b"
     assert {d.name: d.role for d in st.dbs} == {"ingest-aurora-1": "standby", "ingest-aurora-2": "primary"}
+
+
+def test_a_multi_az_failover_returns_once_the_writer_is_available_in_another_zone(moto, tmp_path, httpserver,
+                                                                                     monkeypatch):
+    """moto does not move an instance on a reboot with failover: a recording stub of the RDS API answers,
+    rebooting for a few polls and then available in the other zone, as RDS does."""
+    from urllib.parse import parse_qs
+
+    from werkzeug import Response
+
+    s = seed()
+    state = {"zone": "us-east-1a", "status": "available", "polls": 0}
+    sent: list[str] = []
+
+    def handle(request):
+        form = {k: v[0] for k, v in parse_qs(request.get_data(as_text=True)).items()}
+        sent.append(form["Action"])
+        if form["Action"] == "RebootDBInstance":
+            assert form["ForceFailover"] == "true"
+            state.update(status="rebooting", polls=3)
+        elif state["polls"]:
+            state["polls"] -= 1
+            if not state["polls"]:
+                state.update(status="available", zone="us-east-1b")
+        inst = (f"<DBInstance><DBInstanceIdentifier>ingest-db</DBInstanceIdentifier><DBInstanceStatus>{state['status']}"
+                f"</DBInstanceStatus><AvailabilityZone>{state['zone']}</AvailabilityZone></DBInstance>")
+        body = inst if form["Action"] == "RebootDBInstance" else f"<DBInstances>{inst}</DBInstances>"
+        a = form["Action"]
+        return Response(f'<{a}Response xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><{a}Result>{body}</{a}Result>'
+                        f"</{a}Response>", content_type="text/xml")
+
+    httpserver.expect_request("/").respond_with_handler(handle)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_RDS", httpserver.url_for("/"))
+    env = tmp_path / "aws.yaml"
+    env.write_text(environment_yaml(s))
+    t = AwsTarget(load_environment(env))
+    out = t.fail_over_db().detail
+    assert out["zone_before"] == "us-east-1a" and state["zone"] == "us-east-1b" and state["status"] == "available"
+    assert sent.index("RebootDBInstance") < len(sent) - 3, "it kept asking until the instance had moved"
+    assert "RDS instance ingest-db available in a zone other than us-east-1a" in out["waited_for"][0]
