@@ -87,6 +87,8 @@ def test_promote_is_the_unplanned_global_failover_and_waits_for_the_new_primary(
     (_, req), = [(a, p) for a, p in stub.sent if a == "FailoverGlobalCluster"]
     assert req["GlobalClusterIdentifier"] == "ingest-global" and req["TargetDbClusterIdentifier"] == ARN["us-west-2"]
     assert req["AllowDataLoss"] == "true", "an unplanned failover: the lost region's unreplicated writes are given up"
+    assert req["region"] == "us-west-2", "sent to the DR region's endpoint: the primary region's may be down"
+    assert not [a for a, p in stub.sent if p["region"] == "us-east-1"], "nothing asked of the lost region"
     assert _describes_after(stub, "FailoverGlobalCluster") >= 4, "returned only once the new primary was reported"
     assert "the global cluster ingest-global's primary to be the us-west-2 cluster" in out["waited_for"][0]
     st = t.status()

@@ -27,13 +27,20 @@ def _gid(s: AwsSession) -> str:
 
 
 def cluster_arn(s: AwsSession, region: str) -> str:
+    """The ARN of the environment's cluster in ``region``, built rather than described: the primary region's
+    API may be the thing that is down when the DR cluster must be promoted."""
     r = s.settings.rds
     ident = r.dr_cluster_id if region == s.settings.dr_region else r.cluster_id
-    return str(s.client("rds", region).describe_db_clusters(DBClusterIdentifier=ident)["DBClusters"][0]["DBClusterArn"])
+    return f"arn:aws:rds:{region}:{s.settings.account_id}:cluster:{ident}"
+
+
+def _rds(s: AwsSession) -> Any:
+    """Global-cluster calls go to the DR region's endpoint: it answers whether or not the primary region does."""
+    return s.client("rds", s.settings.dr_region)
 
 
 def _global(s: AwsSession) -> dict[str, Any]:
-    found = s.client("rds").describe_global_clusters(GlobalClusterIdentifier=_gid(s))["GlobalClusters"]
+    found = _rds(s).describe_global_clusters(GlobalClusterIdentifier=_gid(s))["GlobalClusters"]
     return found[0] if found else {}
 
 
@@ -62,7 +69,7 @@ def _wait_writer(s: AwsSession, acts: Actions, region: str, arn: str) -> None:
 def failover(s: AwsSession, acts: Actions) -> dict[str, Any]:
     dr = s.settings.dr_region
     arn = cluster_arn(s, dr)
-    acts.do("rds:FailoverGlobalCluster", _gid(s), lambda: s.client("rds").failover_global_cluster(
+    acts.do("rds:FailoverGlobalCluster", _gid(s), lambda: _rds(s).failover_global_cluster(
         GlobalClusterIdentifier=_gid(s), TargetDbClusterIdentifier=arn, AllowDataLoss=True),
         TargetDbClusterIdentifier=arn, AllowDataLoss=True)
     _wait_writer(s, acts, dr, arn)
@@ -71,7 +78,7 @@ def failover(s: AwsSession, acts: Actions) -> dict[str, Any]:
 
 def switchover(s: AwsSession, acts: Actions, region: str) -> dict[str, Any]:
     arn = cluster_arn(s, region)
-    acts.do("rds:SwitchoverGlobalCluster", _gid(s), lambda: s.client("rds").switchover_global_cluster(
+    acts.do("rds:SwitchoverGlobalCluster", _gid(s), lambda: _rds(s).switchover_global_cluster(
         GlobalClusterIdentifier=_gid(s), TargetDbClusterIdentifier=arn), TargetDbClusterIdentifier=arn)
     _wait_writer(s, acts, region, arn)
     return {"global_cluster": _gid(s), "primary": arn, "region": region}
