@@ -215,3 +215,20 @@ def test_the_lockout_guard_compares_ipv6_too_and_ignores_other_families():
     check_lockout([subnet], [ipaddress.ip_address("10.213.6.1"), ipaddress.ip_address("2600:1f18:abcd:1300::9")], "x")
     with pytest.raises(ConfigError, match=r"2600:1f18:abcd:1200::9 lies in subnet subnet-6 \(2600:1f18:abcd:1200::/64\)"):
         check_lockout([subnet], [ipaddress.ip_address("2600:1f18:abcd:1200::9")], "to isolate us-east-1")
+
+
+def test_a_region_whose_api_does_not_answer_is_observed_as_down(moto, tmp_path):
+    """A real regional event can take the region's API down too: its nodes are gone, its database down, and
+    the DR region is still observed (what dr_nodes_healthy waits on); other errors are still raised."""
+    from botocore.config import Config
+
+    s = seed()
+    t = _target(tmp_path, s)
+    dead = Config(retries={"max_attempts": 1}, connect_timeout=1)
+    for service in ("ec2", "rds", "autoscaling"):  # the primary region's endpoints: nothing listens there
+        t.session._clients[(service, "us-east-1")] = t.session.session.client(
+            service, region_name="us-east-1", endpoint_url="http://127.0.0.1:9", config=dead)
+    st = t.status()
+    assert not [n for n in st.nodes if n.region == "us-east-1"]
+    assert {d.region: d.role for d in st.dbs} == {"us-east-1": "down", "us-west-2": "standby"}
+    assert len(st.healthy_nodes(region="us-west-2")) == 1 and st.writer_region is None

@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from urllib3.exceptions import MaxRetryError
+
 from gameday.targets.aws import asg, aurora, ec2, rds, services
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.session import AwsSession
@@ -15,6 +18,9 @@ from gameday.targets.base import DbStatus, EnvironmentStatus, NodeStatus
 
 __all__ = ["status", "nodes", "databases"]
 
+# a region whose API does not answer is observed as down (its nodes absent, its databases down), as a lost
+# region is; any other error (access denied, throttling) is raised
+_UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, MaxRetryError)
 _DOWN = {"stopped", "stopping", "failed", "deleting", "inaccessible-encryption-credentials", "incompatible-parameters",
          "incompatible-restore", "storage-full", "incompatible-network"}
 
@@ -39,16 +45,21 @@ def _ec2_nodes(s: AwsSession, region: str) -> list[NodeStatus]:
     return list(out.values())
 
 
-def nodes(s: AwsSession, kube: Callable[[str], Kube | None]) -> list[NodeStatus]:
+def nodes(s: AwsSession, kube: Callable[[str], Kube | None], unreachable: set[str]) -> list[NodeStatus]:
     out: list[NodeStatus] = []
     for region in (s.settings.primary_region, s.settings.dr_region):
-        k = kube(region)
-        if k is None:
-            out.extend(_ec2_nodes(s, region))
+        if region in unreachable:
             continue
-        out.extend(NodeStatus(name=name, region=region, zone=zone, healthy=ready,
-                              capacity_type="spot" if cap == "spot" else "on-demand")
-                   for name, zone, cap, ready in k.node_states())
+        k = kube(region)
+        try:
+            if k is None:
+                out.extend(_ec2_nodes(s, region))
+                continue
+            out.extend(NodeStatus(name=name, region=region, zone=zone, healthy=ready,
+                                  capacity_type="spot" if cap == "spot" else "on-demand")
+                       for name, zone, cap, ready in k.node_states())
+        except _UNREACHABLE:
+            continue
     return out
 
 
@@ -58,12 +69,15 @@ def _instance_role(inst: dict[str, Any], isolated: bool) -> str:
     return "standby" if rds.is_replica(inst) else "primary"
 
 
-def _rds_instances(s: AwsSession, isolated: set[str]) -> list[DbStatus]:
+def _rds_instances(s: AwsSession, isolated: set[str], unreachable: set[str]) -> list[DbStatus]:
     """The primary's and the DR replica's roles; of two standalone instances, the one gameday promoted last is
     the writer and the other is fenced (no endpoint gameday manages points to it)."""
     cfg, r = s.settings, s.settings.rds
     found: list[tuple[DbStatus, float]] = []
     for region, ident in ((cfg.primary_region, r.instance_id), (cfg.dr_region, r.dr_replica_id)):
+        if ident and region in unreachable:
+            found.append((DbStatus(name=ident, region=region, zone=region, role="down"), 0.0))
+            continue
         inst = rds.instance(s, region, ident) if ident else None
         if inst is None:
             continue
@@ -103,22 +117,28 @@ def _aurora_global(s: AwsSession, isolated: set[str]) -> list[DbStatus]:
     return out
 
 
-def databases(s: AwsSession, isolated: set[str]) -> list[DbStatus]:
+def databases(s: AwsSession, isolated: set[str], unreachable: frozenset[str] = frozenset()) -> list[DbStatus]:
     r = s.settings.rds
     if r.global_cluster_id:
-        return _aurora_global(s, isolated)
+        return _aurora_global(s, isolated | unreachable)
     if r.cluster_id:
-        return _aurora_cluster(s)
-    return _rds_instances(s, isolated)
+        return [] if s.settings.primary_region in unreachable else _aurora_cluster(s)
+    return _rds_instances(s, isolated, set(unreachable))
 
 
 def status(s: AwsSession, kube: Callable[[str], Kube | None]) -> EnvironmentStatus:
     cfg = s.settings
-    isolated = {region for region in (cfg.primary_region, cfg.dr_region) if ec2.region_isolated(s, region)}
-    dbs = databases(s, isolated)
+    isolated, unreachable = set(), set()
+    for region in (cfg.primary_region, cfg.dr_region):
+        try:
+            if ec2.region_isolated(s, region):
+                isolated.add(region)
+        except _UNREACHABLE:
+            unreachable.add(region)
+    dbs = databases(s, isolated, frozenset(unreachable))
     writer = next((d.region for d in dbs if d.role == "primary"), None)
     answer = services.record_value(s)
     dns = {cfg.route53.dr_value: cfg.dr_region, cfg.route53.primary_value: cfg.primary_region}.get(answer or "")
     return EnvironmentStatus(primary_region=cfg.primary_region, dr_region=cfg.dr_region, zones=list(cfg.zones),
-                             nodes=nodes(s, kube), dbs=dbs, dns_region=dns, dr_promoted=writer == cfg.dr_region,
+                             nodes=nodes(s, kube, unreachable), dbs=dbs, dns_region=dns, dr_promoted=writer == cfg.dr_region,
                              writer_region=writer)
