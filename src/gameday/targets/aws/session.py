@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 from botocore.parsers import ResponseParserError
 
@@ -20,6 +21,10 @@ from gameday.config_aws import AwsSettings
 from gameday.errors import ConfigError, DriverError
 
 __all__ = ["AwsSession", "Actions", "translate", "boundary"]
+
+# Standard retries (throttling and transient errors, with backoff); a region that does not answer is known
+# within seconds, not after botocore's default minute per attempt (a status poll must not hang on it).
+_CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=60, retries={"mode": "standard"})
 
 
 def translate(exc: BaseException, what: str) -> DriverError:
@@ -86,7 +91,7 @@ class AwsSession:
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.settings.primary_region)
         if key not in self._clients:
-            self._clients[key] = self.session.client(service, region_name=key[1])
+            self._clients[key] = self.session.client(service, region_name=key[1], config=_CLIENT_CONFIG)
         return self._clients[key]
 
     def chaosaws_configuration(self, region: str) -> dict[str, Any]:
