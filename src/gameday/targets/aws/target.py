@@ -23,6 +23,8 @@ from gameday.targets.aws.lockout import check_lockout, runner_addresses
 from gameday.targets.aws.session import Actions, AwsSession, boundary
 from gameday.targets.base import EnvironmentStatus, FaultResult
 
+__all__ = ["AwsTarget"]
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -42,8 +44,6 @@ def _guarded(fn: Callable[P, R]) -> Callable[P, R]:
             detail.setdefault("waited_for", waits[first:])
         return result
     return run
-
-__all__ = ["AwsTarget"]
 
 
 class AwsTarget:
