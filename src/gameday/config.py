@@ -172,7 +172,23 @@ def load_environment(path: str | Path) -> Environment:
 
         url = env.aws.public_url if env.aws is not None else "http://127.0.0.1"
         Service.resolve(env.service, url=url, file=str(path), environ=ANY_VARIABLE)
+        _check_store_regions(env, str(path))
     return env
+
+
+def _check_store_regions(env: Environment, path: str) -> None:
+    """``service.store.dsn`` per region: the heartbeat uses the primary region's, reconciliation the region
+    holding the writer; a region the environment does not have is a typo that would silently fall back."""
+    assert env.service is not None
+    dsn = env.service.store.dsn
+    if not isinstance(dsn, dict):
+        return
+    regions = ((env.aws.primary_region, env.aws.dr_region) if env.aws is not None
+               else (env.lab.regions.primary, env.lab.regions.dr) if env.lab is not None else ())
+    for region in dsn:
+        if region not in regions:
+            raise ConfigError(f"unknown region {region!r}; expected one of: {', '.join(regions)}", file=path,
+                              field=f"service.store.dsn.{region}")
 
 
 def check_service(env: Environment, path: str | Path) -> None:

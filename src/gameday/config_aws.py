@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import Field, model_validator
 
 from gameday.schema import Strict
@@ -27,6 +29,8 @@ class RdsRefs(Strict):
     instance_id: str | None = None  # RDS PostgreSQL (Multi-AZ instance)
     cluster_id: str | None = None  # or Aurora
     dr_replica_id: str | None = None  # cross-region read replica in the DR region
+    global_cluster_id: str | None = None  # Aurora Global Database: cluster_id is its primary-region cluster
+    dr_cluster_id: str | None = None  # ... and this its secondary cluster in the DR region
     database: str = "postgres"
     user: str = "gameday"
     password_env: str = "GAMEDAY_DB_PASSWORD"  # read by the CLI only; never logged
@@ -35,6 +39,8 @@ class RdsRefs(Strict):
     def _one(self) -> RdsRefs:
         if not (self.instance_id or self.cluster_id):
             raise ValueError("give instance_id (RDS) or cluster_id (Aurora)")
+        if self.global_cluster_id and not (self.cluster_id and self.dr_cluster_id):
+            raise ValueError("an Aurora global database (global_cluster_id) needs cluster_id and dr_cluster_id")
         return self
 
 
@@ -67,6 +73,16 @@ class AwsSettings(Strict):
     blackhole_network: bool = False
     dr_node_group_asg: str | None = None
     dr_scaled_replicas: int = Field(3, ge=1)
+    # region isolation (fail_region): an FIS cross-region-connectivity or multi-AZ scenario instead of the NACLs
+    fis_region_template_id: str | None = None
+    # the runner's own addresses besides its interfaces' (a NAT or proxy address): the lockout guard refuses to
+    # isolate a subnet holding any of them
+    runner_addresses: list[str] = Field(default_factory=list)
+    # waits: every action waits for its effect, polling every waiter_delay_s, at most the step's timeout_s
+    # (wait_timeout_s when the step gives none)
+    waiter_delay_s: float = Field(15.0, gt=0, le=300)
+    wait_timeout_s: float = Field(1800.0, gt=0, le=7200)
+    spot_nodes_per_zone: int | None = Field(None, ge=0)  # what spot_capacity_restored expects per zone
 
     @model_validator(mode="after")
     def _regions(self) -> AwsSettings:
@@ -75,4 +91,9 @@ class AwsSettings(Strict):
         bad = [z for z in self.zones if not z.startswith(self.primary_region)]
         if bad:
             raise ValueError(f"zones must be in {self.primary_region}: {bad}")
+        for a in self.runner_addresses:
+            try:
+                ipaddress.ip_address(a)
+            except ValueError:
+                raise ValueError(f"runner_addresses: {a!r} is not an IP address") from None
         return self

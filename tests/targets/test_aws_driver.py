@@ -6,18 +6,20 @@ from __future__ import annotations
 import json
 
 import boto3
+import psycopg
 import pytest
 
 from conftest import ROOT
 from gameday.config import load_environment
 from gameday.errors import ConfigError
 from gameday.targets.aws.target import AwsTarget
-from targets.conftest import environment_yaml, seed
+from targets.conftest import environment_yaml, seed, service_yaml
 
 
 def _target(tmp_path, seeded, **kw) -> AwsTarget:
     env = tmp_path / "aws.yaml"
-    env.write_text(environment_yaml(seeded, **{k: v for k, v in kw.items() if k in ("account", "protected", "extra")}))
+    keys = ("account", "protected", "extra", "wait_timeout_s", "service")
+    env.write_text(environment_yaml(seeded, **{k: v for k, v in kw.items() if k in keys}))
     return AwsTarget(load_environment(env), **{k: v for k, v in kw.items() if k in ("confirm", "plan_only")})
 
 
@@ -64,15 +66,22 @@ def test_zone_outage_changes_the_asg_and_nacls_and_the_inverse_undoes_them(moto,
     assert acl_after == acl_before
 
 
-def test_region_runbook_promotes_the_replica_and_flips_the_record(moto, tmp_path):
+def test_region_runbook_promotes_the_replica_and_flips_the_record(moto, pg, tmp_path):
     s = seed()
-    t = _target(tmp_path, s)
+    t = _target(tmp_path, s, service=service_yaml("http://127.0.0.1:9", pg))
     rds_dr = boto3.client("rds", region_name="us-west-2")
     before = rds_dr.describe_db_instances(DBInstanceIdentifier="ingest-db-dr")["DBInstances"][0]
     assert before.get("ReadReplicaSourceDBInstanceIdentifier")
+    assert {d.region: d.role for d in t.status().dbs} == {"us-east-1": "primary", "us-west-2": "standby"}
     t.promote_dr_db()
     after = rds_dr.describe_db_instances(DBInstanceIdentifier="ingest-db-dr")["DBInstances"][0]
     assert after["BackupRetentionPeriod"] == 7  # what the promotion set (moto keeps the source field)
+    with psycopg.connect(pg) as c:  # the promotion waited until the new writer accepted a heartbeat
+        assert c.execute("SELECT count(*) FROM gameday.heartbeat WHERE run_id = %s",
+                         (f"gameday-check-{t.run_id}",)).fetchone()[0] >= 1
+    st = t.status()
+    assert st.writer_region == "us-west-2" and st.dr_promoted
+    assert {d.region: d.role for d in st.dbs} == {"us-east-1": "fenced", "us-west-2": "primary"}
     t.switch_dns("us-west-2")
     sets = boto3.client("route53").list_resource_record_sets(HostedZoneId=s["zone_id"])["ResourceRecordSets"]
     rec = next(r for r in sets if r["Name"].startswith("ingest.example.com"))

@@ -11,14 +11,18 @@ from kubernetes import client
 from werkzeug import Response
 
 from gameday.config import load_environment
+from gameday.errors import DriverError
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.session import Actions
 from gameday.targets.aws.target import AwsTarget
 from targets.conftest import environment_yaml, seed
 
 NODES = {"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": [
-    {"metadata": {"name": "ip-10-0-1-10", "labels": {"topology.kubernetes.io/zone": "us-east-1b"}}},
-    {"metadata": {"name": "ip-10-0-1-11", "labels": {"topology.kubernetes.io/zone": "us-east-1b"}}}]}
+    {"metadata": {"name": "ip-10-0-1-10", "labels": {"topology.kubernetes.io/zone": "us-east-1b"}},
+     "status": {"conditions": [{"type": "Ready", "status": "True"}]}},
+    {"metadata": {"name": "ip-10-0-1-11", "labels": {"topology.kubernetes.io/zone": "us-east-1b",
+                                                     "karpenter.sh/capacity-type": "spot"}},
+     "status": {"conditions": [{"type": "Ready", "status": "False"}]}}]}
 
 
 def _pods(node: str) -> dict:
@@ -49,6 +53,10 @@ def kube(httpserver):
         if request.path.endswith("/eviction") and request.method == "POST":
             return Response(json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Success"}), status=201,
                             content_type="application/json")
+        if request.path.endswith("/deployments/trip-ingest/status"):  # ready replicas grow one per read
+            ready = sum(1 for m, p, *_ in seen if p == request.path)
+            return Response(json.dumps({"kind": "Deployment", "apiVersion": "apps/v1", "metadata": {"name": "trip-ingest"},
+                                        "status": {"readyReplicas": ready}}), content_type="application/json")
         if request.path.endswith("/scale") and request.method == "PATCH":
             return Response(json.dumps({"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": {"name": "trip-ingest"},
                                         "spec": body["spec"]}), content_type="application/json")
@@ -136,3 +144,29 @@ def test_elasticache_and_msk_requests_in_the_failed_zone(moto, tmp_path, httpser
     assert failover["ReplicationGroupId"] == "sessions" and failover["NodeGroupId"] == "0001"
     reboot = next(b for a, b in sent if a.startswith("PUT") and a.endswith("/reboot-broker"))
     assert reboot == {"brokerIds": ["2"]}
+
+
+def test_scale_dr_waits_for_the_deployments_ready_replicas_and_the_status_reads_node_readiness(moto, tmp_path, kube):
+    api, seen = kube
+    s = seed()
+    env = tmp_path / "aws.yaml"
+    env.write_text(environment_yaml(s, extra="  eks:\n    us-west-2: {cluster: ingest-usw2}\n  dr_scaled_replicas: 3\n"))
+    t = AwsTarget(load_environment(env), kube_clients={"us-west-2": api})
+    out = t.scale_dr(3)
+    reads = [p for m, p, *_ in seen if p.endswith("/deployments/trip-ingest/status")]
+    assert len(reads) == 3, "returned at the first read that reported 3 ready replicas"
+    assert any("3 ready replica(s) of ingest/trip-ingest (us-west-2)" in w for w in out["waited_for"])
+    dr_nodes = [n for n in t.status().nodes if n.region == "us-west-2"]
+    assert {n.name for n in dr_nodes} == {"ip-10-0-1-10", "ip-10-0-1-11"}, "EKS nodes, not EC2 instances"
+    assert [n.healthy for n in dr_nodes] == [True, False], "Ready, and NotReady"
+
+
+def test_a_deployment_that_never_becomes_ready_fails_the_scale_naming_it(moto, tmp_path, kube):
+    api, seen = kube
+    s = seed()
+    env = tmp_path / "aws.yaml"
+    env.write_text(environment_yaml(s, wait_timeout_s=0.3,
+                                    extra="  eks:\n    us-west-2: {cluster: ingest-usw2}\n  dr_scaled_replicas: 50\n"))
+    t = AwsTarget(load_environment(env), kube_clients={"us-west-2": api})
+    with pytest.raises(DriverError, match=r"waiting for 50 ready replica\(s\) of ingest/trip-ingest \(us-west-2\)"):
+        t.scale_dr(3)

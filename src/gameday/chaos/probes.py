@@ -12,6 +12,7 @@ from chaoslib.types import Configuration, Secrets
 
 from gameday.chaos.session import session_for
 from gameday.drill.reconcile import reconcile
+from gameday.drill.store import holding_dsn
 from gameday.load.run import recent_window
 from gameday.service.ids import IdScheme
 from gameday.service.resolved import Service
@@ -67,15 +68,26 @@ def ingest_slo_met(p95_ms: float = 300.0, max_error_ratio: float = 0.001, window
 
 
 def zone_serving(zone: str, configuration: Configuration = None, secrets: Secrets = None) -> bool:
-    """True when at least one healthy ingest node serves in ``zone``."""
+    """True when at least one healthy ingest node serves in ``zone`` (a lab process; on AWS an EKS node that
+    is Ready, or a running tagged instance whose subnet no gameday NACL cuts off)."""
     return bool(session_for(configuration).target.status().healthy_nodes(zone=zone))
 
 
+def _spot_per_zone(env: Any) -> int:
+    if env.lab is not None:
+        return int(env.lab.nodes.spot_per_zone)
+    if env.aws is not None and env.aws.spot_nodes_per_zone is not None:
+        return int(env.aws.spot_nodes_per_zone)
+    raise ActivityFailed("spot_capacity_restored needs the spot nodes expected per zone: set aws.spot_nodes_per_zone "
+                         "in the environment")
+
+
 def spot_capacity_restored(configuration: Configuration = None, secrets: Secrets = None) -> bool:
-    """True when every primary-region zone has as many healthy spot nodes as the environment configures."""
+    """True when every primary-region zone has as many healthy spot nodes as the environment configures
+    (``lab.nodes.spot_per_zone``, ``aws.spot_nodes_per_zone``)."""
     s = session_for(configuration)
+    want = _spot_per_zone(s.environment)
     st = s.target.status()
-    want = s.environment.lab.nodes.spot_per_zone if s.environment.lab else 0
     zones = [z for z in st.zones if z.startswith(st.primary_region)]
     return all(len(st.healthy_nodes(zone=z, capacity_type="spot")) >= want for z in zones)
 
@@ -96,12 +108,13 @@ def replication_lag_s(replica: str = "us-west-2", configuration: Configuration =
         raise ActivityFailed("the experiment has no heartbeat (run it with the gameday control)")
     st, svc = s.target.status(), s.target.service()
     db = next((d for d in st.dbs if replica in (d.region, d.zone, d.name) and d.role != "down"), None)
-    if db is None or db.port is None:
+    if db is None or (db.port is None and s.environment.kind == "local"):
         raise ActivityFailed(f"no running database matches {replica!r}")
+    dsn = (f"host=127.0.0.1 port={db.port} user=postgres dbname=postgres" if s.environment.kind == "local"
+           else svc.store_dsn_for(db.region) or s.target.writer_dsn(db.region))
     deadline = time.monotonic() + 10  # the experiment's first heartbeats may still be on their way
     while True:
-        with psycopg.connect(f"host=127.0.0.1 port={db.port} user=postgres dbname=postgres", autocommit=True,
-                             connect_timeout=3) as c:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as c:
             _, present, _ = heartbeat_stats(c, svc.spec.heartbeat_table, hb.run_id)
         if hb.last_ack_ts is not None and present is not None:
             return round(max(0.0, hb.last_ack_ts - present), 3)
@@ -121,8 +134,5 @@ def acked_events_present(configuration: Configuration = None, secrets: Secrets =
     if not load.ledger.exists():
         raise ActivityFailed("the background load left no ledger")
     svc = s.target.service()
-    st = s.target.status()
-    holding = st.dr_region if st.dr_promoted else st.primary_region
-    result: dict[str, Any] = reconcile(svc.store_dsn_for(holding) or s.target.primary_dsn(), load.ledger, "none",
-                                       service=svc, t_fault=None)
+    result: dict[str, Any] = reconcile(holding_dsn(svc, s.target), load.ledger, "none", service=svc, t_fault=None)
     return int(result["events_lost"])

@@ -15,7 +15,7 @@ from typing import Any
 
 from gameday.config import Environment, load_environment
 from gameday.drill.locust_load import LocustLoad
-from gameday.drill.store import Heartbeat
+from gameday.drill.store import Heartbeat, heartbeat_dsn
 from gameday.journal import Journal
 from gameday.lab.control import DEFAULT_DIR
 from gameday.targets import target_for
@@ -37,8 +37,7 @@ class Session:
     def start_heartbeat(self, journal: Journal) -> None:
         """The heartbeat the replication-lag probe measures by (``replication_lag_s``)."""
         svc = self.target.service()
-        primary, _ = self.target.regions()
-        self.heartbeat = Heartbeat(dsn=svc.store_dsn_for(primary) or self.target.writer_dsn(primary),
+        self.heartbeat = Heartbeat(dsn=heartbeat_dsn(svc, self.target),
                                    table=svc.spec.heartbeat_table, run_id=f"chaos-{uuid.uuid4().hex[:8]}",
                                    journal=journal, interval_s=0.1, max_s=3600)
         self.heartbeat.start()

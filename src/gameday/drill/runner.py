@@ -23,6 +23,7 @@ from gameday.drill.background import Background, BackgroundSpec, Reconciler, liv
 from gameday.drill.confirm import auto_confirm
 from gameday.drill.models import LoadedDrill, Step, resolve_ref
 from gameday.drill.steps import ManualHandler, StepContext, StepOutcome, run_step
+from gameday.drill.store import heartbeat_dsn, holding_dsn
 from gameday.errors import Aborted
 from gameday.journal import Journal, read_journal
 from gameday.judge.recovery import recovery
@@ -52,6 +53,7 @@ class DrillRun:
 
     def execute(self) -> dict[str, Any]:
         """Run the drill; return report.json's content (the verdict says what happened)."""
+        self.target.preflight(*self._fault())  # ConfigError (exit 2) before the journal, the load, anything
         j, run_id = self._begin()
         bg: Background | None = None
         try:
@@ -113,11 +115,10 @@ class DrillRun:
         self._starting_state(j)
         max_s = d.warmup_s + d.recovery_timeout_s + sum((s.timeout_s or 0) + s.budget_s * scale
                                                          for s in self.loaded.runbook.steps) + 60
-        primary, _ = self.target.regions()
         profile = None if d.load.profile == "builtin" else resolve_ref(Path(self.loaded.path), d.load.profile)
         service = self.target.service()
         bg = self.background(BackgroundSpec(
-            service=service, writer_dsn=service.store_dsn_for(primary) or self.target.writer_dsn(primary), run_id=run_id,
+            service=service, writer_dsn=heartbeat_dsn(service, self.target), run_id=run_id,
             journal=j, out_dir=self.out_dir, rate=d.load.rate, batch=d.load.batch, profile=profile,
             probe_interval_s=d.probe.interval_s, probe_timeout_s=d.probe.timeout_s,
             heartbeat_interval_s=d.heartbeat_interval_s, max_s=max_s))
@@ -234,16 +235,8 @@ class DrillRun:
             j.record("reconcile.failed", "runner", {}, error=f"{type(exc).__name__}: {exc}")
 
     def _store_dsn(self, service: Service) -> str:
-        """The database holding the writes now: the description's DSN (per region: the DR region's once it
-        was promoted), else the Target's current primary."""
-        if isinstance(service.store_dsn, str):
-            return service.store_dsn
-        if isinstance(service.store_dsn, dict):
-            st = self.target.status()
-            dsn = service.store_dsn_for(st.dr_region if st.dr_promoted else st.primary_region)
-            if dsn:
-                return dsn
-        return self.target.primary_dsn()
+        """The database holding the writes now (``drill.store.holding_dsn``)."""
+        return holding_dsn(service, self.target)
 
     def _undo(self, j: Journal) -> None:
         from gameday.drill.recover import pending_inverses

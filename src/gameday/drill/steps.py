@@ -13,6 +13,7 @@ from gameday.drill.models import Step
 from gameday.judge.recovery import Probe, failed_since, recovery
 from gameday.operations import fill
 from gameday.targets.base import Target
+from gameday.targets.deadline import deadline
 
 __all__ = ["StepOutcome", "StepContext", "run_step", "fill", "wait_until"]
 
@@ -98,8 +99,9 @@ def run_step(step: Step, ctx: StepContext) -> StepOutcome:
         return StepOutcome(res.returncode == 0, f"exit {res.returncode}: {tail or res.stderr.strip()[-200:]}")
     if step.kind == "action":
         assert step.call is not None
-        try:
-            result = operations.apply(ctx.target, step.call, fill(step.args, ctx.variables))
+        try:  # the driver waits for the action's effect, at most the step's timeout_s
+            with deadline(step.timeout_s):
+                result = operations.apply(ctx.target, step.call, fill(step.args, ctx.variables))
         except Exception as exc:  # noqa: BLE001 - a failed action is a failed step, journaled
             return StepOutcome(False, f"{step.call} failed: {exc}")
         if step.wait_for is None:

@@ -11,19 +11,36 @@ import psycopg
 from psycopg import sql
 
 from gameday.journal import Journal
+from gameday.service.heartbeat import ensure_heartbeat_table, table_ident
+from gameday.service.resolved import Service
+from gameday.targets.base import Observation
 
-__all__ = ["Heartbeat", "ensure_heartbeat_table", "present_ids", "heartbeat_stats"]
+__all__ = ["Heartbeat", "ensure_heartbeat_table", "present_ids", "heartbeat_stats", "heartbeat_dsn", "holding_dsn"]
 
 
-def _table(name: str) -> sql.Identifier:
-    return sql.Identifier(*name.split("."))
+_table = table_ident
 
 
-def ensure_heartbeat_table(conn: psycopg.Connection, table: str) -> None:
-    if "." in table:
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(table.split(".")[0])))
-    conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (run_id text NOT NULL, seq bigint NOT NULL, "
-                         "ts double precision NOT NULL, PRIMARY KEY (run_id, seq))").format(_table(table)))
+def heartbeat_dsn(service: Service, target: Observation) -> str:
+    """Where the heartbeat commits: the primary region's writer (``service.store.dsn``'s entry for it, the one
+    DSN that follows the writer, or the Target's writer endpoint of the primary region)."""
+    primary, _ = target.regions()
+    return service.store_dsn_for(primary) or target.writer_dsn(primary)
+
+
+def holding_dsn(service: Service, target: Observation) -> str:
+    """The database holding the writes now, which reconciliation reads: a single ``service.store.dsn`` (it
+    follows the writer, as an Aurora global writer endpoint does); per region, the writer's region's (the
+    DR region's once promoted); else the Target's current primary."""
+    if isinstance(service.store_dsn, str):
+        return service.store_dsn
+    if isinstance(service.store_dsn, dict):
+        st = target.status()
+        region = st.writer_region or (st.dr_region if st.dr_promoted else st.primary_region)
+        dsn = service.store_dsn_for(region)
+        if dsn:
+            return dsn
+    return target.primary_dsn()
 
 
 def heartbeat_stats(conn: psycopg.Connection, table: str, run_id: str) -> tuple[int | None, float | None, int]:

@@ -64,7 +64,8 @@ class EnvironmentStatus(_Status):
     nodes: list[NodeStatus] = []
     dbs: list[DbStatus] = []
     dns_region: str | None = None  # the region the public record answers with
-    dr_promoted: bool = False
+    dr_promoted: bool = False  # the DR region's database is the writer now
+    writer_region: str | None = None  # where the writer is (None: no writer, or the driver cannot tell)
 
     def healthy_nodes(self, *, region: str | None = None, zone: str | None = None,
                       capacity_type: str | None = None) -> list[NodeStatus]:
@@ -74,6 +75,11 @@ class EnvironmentStatus(_Status):
 
     def primaries(self) -> list[DbStatus]:
         return [d for d in self.dbs if d.role == "primary"]
+
+    def writer_zone(self) -> str | None:
+        """The zone of the writer (of the primary region's, when the DR one was not promoted)."""
+        region = self.writer_region or (self.dr_region if self.dr_promoted else self.primary_region)
+        return next((d.zone for d in self.primaries() if d.region == region), None)
 
 
 @runtime_checkable
@@ -121,4 +127,9 @@ class Observation(Protocol):
 class Target(Faults, RunbookActions, Observation, Protocol):
     def check_stop_conditions(self) -> None:
         """Raise ``Aborted`` when a stop condition fires (checked before the fault and every step)."""
+        ...
+
+    def preflight(self, name: str, args: dict[str, Any]) -> None:
+        """Before a run changes anything: raise ``ConfigError`` when fault ``name`` must not be applied here
+        (on AWS: it would cut off the machine gameday runs on). A no-op where nothing can be refused."""
         ...

@@ -205,6 +205,10 @@ class FakeTarget:
     def check_stop_conditions(self) -> None:
         self._call("check_stop_conditions")
 
+    def preflight(self, name: str, args: dict[str, Any]) -> None:
+        if "preflight" in self.fail_on:  # not recorded in calls: it changes nothing
+            raise self.fail_on["preflight"]
+
     def unreachable(self, what: str = "status") -> None:
         """Make ``what`` fail the way a driver does when its API cannot be reached."""
         self.fail_on[what] = DriverError(f"{what}: the API does not answer", code="Unavailable")

@@ -77,6 +77,9 @@ class LocalTarget:
     def check_stop_conditions(self) -> None:
         """The lab's stop conditions are judged on the load by the chaos control; nothing to check here."""
 
+    def preflight(self, name: str, args: dict[str, Any]) -> None:
+        """Nothing the lab can do cuts off the machine it runs on."""
+
     def promote_dr_db(self) -> dict[str, Any]:
         return self._op("promote_dr_db")
 

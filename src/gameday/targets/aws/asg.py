@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from gameday.targets.aws import wait
 from gameday.targets.aws.session import Actions, AwsSession
 
-__all__ = ["tagged_asgs", "exclude_zone", "include_zone", "scale_asg", "MARK_SUBNETS"]
+__all__ = ["tagged_asgs", "exclude_zone", "include_zone", "scale_asg", "groups", "in_service", "MARK_SUBNETS"]
 
 MARK_SUBNETS = "gameday:original-subnets"
 
@@ -74,8 +75,23 @@ def include_zone(s: AwsSession, acts: Actions) -> list[str]:
     return names
 
 
+def groups(s: AwsSession, region: str, names: list[str]) -> list[dict[str, Any]]:
+    return list(s.client("autoscaling", region).describe_auto_scaling_groups(AutoScalingGroupNames=names)
+                ["AutoScalingGroups"])
+
+
+def in_service(s: AwsSession, region: str, name: str) -> int:
+    return sum(1 for g in groups(s, region, [name]) for i in g.get("Instances", [])
+               if i["LifecycleState"] == "InService" and i["HealthStatus"] == "Healthy")
+
+
 def scale_asg(s: AwsSession, acts: Actions, name: str, region: str, desired: int) -> None:
+    """Set the group's size, then wait until ``desired`` instances are in service and healthy (no botocore
+    waiter exists for Auto Scaling)."""
     asc = s.client("autoscaling", region)
     acts.do("autoscaling:UpdateAutoScalingGroup", name, lambda: asc.update_auto_scaling_group(
         AutoScalingGroupName=name, MinSize=desired, DesiredCapacity=desired, MaxSize=max(desired, desired * 2)),
         DesiredCapacity=desired)
+    wait.until(s, acts, f"{desired} healthy in-service instance(s) in the Auto Scaling group {name} ({region})",
+               lambda: in_service(s, region, name) == desired,
+               lambda: f"{in_service(s, region, name)} in service")

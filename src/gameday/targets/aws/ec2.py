@@ -1,4 +1,5 @@
-"""EC2: the zone's tagged instances (stop / start), spot terminations, and the NACL blackhole.
+"""EC2: the zone's tagged instances (stop / start), spot terminations, and the NACL blackhole of a zone
+or of a whole region.
 
 State needed to undo a change is kept on the resources themselves as ``gameday:*`` tags, so an
 inverse (or ``gameday recover``) needs nothing but the environment.
@@ -11,24 +12,35 @@ from typing import Any
 from gameday.errors import ConfigError
 from gameday.targets.aws.session import Actions, AwsSession
 
-__all__ = ["tagged_instances", "stop_zone_instances", "start_zone_instances", "zone_instances", "terminate_spot",
+__all__ = ["tagged_instances", "instances", "stop_zone_instances", "start_zone_instances", "zone_instances", "terminate_spot",
            "blackhole_zone",
-           "unblackhole_zone", "MARK_STOPPED", "MARK_NACL"]
+           "unblackhole_zone", "region_subnets", "zone_subnets", "isolate_region", "unisolate_region", "blackholed_subnets",
+           "region_isolated",
+           "MARK_STOPPED", "MARK_NACL", "MARK_REGION"]
 
 MARK_STOPPED = "gameday:stopped-by"
 MARK_NACL = "gameday:blackhole-of"
+MARK_REGION = "gameday:isolation-of"
 
 
 def tagged_instances(s: AwsSession, *, zone: str | None = None, states: tuple[str, ...] = ("running",),
-                     extra: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+                     extra: list[dict[str, Any]] | None = None, region: str | None = None) -> list[dict[str, Any]]:
     tf = s.settings.tag_filter
     filters = [{"Name": f"tag:{tf.key}", "Values": [tf.value]}, {"Name": "instance-state-name", "Values": list(states)}]
     filters += extra or []
     out: list[dict[str, Any]] = []
-    for page in s.client("ec2").get_paginator("describe_instances").paginate(Filters=filters):
+    for page in s.client("ec2", region).get_paginator("describe_instances").paginate(Filters=filters):
         for r in page["Reservations"]:  # chaosaws count_instances counts reservations, not instances: not used
             out.extend(i for i in r["Instances"] if zone is None or i["Placement"]["AvailabilityZone"] == zone)
     return out
+
+
+def instances(s: AwsSession, region: str, ids: list[str]) -> list[dict[str, Any]]:
+    """The instances ``ids`` of ``region`` (none asked: none returned, not every instance)."""
+    if not ids:
+        return []
+    pages = s.client("ec2", region).get_paginator("describe_instances").paginate(InstanceIds=ids)
+    return [i for page in pages for r in page["Reservations"] for i in r["Instances"]]
 
 
 def zone_instances(s: AwsSession, zone: str) -> list[dict[str, Any]]:
@@ -78,44 +90,68 @@ def terminate_spot(s: AwsSession, acts: Actions, count: int, zone: str | None) -
     return ids
 
 
-def _zone_subnets(s: AwsSession, zone: str) -> list[dict[str, Any]]:
+def zone_subnets(s: AwsSession, zone: str) -> list[dict[str, Any]]:
     tf = s.settings.tag_filter
     return s.client("ec2").describe_subnets(Filters=[{"Name": "availability-zone", "Values": [zone]},
                                                      {"Name": f"tag:{tf.key}", "Values": [tf.value]}])["Subnets"]
 
 
-def blackhole_zone(s: AwsSession, acts: Actions, zone: str) -> list[str]:
-    """Associate the zone's tagged subnets with a deny-all NACL (no chaosaws action for it); the original
-    association of each subnet is kept in the blackhole NACL's tags."""
-    ec2 = s.client("ec2")
-    subnets = _zone_subnets(s, zone)
-    if not subnets:
-        raise ConfigError(f"no tagged subnet in {zone} to blackhole", field="aws.tag_filter")
-    vpc = subnets[0]["VpcId"]
+def region_subnets(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    """Every subnet of ``region`` that carries the tag filter (what a region isolation cuts off)."""
+    tf = s.settings.tag_filter
+    out: list[dict[str, Any]] = []
+    for page in s.client("ec2", region).get_paginator("describe_subnets").paginate(
+            Filters=[{"Name": f"tag:{tf.key}", "Values": [tf.value]}]):
+        out.extend(page["Subnets"])
+    return out
+
+
+def _deny_all(ec2: Any, acts: Actions, acl_id: str) -> None:
+    """Explicit deny-all entries, ingress and egress, IPv4 and IPv6 (a new NACL denies by its default rule
+    already; explicit entries say so to whoever looks at it in the console)."""
+    for egress in (False, True):
+        for cidr in ({"CidrBlock": "0.0.0.0/0"}, {"Ipv6CidrBlock": "::/0"}):
+            rule = 1 if "CidrBlock" in cidr else 2
+            acts.do("ec2:CreateNetworkAclEntry", acl_id, lambda egress=egress, cidr=cidr, rule=rule: ec2
+                    .create_network_acl_entry(NetworkAclId=acl_id, RuleNumber=rule, Protocol="-1", RuleAction="deny",
+                                              Egress=egress, **cidr), egress=egress, **cidr)
+
+
+def _blackhole(s: AwsSession, acts: Actions, region: str, subnets: list[dict[str, Any]], mark: str,
+               value: str) -> list[str]:
+    """Associate ``subnets`` with a deny-all NACL per VPC (no chaosaws action does it); each subnet's original
+    association is kept in that NACL's tags, so the inverse and ``gameday recover`` restore it."""
+    ec2 = s.client("ec2", region)
     ids = [x["SubnetId"] for x in subnets]
     assoc = {}
     for acl in ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": ids}])["NetworkAcls"]:
         for a in acl["Associations"]:
             if a["SubnetId"] in ids:
                 assoc[a["SubnetId"]] = (a["NetworkAclAssociationId"], acl["NetworkAclId"])
-    if acts.plan_only:
-        acts.do("ec2:CreateNetworkAcl", vpc, lambda: None, deny_all=True)
-        for sid in ids:
-            acts.do("ec2:ReplaceNetworkAclAssociation", sid, lambda: None)
-        return ids
-    acl_id = acts.do("ec2:CreateNetworkAcl", vpc, lambda: ec2.create_network_acl(VpcId=vpc))["NetworkAcl"]["NetworkAclId"]
-    tags = [{"Key": MARK_NACL, "Value": zone}] + [{"Key": f"gameday:orig:{sid}", "Value": acl} for sid, (_, acl) in assoc.items()]
-    acts.do("ec2:CreateTags", acl_id, lambda: ec2.create_tags(Resources=[acl_id], Tags=tags))
-    for sid, (assoc_id, _) in assoc.items():  # a new NACL has no allow rule: it denies everything
-        acts.do("ec2:ReplaceNetworkAclAssociation", sid,
-                lambda assoc_id=assoc_id: ec2.replace_network_acl_association(AssociationId=assoc_id, NetworkAclId=acl_id))
+    for vpc in sorted({x["VpcId"] for x in subnets}):
+        in_vpc = [x["SubnetId"] for x in subnets if x["VpcId"] == vpc]
+        if acts.plan_only:
+            acts.do("ec2:CreateNetworkAcl", vpc, lambda: None, deny_all=True, region=region)
+            for sid in in_vpc:
+                acts.do("ec2:ReplaceNetworkAclAssociation", sid, lambda: None)
+            continue
+        acl_id = acts.do("ec2:CreateNetworkAcl", vpc, lambda vpc=vpc: ec2.create_network_acl(VpcId=vpc),
+                         region=region)["NetworkAcl"]["NetworkAclId"]
+        tags = [{"Key": mark, "Value": value}] + [{"Key": f"gameday:orig:{sid}", "Value": assoc[sid][1]}
+                                                  for sid in in_vpc if sid in assoc]
+        acts.do("ec2:CreateTags", acl_id, lambda acl_id=acl_id, tags=tags: ec2.create_tags(Resources=[acl_id], Tags=tags))
+        _deny_all(ec2, acts, acl_id)
+        for sid in in_vpc:
+            if sid in assoc:
+                acts.do("ec2:ReplaceNetworkAclAssociation", sid, lambda sid=sid, acl_id=acl_id: ec2
+                        .replace_network_acl_association(AssociationId=assoc[sid][0], NetworkAclId=acl_id))
     return ids
 
 
-def unblackhole_zone(s: AwsSession, acts: Actions, zone: str) -> list[str]:
-    ec2 = s.client("ec2")
+def _unblackhole(s: AwsSession, acts: Actions, region: str, mark: str, value: str) -> list[str]:
+    ec2 = s.client("ec2", region)
     restored = []
-    for acl in ec2.describe_network_acls(Filters=[{"Name": f"tag:{MARK_NACL}", "Values": [zone]}])["NetworkAcls"]:
+    for acl in ec2.describe_network_acls(Filters=[{"Name": f"tag:{mark}", "Values": [value]}])["NetworkAcls"]:
         orig = {t["Key"][len("gameday:orig:"):]: t["Value"] for t in acl.get("Tags", []) if t["Key"].startswith("gameday:orig:")}
         for a in acl["Associations"]:
             if a["SubnetId"] in orig:
@@ -126,3 +162,37 @@ def unblackhole_zone(s: AwsSession, acts: Actions, zone: str) -> list[str]:
         acts.do("ec2:DeleteNetworkAcl", acl["NetworkAclId"],
                 lambda acl=acl: ec2.delete_network_acl(NetworkAclId=acl["NetworkAclId"]))
     return restored
+
+
+def blackhole_zone(s: AwsSession, acts: Actions, zone: str) -> list[str]:
+    """Cut the zone's tagged subnets off with a deny-all NACL."""
+    subnets = zone_subnets(s, zone)
+    if not subnets:
+        raise ConfigError(f"no tagged subnet in {zone} to blackhole", field="aws.tag_filter")
+    return _blackhole(s, acts, s.settings.primary_region, subnets, MARK_NACL, zone)
+
+
+def unblackhole_zone(s: AwsSession, acts: Actions, zone: str) -> list[str]:
+    return _unblackhole(s, acts, s.settings.primary_region, MARK_NACL, zone)
+
+
+def isolate_region(s: AwsSession, acts: Actions, region: str, subnets: list[dict[str, Any]]) -> list[str]:
+    """Cut every tagged subnet of ``region`` off (ingress and egress), as the zone blackhole does for a zone."""
+    return _blackhole(s, acts, region, subnets, MARK_REGION, region)
+
+
+def unisolate_region(s: AwsSession, acts: Actions, region: str) -> list[str]:
+    return _unblackhole(s, acts, region, MARK_REGION, region)
+
+
+def blackholed_subnets(s: AwsSession, region: str) -> set[str]:
+    """Subnets of ``region`` that a gameday NACL cuts off now (their nodes cannot serve)."""
+    acls = [acl for page in s.client("ec2", region).get_paginator("describe_network_acls").paginate()
+            for acl in page["NetworkAcls"] if any(t["Key"] in (MARK_NACL, MARK_REGION) for t in acl.get("Tags", []))]
+    return {a["SubnetId"] for acl in acls for a in acl["Associations"]}
+
+
+def region_isolated(s: AwsSession, region: str) -> bool:
+    """Whether gameday's region isolation holds ``region`` now."""
+    return bool(s.client("ec2", region).describe_network_acls(
+        Filters=[{"Name": f"tag:{MARK_REGION}", "Values": [region]}])["NetworkAcls"])

@@ -16,7 +16,7 @@ def iam_policy(a: AwsSettings) -> dict[str, Any]:
         {"Sid": "ReadOnlyResolution", "Effect": "Allow", "Resource": "*", "Action": [
             "sts:GetCallerIdentity", "ec2:DescribeInstances", "ec2:DescribeSubnets", "ec2:DescribeNetworkAcls",
             "autoscaling:DescribeAutoScalingGroups", "rds:DescribeDBInstances", "rds:DescribeDBClusters",
-            "cloudwatch:DescribeAlarms"]},
+            "rds:DescribeGlobalClusters", "cloudwatch:DescribeAlarms"]},
         {"Sid": "TaggedInstancesOnly", "Effect": "Allow", "Condition": tag_cond,
          "Resource": [f"arn:aws:ec2:{r}:{acct}:instance/*" for r in regions],
          "Action": ["ec2:StopInstances", "ec2:StartInstances", "ec2:TerminateInstances", "ec2:CreateTags",
@@ -26,26 +26,18 @@ def iam_policy(a: AwsSettings) -> dict[str, Any]:
          "Action": ["autoscaling:SuspendProcesses", "autoscaling:ResumeProcesses", "autoscaling:UpdateAutoScalingGroup",
                     "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"]},
     ]
-    if a.blackhole_network:
-        statements.append({"Sid": "NetworkBlackhole", "Effect": "Allow",
-                           "Resource": [f"arn:aws:ec2:{a.primary_region}:{acct}:network-acl/*",
-                                        f"arn:aws:ec2:{a.primary_region}:{acct}:subnet/*",
-                                        f"arn:aws:ec2:{a.primary_region}:{acct}:vpc/*"],
-                           "Action": ["ec2:CreateNetworkAcl", "ec2:ReplaceNetworkAclAssociation", "ec2:DeleteNetworkAcl",
-                                      "ec2:CreateTags"]})
-    r = a.rds
-    db: list[str] = []
-    if r.instance_id:
-        db.append(f"arn:aws:rds:{a.primary_region}:{acct}:db:{r.instance_id}")
-    if r.cluster_id:
-        db.append(f"arn:aws:rds:{a.primary_region}:{acct}:cluster:{r.cluster_id}")
-    if r.dr_replica_id:
-        db.append(f"arn:aws:rds:{a.dr_region}:{acct}:db:{r.dr_replica_id}")
-    statements.append({"Sid": "Database", "Effect": "Allow", "Resource": db,
-                       "Action": ["rds:RebootDBInstance", "rds:FailoverDBCluster", "rds:PromoteReadReplica"]})
+    # region isolation (fail_region, either region) and the zone blackhole: deny-all NACLs, associations swapped
+    statements.append({"Sid": "NetworkIsolation", "Effect": "Allow",
+                       "Resource": [f"arn:aws:ec2:{r}:{acct}:{kind}/*" for r in regions
+                                    for kind in ("network-acl", "subnet", "vpc")],
+                       "Action": ["ec2:CreateNetworkAcl", "ec2:CreateNetworkAclEntry", "ec2:ReplaceNetworkAclAssociation",
+                                  "ec2:DeleteNetworkAcl", "ec2:CreateTags"]})
+    statements.append(_database(a))
     statements.append({"Sid": "FailoverRecord", "Effect": "Allow",
                        "Resource": f"arn:aws:route53:::hostedzone/{a.route53.hosted_zone_id}",
                        "Action": ["route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"]})
+    statements.append({"Sid": "FailoverRecordInSync", "Effect": "Allow", "Resource": "arn:aws:route53:::change/*",
+                       "Action": ["route53:GetChange"]})
     if a.elasticache_replication_group:
         statements.append({"Sid": "Cache", "Effect": "Allow",
                            "Resource": (f"arn:aws:elasticache:{a.primary_region}:{acct}:"
@@ -55,7 +47,7 @@ def iam_policy(a: AwsSettings) -> dict[str, Any]:
         statements.append({"Sid": "Kafka", "Effect": "Allow", "Resource": a.msk_cluster_arn,
                            "Action": ["kafka:ListNodes", "kafka:RebootBroker"]})
         statements[0]["Action"].append("ec2:DescribeSubnets")
-    templates = [t for t in (a.fis_az_template_id, a.fis_spot_template_id) if t]
+    templates = [t for t in (a.fis_az_template_id, a.fis_spot_template_id, a.fis_region_template_id) if t]
     if templates:
         statements.append({"Sid": "Fis", "Effect": "Allow",
                            "Resource": [f"arn:aws:fis:{a.primary_region}:{acct}:experiment-template/{t}" for t in templates]
@@ -68,3 +60,23 @@ def iam_policy(a: AwsSettings) -> dict[str, Any]:
                            "Action": ["autoscaling:UpdateAutoScalingGroup"]})
     statements[0]["Action"] = sorted(set(statements[0]["Action"]))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _database(a: AwsSettings) -> dict[str, Any]:
+    """Failover, promotion, and the failback: replicas created across regions (source and target ARNs both),
+    the old instances renamed out of the way (``-pre-failback-*``, never deleted), the promotion tag; an
+    Aurora global database's failover and switchover."""
+    acct, r = a.account_id, a.rds
+    db: list[str] = []
+    for region, ident in ((a.primary_region, r.instance_id), (a.dr_region, r.dr_replica_id)):
+        if ident:
+            db += [f"arn:aws:rds:{region}:{acct}:db:{ident}", f"arn:aws:rds:{region}:{acct}:db:{ident}-pre-failback-*"]
+    for region, ident in ((a.primary_region, r.cluster_id), (a.dr_region, r.dr_cluster_id)):
+        if ident:
+            db.append(f"arn:aws:rds:{region}:{acct}:cluster:{ident}")
+    actions = ["rds:RebootDBInstance", "rds:FailoverDBCluster", "rds:PromoteReadReplica", "rds:AddTagsToResource",
+               "rds:CreateDBInstanceReadReplica", "rds:ModifyDBInstance"]
+    if r.global_cluster_id:
+        db.append(f"arn:aws:rds::{acct}:global-cluster:{r.global_cluster_id}")
+        actions += ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"]
+    return {"Sid": "Database", "Effect": "Allow", "Resource": db, "Action": actions}

@@ -1,4 +1,5 @@
-"""EKS through the Kubernetes API: cordon and drain a zone's nodes (Eviction API), uncordon, scale."""
+"""EKS through the Kubernetes API: cordon and drain a zone's nodes (Eviction API), uncordon, scale; node
+readiness and a deployment's ready replicas (what the typed status and the scale wait read)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,20 @@ class Kube:
     def scale(self, acts: Actions, namespace: str, deployment: str, replicas: int) -> None:
         acts.do("k8s:PatchDeploymentScale", f"{namespace}/{deployment}", lambda: self.apps.patch_namespaced_deployment_scale(
             deployment, namespace, {"spec": {"replicas": replicas}}), replicas=replicas)
+
+    def ready_replicas(self, namespace: str, deployment: str) -> int:
+        st = self.apps.read_namespaced_deployment_status(deployment, namespace).status
+        return int(st.ready_replicas or 0) if st is not None else 0
+
+    def node_states(self) -> list[tuple[str, str, str, bool]]:
+        """(name, zone, capacity type, Ready) of every node. The capacity type is Karpenter's label or EKS
+        managed node groups' (``SPOT`` / ``ON_DEMAND``), in the status's words."""
+        out = []
+        for n in self.core.list_node().items:
+            labels = n.metadata.labels or {}
+            cap = (labels.get(self.capacity_label) or labels.get("eks.amazonaws.com/capacityType") or "on-demand")
+            ready = any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or [])) if n.status else False
+            unschedulable = bool(n.spec and n.spec.unschedulable)
+            out.append((n.metadata.name, labels.get(self.zone_label, ""), cap.lower().replace("_", "-"),
+                        ready and not unschedulable))
+        return out

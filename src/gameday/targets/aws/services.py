@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gameday.targets.aws import wait
 from gameday.targets.aws.session import Actions, AwsSession
 
 __all__ = ["switch_record", "record_value", "elasticache_failover_in_zone", "msk_reboot_brokers_in_zone",
@@ -27,8 +28,11 @@ def switch_record(s: AwsSession, acts: Actions, to_dr: bool) -> dict[str, Any]:
     batch = {"Comment": "gameday: region failover" if to_dr else "gameday: fail back",
              "Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
                  "Name": r.name, "Type": r.type, "TTL": r.ttl, "ResourceRecords": [{"Value": value}]}}]}
-    acts.do("route53:ChangeResourceRecordSets", f"{r.hosted_zone_id}/{r.name}", lambda: s.client("route53")
-            .change_resource_record_sets(HostedZoneId=r.hosted_zone_id, ChangeBatch=batch), value=value)
+    out = acts.do("route53:ChangeResourceRecordSets", f"{r.hosted_zone_id}/{r.name}", lambda: s.client("route53")
+                  .change_resource_record_sets(HostedZoneId=r.hosted_zone_id, ChangeBatch=batch), value=value)
+    if out is not None:  # the change propagated to every Route 53 name server (INSYNC)
+        wait.waiter(s, acts, "route53", None, "resource_record_sets_changed",
+                    f"the Route 53 change of {r.name} to {value} to be INSYNC", Id=out["ChangeInfo"]["Id"])
     return {"record": r.name, "value": value, "ttl": r.ttl}
 
 

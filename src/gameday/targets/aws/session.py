@@ -7,25 +7,67 @@ driver at a moto server over HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.parsers import ResponseParserError
 
 from gameday.config_aws import AwsSettings
 from gameday.errors import ConfigError, DriverError
 
-__all__ = ["AwsSession", "Actions", "translate"]
+__all__ = ["AwsSession", "Actions", "translate", "boundary"]
+
+# Standard retries (throttling and transient errors, with backoff); a region that does not answer is known
+# within seconds, not after botocore's default minute per attempt (a status poll must not hang on it).
+_CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=60, retries={"mode": "standard"})
 
 
-def translate(exc: Exception, what: str) -> DriverError:
-    """One translation of AWS errors at the boundary, keeping the AWS error code."""
+def translate(exc: BaseException, what: str) -> DriverError:
+    """THE translation of driver errors (boto3, botocore, chaosaws through chaoslib, kubernetes) into a
+    DriverError that keeps the service's own error code (``ThrottlingException``, ``404``...)."""
+    from chaoslib.exceptions import ActivityFailed
+    from kubernetes.client.exceptions import ApiException
+
+    if isinstance(exc, DriverError):
+        return exc
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         return DriverError(f"{what}: {err.get('Message', exc)}", code=err.get("Code"))
-    return DriverError(f"{what}: {exc}")
+    if isinstance(exc, ApiException):
+        return DriverError(f"{what}: {exc.reason or exc}", code=str(exc.status) if exc.status else None)
+    if isinstance(exc, ActivityFailed):  # chaosaws reports AWS errors this way
+        return DriverError(f"{what}: {exc}", code=_chaosaws_code(exc))
+    if isinstance(exc, (BotoCoreError, ResponseParserError)):  # the second: an answer that is not AWS's
+        return DriverError(f"{what}: {exc}", code=type(exc).__name__)
+    return DriverError(f"{what}: {type(exc).__name__}: {exc}")
+
+
+def _chaosaws_code(exc: BaseException) -> str | None:
+    """chaosaws re-raises a ClientError as FailedActivity inside its ``except``: the code is on the context."""
+    ctx = exc.__cause__ or exc.__context__
+    return ctx.response.get("Error", {}).get("Code") if isinstance(ctx, ClientError) else None
+
+
+def _translatable() -> tuple[type[BaseException], ...]:
+    from chaoslib.exceptions import ActivityFailed
+    from kubernetes.client.exceptions import ApiException
+
+    return ClientError, BotoCoreError, ResponseParserError, ActivityFailed, ApiException
+
+
+@contextmanager
+def boundary(what: str) -> Iterator[None]:
+    """Every AWS, chaosaws and Kubernetes call of the driver runs inside one of these: their errors leave
+    as DriverError (with the service's error code), whatever raised them."""
+    try:
+        yield
+    except _translatable() as exc:
+        raise translate(exc, what) from exc
 
 
 class AwsSession:
@@ -37,7 +79,9 @@ class AwsSession:
             raise ConfigError(f"the AWS profile {settings.profile!r} is not configured on this machine "
                               "(~/.aws/config or AWS_CONFIG_FILE)", field="aws.profile") from None
         if settings.role_arn:
-            creds = base.client("sts").assume_role(RoleArn=settings.role_arn, RoleSessionName="gameday")["Credentials"]
+            with boundary("sts:AssumeRole"):
+                creds = base.client("sts").assume_role(RoleArn=settings.role_arn,
+                                                       RoleSessionName="gameday")["Credentials"]
             base = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"],
                                          aws_secret_access_key=creds["SecretAccessKey"],
                                          aws_session_token=creds["SessionToken"], region_name=settings.primary_region)
@@ -47,7 +91,7 @@ class AwsSession:
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.settings.primary_region)
         if key not in self._clients:
-            self._clients[key] = self.session.client(service, region_name=key[1])
+            self._clients[key] = self.session.client(service, region_name=key[1], config=_CLIENT_CONFIG)
         return self._clients[key]
 
     def chaosaws_configuration(self, region: str) -> dict[str, Any]:
@@ -66,13 +110,12 @@ class Actions:
 
     plan_only: bool = False
     calls: list[dict[str, Any]] = field(default_factory=list)
+    waits: list[str] = field(default_factory=list)  # what each finished wait waited for, and how long
 
     def do(self, api: str, resources: list[str] | str | None, fn: Callable[..., Any], **params: Any) -> Any:
         self.calls.append({"api": api, "resources": resources if isinstance(resources, list) else [str(resources)],
                            "params": params, "executed": not self.plan_only})
         if self.plan_only:
             return None
-        try:
+        with boundary(api):
             return fn()
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, api) from exc

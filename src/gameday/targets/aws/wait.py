@@ -1,0 +1,78 @@
+"""Waiting for an action's effect: botocore's waiters where AWS defines one, one poll loop elsewhere.
+
+Every wait is bounded by the running step's deadline (``gameday.targets.deadline``; the environment's
+``aws.wait_timeout_s`` outside a step) and polls every ``aws.waiter_delay_s``. A wait that runs out
+raises a DriverError naming what it waited for, so the step fails saying so. In a plan nothing waits.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from botocore.exceptions import WaiterError
+
+from gameday.errors import DriverError
+from gameday.targets.aws.session import Actions, AwsSession, boundary
+from gameday.targets.deadline import remaining
+
+__all__ = ["waiter", "until", "WAIT_TIMEOUT"]
+
+WAIT_TIMEOUT = "WaitTimeout"  # the DriverError code of a wait that ran out of time
+T = TypeVar("T")
+
+
+def _timed_out(what: str, waited_s: float, last: str = "") -> DriverError:
+    return DriverError(f"timed out after {waited_s:.0f} s waiting for {what}{f' (last seen: {last})' if last else ''}",
+                       code=WAIT_TIMEOUT)
+
+
+def waiter(s: AwsSession, acts: Actions, service: str, region: str | None, name: str, what: str,
+           **params: Any) -> None:
+    """botocore's waiter ``name`` (e.g. ``db_instance_available``), within the step's time."""
+    if acts.plan_only:
+        return
+    delay = s.settings.waiter_delay_s
+    budget = remaining(s.settings.wait_timeout_s)
+    attempts = max(1, math.ceil(budget / delay))
+    started = time.monotonic()
+    try:  # a WaiterError is a BotoCoreError: caught here, before the boundary would translate it
+        with boundary(f"wait {name}"):
+            w = s.client(service, region).get_waiter(name)
+        w.wait(**params, WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
+    except WaiterError as exc:
+        err = (exc.last_response or {}).get("Error") or {}
+        if "Max attempts exceeded" in str(exc):
+            raise _timed_out(what, time.monotonic() - started, err.get("Code", "")) from None
+        if err:  # an error the waiter does not expect (the resource is gone, access denied)
+            raise DriverError(f"waiting for {what}: {err.get('Message', exc)}", code=err.get("Code")) from None
+        raise DriverError(f"waiting for {what}: {exc.kwargs.get('reason', exc)}", code="WaiterFailed") from None
+    acts.waits.append(f"{what}: {time.monotonic() - started:.1f} s")
+
+
+def until(s: AwsSession, acts: Actions, what: str, check: Callable[[], T | None],
+          describe: Callable[[], str] | None = None) -> T | None:
+    """Poll ``check`` (inside the error boundary) until it returns something truthy; botocore has no waiter
+    for this condition (a writer that changed zone, a deployment's ready replicas, an ASG's in-service
+    count, a global cluster's new primary), so the loop is ours. Returns what ``check`` returned."""
+    if acts.plan_only:
+        return None
+    delay = s.settings.waiter_delay_s
+    started = time.monotonic()
+    end = started + remaining(s.settings.wait_timeout_s)
+    while True:
+        with boundary(f"wait for {what}"):
+            got = check()
+        if got:
+            acts.waits.append(f"{what}: {time.monotonic() - started:.1f} s")
+            return got
+        now = time.monotonic()
+        if now >= end:
+            last = ""
+            if describe is not None:
+                with boundary(f"describe {what}"):
+                    last = describe()
+            raise _timed_out(what, now - started, last)
+        time.sleep(min(delay, end - now))
