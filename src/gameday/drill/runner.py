@@ -53,7 +53,8 @@ class DrillRun:
 
     def execute(self) -> dict[str, Any]:
         """Run the drill; return report.json's content (the verdict says what happened)."""
-        self.target.preflight(*self._fault())  # ConfigError (exit 2) before the journal, the load, anything
+        for name, args in self._changes():  # ConfigError (exit 2) before the journal, the load, anything
+            self.target.preflight(name, args)
         j, run_id = self._begin()
         bg: Background | None = None
         try:
@@ -126,6 +127,14 @@ class DrillRun:
         self.on_progress(f"load {d.load.rate:g} events/s and heartbeat running; warming up {d.warmup_s:g} s")
         time.sleep(d.warmup_s)
         return bg
+
+    def _changes(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every fault and preparation the run will apply, validated: what the driver's preflight checks."""
+        d, env = self.loaded.drill, self.loaded.environment
+        ops = [(op.action, operations.validate(op.action, op.args, env, file=self.loaded.path,
+                                               where=f"prepare[{i}].args")) for i, op in enumerate(d.prepare)]
+        fault = self._fault()
+        return [*ops, fault] if fault else ops
 
     def _starting_state(self, j: Journal) -> None:
         """The drill's ``prepare`` operations (faults with their inverse journaled first), unless the environment

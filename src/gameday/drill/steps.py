@@ -10,6 +10,7 @@ from typing import Protocol
 
 from gameday import operations
 from gameday.drill.models import Step
+from gameday.errors import DriverError
 from gameday.judge.recovery import Probe, failed_since, recovery
 from gameday.operations import fill
 from gameday.targets.base import Target
@@ -73,15 +74,19 @@ def wait_until(step: Step, ctx: StepContext) -> StepOutcome:
     cond = _condition(step.wait_for, step, ctx)
     started = time.monotonic()
     deadline, next_note = started + step.timeout_s, started + _FIRST_NOTE_S
+    last_error = ""
     while time.monotonic() < deadline:
-        if cond():
-            return StepOutcome(True, f"{step.wait_for}: true")
+        try:
+            if cond():
+                return StepOutcome(True, f"{step.wait_for}: true")
+        except DriverError as exc:  # an API that does not answer this once is "not yet", not the end of the drill
+            last_error = f" (last error: {exc})"
         if ctx.on_wait is not None and time.monotonic() >= next_note:
             next_note += _NOTE_EVERY_S
             ctx.on_wait(f"waiting for {step.wait_for.replace('_', ' ')}: {time.monotonic() - started:.0f} s "
                         f"(budget {ctx.budget_of(step):.3g} s, gives up after {step.timeout_s:g} s)")
         time.sleep(ctx.poll_s)
-    return StepOutcome(False, f"{step.wait_for}: still false after {step.timeout_s:.0f} s")
+    return StepOutcome(False, f"{step.wait_for}: still false after {step.timeout_s:.0f} s{last_error}")
 
 
 def run_step(step: Step, ctx: StepContext) -> StepOutcome:
