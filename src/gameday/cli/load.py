@@ -23,6 +23,9 @@ RATE = typer.Option(100.0, "--rate", help="Target events per second (> 0).")
 DURATION = typer.Option(30.0, "--duration", help="Seconds of load (> 0).")
 BATCH = typer.Option(1, "--batch", help="Events per request (1-5000).")
 WORKERS = typer.Option(1, "--workers", help="Locust worker processes (master + N workers when N > 1).")
+MAX_CONNECTIONS = typer.Option(500, "--max-connections", help="Connections per generator process, opened as the "
+                               "rate x latency of the service needs, at most this many.")
+USERS = typer.Option(10, "--users", help="Locust users, for a locustfile written the plain Locust way (closed model).")
 
 
 def _tick(rec: dict[str, Any]) -> None:
@@ -52,16 +55,19 @@ def _go(opts: LoadOptions, quiet: bool) -> None:
 @load_app.command("run")
 def run(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate: float = RATE,
         duration: float = DURATION, batch: int = BATCH, workers: int = WORKERS,
+        max_connections: int = MAX_CONNECTIONS, users: int = USERS,
         out_dir: Path = typer.Option(Path("out/load"), "--out"), state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
         quiet: bool = typer.Option(False, "--quiet", help="No per-second progress.")) -> None:
     """Run PROFILE and report; the verdict only reflects the generator's health (no SLOs)."""
     _go(LoadOptions(profile=profile, env=env, host=host, rate=rate, duration=duration, batch=batch, workers=workers,
-                    out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab), quiet)
+                    max_connections=max_connections, users=users, out_dir=out_dir, state_dir=state_dir,
+                    keep_lab=keep_lab), quiet)
 
 
 @load_app.command("gate")
 def gate(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate: float = RATE,
          duration: float = DURATION, batch: int = BATCH, workers: int = WORKERS,
+         max_connections: int = MAX_CONNECTIONS, users: int = USERS,
          slo: list[str] = typer.Option([], "--slo", help="e.g. 'p95<300ms', 'errors<0.1%', 'achieved>=95%'"),
          hard_limit: list[str] = typer.Option([], "--hard-limit", help="Abort early when breached past --grace, "
                                               "judged per second, e.g. 'errors<50%'"),
@@ -75,7 +81,8 @@ def gate(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate
     if not slo:
         raise ConfigError("a gate needs at least one --slo", field="--slo")
     _go(LoadOptions(profile=profile, env=env, host=host, rate=rate, duration=duration, batch=batch, workers=workers,
-                    out_dir=out_dir, slos=slo, hard_limits=hard_limit, grace_s=grace, state_dir=state_dir,
+                    max_connections=max_connections, users=users, out_dir=out_dir, slos=slo,
+                    hard_limits=hard_limit, grace_s=grace, state_dir=state_dir,
                     keep_lab=keep_lab, grafana_url=grafana_url, metrics_port=metrics_port,
                     metrics_addr=metrics_addr), quiet)
 

@@ -48,7 +48,7 @@ def _gameday(host: str, batch: int, seconds: float, out: Path) -> dict[str, floa
     rate = 400_000 if batch == 1 else 2_000_000  # above what a core can do: measure what it completes
     cmd = [sys.executable, "-m", "locust", "-f", str(Path(__file__).parent / "_bench_profile.py"), "--headless",
            "--only-summary", "--loglevel", "ERROR", "--host", host, "--gameday-rate", str(rate),
-           "--gameday-duration", str(seconds), "--gameday-batch", str(batch), "--gameday-connections", "32",
+           "--gameday-duration", str(seconds), "--gameday-batch", str(batch), "--gameday-max-connections", "32",
            "--gameday-out", str(out)]
     proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.5)  # import time is not load time

@@ -5,17 +5,23 @@ only the events' ids varying. When the event template uses fixed-width ids alone
 ``{{event_uuid}}``), the whole batch body is encoded once and ids are spliced in; with ``{{seq}}``
 (variable width) each event is joined from its pieces. ``refresh`` re-encodes with the current time
 (the engine calls it every second), so a long test never sends stale ``{{ts}}``.
+
+When a template cannot express a request (a signed header, a computed field), a locustfile builds it in
+Python (:data:`RequestHook`, see ``gameday.load.users.IngestUser.build_request``): :class:`HookPayloads`
+encodes what the hook returns, adding the description's headers (token, content type) and the Host.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
 from urllib.parse import urlparse
 
 from gameday.service.ids import WIDTH, IdScheme
 from gameday.service.resolved import Service, iso
 
-__all__ = ["Payloads"]
+__all__ = ["Payloads", "HookPayloads", "Request", "RequestHook", "hook_payloads"]
 
 _ID, _UUID, _SEQ, _EVENTS = "\x00", "\x01", "\x02", "\x03"
 
@@ -29,7 +35,10 @@ class Payloads:
         self.service, self.ids, self.batch, self.run_id = service, ids, batch, run_id
         host_header = self.host if u.port is None else f"{self.host}:{self.port}"
         headers = "".join(f"{k}: {v}\r\n" for k, v in service.request_headers(run_id).items())
-        self._head = (f"{service.spec.write.method} {service.write_target(run_id)} HTTP/1.1\r\nHost: {host_header}\r\n"
+        self.host_header = host_header
+        self.method: str = service.spec.write.method  # method and name: how Locust's statistics group requests
+        self.name = service.write_target(run_id)
+        self._head = (f"{self.method} {self.name} HTTP/1.1\r\nHost: {host_header}\r\n"
                       f"{headers}Content-Length: ").encode()
         self._fast = "seq" not in service.event.names
         self._marks = sum(1 for p in service.event.pieces[1::2] if p in ("event_id", "event_uuid", "seq"))
@@ -72,6 +81,41 @@ class Payloads:
                 out.append(event[i + 1])
             events.append(b"".join(out))
         return pre + b",".join(events) + post
+
+
+class Request(NamedTuple):
+    """What a locustfile's ``build_request(ids)`` returns: one write carrying the batch ``ids``.
+    ``name`` groups it in Locust's statistics (default: the path without its query)."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes | str
+    name: str | None = None
+
+
+RequestHook = Callable[[list[str]], Request]
+
+
+class HookPayloads(Payloads):
+    """Requests built by a locustfile hook from the batch's ids (as the ledger records them)."""
+
+    hook: RequestHook
+
+    def request(self, first: int) -> bytes:
+        r = self.hook([self.ids.ledger_id(n) for n in range(first, first + self.batch)])
+        body = r.body.encode() if isinstance(r.body, str) else r.body
+        headers = {**self.service.request_headers(self.run_id), **r.headers}
+        self.method, self.name = r.method, r.name or r.path.partition("?")[0]
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items() if k.lower() not in ("host", "content-length"))
+        return (f"{r.method} {r.path} HTTP/1.1\r\nHost: {self.host_header}\r\n{head}"
+                f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def hook_payloads(service: Service, ids: IdScheme, batch: int, run_id: str, hook: RequestHook) -> HookPayloads:
+    p = HookPayloads(service, ids, batch, run_id)
+    p.hook = hook
+    return p
 
 
 def _split(text: str) -> list[bytes]:

@@ -39,7 +39,8 @@ class LoadRun:
     duration: float = 30.0
     batch: int = 1
     workers: int = 1
-    connections: int = 64
+    max_connections: int = 500
+    users: int = 10
     timeout_s: float = 5.0
     slos: list[Slo] = field(default_factory=list)
     hard_limits: list[Slo] = field(default_factory=list)
@@ -63,7 +64,7 @@ class LoadRun:
                 "--only-summary", "--loglevel", "WARNING",
                 "--gameday-rate", str(self.rate), "--gameday-duration", str(self.duration),
                 "--gameday-batch", str(self.batch), "--gameday-workers", str(self.workers),
-                "--gameday-connections", str(self.connections), "--gameday-timeout", str(self.timeout_s),
+                "--gameday-max-connections", str(self.max_connections), "--gameday-timeout", str(self.timeout_s),
                 "--gameday-run-id", self.run_id, "--gameday-out", str(self.out_dir.resolve())]
 
     def _start(self) -> list[subprocess.Popen[bytes]]:
