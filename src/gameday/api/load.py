@@ -54,6 +54,9 @@ class LoadOptions:
                                 ("--grace", self.grace_s, self.grace_s >= 0)):
             if not ok:
                 raise ConfigError(f"{value!r} is out of range", field=name)
+        from gameday.load.run import check_profile
+
+        check_profile(self.profile, self.workers, bool(self.hard_limits))
         if self.host is not None:
             check_host(self.host)
         check_service(load_environment(self.env), self.env)

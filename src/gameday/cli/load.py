@@ -43,6 +43,12 @@ def _print(s: dict[str, Any], out_dir: Path) -> None:
         out.print(f"  {x['expr']:<18} observed {x['observed']!s:<12} {'[green]ok[/]' if x['ok'] else '[red]BREACHED[/]'}")
     for r in s["reasons"]:
         out.print(f"  [{colour}]- {r}[/]")
+    for note in s.get("notes", []):
+        out.print(f"  note: {note}", highlight=False)
+    for e in s.get("locust_errors", []):
+        out.print(f"  Locust error: {e}", markup=False, highlight=False)
+    for line in s.get("locust_said", []):
+        out.print(f"  Locust said: {line}", markup=False, highlight=False)
     out.print(f"summary: {out_dir / 'summary.json'} (also junit.xml, report.html, ledger.txt)")
 
 
