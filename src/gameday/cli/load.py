@@ -98,9 +98,12 @@ def plan(rate: float = typer.Option(..., "--rate", help="Target events per secon
          batch: int = typer.Option(100, "--batch", help="Events per request (1-5000)."),
          calibration: Path = typer.Option(Path("out/bench-load/calibration.json"), "--calibration",
                                           help="Written by 'make bench-load'."),
-         headroom: float = typer.Option(0.6, "--headroom", help="Share of a core a worker may use (0..1).")) -> None:
-    """Turn this machine's calibration into a worker-fleet size, and say how."""
-    from gameday.load.plan import fleet_size
+         headroom: float = typer.Option(0.6, "--headroom", help="Share of a core a worker may use (0..1)."),
+         latency: str | None = typer.Option(None, "--latency", help="The target's latency under load, e.g. 400ms: "
+                                            "connections needed = requests/s x latency."),
+         max_connections: int = typer.Option(500, "--max-connections", help="Connections per worker, at most.")) -> None:
+    """Turn this machine's calibration and the target's latency into a worker-fleet size, and say how."""
+    from gameday.load.plan import fleet_size, parse_latency
 
     if rate <= 0:
         raise ConfigError(f"{rate:g} is out of range: must be > 0", field="--rate")
@@ -108,8 +111,12 @@ def plan(rate: float = typer.Option(..., "--rate", help="Target events per secon
         raise ConfigError(f"{batch} is out of range: must be 1-5000", field="--batch")
     if not 0 < headroom <= 1:
         raise ConfigError(f"{headroom:g} is out of range: must be in (0, 1]", field="--headroom")
+    if not 1 <= max_connections <= 10000:
+        raise ConfigError(f"{max_connections} is out of range: must be 1-10000", field="--max-connections")
+    latency_s = parse_latency(latency) if latency is not None else None
     if not calibration.exists():
         raise ConfigError("no calibration: run 'make bench-load' first", file=str(calibration))
-    result = fleet_size(json.loads(calibration.read_text()), rate=rate, batch=batch, headroom=headroom)
+    result = fleet_size(json.loads(calibration.read_text()), rate=rate, batch=batch, headroom=headroom,
+                        latency_s=latency_s, max_connections=max_connections)
     out.print(result["explanation"])
     typer.echo(json.dumps({k: v for k, v in result.items() if k != "explanation"}, indent=2))
