@@ -36,7 +36,8 @@ def _tick(rec: dict[str, Any]) -> None:
 
 def _print(s: dict[str, Any], out_dir: Path) -> None:
     colour = colour_of(s["verdict"])
-    out.print(f"[bold {colour}]{s['verdict'].upper()}[/]  achieved {s['achieved_rate']:,} events/s of "
+    unit = "requests/s (closed model: the rate follows the service)" if s.get("model") == "closed" else "events/s"
+    out.print(f"[bold {colour}]{s['verdict'].upper()}[/]  achieved {s['achieved_rate']:,} {unit} of "
               f"{s['target_rate']:,} ({s['achieved_ratio']})  p50 {s['p50_ms']} ms  p95 {s['p95_ms']} ms  "
               f"p99 {s['p99_ms']} ms  errors {s['error_ratio']}  late {s['late']}  dropped {s['dropped']}")
     for x in s["slos"]:

@@ -64,16 +64,7 @@ def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: fl
                       "max_schedule_lag_s": lag},
     }
     s["slos"] = evaluate(slos, s) if n else [{"expr": x.expr, "observed": None, "ok": False} for x in slos]
-    inconclusive = []
-    if any(c >= SATURATED_CPU for c in cpu):
-        inconclusive.append(f"the generator saturated its CPU ({max(cpu):.0f} % of a core)")
-    if lag > BEHIND_S:
-        inconclusive.append(f"the generator fell behind its schedule by {lag:.2f} s")
-    late = _limited(parts, s["late_ratio"])
-    if late:
-        inconclusive.append(late)
-    if s["dropped"]:
-        inconclusive.append(f"the generator dropped {s['dropped']} requests (queue full)")
+    inconclusive = _generator_limits(parts, cpu, lag, s)
     if not n:
         inconclusive.append("no request was measured in the steady window")
     failed = [f"SLO breached: {x['expr']} (observed {x['observed']})" for x in s["slos"] if not x["ok"]]
@@ -91,6 +82,21 @@ def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: fl
     else:
         s["verdict"], s["reasons"] = PASS, []
     return s
+
+
+def _generator_limits(parts: list[dict[str, Any]], cpu: list[float], lag: float, s: dict[str, Any]) -> list[str]:
+    """Why the generator, not the service, may have shaped the figures (each makes the run INCONCLUSIVE)."""
+    out = []
+    if any(c >= SATURATED_CPU for c in cpu):
+        out.append(f"the generator saturated its CPU ({max(cpu):.0f} % of a core)")
+    if lag > BEHIND_S:
+        out.append(f"the generator fell behind its schedule by {lag:.2f} s")
+    late = _limited(parts, s["late_ratio"])
+    if late:
+        out.append(late)
+    if s["dropped"]:
+        out.append(f"the generator dropped {s['dropped']} requests (queue full)")
+    return out
 
 
 def _limited(parts: list[dict[str, Any]], late_ratio: float | None) -> str | None:
