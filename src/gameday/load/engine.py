@@ -71,6 +71,8 @@ class Engine:
         self.stopped = False
         self.t0 = 0.0
         self.max_queue = max(1000, max_connections * 50)
+        self.steady_window = shape.steady()
+        self.epoch = time.time() - time.monotonic()  # monotonic -> epoch seconds, for the ledger's answer times
 
     def stop(self) -> None:
         self.stopped = True
@@ -150,19 +152,17 @@ class Engine:
         w, c = self.window, self.counts
         w.sent += 1
         c["sent"] += 1
-        lo, hi = self.shape.steady()
+        lo, hi = self.steady_window
         in_steady = lo <= intended - self.t0 < hi
         if in_steady:
             c["steady_sent"] += 1
-        bucket = int(time.time() / _BUCKET_S)
+        bucket = int((now + self.epoch) / _BUCKET_S)
         ok = self.service.write_ok(status)
         if self.on_request is not None:
             self.on_request(self.payloads.method, self.payloads.name, latency_us / 1000, None if ok else _error(status))
-        if ok:  # latency of acknowledged requests only
-            self.total.record_value(latency_us)
-            w.hist.record_value(latency_us)
-            if in_steady:
-                self.steady.record_value(latency_us)
+        if ok:  # latency of acknowledged requests only, recorded once: the run's totals add up the seconds
+            w.lat_sum_us += latency_us
+            (w.hist if in_steady else w.edge).record_value(latency_us)
             w.acked_events += self.batch
             c["acked_events"] += self.batch
             if in_steady:
@@ -189,6 +189,11 @@ class Engine:
 
     def _tick(self) -> None:
         w, self.window = self.window, SecondWindow()
+        self.steady.add(w.hist)  # w.hist: the second's requests intended inside the steady window
+        self.total.add(w.hist)
+        if w.edge.get_total_count():
+            self.total.add(w.edge)
+            w.hist.add(w.edge)  # the progress shows the whole second
         elapsed = time.monotonic() - self.t0
         rate = self.shape.rate_at(max(0.0, elapsed - 0.5))
         self.emit({"worker": self.worker, "t": round(elapsed, 3), "target_rate": (rate or 0.0) * self.share,
