@@ -1,9 +1,9 @@
 """Pre-encoded write requests from the service description (the load engine's hot path).
 
 Each request is the description's write (method, path, headers, body with a batch of events), with
-only the events' ids varying. When the event template uses fixed-width ids alone (``{{event_id}}``,
-``{{event_uuid}}``), the whole batch body is encoded once and ids are spliced in; with ``{{seq}}``
-(variable width) each event is joined from its pieces. ``refresh`` re-encodes with the current time
+only the events' ids varying: the whole batch body is encoded once as a bytes %-format whose specs are
+the ids (``{{event_id}}``, ``{{event_uuid}}``, ``{{seq}}``), filled by one format operation per request.
+``refresh`` re-encodes with the current time
 (the engine calls it every second), so a long test never sends stale ``{{ts}}``.
 
 When a template cannot express a request (a signed header, a computed field), a locustfile builds it in
@@ -40,9 +40,8 @@ class Payloads:
         self.name = service.write_target(run_id)
         self._head = (f"{self.method} {self.name} HTTP/1.1\r\nHost: {host_header}\r\n"
                       f"{headers}Content-Length: ").encode()
-        self._fast = "seq" not in service.event.names
-        self._marks = sum(1 for p in service.event.pieces[1::2] if p in ("event_id", "event_uuid", "seq"))
-        self._parts: list[bytes] = []
+        self._tmpl = b""
+        self._offs: tuple[int, ...] = ()
         self.refresh()
 
     def refresh(self) -> None:
@@ -53,34 +52,13 @@ class Payloads:
                                            "iso_ts": iso(now), "run_id": self.run_id})
         body = self.service.body.render({"events": _EVENTS, "ts": f"{now:.3f}", "iso_ts": iso(now),
                                          "run_id": self.run_id})
-        if self._fast:  # the whole batch at once: ids spliced in
-            self._parts = _split(body.replace(_EVENTS, ",".join([event] * self.batch)))
-        else:  # around the events, then one event: joined per event
-            pre, _, post = body.partition(_EVENTS)
-            self._parts = [pre.encode(), post.encode(), *_split(event)]
+        marks = sum(event.count(m) for m in (_ID, _UUID, _SEQ))  # per event; each takes the event's number
+        self._tmpl = body.replace("%", "%%").replace(_EVENTS, ",".join([_format(event)] * self.batch)).encode()
+        self._offs = tuple(k // marks for k in range(marks * self.batch)) if marks else ()
 
     def request(self, first: int) -> bytes:
-        body = self._fast_body(first) if self._fast else self._slow_body(first)
+        body = self._tmpl % tuple([first + o for o in self._offs])  # one C-level format fills every id
         return b"".join((self._head, b"%d\r\n\r\n" % len(body), body))
-
-    def _fast_body(self, first: int) -> bytes:
-        parts, m = self._parts, self._marks
-        out = [parts[0]]
-        for k, i in enumerate(range(1, len(parts), 2)):  # mark k belongs to event k // m
-            out.append(_value(parts[i], first + k // m))
-            out.append(parts[i + 1])
-        return b"".join(out)
-
-    def _slow_body(self, first: int) -> bytes:
-        pre, post, *event = self._parts
-        events = []
-        for n in range(first, first + self.batch):
-            out = [event[0]]
-            for i in range(1, len(event), 2):
-                out.append(_value(event[i], n))
-                out.append(event[i + 1])
-            events.append(b"".join(out))
-        return pre + b",".join(events) + post
 
 
 class Request(NamedTuple):
@@ -118,21 +96,7 @@ def hook_payloads(service: Service, ids: IdScheme, batch: int, run_id: str, hook
     return p
 
 
-def _split(text: str) -> list[bytes]:
-    """Literal pieces at even indexes, one-byte marks (id, uuid, seq) at odd ones."""
-    out: list[bytes] = []
-    start = 0
-    for i, ch in enumerate(text):
-        if ch in (_ID, _UUID, _SEQ):
-            out += [text[start:i].encode(), ch.encode()]
-            start = i + 1
-    out.append(text[start:].encode())
-    return out
-
-
-def _value(mark: bytes, n: int) -> bytes:
-    if mark == b"\x00":
-        return b"%0*d" % (WIDTH, n)
-    if mark == b"\x01":
-        return b"%012x" % n
-    return b"%d" % n
+def _format(event: str) -> str:
+    """The event as a %-format: literal % doubled, each id mark the format of its id (fixed-width ids, the
+    UUID's last 12 hex digits, or the plain sequence number)."""
+    return event.replace("%", "%%").replace(_ID, f"%0{WIDTH}d").replace(_UUID, "%012x").replace(_SEQ, "%d")
