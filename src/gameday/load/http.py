@@ -47,7 +47,9 @@ class Connection:
             if self.sock is None:
                 return NOT_SENT
         try:
-            self.sock.sendall(request)
+            sent = self.sock.send(request)  # a request fits the socket buffer: gevent's sendall costs a timer more
+            if sent < len(request):
+                self.sock.sendall(request[sent:])
             status, keep = _read_response(self.sock)
         except (OSError, ValueError, ssl.SSLError):
             status, keep = NO_ANSWER, False

@@ -22,6 +22,8 @@ class SecondWindow:
     indeterminate: int = 0
     dropped: int = 0
     late: int = 0
+    steady_sent: int = 0  # the engine's: requests intended inside the steady window
+    steady_acked_events: int = 0
     hist: HdrHistogram = field(default_factory=new_histogram)
     edge: HdrHistogram = field(default_factory=new_histogram)  # the engine's requests outside the steady window
     lat_sum_us: int = 0  # when kept (the engine), the mean without walking the histogram (a hot path)
