@@ -125,6 +125,11 @@ def test_locusts_own_errors_reach_the_terminal(tmp_path, capsys):
     code, s = _gate(tmp_path / "broken", str(broken), "http://127.0.0.1:9", "--duration", "1", "--slo", "p95<300ms")
     assert code == 3 and s["verdict"] == "inconclusive"
     assert "no_such_module_for_gameday" in _words(capsys.readouterr().out)
+    engine = tmp_path / "engine.py"  # written the gameday way, broken: Locust's traceback, not a silent log
+    engine.write_text("from gameday.load.users import IngestUser, RateDrivenShape\nraise RuntimeError('boom here')\n")
+    code, s = _gate(tmp_path / "engine", str(engine), "http://127.0.0.1:9", "--duration", "1", "--slo", "p95<1s")
+    assert code == 3 and any("RuntimeError: boom here" in r for r in s["reasons"])
+    assert "RuntimeError: boom here" in _words(capsys.readouterr().out)
 
 
 def test_a_locustfile_request_hook_gates_a_service_that_needs_a_computed_header(tmp_path, monkeypatch):
@@ -172,3 +177,8 @@ def test_load_plan_sizes_connections_and_workers_from_the_targets_latency(tmp_pa
     plan = json.loads(out[out.index("{"):])
     assert plan["connections"] == 8000 and plan["cpu_workers"] == 1 and plan["workers"] == 16
     assert plan["connections_per_worker"] == 500
+    cal.write_text(json.dumps({"per_core_requests_per_s": {"1": 40000}, "per_core_requests_per_s_tls": {"1": 20000}}))
+    with pytest.raises(SystemExit):
+        main(["load", "plan", "--rate", "60000", "--batch", "1", "--tls", "--calibration", str(cal)])
+    out = capsys.readouterr().out
+    assert json.loads(out[out.index("{"):])["workers"] == 5, "ceil(60000 / (20000 x 0.6)): the TLS figure"

@@ -102,7 +102,8 @@ def plan(rate: float = typer.Option(..., "--rate", help="Target events per secon
          headroom: float = typer.Option(0.6, "--headroom", help="Share of a core a worker may use (0..1)."),
          latency: str | None = typer.Option(None, "--latency", help="The target's latency under load, e.g. 400ms: "
                                             "connections needed = requests/s x latency."),
-         max_connections: int = typer.Option(500, "--max-connections", help="Connections per worker, at most.")) -> None:
+         max_connections: int = typer.Option(500, "--max-connections", help="Connections per worker, at most."),
+         tls: bool = typer.Option(False, "--tls", help="The target is https: use the calibration's TLS figures.")) -> None:
     """Turn this machine's calibration and the target's latency into a worker-fleet size, and say how."""
     from gameday.load.plan import fleet_size, parse_latency
 
@@ -117,7 +118,12 @@ def plan(rate: float = typer.Option(..., "--rate", help="Target events per secon
     latency_s = parse_latency(latency) if latency is not None else None
     if not calibration.exists():
         raise ConfigError("no calibration: run 'make bench-load' first", file=str(calibration))
-    result = fleet_size(json.loads(calibration.read_text()), rate=rate, batch=batch, headroom=headroom,
+    cal = json.loads(calibration.read_text())
+    if tls:
+        if "per_core_requests_per_s_tls" not in cal:
+            raise ConfigError("no TLS figures in the calibration: run 'make bench-load' again", file=str(calibration))
+        cal["per_core_requests_per_s"] = cal["per_core_requests_per_s_tls"]
+    result = fleet_size(cal, rate=rate, batch=batch, headroom=headroom,
                         latency_s=latency_s, max_connections=max_connections)
     out.print(result["explanation"])
     typer.echo(json.dumps({k: v for k, v in result.items() if k != "explanation"}, indent=2))
