@@ -198,7 +198,8 @@ class Engine:
         rate = self.shape.rate_at(max(0.0, elapsed - 0.5))
         self.emit({"worker": self.worker, "t": round(elapsed, 3), "target_rate": (rate or 0.0) * self.share,
                    "sent": w.sent, "acked_events": w.acked_events, "errors": w.errors,
-                   "indeterminate": w.indeterminate, "dropped": w.dropped, "late": w.late, **w.latency_fields(),
+                   "indeterminate": w.indeterminate, "dropped": w.dropped, "late": w.late,
+                   "acked_requests": w.hist.get_total_count(), **w.latency_fields(),
                    "cpu_percent": self.cpu[-1] if self.cpu else None})
 
     def result(self) -> dict[str, Any]:
