@@ -9,8 +9,10 @@ not a latency. Late starts (the cap or the schedule held a request back) and dro
 
 Requests follow the service description (``gameday.load.payloads``), over plain HTTP or TLS. The HTTP
 client is written by hand on gevent sockets (``gameday.load.http``), with each request pre-encoded:
-Locust's HttpUser/FastHttpUser spend most of a core on per-request bookkeeping (~4.4k requests/s per
-core here), and the gate must not saturate before the system it measures.
+Locust's HttpUser/FastHttpUser spend most of a core on per-request bookkeeping (FastHttpUser: about a
+fifth of this engine's requests per core, ``make bench-load``), and the gate must not saturate before
+the system it measures. Counts are kept per second and added up at each tick (the hot path is
+``_connection``/``_record``: every attribute there costs measurable throughput).
 """
 
 from __future__ import annotations
