@@ -69,6 +69,17 @@ def _not_a_journal(tmp: Path) -> str:
     return str(path)
 
 
+def _stock_locustfile(t: Path) -> str:
+    (t / "stock.py").write_text("from locust import FastHttpUser, task\n\nclass U(FastHttpUser):\n"
+                                "    @task\n    def t(self):\n        self.client.get('/')\n")
+    return str(t / "stock.py")
+
+
+def _not_python(t: Path) -> str:
+    (t / "notes.py").write_text("this is not python (\n")
+    return str(t / "notes.py")
+
+
 # (id, argv builder, a word the error line must contain)
 CASES = [
     ("no-command", lambda t: [], "command"),
@@ -94,6 +105,17 @@ CASES = [
     ("load-missing-profile", lambda t: ["load", "run", str(t / "nope.py")], "nope.py"),
     ("load-plan-negative-rate", lambda t: ["load", "plan", "--rate", "-5"], "--rate"),
     ("load-plan-batch-0", lambda t: ["load", "plan", "--rate", "1000", "--batch", "0"], "--batch"),
+    ("load-plan-latency-0", lambda t: ["load", "plan", "--rate", "1000", "--latency", "0ms"], "--latency"),
+    ("load-plan-latency-unitless", lambda t: ["load", "plan", "--rate", "1000", "--latency", "400"], "--latency"),
+    ("load-plan-max-connections-0", lambda t: ["load", "plan", "--rate", "1000", "--max-connections", "0"],
+     "--max-connections"),
+    ("gate-max-connections-0", lambda t: ["load", "gate", PROFILE, "--max-connections", "0", "--slo", "p95<1s"],
+     "--max-connections"),
+    ("gate-closed-model-workers", lambda t: ["load", "gate", _stock_locustfile(t), "--workers", "2",
+                                             "--slo", "p95<1s"], "--workers"),
+    ("gate-closed-model-hard-limit", lambda t: ["load", "gate", _stock_locustfile(t), "--hard-limit", "p95<1s",
+                                                "--slo", "p95<1s"], "--hard-limit"),
+    ("gate-profile-not-python", lambda t: ["load", "gate", _not_python(t), "--slo", "p95<1s"], "notes.py"),
     ("chaos-validate-mode", lambda t: ["chaos", "validate", _experiment(t, "mode")], "mode"),
     ("chaos-validate-zone", lambda t: ["chaos", "validate", _experiment(t, "zone")], "us-east-1z"),
     ("chaos-validate-rate", lambda t: ["chaos", "validate", _experiment(t, "rate")], "rate"),

@@ -50,10 +50,10 @@ class _LatencySummary:
         for q, key in (("0.5", "p50_ms"), ("0.95", "p95_ms"), ("0.99", "p99_ms")):
             if v.get(key) is not None:
                 self.quantiles[q] = v[key] / 1000
-        sent = int(v.get("sent") or 0)
-        self.count += sent
+        n = int(v.get("acked_requests", v.get("sent")) or 0)  # the engine's latency is of acknowledged requests
+        self.count += n
         if v.get("mean_ms") is not None:
-            self.sum_s += sent * v["mean_ms"] / 1000
+            self.sum_s += n * v["mean_ms"] / 1000
 
 
 class RunnerMetrics:

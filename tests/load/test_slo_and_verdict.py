@@ -101,3 +101,16 @@ def test_nothing_acknowledged_is_a_fail_whatever_the_latency_slos_say():
             "cpu_percent": [5.0]}
     s = summarize([part], target_rate=10, duration_s=10, batch=1, slos=[parse_slo("p95<300ms")])
     assert s["verdict"] == "fail" and s["reasons"][0].startswith("nothing acknowledged")
+
+
+@pytest.mark.parametrize("late, peak, verdict, words", [
+    (40, 20, "inconclusive", "all 20 connections per process (--max-connections) were busy"),
+    (40, 7, "inconclusive", "could not keep to its schedule"),
+    (3, 20, "fail", "SLO breached: p95<300ms"),
+])
+def test_a_significant_share_of_late_starts_is_inconclusive_never_fail(late, peak, verdict, words):
+    p = _part([2900.0] * 100)
+    p["counts"]["late"] = late
+    p.update(max_connections=20, peak_connections=peak)
+    s = summarize([p], target_rate=10, duration_s=10, batch=1, slos=[parse_slo("p95<300ms")])
+    assert s["verdict"] == verdict and any(words in r for r in s["reasons"]), s["reasons"]

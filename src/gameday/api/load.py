@@ -30,6 +30,8 @@ class LoadOptions:
     duration: float = 30.0
     batch: int = 1
     workers: int = 1
+    max_connections: int = 500  # per generator process, opened as demand needs
+    users: int = 10  # a closed-model (plain Locust) locustfile: how many Locust users
     out_dir: Path = Path("out/load")
     slos: list[str] = field(default_factory=list)
     hard_limits: list[str] = field(default_factory=list)
@@ -47,9 +49,14 @@ class LoadOptions:
         for name, value, ok in (("--rate", self.rate, self.rate > 0), ("--duration", self.duration, self.duration > 0),
                                 ("--batch", self.batch, 1 <= self.batch <= 5000),
                                 ("--workers", self.workers, 1 <= self.workers <= 64),
+                                ("--max-connections", self.max_connections, 1 <= self.max_connections <= 10000),
+                                ("--users", self.users, 1 <= self.users <= 10000),
                                 ("--grace", self.grace_s, self.grace_s >= 0)):
             if not ok:
                 raise ConfigError(f"{value!r} is out of range", field=name)
+        from gameday.load.run import check_profile
+
+        check_profile(self.profile, self.workers, bool(self.hard_limits))
         if self.host is not None:
             check_host(self.host)
         check_service(load_environment(self.env), self.env)
@@ -83,7 +90,8 @@ def _run(opts: LoadOptions, service: Service, slos: list[Slo], limits: list[Slo]
     (opts.out_dir / "journal.jsonl").unlink(missing_ok=True)
     journal = Journal(opts.out_dir / "journal.jsonl")  # gate.start, load.tick...: what annotations and metrics follow
     run = LoadRun(profile=opts.profile, host=host, out_dir=opts.out_dir, rate=opts.rate, duration=opts.duration,
-                  batch=opts.batch, workers=opts.workers, slos=slos, hard_limits=limits, grace_s=opts.grace_s,
+                  batch=opts.batch, workers=opts.workers, max_connections=opts.max_connections, users=opts.users,
+                  slos=slos, hard_limits=limits, grace_s=opts.grace_s,
                   service=service)
     obs = observers("load-gate", opts.grafana_url, opts.metrics_port, run_id=run.run_id, metrics_addr=opts.metrics_addr)
     obs.attach(journal)

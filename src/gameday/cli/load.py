@@ -23,6 +23,9 @@ RATE = typer.Option(100.0, "--rate", help="Target events per second (> 0).")
 DURATION = typer.Option(30.0, "--duration", help="Seconds of load (> 0).")
 BATCH = typer.Option(1, "--batch", help="Events per request (1-5000).")
 WORKERS = typer.Option(1, "--workers", help="Locust worker processes (master + N workers when N > 1).")
+MAX_CONNECTIONS = typer.Option(500, "--max-connections", help="Connections per generator process, opened as the "
+                               "rate x latency of the service needs, at most this many.")
+USERS = typer.Option(10, "--users", help="Locust users, for a locustfile written the plain Locust way (closed model).")
 
 
 def _tick(rec: dict[str, Any]) -> None:
@@ -33,13 +36,20 @@ def _tick(rec: dict[str, Any]) -> None:
 
 def _print(s: dict[str, Any], out_dir: Path) -> None:
     colour = colour_of(s["verdict"])
-    out.print(f"[bold {colour}]{s['verdict'].upper()}[/]  achieved {s['achieved_rate']:,} events/s of "
+    unit = "requests/s (closed model: the rate follows the service)" if s.get("model") == "closed" else "events/s"
+    out.print(f"[bold {colour}]{s['verdict'].upper()}[/]  achieved {s['achieved_rate']:,} {unit} of "
               f"{s['target_rate']:,} ({s['achieved_ratio']})  p50 {s['p50_ms']} ms  p95 {s['p95_ms']} ms  "
               f"p99 {s['p99_ms']} ms  errors {s['error_ratio']}  late {s['late']}  dropped {s['dropped']}")
     for x in s["slos"]:
         out.print(f"  {x['expr']:<18} observed {x['observed']!s:<12} {'[green]ok[/]' if x['ok'] else '[red]BREACHED[/]'}")
     for r in s["reasons"]:
         out.print(f"  [{colour}]- {r}[/]")
+    for note in s.get("notes", []):
+        out.print(f"  note: {note}", highlight=False)
+    for e in s.get("locust_errors", []):
+        out.print(f"  Locust error: {e}", markup=False, highlight=False)
+    for line in s.get("locust_said", []):
+        out.print(f"  Locust said: {line}", markup=False, highlight=False)
     out.print(f"summary: {out_dir / 'summary.json'} (also junit.xml, report.html, ledger.txt)")
 
 
@@ -52,16 +62,19 @@ def _go(opts: LoadOptions, quiet: bool) -> None:
 @load_app.command("run")
 def run(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate: float = RATE,
         duration: float = DURATION, batch: int = BATCH, workers: int = WORKERS,
+        max_connections: int = MAX_CONNECTIONS, users: int = USERS,
         out_dir: Path = typer.Option(Path("out/load"), "--out"), state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
         quiet: bool = typer.Option(False, "--quiet", help="No per-second progress.")) -> None:
     """Run PROFILE and report; the verdict only reflects the generator's health (no SLOs)."""
     _go(LoadOptions(profile=profile, env=env, host=host, rate=rate, duration=duration, batch=batch, workers=workers,
-                    out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab), quiet)
+                    max_connections=max_connections, users=users, out_dir=out_dir, state_dir=state_dir,
+                    keep_lab=keep_lab), quiet)
 
 
 @load_app.command("gate")
 def gate(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate: float = RATE,
          duration: float = DURATION, batch: int = BATCH, workers: int = WORKERS,
+         max_connections: int = MAX_CONNECTIONS, users: int = USERS,
          slo: list[str] = typer.Option([], "--slo", help="e.g. 'p95<300ms', 'errors<0.1%', 'achieved>=95%'"),
          hard_limit: list[str] = typer.Option([], "--hard-limit", help="Abort early when breached past --grace, "
                                               "judged per second, e.g. 'errors<50%'"),
@@ -75,7 +88,8 @@ def gate(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate
     if not slo:
         raise ConfigError("a gate needs at least one --slo", field="--slo")
     _go(LoadOptions(profile=profile, env=env, host=host, rate=rate, duration=duration, batch=batch, workers=workers,
-                    out_dir=out_dir, slos=slo, hard_limits=hard_limit, grace_s=grace, state_dir=state_dir,
+                    max_connections=max_connections, users=users, out_dir=out_dir, slos=slo,
+                    hard_limits=hard_limit, grace_s=grace, state_dir=state_dir,
                     keep_lab=keep_lab, grafana_url=grafana_url, metrics_port=metrics_port,
                     metrics_addr=metrics_addr), quiet)
 
@@ -85,9 +99,13 @@ def plan(rate: float = typer.Option(..., "--rate", help="Target events per secon
          batch: int = typer.Option(100, "--batch", help="Events per request (1-5000)."),
          calibration: Path = typer.Option(Path("out/bench-load/calibration.json"), "--calibration",
                                           help="Written by 'make bench-load'."),
-         headroom: float = typer.Option(0.6, "--headroom", help="Share of a core a worker may use (0..1).")) -> None:
-    """Turn this machine's calibration into a worker-fleet size, and say how."""
-    from gameday.load.plan import fleet_size
+         headroom: float = typer.Option(0.6, "--headroom", help="Share of a core a worker may use (0..1)."),
+         latency: str | None = typer.Option(None, "--latency", help="The target's latency under load, e.g. 400ms: "
+                                            "connections needed = requests/s x latency."),
+         max_connections: int = typer.Option(500, "--max-connections", help="Connections per worker, at most."),
+         tls: bool = typer.Option(False, "--tls", help="The target is https: use the calibration's TLS figures.")) -> None:
+    """Turn this machine's calibration and the target's latency into a worker-fleet size, and say how."""
+    from gameday.load.plan import fleet_size, parse_latency
 
     if rate <= 0:
         raise ConfigError(f"{rate:g} is out of range: must be > 0", field="--rate")
@@ -95,8 +113,17 @@ def plan(rate: float = typer.Option(..., "--rate", help="Target events per secon
         raise ConfigError(f"{batch} is out of range: must be 1-5000", field="--batch")
     if not 0 < headroom <= 1:
         raise ConfigError(f"{headroom:g} is out of range: must be in (0, 1]", field="--headroom")
+    if not 1 <= max_connections <= 10000:
+        raise ConfigError(f"{max_connections} is out of range: must be 1-10000", field="--max-connections")
+    latency_s = parse_latency(latency) if latency is not None else None
     if not calibration.exists():
         raise ConfigError("no calibration: run 'make bench-load' first", file=str(calibration))
-    result = fleet_size(json.loads(calibration.read_text()), rate=rate, batch=batch, headroom=headroom)
+    cal = json.loads(calibration.read_text())
+    if tls:
+        if "per_core_requests_per_s_tls" not in cal:
+            raise ConfigError("no TLS figures in the calibration: run 'make bench-load' again", file=str(calibration))
+        cal["per_core_requests_per_s"] = cal["per_core_requests_per_s_tls"]
+    result = fleet_size(cal, rate=rate, batch=batch, headroom=headroom,
+                        latency_s=latency_s, max_connections=max_connections)
     out.print(result["explanation"])
     typer.echo(json.dumps({k: v for k, v in result.items() if k != "explanation"}, indent=2))

@@ -1,14 +1,18 @@
 """The open-model load engine that runs inside a Locust process (gevent).
 
-Requests are scheduled at their intended arrival times from a rate shape, whatever the answers do;
-a fixed set of keep-alive connections serve the queue; latency is measured from the intended send
+Requests are scheduled at their intended arrival times from a rate shape, whatever the answers do.
+Keep-alive connections are opened as demand needs (an open model needs rate x latency requests in
+flight), up to a cap per process (``max_connections``); latency is measured from the intended send
 time (no coordinated omission) into HdrHistograms (1 us .. 1 h, 3 significant digits: better than
-1 ms resolution up to a second). Late starts and dropped requests are counted.
+1 ms resolution up to a second), of acknowledged requests only: a refusal or a timeout is an error,
+not a latency. Late starts (the cap or the schedule held a request back) and drops are counted.
 
 Requests follow the service description (``gameday.load.payloads``), over plain HTTP or TLS. The HTTP
 client is written by hand on gevent sockets (``gameday.load.http``), with each request pre-encoded:
-Locust's HttpUser/FastHttpUser spend most of a core on per-request bookkeeping (~4.4k requests/s per
-core here), and the gate must not saturate before the system it measures.
+Locust's HttpUser/FastHttpUser spend most of a core on per-request bookkeeping (FastHttpUser: about a
+fifth of this engine's requests per core, ``make bench-load``), and the gate must not saturate before
+the system it measures. Counts are kept per second and added up at each tick (the hot path is
+``_connection``/``_record``: every attribute there costs measurable throughput).
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ import gevent
 import psutil
 from gevent.queue import Queue
 
-from gameday.load.http import Connection
-from gameday.load.payloads import Payloads
+from gameday.load.http import NO_ANSWER, NOT_SENT, Connection
+from gameday.load.payloads import Payloads, RequestHook, hook_payloads
 from gameday.load.shapes import RateShape
 from gameday.load.window import SecondWindow, new_histogram
 from gameday.service.ids import WIDTH, IdScheme
@@ -35,15 +39,25 @@ _BUCKET_S = 0.05  # the ledger keeps when each run of ids was answered, to this 
 
 
 class Engine:
-    """One process's share of the load. ``emit`` receives a dict every second (the progress)."""
+    """One process's share of the load. ``emit`` receives a dict every second (the progress).
 
-    def __init__(self, *, service: Service, shape: RateShape, share: float, batch: int, connections: int,
-                 timeout_s: float, run_id: str, worker: int, emit: Callable[[dict[str, Any]], None]) -> None:
+    ``hook`` (a locustfile's ``build_request``) replaces the description's templates; ``on_request``
+    receives (method, name, milliseconds, error or None) per answer: Locust's statistics, when wanted.
+    """
+
+    def __init__(self, *, service: Service, shape: RateShape, share: float, batch: int, max_connections: int,
+                 timeout_s: float, run_id: str, worker: int, emit: Callable[[dict[str, Any]], None],
+                 hook: RequestHook | None = None,
+                 on_request: Callable[[str, str, float, str | None], None] | None = None) -> None:
         self.service = service
         self.ids = IdScheme(f"{run_id}w{worker}", uuid=service.uses_uuid)
-        self.payloads = Payloads(service, self.ids, batch, run_id)
+        self.payloads = Payloads(service, self.ids, batch, run_id) if hook is None else \
+            hook_payloads(service, self.ids, batch, run_id, hook)
         self.shape, self.share, self.batch = shape, share, batch
-        self.connections, self.timeout_s = connections, timeout_s
+        self.max_connections, self.timeout_s = max_connections, timeout_s
+        self.on_request = on_request
+        self.open = self.idle = self.peak = 0
+        self.workers: list[gevent.Greenlet] = []
         self.emit = emit
         self.worker = worker
         self.queue: Queue = Queue()
@@ -58,7 +72,10 @@ class Engine:
         self.cpu: list[float] = []
         self.stopped = False
         self.t0 = 0.0
-        self.max_queue = max(1000, connections * 50)
+        self.max_queue = max(1000, max_connections * 50)
+        self.steady_window = shape.steady()
+        self.ok = frozenset(service.spec.write.ok)
+        self.epoch = time.time() - time.monotonic()  # monotonic -> epoch seconds, for the ledger's answer times
 
     def stop(self) -> None:
         self.stopped = True
@@ -66,15 +83,14 @@ class Engine:
     # ---- the schedule --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         self.t0 = time.monotonic()
-        workers = [gevent.spawn(self._connection) for _ in range(self.connections)]
         ticker = gevent.spawn(self._ticker)
         try:
             self._schedule()
         finally:
-            for _ in workers:
+            for _ in self.workers:
                 self.queue.put(None)
-            gevent.joinall(workers, timeout=self.timeout_s + 1)
-            gevent.killall(workers, block=False)
+            gevent.joinall(self.workers, timeout=self.timeout_s + 1)
+            gevent.killall(self.workers, block=False)
             ticker.kill()
             self._tick()
         return self.result()
@@ -101,52 +117,64 @@ class Engine:
                     counter += self.batch
                 if due > take:  # the queue is full: these arrivals are dropped, counted, never sent
                     self.window.dropped += due - take
-                    self.counts["dropped"] += due - take
                     counter += (due - take) * self.batch
                 next_t += due * interval
+                self._grow()
             gevent.sleep(max(0.001, min(0.01, next_t - time.monotonic())))
 
     # ---- the connections -----------------------------------------------------------------------
+    def _grow(self) -> None:
+        """One more connection for every queued request no idle connection will take, up to the cap."""
+        deficit = self.queue.qsize() - self.idle
+        while deficit > 0 and self.open < self.max_connections:
+            self.open += 1
+            self.workers.append(gevent.spawn(self._connection))
+            deficit -= 1
+        self.peak = max(self.peak, self.open)
+
     def _connection(self) -> None:
         conn = Connection(self.payloads.host, self.payloads.port, self.service.ssl_context, self.timeout_s)
+        queue, build = self.queue, self.payloads.request
         while True:
-            item = self.queue.get()
+            self.idle += 1
+            item = queue.get()
+            self.idle -= 1
             if item is None:
                 break
             intended, first = item
             if time.monotonic() - intended > _LATE_S:
                 self.window.late += 1
-                self.counts["late"] += 1
-            self._record(intended, first, conn.exchange(self.payloads.request(first)))
+            self._record(intended, first, conn.exchange(build(first)))
         conn.close()
 
     def _record(self, intended: float, first: int, status: int) -> None:
+        """Count one answer in this second's window (the run's counts add up the seconds: a hot path)."""
         now = time.monotonic()
-        latency_us = max(1, int((now - intended) * 1_000_000))
-        w, c = self.window, self.counts
+        latency_us = int((now - intended) * 1_000_000) or 1
+        w = self.window
         w.sent += 1
-        c["sent"] += 1
-        self.total.record_value(latency_us)
-        w.hist.record_value(latency_us)
-        lo, hi = self.shape.steady()
+        lo, hi = self.steady_window
         in_steady = lo <= intended - self.t0 < hi
+        bucket = int((now + self.epoch) / _BUCKET_S)
+        ok = status in self.ok
+        if self.on_request is not None:
+            self.on_request(self.payloads.method, self.payloads.name, latency_us / 1000, None if ok else _error(status))
         if in_steady:
-            self.steady.record_value(latency_us)
-            c["steady_sent"] += 1
-        bucket = int(time.time() / _BUCKET_S)
-        if self.service.write_ok(status):
+            w.steady_sent += 1
+        if ok:  # latency of acknowledged requests only, recorded once
+            w.lat_sum_us += latency_us
             w.acked_events += self.batch
-            c["acked_events"] += self.batch
             if in_steady:
-                c["steady_acked_events"] += self.batch
+                w.hist.record_value(latency_us)
+                w.steady_acked_events += self.batch
+            else:
+                w.edge.record_value(latency_us)
             self.ranges["a"].append((first, self.batch, bucket))
         elif status in (0, 504):  # no answer, or "may or may not be committed"
             w.indeterminate += 1
-            c["indeterminate"] += 1
             self.ranges["i"].append((first, self.batch, bucket))
         else:  # -1: could not connect (nothing sent); or a definite HTTP error
             w.errors += 1
-            c["errors"] += 1
             self.ranges["f"].append((first, self.batch, bucket))
 
     # ---- progress ------------------------------------------------------------------------------
@@ -161,11 +189,19 @@ class Engine:
 
     def _tick(self) -> None:
         w, self.window = self.window, SecondWindow()
+        for k in self.counts:
+            self.counts[k] += getattr(w, k)
+        self.steady.add(w.hist)  # w.hist: the second's requests intended inside the steady window
+        self.total.add(w.hist)
+        if w.edge.get_total_count():
+            self.total.add(w.edge)
+            w.hist.add(w.edge)  # the progress shows the whole second
         elapsed = time.monotonic() - self.t0
         rate = self.shape.rate_at(max(0.0, elapsed - 0.5))
         self.emit({"worker": self.worker, "t": round(elapsed, 3), "target_rate": (rate or 0.0) * self.share,
                    "sent": w.sent, "acked_events": w.acked_events, "errors": w.errors,
-                   "indeterminate": w.indeterminate, "dropped": w.dropped, "late": w.late, **w.latency_fields(),
+                   "indeterminate": w.indeterminate, "dropped": w.dropped, "late": w.late,
+                   "acked_requests": w.hist.get_total_count(), **w.latency_fields(),
                    "cpu_percent": self.cpu[-1] if self.cpu else None})
 
     def result(self) -> dict[str, Any]:
@@ -173,8 +209,18 @@ class Engine:
         return {"worker": self.worker, "share": self.share, "batch": self.batch, "counts": self.counts,
                 "hist": self.total.encode().decode(), "steady_hist": self.steady.encode().decode(),
                 "steady_window_s": [lo, hi], "max_schedule_lag_s": round(self.max_lag_s, 4),
+                "max_connections": self.max_connections, "peak_connections": self.peak,
                 "cpu_percent": self.cpu, "ledger": {"prefix": self.ids.prefix, "uuid": self.ids.uuid, "width": WIDTH,
                                                     "ranges": {k: _merge(v) for k, v in self.ranges.items()}}}
+
+
+def _error(status: int) -> str:
+    """What Locust's failure table shows for an answer the description does not call a success."""
+    if status == NOT_SENT:
+        return "could not connect"
+    if status == NO_ANSWER:
+        return "no answer (timeout or connection reset): indeterminate"
+    return f"HTTP {status}"
 
 
 def _merge(ranges: list[tuple[int, int, int]]) -> list[list[float]]:

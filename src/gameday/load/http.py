@@ -47,7 +47,9 @@ class Connection:
             if self.sock is None:
                 return NOT_SENT
         try:
-            self.sock.sendall(request)
+            sent = self.sock.send(request)  # a request fits the socket buffer: gevent's sendall costs a timer more
+            if sent < len(request):
+                self.sock.sendall(request[sent:])
             status, keep = _read_response(self.sock)
         except (OSError, ValueError, ssl.SSLError):
             status, keep = NO_ANSWER, False
@@ -56,9 +58,20 @@ class Connection:
         return status
 
 
+# Complete responses already parsed, byte for byte (a service often answers the same bytes every time):
+# the engine's hot path parses each distinct answer once. Bounded: cleared when full.
+_KNOWN: dict[bytes, tuple[int, bool]] = {}
+_KNOWN_MAX = 256
+
+
 def _read_response(sock: socket.socket) -> tuple[int, bool]:
     """(status, whether the connection can carry the next request)."""
-    buf = b""
+    buf = first = sock.recv(65536)
+    known = _KNOWN.get(first)
+    if known is not None:
+        return known
+    if not buf:
+        return NO_ANSWER, False
     while b"\r\n\r\n" not in buf:
         chunk = sock.recv(65536)
         if not chunk:
@@ -79,6 +92,10 @@ def _read_response(sock: socket.socket) -> tuple[int, bool]:
         return status, False
     j = lower.find(b"\r\n", i + 2)
     length = int(lower[i + 17:j if j >= 0 else None])
+    if buf is first and len(body) == length:  # the whole answer in one read: remember it
+        if len(_KNOWN) >= _KNOWN_MAX:
+            _KNOWN.clear()
+        _KNOWN[first] = (status, keep)
     while len(body) < length:
         chunk = sock.recv(65536)
         if not chunk:

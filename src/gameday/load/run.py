@@ -1,10 +1,15 @@
 """Run a load profile in Locust's own processes (local, or master + N workers), watch its progress,
 abort on a hard limit after its grace period, and judge the result. No ``locust`` import here.
+
+A locustfile written the plain Locust way (no gameday users: ``gameday.load.profile``) runs as Locust
+runs it, closed model, and is judged from Locust's own statistics (``gameday.load.closed``). Either way
+Locust's own error lines (locust.log) reach the summary, so the terminal shows why a run went wrong.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -17,13 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from gameday.errors import ConfigError
+from gameday.load.closed_summary import summarize_closed
+from gameday.load.profile import CLOSED, profile_kind
 from gameday.load.slo import Slo
 from gameday.load.summary import summarize
 from gameday.procs import die_with_parent, free_port
 from gameday.service.ids import IdScheme
 from gameday.service.resolved import SERVICE_ENV, Service
 
-__all__ = ["LoadRun", "write_ledger", "read_progress", "recent_window"]
+__all__ = ["LoadRun", "write_ledger", "read_progress", "recent_window", "check_profile", "locust_said"]
 
 _DRAIN_S = 3.0
 
@@ -39,7 +46,8 @@ class LoadRun:
     duration: float = 30.0
     batch: int = 1
     workers: int = 1
-    connections: int = 64
+    max_connections: int = 500
+    users: int = 10
     timeout_s: float = 5.0
     slos: list[Slo] = field(default_factory=list)
     hard_limits: list[Slo] = field(default_factory=list)
@@ -47,6 +55,8 @@ class LoadRun:
     on_progress: Callable[[dict[str, Any]], None] = lambda rec: None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     service: Service | None = None  # default (None): the lab's own ingest API at ``host``
+    kind: str = "engine"  # set by the check: "engine" (gameday's users) or "closed" (a plain Locust locustfile)
+    log_from: int = 0
 
     def stop(self) -> None:
         """Ask the generator to stop early (it drains, reports and exits): used by drills."""
@@ -57,21 +67,31 @@ class LoadRun:
             raise ConfigError("load profile not found", file=str(self.profile))
         if self.rate <= 0 or self.duration <= 0 or self.batch < 1 or self.workers < 1:
             raise ConfigError("rate and duration must be > 0, batch and workers >= 1", field="--rate/--duration")
+        self.kind = check_profile(self.profile, self.workers, bool(self.hard_limits))
+
+    def _closed_argv(self) -> list[str]:
+        return [sys.executable, "-m", "gameday.load.closed", "-f", str(self.profile), "--host", self.host,
+                "--headless", "--only-summary", "--loglevel", "WARNING", "-u", str(self.users), "-r", str(self.users),
+                "-t", f"{math.ceil(self.duration)}s", "--stop-timeout", f"{math.ceil(self.timeout_s)}s",
+                "--gameday-out", str(self.out_dir.resolve())]
 
     def _argv(self) -> list[str]:
         return [sys.executable, "-m", "locust", "-f", str(self.profile), "--host", self.host, "--headless",
                 "--only-summary", "--loglevel", "WARNING",
                 "--gameday-rate", str(self.rate), "--gameday-duration", str(self.duration),
                 "--gameday-batch", str(self.batch), "--gameday-workers", str(self.workers),
-                "--gameday-connections", str(self.connections), "--gameday-timeout", str(self.timeout_s),
+                "--gameday-max-connections", str(self.max_connections), "--gameday-timeout", str(self.timeout_s),
                 "--gameday-run-id", self.run_id, "--gameday-out", str(self.out_dir.resolve())]
 
     def _start(self) -> list[subprocess.Popen[bytes]]:
         log = open(self.out_dir / "locust.log", "ab")
+        self.log_from = log.tell()
         parent = os.getpid()  # the generator dies with its runner, even a SIGKILLed one
         env = {**os.environ, **({SERVICE_ENV: self.service.handoff()} if self.service is not None else {})}
         common = {"stdin": subprocess.DEVNULL, "stdout": log, "stderr": subprocess.STDOUT, "start_new_session": True,
                   "preexec_fn": lambda: die_with_parent(parent), "env": env}
+        if self.kind == CLOSED:
+            return [subprocess.Popen(self._closed_argv(), **common)]  # type: ignore[call-overload]
         if self.workers == 1:
             return [subprocess.Popen(self._argv(), **common)]  # type: ignore[call-overload]
         port = free_port()
@@ -87,7 +107,8 @@ class LoadRun:
         """Run, judge, write summary.json, junit.xml, report.html and ledger.txt; return the summary."""
         self._check()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        for old in [*self.out_dir.glob("part-*.json"), self.out_dir / "progress.jsonl", self.out_dir / "abort"]:
+        for old in [*self.out_dir.glob("part-*.json"), self.out_dir / "progress.jsonl", self.out_dir / "abort",
+                    self.out_dir / "closed.json"]:
             old.unlink(missing_ok=True)
         procs = self._start()
         aborted: str | None = None
@@ -110,16 +131,51 @@ class LoadRun:
                 seen = len(records)
         finally:
             _stop(procs)
-        parts = [json.loads(p.read_text()) for p in sorted(self.out_dir.glob("part-*.json"))]
-        summary = summarize(parts, target_rate=self.rate, duration_s=self.duration, batch=self.batch,
-                            slos=self.slos, aborted=aborted, expected_parts=self.workers)
+        said = locust_said(self.out_dir / "locust.log", self.log_from)
+        if self.kind == CLOSED:
+            closed = self.out_dir / "closed.json"
+            summary = summarize_closed(json.loads(closed.read_text()) if closed.exists() else None,
+                                       target_rate=self.rate, duration_s=self.duration, slos=self.slos,
+                                       locust_said=said)
+        else:
+            parts = [json.loads(p.read_text()) for p in sorted(self.out_dir.glob("part-*.json"))]
+            summary = summarize(parts, target_rate=self.rate, duration_s=self.duration, batch=self.batch,
+                                slos=self.slos, aborted=aborted, expected_parts=self.workers)
+            summary["locust_said"] = said
+            if len(parts) < self.workers and said:
+                summary["reasons"].append(f"Locust said: {said[-1]}")
         summary.update({"profile": str(self.profile), "host": self.host, "workers": self.workers,
                         "run_id": self.run_id})
-        write_ledger(parts, self.out_dir / "ledger.txt")
+        write_ledger(parts if self.kind != CLOSED else [], self.out_dir / "ledger.txt")
         from gameday.report.load import write_load_reports
 
         write_load_reports(summary, read_progress(self.out_dir / "progress.jsonl"), self.out_dir)
         return summary
+
+
+def check_profile(profile: Path, workers: int, hard_limits: bool) -> str:
+    """The profile's kind (engine or closed); ConfigError for what a closed-model locustfile cannot do here."""
+    kind = profile_kind(profile)
+    if kind == CLOSED and workers != 1:
+        raise ConfigError("a locustfile written the plain Locust way runs in one Locust process here; use --users "
+                          "(or gameday's IngestUser for distributed, open-model load)", field="--workers")
+    if kind == CLOSED and hard_limits:
+        raise ConfigError("hard limits are judged on the gameday engine's per-second progress, which a plain "
+                          "Locust locustfile does not give", field="--hard-limit")
+    return kind
+
+
+_SAID = ("error", "exception", "traceback", "critical", "unrecognized", "no user class", "could not")
+
+
+def locust_said(log: Path, offset: int = 0) -> list[str]:
+    """Locust's own error lines from this run's part of locust.log (the last 8)."""
+    if not log.exists():
+        return []
+    with open(log, "rb") as f:
+        f.seek(offset)
+        lines = f.read().decode(errors="replace").splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and any(w in ln.lower() for w in _SAID)][-8:]
 
 
 def _holds_now(limit: Slo, rec: dict[str, Any]) -> bool:

@@ -15,6 +15,7 @@ __all__ = ["summarize", "merge_histograms", "PASS", "FAIL", "INCONCLUSIVE", "SAT
 PASS, FAIL, INCONCLUSIVE = Verdict.PASS.value, Verdict.FAIL.value, Verdict.INCONCLUSIVE.value
 SATURATED_CPU = 90.0  # percent of one core, averaged over the run, per generator process
 BEHIND_S = 0.25  # the scheduler itself woke this late: the generator fell behind its schedule
+LATE_SHARE = 0.05  # more requests than this started > 10 ms after their intended time: the generator limited the test
 
 
 def merge_histograms(encoded: list[str]) -> HdrHistogram:
@@ -38,7 +39,7 @@ def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: fl
     for p in parts:
         for k, v in p["counts"].items():
             counts[k] = counts.get(k, 0) + v
-    steady = merge_histograms([p["steady_hist"] for p in parts])
+    steady = merge_histograms([p["steady_hist"] for p in parts])  # acknowledged requests only
     lo, hi = parts[0]["steady_window_s"] if parts else (0.0, duration_s)
     window = max(1e-9, hi - lo)
     wanted = {50.0, 95.0, 99.0, 99.9} | {float(s.metric[1:]) for s in slos if s.metric.startswith("p")}
@@ -63,13 +64,7 @@ def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: fl
                       "max_schedule_lag_s": lag},
     }
     s["slos"] = evaluate(slos, s) if n else [{"expr": x.expr, "observed": None, "ok": False} for x in slos]
-    inconclusive = []
-    if any(c >= SATURATED_CPU for c in cpu):
-        inconclusive.append(f"the generator saturated its CPU ({max(cpu):.0f} % of a core)")
-    if lag > BEHIND_S:
-        inconclusive.append(f"the generator fell behind its schedule by {lag:.2f} s")
-    if s["dropped"]:
-        inconclusive.append(f"the generator dropped {s['dropped']} requests (queue full)")
+    inconclusive = _generator_limits(parts, cpu, lag, s)
     if not n:
         inconclusive.append("no request was measured in the steady window")
     failed = [f"SLO breached: {x['expr']} (observed {x['observed']})" for x in s["slos"] if not x["ok"]]
@@ -87,3 +82,29 @@ def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: fl
     else:
         s["verdict"], s["reasons"] = PASS, []
     return s
+
+
+def _generator_limits(parts: list[dict[str, Any]], cpu: list[float], lag: float, s: dict[str, Any]) -> list[str]:
+    """Why the generator, not the service, may have shaped the figures (each makes the run INCONCLUSIVE)."""
+    out = []
+    if any(c >= SATURATED_CPU for c in cpu):
+        out.append(f"the generator saturated its CPU ({max(cpu):.0f} % of a core)")
+    if lag > BEHIND_S:
+        out.append(f"the generator fell behind its schedule by {lag:.2f} s")
+    late = _limited(parts, s["late_ratio"])
+    if late:
+        out.append(late)
+    if s["dropped"]:
+        out.append(f"the generator dropped {s['dropped']} requests (queue full)")
+    return out
+
+
+def _limited(parts: list[dict[str, Any]], late_ratio: float | None) -> str | None:
+    """Why a significant share of requests started late, naming the connection cap when it was reached."""
+    if not late_ratio or late_ratio <= LATE_SHARE:
+        return None
+    capped = [p for p in parts if p.get("max_connections") and p.get("peak_connections", 0) >= p["max_connections"]]
+    why = (f"all {capped[0]['max_connections']} connections per process (--max-connections) were busy; an open "
+           "model needs rate x latency requests in flight: raise --max-connections or add --workers") if capped \
+        else "the generator could not keep to its schedule: add --workers"
+    return f"the generator limited the test: {late_ratio:.0%} of requests started more than 10 ms late ({why})"

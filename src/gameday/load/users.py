@@ -4,6 +4,14 @@ A locustfile picks a shape kind; each Locust process (local, or each worker) run
 ``IngestUser`` whose engine carries ``1/workers`` of the target rate. Results and per-second
 progress go to ``--gameday-out``: written directly by a local run, sent to the master as messages
 by workers (so the same profile runs distributed on Kubernetes).
+
+Requests come from the service description's templates, or from the locustfile's own
+``build_request(self, ids) -> Request`` when it defines one (a signed header, a computed field); either
+way they are scheduled open-model, latency from the intended send time.
+
+Locust's own statistics (web UI, ``--csv``, ``--json``) receive every answer when
+``--gameday-locust-stats`` is on; ``auto`` (the default) turns them on for a plain ``locust -f`` run and
+off under gameday, whose HdrHistograms judge the run (the cost is a row of ``make bench-load``).
 """
 
 from __future__ import annotations
@@ -18,11 +26,12 @@ from locust import LoadTestShape, User, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
 from gameday.load.engine import Engine
+from gameday.load.payloads import Request
 from gameday.load.shapes import SHAPES, RateShape
 from gameday.service.resolved import SERVICE_ENV, Service
 from gameday.service.spec import ServiceSpec
 
-__all__ = ["IngestUser", "RateDrivenShape"]
+__all__ = ["IngestUser", "RateDrivenShape", "Request"]
 
 _DRAIN_S = 3.0
 
@@ -46,7 +55,10 @@ def _options(parser: Any) -> None:
     g.add_argument("--gameday-duration", type=float, default=30.0, help="seconds of load")
     g.add_argument("--gameday-batch", type=int, default=1, help="events per request")
     g.add_argument("--gameday-workers", type=int, default=1, help="how many processes share the rate")
-    g.add_argument("--gameday-connections", type=int, default=64, help="keep-alive connections per process")
+    g.add_argument("--gameday-max-connections", type=int, default=500,
+                   help="keep-alive connections per process, opened as demand needs, at most this many")
+    g.add_argument("--gameday-locust-stats", choices=("auto", "on", "off"), default="auto",
+                   help="feed Locust's statistics (auto: on unless --gameday-out is given)")
     g.add_argument("--gameday-timeout", type=float, default=5.0, help="seconds before a request is indeterminate")
     g.add_argument("--gameday-run-id", default="", help="prefix of every event id (default: random)")
     g.add_argument("--gameday-out", default="", help="folder for progress and results (the master's, when distributed)")
@@ -87,7 +99,11 @@ def _on_init(environment: Any, **kw: Any) -> None:
 
 
 class IngestUser(User):
-    """Drives its process's share of the target rate; does nothing else."""
+    """Drives its process's share of the target rate; does nothing else.
+
+    A subclass may define ``build_request(self, ids: list[str]) -> Request`` (method, path, headers, body):
+    it is called once per request with the batch's event ids, instead of the description's templates.
+    """
 
     abstract = True
     shape_kind = "steady"
@@ -107,7 +123,7 @@ class IngestUser(User):
                 _append(out / "progress.jsonl", record)
             else:
                 (out / f"part-{record['worker']}.json").write_text(json.dumps(record))
-        elif kind == "tick":  # a plain `locust -f` run: this engine's figures, since Locust's table stays empty
+        elif kind == "tick":  # a plain `locust -f` run: this engine's figures (latency from the intended time)
             print(f"gameday t={record['t']:.0f}s target {record['target_rate']:.0f} ev/s acked {record['acked_events']} "
                   f"p95 {record['p95_ms']} ms errors {record['errors'] + record['indeterminate']} late {record['late']} "
                   f"dropped {record['dropped']}", flush=True)
@@ -120,14 +136,28 @@ class IngestUser(User):
         shape: RateShape = SHAPES[self.shape_kind](rate=o.gameday_rate, duration=o.gameday_duration)
         engine = Engine(service=service_from_environment(self.host), shape=shape,
                         share=1.0 / max(1, o.gameday_workers),
-                        batch=o.gameday_batch, connections=o.gameday_connections, timeout_s=o.gameday_timeout,
+                        batch=o.gameday_batch, max_connections=o.gameday_max_connections, timeout_s=o.gameday_timeout,
                         run_id=o.gameday_run_id or os.urandom(4).hex(), worker=worker,
-                        emit=lambda r: self._emit(r, "tick"))
+                        emit=lambda r: self._emit(r, "tick"), hook=getattr(self, "build_request", None),
+                        on_request=self._locust_stats() if _stats_on(o) else None)
         IngestUser.engines.append(engine)
         result = engine.run()
         self._emit(result, "part")
         while True:  # done: idle until Locust stops this user (the shape ends the test)
             gevent.sleep(1.0)
+
+
+    def _locust_stats(self) -> Any:
+        fire = self.environment.events.request.fire
+
+        def on_request(method: str, name: str, ms: float, error: str | None) -> None:
+            fire(request_type=method, name=name, response_time=ms, response_length=0, response=None, context={},
+                 exception=error, start_time=None, url=None)
+        return on_request
+
+
+def _stats_on(o: Any) -> bool:
+    return bool(o.gameday_locust_stats == "on" or (o.gameday_locust_stats == "auto" and not o.gameday_out))
 
 
 class RateDrivenShape(LoadTestShape):

@@ -22,7 +22,11 @@ class SecondWindow:
     indeterminate: int = 0
     dropped: int = 0
     late: int = 0
+    steady_sent: int = 0  # the engine's: requests intended inside the steady window
+    steady_acked_events: int = 0
     hist: HdrHistogram = field(default_factory=new_histogram)
+    edge: HdrHistogram = field(default_factory=new_histogram)  # the engine's requests outside the steady window
+    lat_sum_us: int = 0  # when kept (the engine), the mean without walking the histogram (a hot path)
 
     def latency_fields(self) -> dict[str, Any]:
         """p50/p95/p99/max in milliseconds (None when nothing completed)."""
@@ -31,4 +35,5 @@ class SecondWindow:
                 "p95_ms": h.get_value_at_percentile(95) / 1000 if n else None,
                 "p99_ms": h.get_value_at_percentile(99) / 1000 if n else None,
                 "max_ms": h.get_max_value() / 1000 if n else None,
-                "mean_ms": round(h.get_mean_value() / 1000, 3) if n else None}
+                "mean_ms": round((self.lat_sum_us / n if self.lat_sum_us else h.get_mean_value()) / 1000, 3)
+                if n else None}
