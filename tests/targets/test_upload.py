@@ -52,6 +52,23 @@ def test_uploaded_runs_are_read_back_by_report_and_history(moto, tmp_path, monke
     assert {r["operator"] for r in group["runs"]} == {"monthly-cronjob"}  # who ran it, from the journal
 
 
+def test_the_iam_policy_for_an_upload_allows_exactly_its_prefix(tmp_path):
+    import fnmatch
+    from pathlib import Path
+
+    from gameday.config import load_environment
+    from gameday.targets.aws.iam import iam_policy
+
+    env = load_environment(Path(__file__).resolve().parents[2] / "environments" / "aws-staging.example.yaml")
+    assert env.aws is not None
+    policy = iam_policy(env.aws, parse_s3_url("s3://dr-drills/monthly"))
+    put = next(s for s in policy["Statement"] if "s3:PutObject" in s["Action"])
+    assert fnmatch.fnmatch("arn:aws:s3:::dr-drills/monthly/region-failover-20261201T100000Z-ab12/journal.jsonl",
+                           put["Resource"])
+    assert not fnmatch.fnmatch("arn:aws:s3:::dr-drills/other/journal.jsonl", put["Resource"])
+    assert "s3:DeleteObject" not in str(policy) and all("s3" not in str(s) for s in iam_policy(env.aws)["Statement"])
+
+
 def test_an_upload_to_a_missing_bucket_names_it(moto, tmp_path):
     _run(tmp_path, FakeTarget())
     with pytest.raises(Exception, match="s3://no-such-bucket/x/"):

@@ -71,7 +71,7 @@ def download_prefix(url: str, dest: Path = CACHE) -> Path:
     local = dest / bucket / prefix
     s3 = _client()
     try:
-        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/" if prefix else "")
         keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
         for key in keys:
             target = dest / bucket / key

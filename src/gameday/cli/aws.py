@@ -26,10 +26,14 @@ def plan_cmd(file: Path = typer.Argument(..., help="A drill (drills/*.yaml) or a
         out.print(line, highlight=False)
 
 
-def iam_policy_cmd(env: Path = typer.Option(..., "--env", help="An AWS environment file.")) -> None:
+def iam_policy_cmd(env: Path = typer.Option(..., "--env", help="An AWS environment file."),
+                   upload: str | None = typer.Option(None, "--upload", metavar="s3://BUCKET/PREFIX",
+                                                     help="Also allow drill run --upload to this prefix.")) -> None:
     """Print the least-privilege IAM policy the drills and experiments need on this environment."""
+    from gameday.api.upload import parse_s3_url
     from gameday.targets.aws.iam import iam_policy
 
+    destination = parse_s3_url(upload) if upload else None
     e = load_aws_environment(env)
     assert e.aws is not None
-    typer.echo(json.dumps(iam_policy(e.aws), indent=2))
+    typer.echo(json.dumps(iam_policy(e.aws, destination), indent=2))

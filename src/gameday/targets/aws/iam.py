@@ -9,7 +9,9 @@ from gameday.config_aws import AwsSettings
 __all__ = ["iam_policy"]
 
 
-def iam_policy(a: AwsSettings) -> dict[str, Any]:
+def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The policy; with ``upload`` (bucket, prefix), also what ``drill run --upload`` and reading the runs back
+    (``gameday report`` / ``history`` on s3://) need, and nothing else of the bucket."""
     acct, regions = a.account_id, [a.primary_region, a.dr_region]
     tag_cond = {"StringEquals": {f"aws:ResourceTag/{a.tag_filter.key}": a.tag_filter.value}}
     statements: list[dict[str, Any]] = [
@@ -58,6 +60,14 @@ def iam_policy(a: AwsSettings) -> dict[str, Any]:
                            "Resource": (f"arn:aws:autoscaling:{a.dr_region}:{acct}:autoScalingGroup:*:"
                                         f"autoScalingGroupName/{a.dr_node_group_asg}"),
                            "Action": ["autoscaling:UpdateAutoScalingGroup"]})
+    if upload is not None:
+        bucket, prefix = upload
+        keys = f"{prefix}/*" if prefix else "*"
+        statements.append({"Sid": "DrillResults", "Effect": "Allow", "Resource": f"arn:aws:s3:::{bucket}/{keys}",
+                           "Action": ["s3:PutObject", "s3:GetObject"]})
+        statements.append({"Sid": "DrillResultsList", "Effect": "Allow", "Resource": f"arn:aws:s3:::{bucket}",
+                           "Action": ["s3:ListBucket"],
+                           "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*" if prefix else "*"]}}})
     statements[0]["Action"] = sorted(set(statements[0]["Action"]))
     return {"Version": "2012-10-17", "Statement": statements}
 
