@@ -61,15 +61,18 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
                                         f"autoScalingGroupName/{a.dr_node_group_asg}"),
                            "Action": ["autoscaling:UpdateAutoScalingGroup"]})
     if upload is not None:
-        bucket, prefix = upload
-        keys = f"{prefix}/*" if prefix else "*"
-        statements.append({"Sid": "DrillResults", "Effect": "Allow", "Resource": f"arn:aws:s3:::{bucket}/{keys}",
-                           "Action": ["s3:PutObject", "s3:GetObject"]})
-        statements.append({"Sid": "DrillResultsList", "Effect": "Allow", "Resource": f"arn:aws:s3:::{bucket}",
-                           "Action": ["s3:ListBucket"],
-                           "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*" if prefix else "*"]}}})
+        statements += _results(*upload)
     statements[0]["Action"] = sorted(set(statements[0]["Action"]))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _results(bucket: str, prefix: str) -> list[dict[str, Any]]:
+    """``drill run --upload`` and reading runs back: objects under the prefix, listing only below it."""
+    keys = f"{prefix}/*" if prefix else "*"
+    return [{"Sid": "DrillResults", "Effect": "Allow", "Resource": f"arn:aws:s3:::{bucket}/{keys}",
+             "Action": ["s3:PutObject", "s3:GetObject"]},
+            {"Sid": "DrillResultsList", "Effect": "Allow", "Resource": f"arn:aws:s3:::{bucket}",
+             "Action": ["s3:ListBucket"], "Condition": {"StringLike": {"s3:prefix": [keys]}}}]
 
 
 def _database(a: AwsSettings) -> dict[str, Any]:
