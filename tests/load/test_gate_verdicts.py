@@ -182,3 +182,13 @@ def test_load_plan_sizes_connections_and_workers_from_the_targets_latency(tmp_pa
         main(["load", "plan", "--rate", "60000", "--batch", "1", "--tls", "--calibration", str(cal)])
     out = capsys.readouterr().out
     assert json.loads(out[out.index("{"):])["workers"] == 5, "ceil(60000 / (20000 x 0.6)): the TLS figure"
+
+
+def test_load_plan_on_a_fresh_clone_uses_the_reference_calibration_and_says_so(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["load", "plan", "--rate", "1000000", "--batch", "100", "--calibration", str(tmp_path / "none.json")])
+    assert info.value.code in (0, None)
+    out = capsys.readouterr().out
+    plan = json.loads(out[out.index("{"):])
+    assert "reference machine" in out and plan["calibration"].endswith("reference_calibration.json")
+    assert plan["workers"] >= 1

@@ -111,3 +111,43 @@ def _run(opts: LoadOptions, service: Service, slos: list[Slo], limits: list[Slo]
         obs.finish(summary["verdict"], "; ".join(summary.get("reasons", [])))
         journal.close()
     return summary
+
+
+REFERENCE_CALIBRATION = Path(__file__).resolve().parents[1] / "load" / "data" / "reference_calibration.json"
+
+
+def plan_fleet(*, rate: float, batch: int, calibration: Path, headroom: float = 0.6, latency: str | None = None,
+               max_connections: int = 500, tls: bool = False) -> dict[str, Any]:
+    """Workers and connections for ``rate`` events/s (``gameday load plan``); ConfigError for bad numbers.
+
+    Uses this machine's calibration (``make bench-load``) when there is one, else the reference machine's,
+    and says which."""
+    import json
+
+    from gameday.load.plan import fleet_size, parse_latency
+
+    if rate <= 0:
+        raise ConfigError(f"{rate:g} is out of range: must be > 0", field="--rate")
+    if not 1 <= batch <= 5000:
+        raise ConfigError(f"{batch} is out of range: must be 1-5000", field="--batch")
+    if not 0 < headroom <= 1:
+        raise ConfigError(f"{headroom:g} is out of range: must be in (0, 1]", field="--headroom")
+    if not 1 <= max_connections <= 10000:
+        raise ConfigError(f"{max_connections} is out of range: must be 1-10000", field="--max-connections")
+    latency_s = parse_latency(latency) if latency is not None else None
+    source = calibration if calibration.exists() else REFERENCE_CALIBRATION
+    try:
+        cal = json.loads(source.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the calibration: {exc}", file=str(source)) from None
+    if tls:
+        if "per_core_requests_per_s_tls" not in cal:
+            raise ConfigError("no TLS figures in the calibration: run 'make bench-load' again", file=str(source))
+        cal["per_core_requests_per_s"] = cal["per_core_requests_per_s_tls"]
+    result = fleet_size(cal, rate=rate, batch=batch, headroom=headroom, latency_s=latency_s,
+                        max_connections=max_connections)
+    if source == REFERENCE_CALIBRATION:
+        result["explanation"] = (f"(No calibration of this machine at {calibration}: using the reference machine's "
+                                 f"figures; 'make bench-load' measures yours.) " + result["explanation"])
+    result["calibration"] = str(source)
+    return result

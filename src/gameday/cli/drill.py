@@ -44,6 +44,7 @@ def print_summary(s: dict[str, Any], out_dir: Path) -> None:
         t.add_column(col)
     for st in s.get("steps", []):
         ok = "[green]yes[/]" if st["ok"] else ("[red]over budget[/]" if st["over_budget"] else "[red]not done[/]")
+        ok += " (auto)" if st.get("auto_confirmed") else f" ({st['confirmed_by']})" if st.get("confirmed_by") else ""
         t.add_row(st["name"], st["kind"], f"{st['budget_s']:g}", "-" if st["actual_s"] is None else f"{st['actual_s']:.2f}", ok)
     out.print(t)
     for tg in s.get("targets", []):

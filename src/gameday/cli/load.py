@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from gameday.api.load import LoadOptions, run_load
+from gameday.api.load import LoadOptions, plan_fleet, run_load
 from gameday.cli.common import GRAFANA_URL, KEEP_LAB, METRICS_ADDR, METRICS_PORT, STATE_DIR, colour_of, exit_by, out, progress
 from gameday.errors import ConfigError
 
@@ -105,25 +105,7 @@ def plan(rate: float = typer.Option(..., "--rate", help="Target events per secon
          max_connections: int = typer.Option(500, "--max-connections", help="Connections per worker, at most."),
          tls: bool = typer.Option(False, "--tls", help="The target is https: use the calibration's TLS figures.")) -> None:
     """Turn this machine's calibration and the target's latency into a worker-fleet size, and say how."""
-    from gameday.load.plan import fleet_size, parse_latency
-
-    if rate <= 0:
-        raise ConfigError(f"{rate:g} is out of range: must be > 0", field="--rate")
-    if not 1 <= batch <= 5000:
-        raise ConfigError(f"{batch} is out of range: must be 1-5000", field="--batch")
-    if not 0 < headroom <= 1:
-        raise ConfigError(f"{headroom:g} is out of range: must be in (0, 1]", field="--headroom")
-    if not 1 <= max_connections <= 10000:
-        raise ConfigError(f"{max_connections} is out of range: must be 1-10000", field="--max-connections")
-    latency_s = parse_latency(latency) if latency is not None else None
-    if not calibration.exists():
-        raise ConfigError("no calibration: run 'make bench-load' first", file=str(calibration))
-    cal = json.loads(calibration.read_text())
-    if tls:
-        if "per_core_requests_per_s_tls" not in cal:
-            raise ConfigError("no TLS figures in the calibration: run 'make bench-load' again", file=str(calibration))
-        cal["per_core_requests_per_s"] = cal["per_core_requests_per_s_tls"]
-    result = fleet_size(cal, rate=rate, batch=batch, headroom=headroom,
-                        latency_s=latency_s, max_connections=max_connections)
+    result = plan_fleet(rate=rate, batch=batch, calibration=calibration, headroom=headroom, latency=latency,
+                        max_connections=max_connections, tls=tls)
     out.print(result["explanation"])
     typer.echo(json.dumps({k: v for k, v in result.items() if k != "explanation"}, indent=2))

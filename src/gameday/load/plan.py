@@ -40,8 +40,8 @@ def fleet_size(calibration: dict[str, Any], *, rate: float, batch: int, headroom
     per_core_req = table[nearest]
     per_core_events = per_core_req * batch
     cpu_workers = math.ceil(rate / (per_core_events * headroom))
-    explanation = (f"{rate:,.0f} events/s at batch {batch} = {rate / batch:,.0f} requests/s. This machine measured "
-                   f"{per_core_req:,.0f} requests/s per generator core at batch {nearest} (calibration), i.e. "
+    explanation = (f"{rate:,.0f} events/s at batch {batch} = {rate / batch:,.0f} requests/s. The calibration measured "
+                   f"{per_core_req:,.0f} requests/s per generator core at batch {nearest}, i.e. "
                    f"{per_core_events:,.0f} events/s per core. At {headroom:.0%} of a core per worker (the gate "
                    f"calls a generator above 90 % saturated), that is {cpu_workers} workers: ceil({rate:,.0f} / "
                    f"({per_core_events:,.0f} x {headroom})).")
