@@ -36,10 +36,14 @@ def _tick(rec: dict[str, Any]) -> None:
 
 def _print(s: dict[str, Any], out_dir: Path) -> None:
     colour = colour_of(s["verdict"])
-    unit = "requests/s (closed model: the rate follows the service)" if s.get("model") == "closed" else "events/s"
-    out.print(f"[bold {colour}]{s['verdict'].upper()}[/]  achieved {s['achieved_rate']:,} {unit} of "
-              f"{s['target_rate']:,} ({s['achieved_ratio']})  p50 {s['p50_ms']} ms  p95 {s['p95_ms']} ms  "
-              f"p99 {s['p99_ms']} ms  errors {s['error_ratio']}  late {s['late']}  dropped {s['dropped']}")
+    if s.get("model") == "closed":  # no schedule: nothing was targeted, nothing could start late
+        rate = f"achieved {s['achieved_rate']:,} requests/s (closed model: the rate follows the service)"
+        tail = ""
+    else:
+        rate = f"achieved {s['achieved_rate']:,} events/s of {s['target_rate']:,} ({s['achieved_ratio']})"
+        tail = f"  late {s['late']}  dropped {s['dropped']}"
+    out.print(f"[bold {colour}]{s['verdict'].upper()}[/]  {rate}  p50 {s['p50_ms']} ms  p95 {s['p95_ms']} ms  "
+              f"p99 {s['p99_ms']} ms  errors {s['error_ratio']}{tail}")
     for x in s["slos"]:
         out.print(f"  {x['expr']:<18} observed {x['observed']!s:<12} {'[green]ok[/]' if x['ok'] else '[red]BREACHED[/]'}")
     for r in s["reasons"]:
