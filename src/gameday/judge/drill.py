@@ -83,6 +83,7 @@ def _check(events: list[Event]) -> dict[str, Any]:
         out["reasons"] += ["the fault was never applied", *errors]
         return out
     t0 = applied.value["t_applied"]
+    out["planned"] = applied.value.get("action") == "planned"  # no fault: T0 is the runbook's start
     rec = recovery(probes_of(events), t0, meta["probe_consecutive"])
     out.update(_times(rec, t0, steps, meta.get("declare_step")))
     out.update(_data(events, _first(events, "reconcile")))

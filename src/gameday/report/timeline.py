@@ -106,7 +106,7 @@ def _fine(series: dict[str, Any], t0: float, tmin: float, tmax: float) -> tuple[
 def _marks(summary: dict[str, Any], x: Any, height: float) -> list[str]:
     """Fault, detect, declare and recovered as dashed lines; a label close to another goes on the next row."""
     parts: list[str] = []
-    marks = [("fault", 0.0, "#d62728"), ("detect", summary.get("t_detect_s"), "#ff7f0e"),
+    marks = [("runbook start (planned)" if summary.get("planned") else "fault", 0.0, "#d62728"), ("detect", summary.get("t_detect_s"), "#ff7f0e"),
              ("declare", summary.get("t_declare_s"), "#9467bd"), ("recovered", summary.get("t_recovered_s"), "#2ca02c")]
     placed: list[float] = []  # label positions so far: a label close to another goes on the next row
     for label, t, colour in marks:
