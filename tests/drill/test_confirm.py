@@ -30,14 +30,14 @@ def _scripted(*answers: str):
 
 def test_scripted_confirmations_are_journaled_with_the_operators_name(tmp_path):
     said: list[str] = []
-    s = _run(tmp_path, FakeTarget(), manual=ask_operator("alice", _scripted("maybe", "y"), said.append),
+    s = _run(tmp_path, FakeTarget(), manual=ask_operator("alice", _scripted("maybe", "not sure", "y"), said.append),
              operator="alice")
     assert s["verdict"] == "pass", s["reasons"]
     ends = [e for e in read_journal(tmp_path / "out" / "journal.jsonl") if e.kind == "step.end"]
     confirm = next(e for e in ends if e.value["id"] == "confirm")
     assert confirm.value["confirmed_by"] == "alice" and not confirm.value["auto_confirmed"]
     assert "confirmed by alice at" in confirm.value["detail"]
-    assert any("answer y" in line for line in said)  # an unclear answer is asked again, not taken
+    assert sum("answer y" in line for line in said) == 2  # unclear answers ("not sure" too) are asked again
     assert "Confirm (confirmed by alice)" in (tmp_path / "out" / "report.md").read_text()
     start = read_journal(tmp_path / "out" / "journal.jsonl")[0]
     assert start.value["operator"] == "alice"

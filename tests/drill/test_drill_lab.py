@@ -125,7 +125,7 @@ def _runner(tmp_path: Path, lab) -> subprocess.Popen:
     path = _drill_file(tmp_path, "region-failover", manual_confirm_s=30)  # long enough to be caught mid-drill
     return subprocess.Popen([sys.executable, "-m", "gameday.cli", "drill", "run", str(path), "--out",
                              str(tmp_path / "out"), "--state-dir", str(lab.root)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT)
 
 
 def test_kill_9_of_the_runner_then_recover_restores_the_lab(lab, tmp_path):
@@ -178,3 +178,17 @@ def test_failback_returns_to_the_primary_region_losing_nothing(lab, tmp_path):
     last_restore = [e for e in events if e["kind"] == "restore.completed"][-1]
     assert last_restore["rebuilt"] == [] and last_restore["nodes_started"] == [], last_restore
     assert in_shape(lab.status())
+
+
+def test_scripted_answers_on_stdin_confirm_the_manual_step_and_the_journal_names_the_operator(lab, tmp_path):
+    """`drill run` with its answers piped in (no terminal): the manual step waits for them, not for a timer."""
+    path = _drill_file(tmp_path, "region-failover", warmup_s=1, cooldown_s=0.5, load={"profile": "builtin", "rate": 50})
+    res = subprocess.run([sys.executable, "-m", "gameday.cli", "drill", "run", str(path), "--out", str(tmp_path / "out"),
+                          "--state-dir", str(lab.root), "--operator", "qa-operator"],
+                         input="not sure\ny\n", capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    assert "qa-operator, is it done?" in res.stdout and "answer y (confirmed) or n REASON" in res.stdout
+    ends = [e for e in read_journal(tmp_path / "out" / "journal.jsonl") if e.kind == "step.end"]
+    confirm = next(e for e in ends if e.value["id"] == "confirm")
+    assert confirm.value["confirmed_by"] == "qa-operator" and not confirm.value["auto_confirmed"]
+    assert "(confirmed by qa-operator)" in (tmp_path / "out" / "report.md").read_text()

@@ -39,11 +39,12 @@ def ask_operator(operator: str, ask: Callable[[str], str], say: Callable[[str], 
                 answer = ask(f"{operator}, is it done? [y = confirmed / n REASON = not done] ").strip()
             except EOFError:
                 return StepOutcome(False, "nobody answered (end of input)", confirmed_by=None)
+            word, _, rest = answer.partition(" ")
             if answer.lower() in ("y", "yes", "done"):
                 return StepOutcome(True, f"confirmed by {operator} at {time.strftime('%H:%M:%S')}",
                                    confirmed_by=operator)
-            if answer.lower().startswith(("n", "no")):
-                reason = answer.split(None, 1)[1] if " " in answer else "no reason given"
+            if word.lower() in ("n", "no"):  # "not sure" is no answer: asked again
+                reason = rest.strip() or "no reason given"
                 return StepOutcome(False, f"{operator} answered not done: {reason}", confirmed_by=operator)
             say("  answer y (confirmed) or n REASON (not done)")
     return handler
