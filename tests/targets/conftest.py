@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 
 import boto3
 import psycopg
@@ -16,6 +17,29 @@ from gameday.procs import free_port
 ACCOUNT = "123456789012"  # moto's account
 TAG = {"Key": "gameday:target", "Value": "staging"}
 AMI = "ami-03cf127a"  # one of the images moto ships in every region (listing them all takes a second)
+
+
+@contextmanager
+def _serving(proc: subprocess.Popen, ready, timeout: float, what: str):
+    """A server process we started, once ``ready()`` stops raising; terminated (then killed) afterwards, always."""
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                ready()
+                break
+            except (OSError, psycopg.OperationalError):
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"{what} did not start within {timeout:.0f} s") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 @pytest.fixture(scope="session")
@@ -30,24 +54,8 @@ def pg(tmp_path_factory):
     port = free_port()
     proc = start_server(root / "data", port, root / "pg.log")
     dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                psycopg.connect(dsn, connect_timeout=1).close()
-                break
-            except psycopg.OperationalError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)
+    with _serving(proc, lambda: psycopg.connect(dsn, connect_timeout=1).close(), 30, "PostgreSQL"):
         yield dsn
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 @pytest.fixture(scope="session")
@@ -58,24 +66,8 @@ def moto_server(tmp_path_factory):
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                             stdout=open(log, "wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(url + "/moto-api/", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)
+    with _serving(proc, lambda: urllib.request.urlopen(url + "/moto-api/", timeout=1), 20, "the moto server"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 @pytest.fixture
