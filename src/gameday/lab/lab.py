@@ -301,21 +301,6 @@ class Lab:
         self.record("action.scale_dr", out)
         return out
 
-    async def rebuild_primary_region(self) -> dict[str, Any]:
-        from gameday.lab.failback import rebuild_primary_region
-
-        return await rebuild_primary_region(self)
-
-    async def return_primary_db(self) -> dict[str, Any]:
-        from gameday.lab.failback import return_primary_db
-
-        return await return_primary_db(self)
-
-    async def rebuild_dr_db(self) -> dict[str, Any]:
-        from gameday.lab.failback import rebuild_dr_db
-
-        return await rebuild_dr_db(self)
-
     # ---- status -----------------------------------------------------------------------------
     async def replication(self) -> list[dict[str, Any]]:
         """Standbys as their upstream primaries see them (pg_stat_replication), with byte lag."""

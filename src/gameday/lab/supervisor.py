@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from gameday.config import load_environment
 from gameday.errors import ConfigError
+from gameday.lab import failback
 from gameday.lab.lab import Lab
 from gameday.lab.restore import restore
 from gameday.lab.status import lab_status
@@ -29,6 +30,9 @@ __all__ = ["serve", "OPERATIONS", "write_state", "main"]
 
 # Operations the control API accepts, and the argument model of each: the operation registry's.
 OPERATIONS = lab_arguments()
+# Operations that are functions of the whole lab rather than methods of it (the rest are Lab methods).
+_WHOLE_LAB = {"restore": restore, "rebuild_primary_region": failback.rebuild_primary_region,
+              "return_primary_db": failback.return_primary_db, "rebuild_dr_db": failback.rebuild_dr_db}
 
 
 def write_state(root: Path, **fields: Any) -> None:
@@ -76,7 +80,7 @@ def _api(lab: Lab, stop: asyncio.Event) -> web.Application:
             return web.json_response({"error": f"{name}: {where}: {msg}"}, status=400)
         async with lock:
             try:
-                result = await (restore(lab) if name == "restore" else getattr(lab, name)(**kwargs))
+                result = await (_WHOLE_LAB[name](lab) if name in _WHOLE_LAB else getattr(lab, name)(**kwargs))
             except ValueError as exc:
                 return web.json_response({"error": str(exc)}, status=400)
             except Exception as exc:  # noqa: BLE001 - reported to the caller, the lab goes on
