@@ -14,7 +14,9 @@ import typer
 import yaml
 
 from gameday.cli import app
+from gameday.drill.confirm import manual_handler
 from gameday.drill.models import load_drill
+from gameday.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 CRONJOBS = sorted((ROOT / "deploy" / "k8s").glob("drill-cronjob*.yaml"))
@@ -52,8 +54,9 @@ def test_the_cronjob_passes_only_flags_the_cli_has_and_everything_a_protected_ru
     assert example["protected"] and params["confirm"] == example["name"]  # else: exit 2 every month
 
     loaded = load_drill(ROOT / params["drill"], ROOT / "environments" / "aws-staging.example.yaml")
-    if any(s.kind == "manual" for s in loaded.runbook.steps):  # no terminal in a pod
-        assert params["auto_confirm_s"] is not None or params["operator"], "manual steps nobody confirms"
+    # no terminal in a pod: what drill run decides there (refusing a protected run nobody can confirm: exit 2)
+    manual_handler(loaded, auto_confirm_s=params["auto_confirm_s"], stdin="none",
+                   operator=params["operator"] or "nobody", ask=input, say=lambda msg: None)
 
     addr = ipaddress.ip_address(params["metrics_addr"])
     assert not addr.is_loopback, "Prometheus cannot scrape a loopback address"
@@ -101,3 +104,10 @@ def test_the_dockerfile_installs_with_pip_from_the_constraints_and_ships_what_th
 def test_a_misspelt_flag_would_be_caught():
     with pytest.raises(Exception, match="--auto-confirmed"):
         _parse(["drill", "run", "drills/region-failover.yaml", "--auto-confirmed", "60"])
+
+
+def test_a_cronjob_naming_an_operator_but_no_auto_confirm_would_be_refused():
+    loaded = load_drill(ROOT / "drills" / "region-failover.yaml", ROOT / "environments" / "aws-staging.example.yaml")
+    with pytest.raises(ConfigError, match="--auto-confirm"):
+        manual_handler(loaded, auto_confirm_s=None, stdin="none", operator="monthly-cronjob", ask=input,
+                       say=lambda msg: None)

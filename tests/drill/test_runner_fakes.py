@@ -156,8 +156,18 @@ def _failback(tmp_path: Path) -> Path:
 
 
 def test_a_planned_failback_prepares_the_failed_over_state_and_is_timed_from_the_runbook(tmp_path):
-    target = FakeTarget()
-    s = _run(tmp_path, target, drill=_failback(tmp_path))
+    from gameday.drill.fakes import fake_background, fake_reconciler
+    from gameday.drill.runner import DrillRun
+
+    target, heartbeat_at = FakeTarget(), []
+
+    def background(spec):
+        heartbeat_at.append(spec.writer_dsn)
+        return fake_background(target)(spec)
+
+    s = DrillRun(load_drill(_failback(tmp_path)), target, tmp_path / "out", background=background,
+                 reconciler=fake_reconciler(target)).execute()
+    assert heartbeat_at == ["fake://writer/us-west-2"], "the heartbeat commits where the writer is when it starts"
     names = [c[0] for c in target.calls if c[0] not in ("status", "check_stop_conditions", "primary_dsn")]
     assert names[:3] == ["fail_region", "promote_dr_db", "switch_dns"]  # prepared before the load starts
     assert names[3:6] == ["rebuild_primary_region", "return_primary_db", "switch_dns"]

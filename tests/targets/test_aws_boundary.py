@@ -86,3 +86,34 @@ def test_an_unknown_kube_context_is_a_usage_error_naming_the_field(moto, tmp_pat
     with pytest.raises(ConfigError, match=r"aws\.eks\.us-west-2\.kube_context: cannot use the EKS cluster") as info:
         t.scale_dr(3)
     assert info.value.exit_code == 2 and t.actions.calls == [], "refused before the node group was scaled"
+
+
+def test_a_driver_wait_asks_again_after_a_throttle_but_not_after_access_denied():
+    from types import SimpleNamespace
+
+    from gameday.errors import DriverError
+    from gameday.targets.aws import wait
+    from gameday.targets.aws.session import Actions
+
+    s = SimpleNamespace(settings=SimpleNamespace(waiter_delay_s=0.01, wait_timeout_s=2.0))
+    answers = [DriverError("DescribeDBInstances: Rate exceeded", code="Throttling"),
+               DriverError("DescribeDBInstances: 503", code="503"), "writer moved"]
+
+    def check():
+        a = answers.pop(0)
+        if isinstance(a, Exception):
+            raise a
+        return a
+    assert wait.until(s, Actions(), "the writer to move", check) == "writer moved"  # type: ignore[arg-type]
+
+    def denied():
+        raise DriverError("DescribeDBInstances: not authorized", code="AccessDenied")
+    with pytest.raises(DriverError, match="not authorized"):
+        wait.until(s, Actions(), "the writer to move", denied)  # type: ignore[arg-type]
+
+    s.settings.wait_timeout_s = 0.1
+
+    def throttled():
+        raise DriverError("DescribeDBInstances: Rate exceeded", code="Throttling")
+    with pytest.raises(DriverError, match="timed out .* waiting for the writer to move .*Rate exceeded"):
+        wait.until(s, Actions(), "the writer to move", throttled)  # type: ignore[arg-type]

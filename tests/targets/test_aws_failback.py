@@ -3,6 +3,9 @@ them), and what a wait that runs out does to a step."""
 
 from __future__ import annotations
 
+import threading
+import time
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import boto3
@@ -17,7 +20,7 @@ from gameday.targets.aws.target import AwsTarget
 from targets.conftest import environment_yaml, seed, service_yaml
 
 
-def _target(tmp_path, s, pg: str, **kw) -> AwsTarget:
+def _target(tmp_path, s, pg: str | dict[str, str], **kw) -> AwsTarget:
     env = tmp_path / "aws.yaml"
     env.write_text(environment_yaml(s, service=service_yaml("http://127.0.0.1:9", pg), **kw))
     return AwsTarget(load_environment(env))
@@ -37,10 +40,50 @@ def _record(zone_id: str) -> str:
     return next(r for r in sets if r["Name"].startswith("ingest.example.com"))["ResourceRecords"][0]["Value"]
 
 
+def _two_databases(pg: str) -> dict[str, str]:
+    """The DR writer's and the primary region's databases as two databases of the test PostgreSQL."""
+    with psycopg.connect(pg, autocommit=True) as c:
+        for name in ("dr_side", "primary_side"):
+            c.execute(f"DROP DATABASE IF EXISTS {name}")
+            c.execute(f"CREATE DATABASE {name}")
+    base = pg.replace("dbname=postgres", "")
+    return {"us-west-2": f"{base} dbname=dr_side", "us-east-1": f"{base} dbname=primary_side"}
+
+
+@contextmanager
+def _replicating(dsns: dict[str, str], lag_s: float):
+    """Stands in for RDS replication (moto has none): heartbeat rows committed on the DR side appear on the
+    primary side ``lag_s`` later, until the block ends. Bounded: it stops with the block, or after 60 s."""
+    stop = threading.Event()
+
+    def copy() -> None:
+        deadline = time.monotonic() + 60
+        while not stop.is_set() and time.monotonic() < deadline:
+            time.sleep(lag_s)
+            try:
+                with psycopg.connect(dsns["us-west-2"]) as src, psycopg.connect(dsns["us-east-1"]) as dst:
+                    rows = src.execute("SELECT run_id, seq, ts FROM gameday.heartbeat").fetchall()
+                    dst.execute("CREATE SCHEMA IF NOT EXISTS gameday")
+                    dst.execute("CREATE TABLE IF NOT EXISTS gameday.heartbeat (run_id text, seq bigint, ts float8, "
+                                "PRIMARY KEY (run_id, seq))")
+                    for r in rows:
+                        dst.execute("INSERT INTO gameday.heartbeat VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", r)
+            except psycopg.Error:
+                continue  # the table is not there yet
+    th = threading.Thread(target=copy, daemon=True)
+    th.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        th.join(10)
+
+
 def test_failback_rebuilds_the_primary_as_a_replica_returns_the_writer_restores_the_record_and_the_dr_replica(
         moto, pg, tmp_path):
     s = seed()
-    t = _target(tmp_path, s, pg)
+    dsns = _two_databases(pg)
+    t = _target(tmp_path, s, dsns)
     sent: set[str] = set()  # every AWS call the driver's own clients make, reads and waiters included
     t.session.session.events.register("before-call", lambda model, **kw: sent.add(
         f"{model.service_model.signing_name}:{model.name}"))
@@ -63,8 +106,11 @@ def test_failback_rebuilds_the_primary_as_a_replica_returns_the_writer_restores_
     assert "the replica ingest-db (us-east-1) available" in out.detail
     assert {d.region: d.role for d in t.status().dbs} == {"us-east-1": "standby", "us-west-2": "primary"}
 
-    out = run_step(steps["switchover"], ctx)
+    before = time.monotonic()
+    with _replicating(dsns, lag_s=1.0):  # the marker reaches the replica a second after it is committed
+        out = run_step(steps["switchover"], ctx)
     assert out.ok, out.detail
+    assert time.monotonic() - before >= 1.0, "promoted before the marker had reached the replica"
     assert "(replica lag 0)" in out.detail and "to accept a heartbeat write" in out.detail
     st = t.status()
     assert st.writer_region == "us-east-1" and not st.dr_promoted
@@ -81,7 +127,7 @@ def test_failback_rebuilds_the_primary_as_a_replica_returns_the_writer_restores_
     assert {d.region: d.role for d in t.status().dbs} == {"us-east-1": "primary", "us-west-2": "standby"}
     assert run_step(steps["scale-down"], ctx).ok
     assert len(t.status().healthy_nodes(region="us-west-2")) == 1
-    with psycopg.connect(pg) as c:  # the catch-up marker written on the DR writer, read on the replica
+    with psycopg.connect(dsns["us-east-1"]) as c:  # the catch-up marker written on the DR writer, read on the replica
         assert c.execute("SELECT count(*) FROM gameday.heartbeat WHERE run_id = %s",
                          (f"gameday-check-{t.run_id}",)).fetchone()[0] >= 3
     # `gameday iam-policy` allows every call made (chaosaws's own clients: the calls Actions recorded)

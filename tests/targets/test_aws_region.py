@@ -7,7 +7,7 @@ import boto3
 import pytest
 
 from gameday.config import load_environment
-from gameday.errors import ConfigError
+from gameday.errors import ConfigError, DriverError
 from gameday.targets.aws.target import AwsTarget
 from targets.conftest import AMI, TAG, environment_yaml, seed
 
@@ -232,3 +232,19 @@ def test_a_region_whose_api_does_not_answer_is_observed_as_down(moto, tmp_path):
     assert not [n for n in st.nodes if n.region == "us-east-1"]
     assert {d.region: d.role for d in st.dbs} == {"us-east-1": "down", "us-west-2": "standby"}
     assert len(st.healthy_nodes(region="us-west-2")) == 1 and st.writer_region is None
+
+
+def test_the_isolation_is_undone_even_when_another_part_of_the_restore_fails(moto, tmp_path, monkeypatch):
+    """A zone's restore that raises (a throttle, the EKS API still cut off) must not leave the region isolated:
+    the NACL associations come back first, the failure is named afterwards, and `recover` can run again."""
+    s = seed()
+    t = _target(tmp_path, s)
+    before = _associations()
+    t.fail_region("us-east-1")
+
+    def broken(zone: str) -> dict:
+        raise DriverError(f"ListNodes in {zone}: the API does not answer", code="EndpointConnectionError")
+    monkeypatch.setattr(t, "restore_zone", broken)
+    with pytest.raises(DriverError, match="restore is incomplete.*us-east-1a: ListNodes"):
+        t.restore()
+    assert _associations() == before, "the region was not left isolated"

@@ -3,6 +3,7 @@ request is sent (ConfigError: exit 2)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,12 +47,13 @@ class LoadOptions:
         """Every option, before anything starts; returns the parsed SLOs and hard limits."""
         if not self.profile.is_file():
             raise ConfigError("load profile not found", file=str(self.profile))
-        for name, value, ok in (("--rate", self.rate, self.rate > 0), ("--duration", self.duration, self.duration > 0),
+        for name, value, ok in (("--rate", self.rate, 0 < self.rate < math.inf),
+                                ("--duration", self.duration, 0 < self.duration <= 30 * 86400),
                                 ("--batch", self.batch, 1 <= self.batch <= 5000),
                                 ("--workers", self.workers, 1 <= self.workers <= 64),
                                 ("--max-connections", self.max_connections, 1 <= self.max_connections <= 10000),
                                 ("--users", self.users, 1 <= self.users <= 10000),
-                                ("--grace", self.grace_s, self.grace_s >= 0)):
+                                ("--grace", self.grace_s, 0 <= self.grace_s < math.inf)):
             if not ok:
                 raise ConfigError(f"{value!r} is out of range", field=name)
         from gameday.load.run import check_profile
@@ -126,8 +128,8 @@ def plan_fleet(*, rate: float, batch: int, calibration: Path, headroom: float = 
 
     from gameday.load.plan import fleet_size, parse_latency
 
-    if rate <= 0:
-        raise ConfigError(f"{rate:g} is out of range: must be > 0", field="--rate")
+    if not 0 < rate < math.inf:  # nan and inf fail these comparisons too
+        raise ConfigError(f"{rate:g} is out of range: must be a number > 0", field="--rate")
     if not 1 <= batch <= 5000:
         raise ConfigError(f"{batch} is out of range: must be 1-5000", field="--batch")
     if not 0 < headroom <= 1:

@@ -22,6 +22,7 @@ from gameday.cli.common import (
     STATE_DIR,
     ask_line,
     colour_of,
+    err,
     exit_by,
     out,
     progress,
@@ -30,6 +31,8 @@ from gameday.config import check_service
 from gameday.drill.confirm import default_operator, manual_handler, stdin_kind
 from gameday.drill.models import load_drill, load_runbook
 from gameday.drill.rehearse import Responder
+from gameday.errors import EXIT_FAIL, DriverError
+from gameday.verdict import exit_code
 
 __all__ = ["drill_app", "runbook_app", "report_cmd", "recover_cmd", "rehearse_cmd", "print_summary"]
 
@@ -85,10 +88,14 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
     summary = run_drill(loaded, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm,
                         on_progress=progress, grafana_url=grafana_url, metrics_port=metrics_port,
                         metrics_addr=metrics_addr, manual=manual, operator=who)
-    if destination is not None:
-        for url in upload_run(out_dir, destination):
-            progress(f"uploaded {url}")
     print_summary(summary, out_dir)
+    if destination is not None:  # after the verdict is shown: a failed upload must not hide it
+        try:
+            for url in upload_run(out_dir, destination):
+                progress(f"uploaded {url}")
+        except DriverError as exc:
+            err.print(f"error: {exc} (the run's output is still in {out_dir})", highlight=False)
+            raise typer.Exit(exit_code(summary["verdict"]) or EXIT_FAIL) from None
     exit_by(summary["verdict"])
 
 

@@ -119,7 +119,7 @@ class DrillRun:
         profile = None if d.load.profile == "builtin" else resolve_ref(Path(self.loaded.path), d.load.profile)
         service = self.target.service()
         bg = self.background(BackgroundSpec(
-            service=service, writer_dsn=heartbeat_dsn(service, self.target), run_id=run_id,
+            service=service, writer_dsn=heartbeat_dsn(service, self.target, self._writer_region()), run_id=run_id,
             journal=j, out_dir=self.out_dir, rate=d.load.rate, batch=d.load.batch, profile=profile,
             probe_interval_s=d.probe.interval_s, probe_timeout_s=d.probe.timeout_s,
             heartbeat_interval_s=d.heartbeat_interval_s, max_s=max_s))
@@ -135,6 +135,13 @@ class DrillRun:
                                                where=f"prepare[{i}].args")) for i, op in enumerate(d.prepare)]
         fault = self._fault()
         return [*ops, fault] if fault else ops
+
+    def _writer_region(self) -> str | None:
+        """A planned move starts where the writer is now (a failback: the DR region); a fault, from the primary."""
+        if self._fault() is not None:
+            return None
+        st = self.target.status()
+        return st.writer_region or (st.dr_region if st.dr_promoted else st.primary_region)
 
     def _starting_state(self, j: Journal) -> None:
         """The drill's ``prepare`` operations (faults with their inverse journaled first), unless the environment

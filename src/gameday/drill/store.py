@@ -21,11 +21,12 @@ __all__ = ["Heartbeat", "ensure_heartbeat_table", "present_ids", "heartbeat_stat
 _table = table_ident
 
 
-def heartbeat_dsn(service: Service, target: Observation) -> str:
-    """Where the heartbeat commits: the primary region's writer (``service.store.dsn``'s entry for it, the one
-    DSN that follows the writer, or the Target's writer endpoint of the primary region)."""
-    primary, _ = target.regions()
-    return service.store_dsn_for(primary) or target.writer_dsn(primary)
+def heartbeat_dsn(service: Service, target: Observation, region: str | None = None) -> str:
+    """Where the heartbeat commits: ``region``'s writer (default: the primary region's; a failback's is the DR
+    region's, where the writer is when it starts): ``service.store.dsn``'s entry for it, the one DSN that
+    follows the writer, or the Target's writer endpoint of that region."""
+    region = region or target.regions()[0]
+    return service.store_dsn_for(region) or target.writer_dsn(region)
 
 
 def holding_dsn(service: Service, target: Observation) -> str:

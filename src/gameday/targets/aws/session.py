@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import urllib3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 from botocore.parsers import ResponseParserError
@@ -20,7 +21,7 @@ from botocore.parsers import ResponseParserError
 from gameday.config_aws import AwsSettings
 from gameday.errors import ConfigError, DriverError
 
-__all__ = ["AwsSession", "Actions", "translate", "boundary"]
+__all__ = ["AwsSession", "Actions", "translate", "boundary", "attempt_all", "transient"]
 
 # Standard retries (throttling and transient errors, with backoff); a region that does not answer is known
 # within seconds, not after botocore's default minute per attempt (a status poll must not hang on it).
@@ -42,7 +43,8 @@ def translate(exc: BaseException, what: str) -> DriverError:
         return DriverError(f"{what}: {exc.reason or exc}", code=str(exc.status) if exc.status else None)
     if isinstance(exc, ActivityFailed):  # chaosaws reports AWS errors this way
         return DriverError(f"{what}: {exc}", code=_chaosaws_code(exc))
-    if isinstance(exc, (BotoCoreError, ResponseParserError)):  # the second: an answer that is not AWS's
+    if isinstance(exc, (BotoCoreError, ResponseParserError, urllib3.exceptions.HTTPError)):
+        # an answer that is not AWS's; a Kubernetes API (urllib3) that does not answer
         return DriverError(f"{what}: {exc}", code=type(exc).__name__)
     return DriverError(f"{what}: {type(exc).__name__}: {exc}")
 
@@ -57,7 +59,7 @@ def _translatable() -> tuple[type[BaseException], ...]:
     from chaoslib.exceptions import ActivityFailed
     from kubernetes.client.exceptions import ApiException
 
-    return ClientError, BotoCoreError, ResponseParserError, ActivityFailed, ApiException
+    return ClientError, BotoCoreError, ResponseParserError, ActivityFailed, ApiException, urllib3.exceptions.HTTPError
 
 
 @contextmanager
@@ -119,3 +121,30 @@ class Actions:
             return None
         with boundary(api):
             return fn()
+
+
+def attempt_all(parts: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Run every undo in ``parts`` (in order) whatever another raised; DriverError naming each that failed."""
+    out: dict[str, Any] = {}
+    failed: list[str] = []
+    for name, undo in parts.items():
+        try:
+            out[name] = undo()
+        except Exception as exc:  # noqa: BLE001 - the other parts must still be undone
+            failed.append(f"{name}: {exc}")
+    if failed:
+        raise DriverError("the restore is incomplete (run 'gameday recover' again): " + "; ".join(failed))
+    return out
+
+
+# Codes of errors that say "not now" rather than "never": a wait treats them as not yet.
+_TRANSIENT = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
+              "RequestThrottled", "InternalError", "InternalFailure", "ServiceUnavailable", "RequestTimeout",
+              "EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError",
+              "MaxRetryError", "ProtocolError", "429"}
+
+
+def transient(exc: DriverError) -> bool:
+    """A throttle, a 5xx, or no answer at all: worth asking again within a wait."""
+    code = exc.code or ""
+    return code in _TRANSIENT or (code.isdigit() and code.startswith("5"))

@@ -9,6 +9,7 @@ import functools
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any, ParamSpec, TypeVar
 
 from psycopg.conninfo import make_conninfo
@@ -20,7 +21,7 @@ from gameday.service.resolved import Service
 from gameday.targets.aws import asg, aurora, ec2, failback, observe, rds, services, wait
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.lockout import check_lockout, runner_addresses
-from gameday.targets.aws.session import Actions, AwsSession, boundary
+from gameday.targets.aws.session import Actions, AwsSession, attempt_all, boundary
 from gameday.targets.base import EnvironmentStatus, FaultResult
 
 __all__ = ["AwsTarget"]
@@ -211,10 +212,13 @@ class AwsTarget:
 
     @_guarded
     def restore(self) -> dict[str, Any]:
-        """Undo the faults: every zone's, and the isolation of either region."""
-        out: dict[str, Any] = {z: self.restore_zone(z) for z in self.settings.zones}
-        out["unisolated"] = {r: ec2.unisolate_region(self.session, self.actions, r) for r in self.regions()}
-        return out
+        """Undo the faults: the isolation of either region first (what follows may need the network back: a
+        private EKS endpoint), then every zone's; each part attempted whatever another raised."""
+        s, a = self.session, self.actions
+        parts: dict[str, Callable[[], Any]] = {f"unisolated {r}": partial(ec2.unisolate_region, s, a, r)
+                                               for r in self.regions()}
+        parts.update({z: partial(self.restore_zone, z) for z in self.settings.zones})
+        return attempt_all(parts)
 
     # ---- runbook actions (each returns once its effect holds, within the step's timeout_s) ----------
     @_guarded
@@ -281,11 +285,12 @@ class AwsTarget:
             return aurora.switchover(s, self.actions, cfg.primary_region)
         primary_id, _ = self._rds_ids()
         seq = int(time.time() * 1000)
+        source, replica = self.store_dsn(cfg.dr_region), self.store_dsn(cfg.primary_region)
+        if source == replica:  # one DSN for both regions: a marker would be read back where it was written
+            source, replica = self.writer_dsn(cfg.dr_region), self.writer_dsn(cfg.primary_region)
         failback.caught_up(s, self.actions, f"{primary_id} ({cfg.primary_region})",
-                           lambda: write_marker(self.store_dsn(cfg.dr_region), self._hb_table(), self._hb_run(), seq,
-                                                time.time()),
-                           lambda: marker_present(self.store_dsn(cfg.primary_region), self._hb_table(), self._hb_run(),
-                                                  seq))
+                           lambda: write_marker(source, self._hb_table(), self._hb_run(), seq, time.time()),
+                           lambda: marker_present(replica, self._hb_table(), self._hb_run(), seq))
         rds.promote(s, self.actions, cfg.primary_region, primary_id, lambda: self._write_check(cfg.primary_region))
         return {"instance": primary_id, "region": cfg.primary_region, "caught_up": True}
 

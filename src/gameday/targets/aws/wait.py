@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import WaiterError
 
 from gameday.errors import DriverError
-from gameday.targets.aws.session import Actions, AwsSession, boundary
+from gameday.targets.aws.session import Actions, AwsSession, boundary, transient
 from gameday.targets.deadline import remaining
 
 __all__ = ["waiter", "until", "WAIT_TIMEOUT"]
@@ -62,16 +62,22 @@ def until(s: AwsSession, acts: Actions, what: str, check: Callable[[], T | None]
     delay = s.settings.waiter_delay_s
     started = time.monotonic()
     end = started + remaining(s.settings.wait_timeout_s)
+    seen_error = ""
     while True:
-        with boundary(f"wait for {what}"):
-            got = check()
+        try:
+            with boundary(f"wait for {what}"):
+                got = check()
+        except DriverError as exc:  # a throttle, a 5xx, no answer: not yet (access denied, not found: at once)
+            if not transient(exc):
+                raise
+            got, seen_error = None, str(exc)
         if got:
             acts.waits.append(f"{what}: {time.monotonic() - started:.1f} s")
             return got
         now = time.monotonic()
         if now >= end:
-            last = ""
-            if describe is not None:
+            last = seen_error
+            if describe is not None and not seen_error:
                 with boundary(f"describe {what}"):
                     last = describe()
             raise _timed_out(what, now - started, last)
