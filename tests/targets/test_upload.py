@@ -4,6 +4,7 @@ moto's S3 (over HTTP), and `gameday report` / `gameday history` reading them bac
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -79,3 +80,27 @@ def test_an_upload_to_a_missing_bucket_names_it(moto, tmp_path):
 def test_malformed_upload_urls_are_usage_errors(url):
     with pytest.raises(ConfigError, match="--upload"):
         parse_s3_url(url)
+
+
+def test_a_failed_upload_shows_the_verdict_first_then_the_error_and_exits_non_zero(tmp_path, monkeypatch, capsys):
+    """The monthly CronJob's run passed, but its output could not be kept: the verdict is still printed, the
+    error names the bucket and the local folder, and the exit code is not 0 (the record is not safe)."""
+    import gameday.cli.drill as cli_drill
+    from gameday.errors import DriverError
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])  # the drill's profile path is relative to the checkout
+    monkeypatch.setattr(cli_drill, "run_drill", lambda *a, **k: {
+        "verdict": "pass", "drill": "region-failover", "steps": [], "targets": [], "reasons": [], "rto_s": 2.2,
+        "rpo_s": 0.05, "events_acked": 10, "events_lost": 0, "events_indeterminate": 0})
+
+    def refused(out_dir, destination):
+        raise DriverError(f"upload of journal.jsonl to s3://{destination[0]}/{destination[1]}/ failed: AccessDenied")
+    monkeypatch.setattr(cli_drill, "upload_run", refused)
+    drill = Path(__file__).resolve().parents[2] / "drills" / "region-failover.yaml"
+    with pytest.raises(SystemExit) as info:
+        main(["drill", "run", str(drill), "--auto-confirm", "0", "--out", str(tmp_path / "out"),
+              "--upload", "s3://dr-drills/monthly"])
+    captured = capsys.readouterr()
+    assert "PASS" in captured.out and "RTO 2.2 s" in captured.out, captured
+    assert "AccessDenied" in captured.err and str(tmp_path / "out") in captured.err
+    assert info.value.code == 1
