@@ -47,15 +47,13 @@ class LoadOptions:
         """Every option, before anything starts; returns the parsed SLOs and hard limits."""
         if not self.profile.is_file():
             raise ConfigError("load profile not found", file=str(self.profile))
-        for name, value, ok in (("--rate", self.rate, 0 < self.rate < math.inf),
-                                ("--duration", self.duration, 0 < self.duration <= 30 * 86400),
-                                ("--batch", self.batch, 1 <= self.batch <= 5000),
-                                ("--workers", self.workers, 1 <= self.workers <= 64),
-                                ("--max-connections", self.max_connections, 1 <= self.max_connections <= 10000),
-                                ("--users", self.users, 1 <= self.users <= 10000),
-                                ("--grace", self.grace_s, 0 <= self.grace_s < math.inf)):
-            if not ok:
-                raise ConfigError(f"{value!r} is out of range", field=name)
+        check_ranges(("--rate", self.rate, 0 < self.rate < math.inf, "a number > 0"),
+                     ("--duration", self.duration, 0 < self.duration <= 30 * 86400, "0-30 days in seconds"),
+                     ("--batch", self.batch, 1 <= self.batch <= 5000, "1-5000"),
+                     ("--workers", self.workers, 1 <= self.workers <= 64, "1-64"),
+                     ("--max-connections", self.max_connections, 1 <= self.max_connections <= 10000, "1-10000"),
+                     ("--users", self.users, 1 <= self.users <= 10000, "1-10000"),
+                     ("--grace", self.grace_s, 0 <= self.grace_s < math.inf, "a number >= 0"))
         from gameday.load.run import check_profile
 
         check_profile(self.profile, self.workers, bool(self.hard_limits))
@@ -115,6 +113,14 @@ def _run(opts: LoadOptions, service: Service, slos: list[Slo], limits: list[Slo]
     return summary
 
 
+def check_ranges(*checks: tuple[str, float, bool, str]) -> None:
+    """ConfigError (exit 2) naming the first option whose value is outside its range (nan and inf fail every
+    comparison, so they are outside too)."""
+    for name, value, ok, allowed in checks:
+        if not ok:
+            raise ConfigError(f"{value:g} is out of range: must be {allowed}", field=name)
+
+
 REFERENCE_CALIBRATION = Path(__file__).resolve().parents[1] / "load" / "data" / "reference_calibration.json"
 
 
@@ -128,14 +134,9 @@ def plan_fleet(*, rate: float, batch: int, calibration: Path, headroom: float = 
 
     from gameday.load.plan import fleet_size, parse_latency
 
-    if not 0 < rate < math.inf:  # nan and inf fail these comparisons too
-        raise ConfigError(f"{rate:g} is out of range: must be a number > 0", field="--rate")
-    if not 1 <= batch <= 5000:
-        raise ConfigError(f"{batch} is out of range: must be 1-5000", field="--batch")
-    if not 0 < headroom <= 1:
-        raise ConfigError(f"{headroom:g} is out of range: must be in (0, 1]", field="--headroom")
-    if not 1 <= max_connections <= 10000:
-        raise ConfigError(f"{max_connections} is out of range: must be 1-10000", field="--max-connections")
+    check_ranges(("--rate", rate, 0 < rate < math.inf, "a number > 0"), ("--batch", batch, 1 <= batch <= 5000, "1-5000"),
+                 ("--headroom", headroom, 0 < headroom <= 1, "in (0, 1]"),
+                 ("--max-connections", max_connections, 1 <= max_connections <= 10000, "1-10000"))
     latency_s = parse_latency(latency) if latency is not None else None
     source = calibration if calibration.exists() else REFERENCE_CALIBRATION
     try:

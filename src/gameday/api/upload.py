@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gameday.errors import ConfigError, DriverError
+from gameday.errors import ConfigError
 
 __all__ = ["parse_s3_url", "upload_run", "run_folder", "download_prefix", "is_s3", "local_copy"]
 
@@ -41,6 +41,13 @@ def _client() -> Any:
     return boto3.client("s3")
 
 
+def _boundary(what: str) -> Any:
+    """The AWS driver's one error boundary (imported when S3 is used: the CLI starts without boto3)."""
+    from gameday.targets.aws.session import boundary
+
+    return boundary(what)
+
+
 def run_folder(out_dir: Path) -> str:
     """``<drill>-<UTC start>-<run id>`` from the run's journal (its first line: drill.start)."""
     first = json.loads((out_dir / "journal.jsonl").read_text().splitlines()[0])
@@ -56,11 +63,8 @@ def upload_run(out_dir: Path, destination: tuple[str, str]) -> list[str]:
     s3, urls = _client(), []
     for path in sorted(p for p in out_dir.iterdir() if p.is_file() and (p.name in _FILES or p.suffix == ".svg")):
         key = f"{folder}/{path.name}"
-        try:
+        with _boundary(f"upload of {path} to s3://{bucket}/{key}"):
             s3.upload_file(str(path), bucket, key)
-        except Exception as exc:  # noqa: BLE001 - boto3's errors, said once with the bucket and key
-            raise DriverError(f"upload of {path} to s3://{bucket}/{key} failed: {exc}",
-                              code=getattr(exc, "response", {}).get("Error", {}).get("Code")) from exc
         urls.append(f"s3://{bucket}/{key}")
     return urls
 
@@ -70,16 +74,13 @@ def download_prefix(url: str, dest: Path = CACHE) -> Path:
     bucket, prefix = parse_s3_url(url, field="FOLDER")
     local = dest / bucket / prefix
     s3 = _client()
-    try:
+    with _boundary(f"reading {url}"):
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/" if prefix else "")
         keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
         for key in keys:
             target = dest / bucket / key
             target.parent.mkdir(parents=True, exist_ok=True)
             s3.download_file(bucket, key, str(target))
-    except Exception as exc:  # noqa: BLE001 - boto3's errors, said once with the URL
-        raise DriverError(f"reading {url} failed: {exc}",
-                          code=getattr(exc, "response", {}).get("Error", {}).get("Code")) from exc
     if not keys:
         raise ConfigError(f"nothing under {url}", field="FOLDER")
     return local

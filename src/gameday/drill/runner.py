@@ -128,13 +128,17 @@ class DrillRun:
         time.sleep(d.warmup_s)
         return bg
 
+    def _prepared(self) -> list[tuple[str, dict[str, Any]]]:
+        """The drill's ``prepare`` operations, validated."""
+        env = self.loaded.environment
+        return [(op.action, operations.validate(op.action, op.args, env, file=self.loaded.path,
+                                                where=f"prepare[{i}].args"))
+                for i, op in enumerate(self.loaded.drill.prepare)]
+
     def _changes(self) -> list[tuple[str, dict[str, Any]]]:
         """Every fault and preparation the run will apply, validated: what the driver's preflight checks."""
-        d, env = self.loaded.drill, self.loaded.environment
-        ops = [(op.action, operations.validate(op.action, op.args, env, file=self.loaded.path,
-                                               where=f"prepare[{i}].args")) for i, op in enumerate(d.prepare)]
         fault = self._fault()
-        return [*ops, fault] if fault else ops
+        return [*self._prepared(), fault] if fault else self._prepared()
 
     def _writer_region(self) -> str | None:
         """A planned move starts where the writer is now (a failback: the DR region); a fault, from the primary."""
@@ -146,7 +150,7 @@ class DrillRun:
     def _starting_state(self, j: Journal) -> None:
         """The drill's ``prepare`` operations (faults with their inverse journaled first), unless the environment
         is already failed over (a failback after a real failover)."""
-        prepare, env = self.loaded.drill.prepare, self.loaded.environment
+        prepare = self._prepared()
         if not prepare:
             return
         st = self.target.status()
@@ -154,13 +158,12 @@ class DrillRun:
             j.record("prepare.skipped", "runner", {"reason": "the environment is already failed over"})
             self.on_progress("the environment is already failed over: nothing to prepare")
             return
-        for i, op in enumerate(prepare):
-            args = operations.validate(op.action, op.args, env, file=self.loaded.path, where=f"prepare[{i}].args")
-            if operations.get(op.action).role == "fault":
-                j.record("fault.intent", "runner", {**operations.intent(op.action, args), "condition": True})
-            self.on_progress(f"preparing: {op.action} {args}")
-            result = operations.apply(self.target, op.action, args)
-            j.record("prepare.applied", "target", {"action": op.action, "args": args, "result": _as_dict(result)})
+        for action, args in prepare:
+            if operations.get(action).role == "fault":
+                j.record("fault.intent", "runner", {**operations.intent(action, args), "condition": True})
+            self.on_progress(f"preparing: {action} {args}")
+            result = operations.apply(self.target, action, args)
+            j.record("prepare.applied", "target", {"action": action, "args": args, "result": _as_dict(result)})
 
     def _inject(self, j: Journal, bg: Background) -> float:
         fault = self._fault()

@@ -16,7 +16,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from gameday.lab import postgres as pg
-from gameday.lab.restore import switch_over
+from gameday.lab.restore import restore_nodes, switch_over
 
 if TYPE_CHECKING:
     from gameday.lab.lab import Lab
@@ -36,13 +36,7 @@ async def rebuild_primary_region(lab: Lab) -> dict[str, Any]:
         relay.mend()
     lab.writers[r].route = lambda: d.port  # the region's writer endpoint follows the current primary
     await p.rebuild_as_standby(source_port=d.port, upstream_port=d.port)
-    lab.fleet.forget_dead()
-    started = []
-    for spec in sh.nodes:
-        have = [n for n in lab.fleet.in_region(r) if (n.zone, n.capacity_type) == (spec.zone, spec.capacity_type)]
-        want = sum(1 for s in sh.nodes if (s.region, s.zone, s.capacity_type) == (r, spec.zone, spec.capacity_type))
-        if spec.region == r and len(have) < want:
-            started.append(lab.fleet.add(r, spec.zone, spec.capacity_type).name)
+    started = restore_nodes(lab, region=r)["nodes_started"]
     if not await lab.fleet.wait_healthy(40):
         raise RuntimeError("the primary region's ingest nodes did not become healthy within 40 s")
     await _streaming(lab, p.name, d.name)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from gameday.lab.database import DbInstance
     from gameday.lab.lab import Lab
 
-__all__ = ["restore", "switch_over"]
+__all__ = ["restore", "switch_over", "restore_nodes"]
 
 
 async def restore(lab: Lab) -> dict[str, Any]:
@@ -37,7 +37,7 @@ async def restore(lab: Lab) -> dict[str, Any]:
         rebuilt = await _restore_databases(lab)
     finally:
         lab.rds.paused = False
-    nodes = _restore_nodes(lab)
+    nodes = restore_nodes(lab)
     for b in (lab.public, *lab.balancers.values()):  # the latency and stall faults live in the network path
         b.inject_s, b.stall_until = 0.0, 0.0
     lab.latency_ms = 0.0
@@ -100,22 +100,24 @@ async def _caught_up(src: DbInstance, standby: DbInstance, timeout: float = 60) 
     raise RuntimeError(f"{standby.name} did not catch up with {src.name} within {timeout:.0f} s")
 
 
-def _restore_nodes(lab: Lab) -> dict[str, list[str]]:
+def restore_nodes(lab: Lab, region: str | None = None) -> dict[str, list[str]]:
+    """Every configured ingest node (of ``region`` only, when given) up again, extras stopped."""
     sh = lab.shape
     lab.fleet.forget_dead()
     wanted: dict[tuple[str, str, str], int] = {}
     for spec in sh.nodes:
         key = (spec.region, spec.zone, spec.capacity_type)
-        wanted[key] = wanted.get(key, 0) + 1
+        if region is None or spec.region == region:
+            wanted[key] = wanted.get(key, 0) + 1
     started, stopped = [], []
-    for (region, zone, cap), n in wanted.items():
-        have = [x for x in lab.fleet.nodes if (x.region, x.zone, x.capacity_type) == (region, zone, cap)]
+    for (r, zone, cap), n in wanted.items():
+        have = [x for x in lab.fleet.nodes if (x.region, x.zone, x.capacity_type) == (r, zone, cap)]
         for extra in have[n:]:
             lab.fleet.kill(extra, state="stopped")
             stopped.append(extra.name)
         for _ in range(n - len(have)):
-            started.append(lab.fleet.add(region, zone, cap).name)
-    for x in lab.fleet.nodes:  # draining nodes were interrupted: replace them too
+            started.append(lab.fleet.add(r, zone, cap).name)
+    for x in [n for n in lab.fleet.nodes if region is None or n.region == region]:  # draining: interrupted
         if x.state == "draining":
             lab.fleet.kill(x, state="stopped")
             stopped.append(x.name)

@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import urllib3
+from boto3.exceptions import Boto3Error
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 from botocore.parsers import ResponseParserError
@@ -41,7 +42,7 @@ def translate(exc: BaseException, what: str) -> DriverError:
         return DriverError(f"{what}: {err.get('Message', exc)}", code=err.get("Code"))
     if isinstance(exc, ApiException):
         return DriverError(f"{what}: {exc.reason or exc}", code=str(exc.status) if exc.status else None)
-    if isinstance(exc, ActivityFailed):  # chaosaws reports AWS errors this way
+    if isinstance(exc, (ActivityFailed, Boto3Error)):  # chaosaws and boto3's transfers wrap the AWS error
         return DriverError(f"{what}: {exc}", code=_chaosaws_code(exc))
     if isinstance(exc, (BotoCoreError, ResponseParserError, urllib3.exceptions.HTTPError)):
         # an answer that is not AWS's; a Kubernetes API (urllib3) that does not answer
@@ -50,7 +51,8 @@ def translate(exc: BaseException, what: str) -> DriverError:
 
 
 def _chaosaws_code(exc: BaseException) -> str | None:
-    """chaosaws re-raises a ClientError as FailedActivity inside its ``except``: the code is on the context."""
+    """chaosaws (FailedActivity) and boto3's transfers (S3UploadFailedError) re-raise a ClientError inside their
+    ``except``: the code is on the context."""
     ctx = exc.__cause__ or exc.__context__
     return ctx.response.get("Error", {}).get("Code") if isinstance(ctx, ClientError) else None
 
@@ -59,7 +61,8 @@ def _translatable() -> tuple[type[BaseException], ...]:
     from chaoslib.exceptions import ActivityFailed
     from kubernetes.client.exceptions import ApiException
 
-    return ClientError, BotoCoreError, ResponseParserError, ActivityFailed, ApiException, urllib3.exceptions.HTTPError
+    return (ClientError, BotoCoreError, ResponseParserError, ActivityFailed, ApiException, urllib3.exceptions.HTTPError,
+            Boto3Error)
 
 
 @contextmanager

@@ -265,16 +265,21 @@ class AwsTarget:
                               "(Aurora global)", field="aws.rds")
         return r.instance_id, r.dr_replica_id
 
-    @_guarded
-    def rebuild_primary_region(self) -> dict[str, Any]:
-        """RDS: the primary region's database re-created as a cross-region replica of the DR writer. Aurora
-        global: the old primary cluster is a secondary of the global database again."""
+    def _rebuild_in(self, region: str) -> dict[str, Any]:
+        """``region``'s database a replica of the other region's writer again (RDS: created across regions and
+        waited for; Aurora global: waited for until it is a secondary of the global database again)."""
         s, cfg = self.session, self.settings
         if cfg.rds.global_cluster_id:
-            return aurora.wait_secondary(s, self.actions, cfg.primary_region)
-        primary_id, dr_id = self._rds_ids()
-        return failback.rebuild_replica(s, self.actions, region=cfg.primary_region, ident=primary_id,
-                                        source_region=cfg.dr_region, source_id=dr_id, run_id=self.run_id)
+            return aurora.wait_secondary(s, self.actions, region)
+        ids = dict(zip((cfg.primary_region, cfg.dr_region), self._rds_ids(), strict=True))
+        source = cfg.dr_region if region == cfg.primary_region else cfg.primary_region
+        return failback.rebuild_replica(s, self.actions, region=region, ident=ids[region], source_region=source,
+                                        source_id=ids[source], run_id=self.run_id)
+
+    @_guarded
+    def rebuild_primary_region(self) -> dict[str, Any]:
+        """The primary region's database a replica of the DR writer again."""
+        return self._rebuild_in(self.settings.primary_region)
 
     @_guarded
     def return_primary_db(self) -> dict[str, Any]:
@@ -296,13 +301,8 @@ class AwsTarget:
 
     @_guarded
     def rebuild_dr_db(self) -> dict[str, Any]:
-        """RDS: the DR replica of the primary re-created. Aurora global: the DR cluster a secondary again."""
-        s, cfg = self.session, self.settings
-        if cfg.rds.global_cluster_id:
-            return aurora.wait_secondary(s, self.actions, cfg.dr_region)
-        primary_id, dr_id = self._rds_ids()
-        return failback.rebuild_replica(s, self.actions, region=cfg.dr_region, ident=dr_id,
-                                        source_region=cfg.primary_region, source_id=primary_id, run_id=self.run_id)
+        """The DR region's database a replica of the primary again."""
+        return self._rebuild_in(self.settings.dr_region)
 
     @_guarded
     def drain_zone(self, zone: str) -> dict[str, Any]:
