@@ -187,7 +187,8 @@ def test_scripted_answers_on_stdin_confirm_the_manual_step_and_the_journal_names
                           "--state-dir", str(lab.root), "--operator", "qa-operator"],
                          input="not sure\ny\n", capture_output=True, text=True, timeout=180, cwd=ROOT)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
-    assert "qa-operator, is it done?" in res.stdout and "answer y (confirmed) or n REASON" in res.stdout
+    assert "qa-operator, is it done? [y = confirmed / n REASON = not done]" in res.stdout
+    assert "answer y (confirmed) or n REASON" in res.stdout
     ends = [e for e in read_journal(tmp_path / "out" / "journal.jsonl") if e.kind == "step.end"]
     confirm = next(e for e in ends if e.value["id"] == "confirm")
     assert confirm.value["confirmed_by"] == "qa-operator" and not confirm.value["auto_confirmed"]

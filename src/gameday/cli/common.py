@@ -33,7 +33,7 @@ def ask_line(prompt: str) -> str:
     """One answer from a person at the terminal or from a script on stdin (EOFError when there is none)."""
     if sys.stdin.isatty():
         return input(prompt)
-    out.print(prompt, end="", highlight=False)
+    out.print(prompt, end="", highlight=False, markup=False)  # "[y = ...]" is text, not a style
     line = sys.stdin.readline()
     if not line:
         raise EOFError

@@ -84,7 +84,7 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
         return
     who = operator or default_operator()
     manual = manual_handler(loaded, auto_confirm_s=auto_confirm_s, stdin=stdin_kind(), operator=who, ask=ask_line,
-                            say=lambda msg: out.print(msg, highlight=False))
+                            say=lambda msg: out.print(msg, highlight=False, markup=False))
     summary = run_drill(loaded, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm,
                         on_progress=progress, grafana_url=grafana_url, metrics_port=metrics_port,
                         metrics_addr=metrics_addr, manual=manual, operator=who)
