@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from gameday.config import Environment
     from gameday.targets.base import Target
 
-__all__ = ["Operation", "OPERATIONS", "FAULTS", "ACTIONS", "get", "validate", "apply", "intent", "undo",
+__all__ = ["Operation", "OPERATIONS", "EFFECT_WITHIN_S", "FAULTS", "ACTIONS", "get", "validate", "apply", "intent", "undo",
            "fill", "env_regions", "env_zones", "from_chaos", "CHAOS_FAULTS", "lab_arguments"]
 
 Role = Literal["fault", "action", "inverse"]
@@ -117,6 +117,12 @@ _ALL = (
               chaos="restore_availability_zone"),
 )
 OPERATIONS: dict[str, Operation] = {op.name: op for op in _ALL}
+# How long each fault's effect may take to show to clients, in real seconds (an environment's time_scale
+# compresses it like a budget). Until it has passed, a run that saw no client-visible failure is not yet
+# "recovered": a NACL or an RDS failover may start refusing connections a while after the call returned;
+# a spot interruption only bites after its two-minute notice. A drill's ``fault.effect_within_s`` overrides it.
+EFFECT_WITHIN_S: dict[str, float] = {"fail_zone": 60, "freeze_zone": 60, "interrupt_spot": 180, "fail_over_db": 120,
+                                     "fail_region": 60, "delay_link": 60, "inject_latency": 60}
 FAULTS = tuple(n for n, op in OPERATIONS.items() if op.role == "fault")
 ACTIONS = tuple(n for n, op in OPERATIONS.items() if op.role == "action") + ("restore",)  # runbook ``call``
 CHAOS_FAULTS = tuple(sorted({op.chaos for op in _ALL if op.chaos and op.role == "fault"}))

@@ -14,7 +14,7 @@ from gameday.drill.locust_load import LocustLoad
 from gameday.drill.store import Heartbeat
 from gameday.drill.workload import Workload
 from gameday.journal import Journal
-from gameday.judge.recovery import Probe
+from gameday.judge.recovery import Evidence
 from gameday.service.resolved import Service
 
 __all__ = ["Background", "BackgroundSpec", "LiveBackground", "Reconciler", "live_background", "live_reconciler"]
@@ -35,11 +35,12 @@ class BackgroundSpec:
     probe_interval_s: float
     probe_timeout_s: float
     heartbeat_interval_s: float
-    max_s: float
+    max_s: float  # a safety ceiling: the runner stops the background when the run ends
+    evidence_bucket_s: float = 0.1  # the load's answers are journaled per bucket of this width (load.evidence)
 
 
 class Background(Protocol):
-    probe_log: list[Probe]
+    probe_log: list[Evidence]
 
     @property
     def ledger(self) -> Path: ...
@@ -59,10 +60,11 @@ class LiveBackground:
         self.workload = Workload(service=spec.service, run_id=spec.run_id, journal=spec.journal,
                                  ledger=spec.out_dir / "ledger.txt", rate=spec.rate, batch=spec.batch,
                                  probe_interval_s=spec.probe_interval_s, probe_timeout_s=spec.probe_timeout_s,
-                                 max_s=spec.max_s, builtin_load=builtin)
+                                 max_s=spec.max_s, builtin_load=builtin, evidence_bucket_s=spec.evidence_bucket_s)
         self.locust = None if spec.profile is None else LocustLoad(
             profile=spec.profile, service=spec.service, out_dir=spec.out_dir / "load", rate=spec.rate,
-            batch=spec.batch, max_s=spec.max_s, run_id=spec.run_id, journal=spec.journal)
+            batch=spec.batch, max_s=spec.max_s, run_id=spec.run_id, journal=spec.journal,
+            evidence_bucket_s=spec.evidence_bucket_s)
         self.heartbeat = Heartbeat(dsn=spec.writer_dsn, table=spec.service.spec.heartbeat_table, run_id=spec.run_id,
                                    journal=spec.journal,
                                    interval_s=spec.heartbeat_interval_s, max_s=spec.max_s)

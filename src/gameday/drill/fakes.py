@@ -11,7 +11,9 @@ from typing import Any
 
 from gameday.drill.background import BackgroundSpec, Reconciler
 from gameday.drill.reconcile import lost_window
-from gameday.judge.recovery import Probe
+from gameday.judge.evidence import load_bucket_event
+from gameday.judge.recovery import Evidence, Probe
+from gameday.judge.rpo import seq_ranges
 from gameday.service.ids import ACKED as LEDGER_ACKED
 from gameday.service.ids import FAILED as LEDGER_FAILED
 from gameday.service.ids import read_ledger
@@ -26,7 +28,7 @@ class FakeBackground:
 
     def __init__(self, target: FakeTarget, spec: BackgroundSpec) -> None:
         self.target, self.spec = target, spec
-        self.probe_log: list[Probe] = []
+        self.probe_log: list[Evidence] = []
         self._ledger = spec.out_dir / "ledger.txt"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fake-background", daemon=True)
@@ -61,7 +63,10 @@ class FakeBackground:
         acked = self.target.write(ids, now)
         ledger.write("".join(f"{LEDGER_ACKED if acked else LEDGER_FAILED} {i} {now:.3f}\n" for i in ids))
         ledger.flush()
-        if self.target.write_primary([f"hb-{now!r}"], now):
+        b = self.spec.evidence_bucket_s
+        j.record("load.evidence", "load", load_bucket_event(b, [[now // b * b, len(ids) if acked else 0,
+                                                                    0 if acked else len(ids), 0]]))
+        if self.target.write_primary([f"hb-{n}"], now):
             j.record("heartbeat.ack", "heartbeat", {"seq": n, "ts": now})
 
 
@@ -79,10 +84,9 @@ def fake_reconciler(target: FakeTarget) -> Reconciler:
         present = target.present()
         acked, failed = book[LEDGER_ACKED], book[LEDGER_FAILED]
         lost = sorted(acked - present)
-        hb = [float(i[3:]) for i in present if i.startswith("hb-")]
-        return {**lost_window(ledger, set(lost), t_fault),
+        hb = [int(i[3:]) for i in present if i.startswith("hb-")]
+        return {**lost_window(ledger, set(lost), t_fault), "heartbeat_present": seq_ranges(hb),
                 "events_acked": len(acked), "events_present": len(acked & present), "events_lost": len(lost),
                 "events_unexpected": len(failed & present), "events_indeterminate": 0, "indeterminate_present": 0,
-                "lost_sample": lost[:20], "last_present_heartbeat_ts": max(hb, default=None),
-                "heartbeats_present": len(hb)}
+                "lost_sample": lost[:20], "heartbeats_present": len(hb)}
     return reconcile

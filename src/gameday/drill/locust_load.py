@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gameday.journal import Journal
+from gameday.judge.evidence import load_bucket_event
 from gameday.load.run import LoadRun
 from gameday.service.resolved import Service
 
@@ -20,8 +21,9 @@ class LocustLoad:
     """Runs a LoadRun on a thread for at most ``max_s``; ``stop()`` ends it early and waits for its results."""
 
     def __init__(self, *, profile: Path, service: Service, out_dir: Path, rate: float, batch: int, max_s: float,
-                 run_id: str, journal: Journal) -> None:
+                 run_id: str, journal: Journal, evidence_bucket_s: float = 0.1) -> None:
         self.journal = journal
+        self.bucket_s = evidence_bucket_s
         self.run = LoadRun(profile=profile, host=service.url, out_dir=out_dir, rate=rate, batch=batch, duration=max_s,
                            on_progress=self._tick, run_id=run_id, service=service)
         self.summary: dict[str, Any] | None = None
@@ -38,6 +40,9 @@ class LocustLoad:
 
     def _tick(self, rec: dict[str, Any]) -> None:
         self.journal.record("load.tick", "load", {k: rec.get(k) for k in _TICK_FIELDS})
+        buckets = _rebucket(rec.get("evidence") or [], self.bucket_s)
+        if buckets:
+            self.journal.record("load.evidence", "load", load_bucket_event(self.bucket_s, buckets))
 
     def _main(self) -> None:
         try:
@@ -53,3 +58,13 @@ class LocustLoad:
     def stop(self) -> None:
         self.run.stop()
         self._thread.join(60)
+
+
+def _rebucket(buckets: list[list[float]], width: float) -> list[list[float]]:
+    """The engine's 0.1 s answer buckets merged into the drill's width (1 s at full scale)."""
+    out: dict[int, list[float]] = {}
+    for t, *counts in buckets:
+        row = out.setdefault(int(round(t / width, 6)), [0, 0, 0])
+        for i, c in enumerate(counts):
+            row[i] += c
+    return [[round(k * width, 6), *row] for k, row in sorted(out.items())]

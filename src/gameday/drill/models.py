@@ -78,6 +78,9 @@ class LoadSpec(Strict):
 class FaultSpec(Strict):
     action: str
     args: dict[str, Any] = Field(default_factory=dict)
+    effect_within_s: float | None = Field(
+        None, gt=0, le=86_400, description="how long the fault's effect may take to show to clients (real seconds, "
+        "scaled like budgets); default: the operation's own (gameday.operations.EFFECT_WITHIN_S)")
 
     @model_validator(mode="after")
     def _known(self) -> FaultSpec:

@@ -4,12 +4,14 @@ with the team's own ``present_query`` (``service.store``)."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from gameday.drill.store import heartbeat_stats, present_ids
+from gameday.drill.store import heartbeat_seqs, heartbeat_stats, present_ids
+from gameday.judge.rpo import seq_ranges
 from gameday.service.ids import ACKED, FAILED, INDETERMINATE, ack_times, read_ledger
 from gameday.service.resolved import Service
 
@@ -37,20 +39,24 @@ def reconcile(dsn: str, ledger: Path, run_id: str, *, service: Service, t_fault:
     with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
         present = _settled(conn, service.spec.store.present_query, acked | failed | indet, service.spec.store.settle_s)
         hb = heartbeat_stats(conn, service.spec.heartbeat_table, run_id)
+        hb_present = seq_ranges(heartbeat_seqs(conn, service.spec.heartbeat_table, run_id))
     lost = sorted(acked - present)
     out: dict[str, Any] = {
         "events_acked": len(acked), "events_present": len(acked & present), "events_lost": len(lost),
         "events_unexpected": len(failed & present), "events_indeterminate": len(indet),
         "indeterminate_present": len(indet & present), "lost_sample": lost[:20],
         "last_present_heartbeat_seq": hb[0], "last_present_heartbeat_ts": hb[1], "heartbeats_present": hb[2],
+        "heartbeat_present": hb_present, "settle_s": service.spec.store.settle_s,
     }
     out.update(lost_window(ledger, set(lost), t_fault))
     return out
 
 
-def lost_window(ledger: Path, lost: set[str], t_fault: float | None) -> dict[str, float | None]:
-    """When the earliest lost event was acknowledged, and the last acknowledgement before the fault."""
+def lost_window(ledger: Path, lost: set[str], t_fault: float | None) -> dict[str, Any]:
+    """When the lost events had been acknowledged (``lost_acks``: ``[[t, count], ...]`` to the millisecond), the
+    earliest of them, and the last acknowledgement before the fault."""
     times = ack_times(ledger)
-    lost_ts = [times[i] for i in lost if i in times]
+    per_ms = Counter(round(times[i], 3) for i in lost if i in times)
     before = [t for t in times.values() if t_fault is not None and t <= t_fault]
-    return {"earliest_lost_ack_ts": min(lost_ts, default=None), "last_ack_before_fault_ts": max(before, default=None)}
+    return {"earliest_lost_ack_ts": min(per_ms, default=None), "last_ack_before_fault_ts": max(before, default=None),
+            "lost_acks": [[t, n] for t, n in sorted(per_ms.items())]}

@@ -21,18 +21,21 @@ from typing import Any
 from gameday import operations
 from gameday.drill.background import Background, BackgroundSpec, Reconciler, live_background, live_reconciler
 from gameday.drill.confirm import auto_confirm
+from gameday.drill.live import LiveRecovery
 from gameday.drill.models import LoadedDrill, Step, resolve_ref
 from gameday.drill.steps import ManualHandler, StepContext, StepOutcome, run_step
 from gameday.drill.store import heartbeat_dsn, holding_dsn
 from gameday.errors import Aborted
-from gameday.journal import Journal, read_journal
-from gameday.judge.recovery import recovery
+from gameday.journal import Event, Journal, read_journal
+from gameday.judge.drill import window_end
 from gameday.report.write import write_reports
 from gameday.service.ids import outcome_series
 from gameday.service.resolved import Service
 from gameday.targets.base import FaultResult, Target
 
-__all__ = ["DrillRun", "run_drill", "auto_confirm"]
+__all__ = ["DrillRun", "run_drill", "auto_confirm", "EVIDENCE_SOURCES"]
+
+EVIDENCE_SOURCES = ("probe", "load")  # the client evidence the recovery machine reads
 
 
 @dataclass
@@ -50,6 +53,8 @@ class DrillRun:
     reconciler: Reconciler | None = None  # default: the service's present_query on the live database
     operator: str | None = None  # who runs the drill (journaled; manual steps name who confirmed them)
     _t_fault: float | None = None
+    _live: LiveRecovery | None = None
+    _window_closed: bool = False
 
     def execute(self) -> dict[str, Any]:
         """Run the drill; return report.json's content (the verdict says what happened)."""
@@ -81,6 +86,8 @@ class DrillRun:
         for stale in ("journal.jsonl", "ledger.txt"):
             (self.out_dir / stale).unlink(missing_ok=True)
         j = Journal(self.out_dir / "journal.jsonl")
+        self._live = LiveRecovery(EVIDENCE_SOURCES, d.probe.consecutive)
+        j.listeners.append(self._live.on_event)  # the live recovery machine sees every event, as the checker will
         j.listeners.extend(self.listeners)
         run_id = uuid.uuid4().hex[:10]
         action = (self._fault() or ("planned", {}))[0]
@@ -91,7 +98,7 @@ class DrillRun:
             "probe_consecutive": d.probe.consecutive, "declare_step": next((s.id for s in rb.steps if s.declares), None),
             "steps": [{"id": s.id, "name": s.name, "kind": s.kind, "budget_s": s.budget_s} for s in rb.steps],
             "load": d.load.model_dump(), "fault": {"action": action, "hidden": self.fault_override is not None},
-            "operator": self.operator,
+            "operator": self.operator, "evidence_sources": list(EVIDENCE_SOURCES),
         })
         return j, run_id
 
@@ -114,15 +121,17 @@ class DrillRun:
             result = operations.apply(self.target, "delay_link", args)
             j.record("condition.applied", "target", _as_dict(result))
         self._starting_state(j)
-        max_s = d.warmup_s + d.recovery_timeout_s + sum((s.timeout_s or 0) + s.budget_s * scale
-                                                         for s in self.loaded.runbook.steps) + 60
+        planned = d.warmup_s + d.recovery_timeout_s + sum((s.timeout_s or 0) + s.budget_s * scale
+                                                           for s in self.loaded.runbook.steps)
+        max_s = 4 * planned + 600  # a safety ceiling, journaled if reached: the runner stops them when the run ends
         profile = None if d.load.profile == "builtin" else resolve_ref(Path(self.loaded.path), d.load.profile)
         service = self.target.service()
         bg = self.background(BackgroundSpec(
             service=service, writer_dsn=heartbeat_dsn(service, self.target, self._writer_region()), run_id=run_id,
             journal=j, out_dir=self.out_dir, rate=d.load.rate, batch=d.load.batch, profile=profile,
             probe_interval_s=d.probe.interval_s, probe_timeout_s=d.probe.timeout_s,
-            heartbeat_interval_s=d.heartbeat_interval_s, max_s=max_s))
+            heartbeat_interval_s=d.heartbeat_interval_s, max_s=max_s,
+            evidence_bucket_s=0.1 if scale < 1 else 1.0))
         bg.start()
         self.on_progress(f"load {d.load.rate:g} events/s and heartbeat running; warming up {d.warmup_s:g} s")
         time.sleep(d.warmup_s)
@@ -169,9 +178,10 @@ class DrillRun:
         fault = self._fault()
         if fault is None:  # a planned move: nothing breaks; the clock starts with the runbook
             t0 = time.time()
-            j.record("fault.applied", "runner", {"action": "planned", "args": {}, "t_applied": t0,
-                                                 "result": {"planned": True}})
+            ev = j.record("fault.applied", "runner", {"action": "planned", "args": {}, "t_applied": t0,
+                                                      "window": "open", "result": {"planned": True}})
             self._t_fault = t0
+            self._start_live(ev)
             self.on_progress("planned move: the runbook starts now")
             return t0
         action, args = fault
@@ -180,20 +190,41 @@ class DrillRun:
         t_call = time.time()
         result = operations.apply(self.target, action, args)
         t_fault = result.t_applied if isinstance(result, FaultResult) else t_call
-        j.record("fault.applied", "target", {"action": action, "args": args, "t_applied": t_fault,
-                                             "result": _as_dict(result)})
+        ev = j.record("fault.applied", "target", {"action": action, "args": args, "t_applied": t_fault,
+                                                  "effect_within_s": self._effect_within_s(action),
+                                                  "result": _as_dict(result)})
         self._t_fault = t_fault
+        self._start_live(ev)
         self.on_progress("fault applied" if self.fault_override else f"fault applied: {action} {args}")
         if self.on_fault is not None:
             self.on_fault(bg, t_fault, j)
         return t_fault
 
+    def _effect_within_s(self, action: str) -> float:
+        """How long the fault's effect may take to show to clients, at the environment's time scale."""
+        d = self.loaded.drill
+        real = d.fault.effect_within_s if d.fault is not None and d.fault.effect_within_s else None
+        return round((real or operations.EFFECT_WITHIN_S.get(action, 60.0)) * self.loaded.environment.time_scale, 3)
+
+    def _start_live(self, applied: Event) -> None:
+        assert self._live is not None
+        self._live.start(applied.value["t_applied"], window_end(applied))
+
+    def _close_window(self, j: Journal) -> None:
+        """A planned move's effect window closes at its smoke test (or its runbook's end): from then on a
+        failure is an outage, and a run that saw none has RTO 0."""
+        if self._fault() is None and not self._window_closed:
+            self._window_closed = True
+            j.record("window.closed", "runner", {"t": time.time()})
+
     def _runbook(self, j: Journal, bg: Background, t_fault: float) -> None:
         d = self.loaded.drill
         primary, dr = self.target.regions()
-        ctx = StepContext(self.target, bg, d.probe.consecutive, t_fault, {"primary_region": primary, "dr_region": dr},
+        assert self._live is not None
+        ctx = StepContext(self.target, self._live, d.probe.consecutive, t_fault,
+                          {"primary_region": primary, "dr_region": dr},
                           self.manual or auto_confirm(d.manual_confirm_s), on_wait=self.on_progress,
-                          time_scale=self.loaded.environment.time_scale)
+                          time_scale=self.loaded.environment.time_scale, close_window=lambda: self._close_window(j))
         for step in self.loaded.runbook.steps:
             self.target.check_stop_conditions()  # Aborted: the inverse is applied in _finish, exit 4
             j.record("step.start", "runner", {"id": step.id, "name": step.name})
@@ -209,15 +240,17 @@ class DrillRun:
                 return
 
     def _await_recovery(self, j: Journal, bg: Background, t_fault: float) -> None:
+        """Wait (at most ``recovery_timeout_s``) for the live machine to declare recovery; the load, probe and
+        heartbeat go on meanwhile, so a slow runbook still gets a measured RTO."""
         d = self.loaded.drill
+        assert self._live is not None
+        self._close_window(j)
         deadline = time.monotonic() + d.recovery_timeout_s
-        while not recovery(list(bg.probe_log), t_fault, d.probe.consecutive).recovered:
-            if time.monotonic() >= deadline:
-                break
+        while not self._live.result().recovered and time.monotonic() < deadline:
             time.sleep(0.05)
-        rec = recovery(list(bg.probe_log), t_fault, d.probe.consecutive)
-        if rec.t_recovered is not None:  # for people watching; the RTO itself is computed by the checker
-            j.record("drill.recovered", "runner", {"t_recovered": rec.t_recovered,
+        rec = self._live.result()
+        if rec.t_recovered is not None:  # what the live machine declared; the checker computes the same
+            j.record("drill.recovered", "runner", {"t_recovered": rec.t_recovered, "state": rec.state.value,
                                                    "rto_s": round(rec.t_recovered - t_fault, 3)})
         time.sleep(d.cooldown_s)
 
@@ -227,8 +260,7 @@ class DrillRun:
             if bg is not None:
                 bg.stop()
                 self._fine_series(j, bg)
-                if not aborted:
-                    self._reconcile(j, bg, run_id)
+                self._reconcile(j, bg, run_id)  # an aborted run still says what it lost
             j.record("drill.end", "runner", {"aborted": bool(aborted), "reason": aborted})
             self._undo(j)
             j.close()

@@ -11,7 +11,7 @@ from typing import Protocol
 from gameday import operations
 from gameday.drill.models import Step
 from gameday.errors import DriverError
-from gameday.judge.recovery import Probe, failed_since, recovery
+from gameday.judge.recovery import Recovery
 from gameday.operations import fill
 from gameday.targets.base import Target
 from gameday.targets.deadline import deadline
@@ -31,8 +31,10 @@ class StepOutcome:
     confirmed_by: str | None = None  # the person who answered a manual step
 
 
-class ProbeState(Protocol):
-    probe_log: list[Probe]
+class RecoveryView(Protocol):
+    """The live recovery machine (``gameday.drill.live.LiveRecovery``), as the waits see it."""
+
+    def result(self) -> Recovery: ...
 
 
 # A manual step handler: given the step, return its outcome (auto-confirm, or ask a person).
@@ -42,7 +44,7 @@ ManualHandler = Callable[[Step], StepOutcome]
 @dataclass
 class StepContext:
     target: Target
-    probes: ProbeState
+    live: RecoveryView
     consecutive: int
     t_fault: float
     variables: dict[str, str]
@@ -50,6 +52,7 @@ class StepContext:
     poll_s: float = 0.05
     on_wait: Callable[[str], None] | None = None  # a status line while a wait lasts
     time_scale: float = 1.0
+    close_window: Callable[[], None] | None = None  # a planned move's smoke test closes its effect window
 
     def budget_of(self, step: Step) -> float:
         return step.budget_s * self.time_scale
@@ -57,9 +60,11 @@ class StepContext:
 
 def _condition(name: str, step: Step, ctx: StepContext) -> Callable[[], bool]:
     if name == "synthetic_failing":
-        return lambda: failed_since(ctx.probes.probe_log, ctx.t_fault)
+        return lambda: ctx.live.result().outage_seen
     if name == "synthetic_recovered":
-        return lambda: recovery(list(ctx.probes.probe_log), ctx.t_fault, ctx.consecutive).recovered
+        if ctx.close_window is not None:  # a planned move: from its smoke test on, a failure is an outage
+            ctx.close_window()
+        return lambda: ctx.live.result().recovered
     if name == "dr_nodes_healthy":
         want = int(step.args.get("count", 1))
         dr = ctx.variables["dr_region"]
@@ -83,8 +88,10 @@ def wait_until(step: Step, ctx: StepContext) -> StepOutcome:
             last_error = f" (last error: {exc})"
         if ctx.on_wait is not None and time.monotonic() >= next_note:
             next_note += _NOTE_EVERY_S
+            why = ctx.live.result().why if step.wait_for.startswith("synthetic") else ""
             ctx.on_wait(f"waiting for {step.wait_for.replace('_', ' ')}: {time.monotonic() - started:.0f} s "
-                        f"(budget {ctx.budget_of(step):.3g} s, gives up after {step.timeout_s:g} s)")
+                        f"(budget {ctx.budget_of(step):.3g} s, gives up after {step.timeout_s:g} s)"
+                        + (f": {why}" if why else ""))
         time.sleep(ctx.poll_s)
     return StepOutcome(False, f"{step.wait_for}: still false after {step.timeout_s:.0f} s{last_error}")
 

@@ -15,7 +15,8 @@ from gameday.service.heartbeat import ensure_heartbeat_table, table_ident
 from gameday.service.resolved import Service
 from gameday.targets.base import Observation
 
-__all__ = ["Heartbeat", "ensure_heartbeat_table", "present_ids", "heartbeat_stats", "heartbeat_dsn", "holding_dsn"]
+__all__ = ["Heartbeat", "ensure_heartbeat_table", "present_ids", "heartbeat_stats", "heartbeat_seqs", "heartbeat_dsn",
+           "holding_dsn"]
 
 
 _table = table_ident
@@ -52,6 +53,16 @@ def heartbeat_stats(conn: psycopg.Connection, table: str, run_id: str) -> tuple[
     except psycopg.errors.UndefinedTable:
         return None, None, 0
     return (row[0], row[1], row[2]) if row else (None, None, 0)
+
+
+def heartbeat_seqs(conn: psycopg.Connection, table: str, run_id: str) -> list[int]:
+    """Every seq of a run's heartbeats present in this database (RPO is measured by their gaps)."""
+    try:
+        rows = conn.execute(sql.SQL("SELECT seq FROM {} WHERE run_id = %s ORDER BY seq").format(_table(table)),
+                            (run_id,)).fetchall()
+    except psycopg.errors.UndefinedTable:
+        return []
+    return [int(r[0]) for r in rows]
 
 
 def present_ids(conn: psycopg.Connection, query: str, ids: Iterable[str]) -> set[str]:

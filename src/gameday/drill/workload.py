@@ -17,7 +17,8 @@ from typing import IO
 import aiohttp
 
 from gameday.journal import Journal
-from gameday.judge.recovery import Probe
+from gameday.judge.evidence import load_bucket_event
+from gameday.judge.recovery import Evidence, Probe
 from gameday.load.window import SecondWindow
 from gameday.service.ids import ACKED, FAILED, INDETERMINATE, IdScheme
 from gameday.service.resolved import Service
@@ -28,11 +29,31 @@ __all__ = ["Workload"]
 _MAX_IN_FLIGHT = 512
 
 
+class AnswerBuckets:
+    """Answers counted per bucket of answer time: [t_start, acked, failed, indeterminate] (the recovery
+    machine's load evidence, journaled as ``load.evidence`` once a bucket is complete)."""
+
+    def __init__(self, width: float) -> None:
+        self.width = width
+        self._counts: dict[int, list[int]] = {}
+
+    def add(self, t: float, mark: str) -> None:
+        row = self._counts.setdefault(int(t // self.width), [0, 0, 0])
+        row[{ACKED: 0, FAILED: 1, INDETERMINATE: 2}[mark]] += 1
+
+    def take_complete(self, now: float) -> list[list[float]]:
+        """The buckets that ended before ``now``, in time order, removed."""
+        current = int(now // self.width)
+        done = sorted(k for k in self._counts if k < current)
+        return [[round(k * self.width, 6), *self._counts.pop(k)] for k in done]
+
+
 class Workload:
     """Load + probe in one asyncio loop on a background thread; bounded by ``max_s``."""
 
     def __init__(self, *, service: Service, run_id: str, journal: Journal, ledger: Path, rate: float, batch: int,
-                 probe_interval_s: float, probe_timeout_s: float, max_s: float, builtin_load: bool = True) -> None:
+                 probe_interval_s: float, probe_timeout_s: float, max_s: float, builtin_load: bool = True,
+                 evidence_bucket_s: float = 0.1) -> None:
         self.service = service
         self.run_id = run_id
         self.ids = IdScheme(f"{run_id}b", uuid=service.uses_uuid)
@@ -46,7 +67,8 @@ class Workload:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="workload", daemon=True)
         self._tick = SecondWindow()
-        self.probe_log: list[Probe] = []  # every synthetic probe so far, in order
+        self.probe_log: list[Evidence] = []  # every synthetic probe so far, in order
+        self.buckets = AnswerBuckets(evidence_bucket_s)
 
     def start(self) -> None:
         self._thread.start()
@@ -65,6 +87,9 @@ class Workload:
             if self.builtin_load:
                 tasks += [asyncio.ensure_future(self._load(load, deadline)), asyncio.ensure_future(self._ticker(deadline))]
             await asyncio.gather(*tasks)
+        if not self._stop.is_set():  # the ceiling, not the runner, ended it: say so
+            self.journal.record("background.ceiling", "load", {"max_s": self.max_s},
+                                error=f"safety stop: load and probe ran for their ceiling of {self.max_s:g} s")
 
     def _running(self, deadline: float) -> bool:
         return not self._stop.is_set() and time.monotonic() < deadline
@@ -108,7 +133,9 @@ class Workload:
         else:
             mark = FAILED
             self._tick.errors += 1
-        self._ledger.write(self.ids.ledger_line(mark, first, self.batch, time.time()))
+        t_answer = time.time()
+        self._ledger.write(self.ids.ledger_line(mark, first, self.batch, t_answer))
+        self.buckets.add(t_answer, mark)
 
     async def _ticker(self, deadline: float) -> None:
         while self._running(deadline):
@@ -120,6 +147,9 @@ class Workload:
             self.journal.record("load.tick", "load", {
                 "sent": t.sent, "acked_events": t.acked_events, "errors": t.errors, "indeterminate": t.indeterminate,
                 "dropped": t.dropped, "late": t.late, **t.latency_fields()})
+            done = self.buckets.take_complete(time.time())
+            if done:
+                self.journal.record("load.evidence", "load", load_bucket_event(self.buckets.width, done))
 
     async def _probe(self, session: aiohttp.ClientSession, deadline: float) -> None:
         n = 0

@@ -1,15 +1,16 @@
 """The drill checker: a pure function of the journal's events -> measurements and a verdict.
 
-RTO: T0 = fault applied; T_detect = first failed probe after T0; T_declare = end of the step that
-declares the incident; T_recovered = the first of N consecutive successful write-then-read probes
-after the outage was seen (``gameday.judge.recovery``, the rule the live wait uses too). RPO_time is
-the larger of the heartbeat measure, ts(last acknowledged heartbeat) - ts(last heartbeat present on
-the new primary), and the ledger's: the span from the earliest lost acknowledged write to the last
-acknowledged write before the fault; never 0 while acknowledged writes were lost. Lost events =
-acknowledged ids missing from the new primary (reconciled by the runner and journaled).
+RTO: T0 = fault applied (a planned move: the runbook's start); T_detect = the first client-visible failure
+(a probe, or a load bucket whose writes failed); T_recovered = the start of the run of successes that
+recovered, declared once it holds N consecutive successful probes and the fault's effect window has
+passed (``gameday.judge.recovery``: the one state machine the live waits use too, fed the same stream,
+``gameday.judge.evidence``). A run whose window passed without any client-visible failure has RTO 0 ("no
+client-visible outage"). RPO by gaps (``gameday.judge.rpo``). Lost events = acknowledged ids missing from
+the new primary (reconciled by the runner and journaled), split by when they were acknowledged.
 
 A service that never recovered while it was observed for longer than the RTO target breached it: FAIL.
-Anything else missing, or an exception while judging, gives INCONCLUSIVE, never pass.
+Anything else missing, or an exception while judging, gives INCONCLUSIVE, never pass. A journal without
+``drill.end`` (a killed run) or an aborted run is ABORTED, with whatever it measured.
 """
 
 from __future__ import annotations
@@ -17,17 +18,19 @@ from __future__ import annotations
 from typing import Any
 
 from gameday.journal import Event
-from gameday.judge.recovery import Probe, Recovery, recovery
+from gameday.judge.evidence import stream_recovery
+from gameday.judge.recovery import Probe, Recovery, State
+from gameday.judge.rpo import measure
 from gameday.verdict import Verdict
 
-__all__ = ["check", "probes_of"]
+__all__ = ["check", "probes_of", "recovery_of"]
 
 
 def _first(events: list[Event], kind: str) -> Event | None:
     return next((e for e in events if e.kind == kind), None)
 
 
-def probes_of(events: list[Event]) -> list[Probe]:
+def probes_of(events: list[Event]) -> list[Any]:
     """The synthetic probes of a journal (``started`` is journaled; older journals give the latency)."""
     out = []
     for e in events:
@@ -35,6 +38,25 @@ def probes_of(events: list[Event]) -> list[Probe]:
             started = e.value.get("started", e.t_wall - e.value.get("latency_ms", 0) / 1000)
             out.append(Probe(started, e.t_wall, bool(e.value["ok"])))
     return out
+
+
+def window_end(applied: Event) -> float | None:
+    """When the fault's effect window ends: T0 + the operation's ``effect_within_s`` (scaled); a planned move's
+    stays open until the runner closes it (``window.closed``); an older journal's is T0 (the old rule)."""
+    v = applied.value
+    if "effect_within_s" in v:
+        return float(v["t_applied"]) + float(v["effect_within_s"])
+    return None if v.get("window") == "open" else float(v["t_applied"])
+
+
+def recovery_of(events: list[Event]) -> Recovery | None:
+    """The recovery machine's final answer over a journal (None before a fault was applied)."""
+    start, applied = _first(events, "drill.start"), _first(events, "fault.applied")
+    if start is None or applied is None:
+        return None
+    sources = start.value.get("evidence_sources", ["probe"])
+    return stream_recovery(events, float(applied.value["t_applied"]), start.value["probe_consecutive"],
+                           window_end(applied), sources)
 
 
 def _steps(events: list[Event], plan: list[dict[str, Any]], scale: float) -> list[dict[str, Any]]:
@@ -75,30 +97,38 @@ def _check(events: list[Event]) -> dict[str, Any]:
     out: dict[str, Any] = {"drill": meta["drill"], "run_id": meta["run_id"], "environment": meta["environment"],
                            "time_scale": scale, "started_at": start.t_wall, "steps": steps, "reasons": []}
     end = _first(events, "drill.end")
-    aborted = bool(end is not None and end.value.get("aborted"))
+    stopped = _stopped(end)
+    out["incomplete"] = end is None
     errors = [f"the run failed: {e.error}" for e in events if e.kind == "drill.error"]
     applied = _first(events, "fault.applied")
     if applied is None:
-        out["verdict"] = (Verdict.ABORTED if aborted else Verdict.INCONCLUSIVE).value
-        out["reasons"] += ["the fault was never applied", *errors]
+        out["verdict"] = (Verdict.ABORTED if stopped else Verdict.INCONCLUSIVE).value
+        out["reasons"] += [stopped or "the fault was never applied", *errors]
         return out
     t0 = applied.value["t_applied"]
     out["planned"] = applied.value.get("action") == "planned"  # no fault: T0 is the runbook's start
-    rec = recovery(probes_of(events), t0, meta["probe_consecutive"])
+    rec = recovery_of(events)
+    assert rec is not None
+    reconciled = _first(events, "reconcile")
     out.update(_times(rec, t0, steps, meta.get("declare_step")))
-    out.update(_data(events, _first(events, "reconcile")))
-    first_lost = (_first(events, "reconcile") or applied).value.get("earliest_lost_ack_ts")
-    out["lost_window_s"] = None if first_lost is None else round(max(0.0, t0 - first_lost), 3)
+    out.update(_data(events, reconciled, t0, rec.t_recovered))
     out["targets"] = _targets(meta["targets"], scale, out, rec, t0)
     out["critical_path"] = [s["id"] for s in steps if s["started_at"]
                             and (rec.t_recovered is None or s["started_at"] <= rec.t_recovered)]
     out["blown_steps"] = [s["id"] for s in steps if s["over_budget"]]
-    if aborted:
+    if stopped:
         out["verdict"] = Verdict.ABORTED.value
-        out["reasons"] += [f"aborted: {end.value.get('reason')}", *errors]  # type: ignore[union-attr]
+        out["reasons"] += [stopped, *errors]
         return out
-    out["verdict"], out["reasons"] = _judge(out, steps, errors, reconciled=_first(events, "reconcile") is not None)
+    out["verdict"], out["reasons"] = _judge(out, steps, errors, reconciled=reconciled is not None)
     return out
+
+
+def _stopped(end: Event | None) -> str | None:
+    """Why the run did not finish: killed (no drill.end) or aborted; None when it ended normally."""
+    if end is None:
+        return "incomplete: the journal ends without drill.end (the run was killed before it could finish)"
+    return f"aborted: {end.value.get('reason')}" if end.value.get("aborted") else None
 
 
 def _times(rec: Recovery, t0: float, steps: list[dict[str, Any]], declare_step: str | None) -> dict[str, Any]:
@@ -106,29 +136,24 @@ def _times(rec: Recovery, t0: float, steps: list[dict[str, Any]], declare_step: 
     t_declare = declare["ended_at"] if declare and declare["done"] else None  # a skipped declaration is none
     rto = None if rec.t_recovered is None else round(rec.t_recovered - t0, 3)
     return {"t0": t0, "t_detect_s": _rel(rec.t_detect, t0), "t_declare_s": _rel(t_declare, t0),
-            "t_recovered_s": _rel(rec.t_recovered, t0), "rto_s": rto,
-            "observed_for_s": _rel(rec.last_probe, t0)}
+            "t_recovered_s": _rel(rec.t_recovered, t0), "rto_s": rto, "recovery_state": rec.state.value,
+            "no_outage": rec.state is State.NO_OUTAGE, "relapses": rec.relapses,
+            "observed_for_s": _rel(rec.last_seen, t0)}
 
 
-def _data(events: list[Event], rec: Event | None) -> dict[str, Any]:
+def _data(events: list[Event], rec: Event | None, t0: float, t_recovered: float | None) -> dict[str, Any]:
     hb = [e for e in events if e.kind == "heartbeat.ack"]
     last_acked = max((e.value["ts"] for e in hb), default=None)
     if rec is None:
-        return {"rpo_s": None, "heartbeats_acked": len(hb), "last_acked_heartbeat_ts": last_acked}
+        failed = next((e for e in events if e.kind == "reconcile.failed"), None)
+        return {"rpo_s": None, "heartbeats_acked": len(hb), "last_acked_heartbeat_ts": last_acked,
+                **({"reconcile_error": failed.error} if failed is not None else {})}
     r = rec.value
-    present = r.get("last_present_heartbeat_ts")
-    rpo_hb = max(0.0, last_acked - present) if last_acked is not None and present is not None else None
-    first_lost, last_before = r.get("earliest_lost_ack_ts"), r.get("last_ack_before_fault_ts")
-    rpo_ledger = max(0.0, last_before - first_lost) if first_lost is not None and last_before is not None else None
-    rpo = max((x for x in (rpo_hb, rpo_ledger) if x is not None), default=None)
-    if r["events_lost"] and rpo is not None:
-        rpo = max(rpo, 0.001)  # acknowledged writes were lost: the RPO is never 0
-    return {"rpo_heartbeat_s": _round(rpo_hb), "rpo_ledger_s": _round(rpo_ledger),
-            "events_acked": r["events_acked"], "events_lost": r["events_lost"],
+    return {"events_acked": r["events_acked"], "events_lost": r["events_lost"],
             "events_indeterminate": r["events_indeterminate"], "events_unexpected": r["events_unexpected"],
             "indeterminate_present": r["indeterminate_present"], "lost_sample": r.get("lost_sample", []),
-            "heartbeats_acked": len(hb), "last_acked_heartbeat_ts": last_acked,
-            "last_present_heartbeat_ts": present, "rpo_s": _round(rpo)}
+            "settle_s": r.get("settle_s"), "last_acked_heartbeat_ts": last_acked,
+            **measure(events, r, t0, t_recovered)}
 
 
 def _targets(tg: dict[str, Any], scale: float, out: dict[str, Any], rec: Recovery, t0: float) -> list[dict[str, Any]]:

@@ -35,7 +35,8 @@ from gameday.service.resolved import Service
 __all__ = ["Engine"]
 
 _LATE_S = 0.010
-_BUCKET_S = 0.05  # the ledger keeps when each run of ids was answered, to this resolution
+_BUCKET_S = 0.001  # the ledger keeps when each run of ids was answered, to the millisecond (RPO is exact)
+_EVIDENCE_S = 0.1  # answers per 0.1 s bucket go out with each second's progress: a drill's recovery evidence
 
 
 class Engine:
@@ -68,6 +69,7 @@ class Engine:
                        "steady_acked_events": 0, "steady_sent": 0}
         # acked, failed, indeterminate: (first id, count, answered at, in _BUCKET_S steps)
         self.ranges: dict[str, list[tuple[int, int, int]]] = {"a": [], "f": [], "i": []}
+        self.answers: dict[int, list[int]] = {}  # 0.1 s bucket of answer time -> [acked, failed, indeterminate]
         self.max_lag_s = 0.0
         self.cpu: list[float] = []
         self.stopped = False
@@ -156,6 +158,7 @@ class Engine:
         lo, hi = self.steady_window
         in_steady = lo <= intended - self.t0 < hi
         bucket = int((now + self.epoch) / _BUCKET_S)
+        answered = self.answers.setdefault(int((now + self.epoch) / _EVIDENCE_S), [0, 0, 0])
         ok = status in self.ok
         if self.on_request is not None:
             self.on_request(self.payloads.method, self.payloads.name, latency_us / 1000, None if ok else _error(status))
@@ -170,12 +173,15 @@ class Engine:
             else:
                 w.edge.record_value(latency_us)
             self.ranges["a"].append((first, self.batch, bucket))
+            answered[0] += 1
         elif status in (0, 504):  # no answer, or "may or may not be committed"
             w.indeterminate += 1
             self.ranges["i"].append((first, self.batch, bucket))
+            answered[2] += 1
         else:  # -1: could not connect (nothing sent); or a definite HTTP error
             w.errors += 1
             self.ranges["f"].append((first, self.batch, bucket))
+            answered[1] += 1
 
     # ---- progress ------------------------------------------------------------------------------
     def _ticker(self) -> None:
@@ -202,7 +208,13 @@ class Engine:
                    "sent": w.sent, "acked_events": w.acked_events, "errors": w.errors,
                    "indeterminate": w.indeterminate, "dropped": w.dropped, "late": w.late,
                    "acked_requests": w.hist.get_total_count(), **w.latency_fields(),
-                   "cpu_percent": self.cpu[-1] if self.cpu else None})
+                   "cpu_percent": self.cpu[-1] if self.cpu else None, "evidence": self._answered()})
+
+    def _answered(self) -> list[list[float]]:
+        """The complete 0.1 s buckets of answers since the last tick: [t_start, acked, failed, indeterminate]."""
+        current = int((time.monotonic() + self.epoch) / _EVIDENCE_S)
+        done = sorted(k for k in self.answers if k < current)
+        return [[round(k * _EVIDENCE_S, 3), *self.answers.pop(k)] for k in done]
 
     def result(self) -> dict[str, Any]:
         lo, hi = self.shape.steady()
