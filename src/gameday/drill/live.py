@@ -47,6 +47,12 @@ class LiveRecovery:
                 self._stream.on_event(ev)
             self._kept = []
 
+    def outage_seen(self) -> bool:
+        """A client-visible failure since T0 has been received (an alert; the report's T_detect is the same
+        evidence, in time order)."""
+        with self._lock:
+            return self._stream is not None and self._stream.first_failure is not None
+
     def result(self) -> Recovery:
         with self._lock:
             if self._stream is None:

@@ -36,6 +36,8 @@ class RecoveryView(Protocol):
 
     def result(self) -> Recovery: ...
 
+    def outage_seen(self) -> bool: ...
+
 
 # A manual step handler: given the step, return its outcome (auto-confirm, or ask a person).
 ManualHandler = Callable[[Step], StepOutcome]
@@ -60,7 +62,7 @@ class StepContext:
 
 def _condition(name: str, step: Step, ctx: StepContext) -> Callable[[], bool]:
     if name == "synthetic_failing":
-        return lambda: ctx.live.result().outage_seen
+        return ctx.live.outage_seen
     if name == "synthetic_recovered":
         if ctx.close_window is not None:  # a planned move: from its smoke test on, a failure is an outage
             ctx.close_window()

@@ -63,6 +63,7 @@ class EvidenceStream:
         self._pending: list[Evidence] = []
         self._latest: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.first_failure: float | None = None  # of the evidence received, held back or not (an alert needs no order)
 
     def on_event(self, e: Event) -> None:
         """Take one journal event (a journal listener)."""
@@ -77,9 +78,16 @@ class EvidenceStream:
                     self._release(self._watermark())
                 return
             src = items[0].source
+            self._note_failures(items)
             self._latest[src] = max(self._latest.get(src, items[-1].t), items[-1].t)
             self._pending.extend(items)
             self._release(self._watermark())
+
+    def _note_failures(self, items: list[Evidence]) -> None:
+        t0 = self.machine.t0
+        for ev in items:
+            if not ev.ok and ev.t >= t0 and (ev.source != "probe" or ev.started is None or ev.started >= t0):
+                self.first_failure = ev.t if self.first_failure is None else min(self.first_failure, ev.t)
 
     def _watermark(self) -> float:
         """The time up to which every live source has reported (a source silent for ``stale_s`` behind the

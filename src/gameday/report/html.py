@@ -8,7 +8,7 @@ from jinja2 import Environment
 
 from gameday.journal import Event
 from gameday.report.timeline import timeline_svg
-from gameday.report.words import fmt, full_scale, indeterminate_sentence, rpo_sentence, seconds, target_rows
+from gameday.report.words import fmt, full_scale, indeterminate_sentence, rpo_sentence, rto_sentence, seconds, target_rows
 
 __all__ = ["render_html"]
 
@@ -31,6 +31,7 @@ _TEMPLATE = """<!doctype html>
 <tr><th>events acknowledged / lost</th><td>{{ fmt(s.events_acked) }} / {{ fmt(s.events_lost) }}</td></tr>
 <tr><th>events indeterminate (present afterwards)</th><td>{{ fmt(s.events_indeterminate) }} ({{ fmt(s.indeterminate_present) }})</td></tr>
 </table>
+<p>{{ rto }}</p>
 <p>{{ rpo }}</p>
 <p>{{ indeterminate }}</p>
 <h2>Timeline</h2>
@@ -57,6 +58,6 @@ def render_html(summary: dict[str, Any], events: list[Event]) -> str:
 
     scale = s.get("time_scale") or 1
     return env.from_string(_TEMPLATE).render(s=s, fmt=fmt, secs=seconds, full=lambda v: full_scale(v, scale),
-                                             targets=target_rows(s), rpo=rpo_sentence(s),
+                                             targets=target_rows(s), rto=rto_sentence(s), rpo=rpo_sentence(s),
                                              indeterminate=indeterminate_sentence(s),
                                              svg=Markup(timeline_svg(summary, events)))

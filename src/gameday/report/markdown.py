@@ -6,7 +6,7 @@ from typing import Any
 
 from jinja2 import Environment
 
-from gameday.report.words import fmt, full_scale, indeterminate_sentence, rpo_sentence, seconds, target_rows
+from gameday.report.words import fmt, full_scale, indeterminate_sentence, rpo_sentence, rto_sentence, seconds, target_rows
 
 __all__ = ["render_markdown"]
 
@@ -24,6 +24,8 @@ Run `{{ s.run_id }}` on environment `{{ s.environment }}`{% if s.time_scale != 1
 | events lost (acknowledged, missing on the new primary) | {{ fmt(s.events_lost) }} |
 | events indeterminate (no answer; present afterwards) | {{ fmt(s.events_indeterminate) }} ({{ fmt(s.indeterminate_present) }}) |
 | events unexpected (refused, present anyway) | {{ fmt(s.events_unexpected) }} |
+
+{{ rto }}
 
 {{ rpo }}
 
@@ -55,4 +57,4 @@ def render_markdown(summary: dict[str, Any]) -> str:
     scale = s.get("time_scale") or 1
     return Environment(autoescape=False).from_string(_TEMPLATE).render(
         s=s, fmt=fmt, secs=seconds, full=lambda v: full_scale(v, scale), targets=target_rows(s),
-        rpo=rpo_sentence(s), indeterminate=indeterminate_sentence(s))
+        rto=rto_sentence(s), rpo=rpo_sentence(s), indeterminate=indeterminate_sentence(s))

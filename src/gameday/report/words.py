@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["seconds", "full_scale", "rpo_sentence", "indeterminate_sentence", "target_rows", "fmt"]
+__all__ = ["seconds", "full_scale", "rto_sentence", "rpo_sentence", "indeterminate_sentence", "target_rows", "fmt"]
 
 
 def fmt(v: Any) -> str:
@@ -31,20 +31,56 @@ def full_scale(v: float | None, scale: float) -> str:
     return seconds(v) if scale == 1 else f"{seconds(v)} ({_human(v / scale)} at full scale)"
 
 
+def rto_sentence(s: dict[str, Any]) -> str:
+    """How the recovery was measured: from the clients' evidence (probes and the load's own requests)."""
+    scale = s.get("time_scale") or 1
+    relapse = (f" After that, {s['relapses']} piece(s) of evidence failed again (a relapse, reported, not moving "
+               "the recovery instant)." if s.get("relapses") else "")
+    if s.get("no_outage"):
+        return ("No client-visible outage: neither the probes nor the load saw a failure while the fault's effect "
+                f"could show, so RTO is 0.{relapse}")
+    if s.get("rto_s") is not None:
+        return (f"Clients saw the outage {full_scale(s.get('t_detect_s'), scale)} after T0 (probes or the load's own "
+                f"requests) and were served again from {full_scale(s.get('t_recovered_s'), scale)}: the start of the "
+                f"run of successes that held for the required consecutive probes.{relapse}")
+    if s.get("observed_for_s") is not None:
+        return f"The service did not recover in the {seconds(s.get('observed_for_s'))} it was watched after T0."
+    return "RTO could not be measured."
+
+
 def rpo_sentence(s: dict[str, Any]) -> str:
     lost, rpo = s.get("events_lost"), s.get("rpo_s")
     if lost is None or rpo is None:
-        return "RPO could not be measured (no reconciliation, or no heartbeat reached the database)."
+        why = s.get("reconcile_error")
+        return ("RPO could not be measured: " + (f"the reconciliation failed ({why})." if why else
+                                                  "there was no reconciliation against the new primary."))
     limit = next((t.get("target_s") for t in s.get("targets", []) if t["name"] == "rpo"), None)
     within = "" if limit is None else (" That is within the RPO target of " if rpo <= limit else
                                        " That breaches the RPO target of ") + f"{seconds(limit)}."
     if not lost:
         return f"No acknowledged write was lost; the data the new primary lacked spans {seconds(rpo)}.{within}"
-    window = s.get("lost_window_s")
-    when = f", acknowledged in the last {seconds(window)} before the fault" if window is not None else ""
-    return (f"{lost} acknowledged write(s) were lost{when}: they had not reached the new primary when it took "
-            f"over. RPO {seconds(rpo)} is the data-time they span (the larger of the heartbeat and ledger measures)."
-            f"{within}")
+    out = (f"{lost} acknowledged write(s) were lost: {_when_lost(s)}. RPO {seconds(rpo)} is the data-time they "
+           f"span (the larger of the heartbeat and ledger measures).{within}")
+    return out + (f" Note: {s['rpo_note']}." if s.get("rpo_note") else "")
+
+
+def _when_lost(s: dict[str, Any]) -> str:
+    """When the lost writes had been acknowledged, relative to the fault and the recovery."""
+    split = s.get("lost_split") or {}
+    parts = []
+    before, during, after = split.get("before_fault", 0), split.get("during_outage", 0), split.get("after_recovery", 0)
+    first = s.get("lost_first_ack_s")
+    if before:
+        since = f" (from {seconds(-first)} before it)" if first is not None and first < 0 else ""
+        parts.append(f"{before} acknowledged before the fault{since}, not yet on the new primary when it took over")
+    if during:
+        parts.append(f"{during} acknowledged during the outage")
+    if after:
+        settle = s.get("settle_s")
+        parts.append(f"{after} acknowledged after recovery, possibly still in the service's pipeline when the "
+                     f"reconciliation read (store.settle_s is {seconds(settle) if settle is not None else 'unset'}; "
+                     "raise it if the service writes asynchronously)")
+    return "; ".join(parts) if parts else "when, the ledger does not say"
 
 
 def indeterminate_sentence(s: dict[str, Any]) -> str:

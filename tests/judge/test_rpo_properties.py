@@ -1,0 +1,100 @@
+"""RPO by gaps, never by maxima (``gameday.judge.rpo``): generated heartbeat and ledger streams, no processes."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gameday.journal import Event
+from gameday.judge.drill import check
+from gameday.judge.rpo import FLOOR_S, heartbeat_rpo, ledger_rpo, lost_split, measure, seq_ranges
+
+T0 = 1000.0
+
+
+def _heartbeats(before_s: float, after_s: float, interval: float = 0.1) -> dict[int, float]:
+    n_before = int(before_s / interval)
+    acked = {i + 1: T0 - before_s + i * interval for i in range(n_before)}
+    acked.update({n_before + 1 + i: T0 + 1 + i * interval for i in range(int(after_s / interval))})
+    return acked
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0.2, 5.0), st.floats(0.0, 10.0), st.floats(0.0, 20.0))
+def test_a_writer_following_heartbeat_cannot_hide_the_lost_ones(lost_s, written_after_s, before_s):
+    """Heartbeats written after recovery reach the new primary; the last ``lost_s`` before T0 did not."""
+    acked = _heartbeats(before_s + lost_s, written_after_s)
+    present = {s for s, ts in acked.items() if ts < T0 - lost_s or ts > T0}
+    rpo, missing = heartbeat_rpo(acked, seq_ranges(present), T0)
+    assert missing > 0
+    assert abs(rpo - lost_s) <= 0.2 + 1e-6  # to the heartbeat interval, whatever came after
+
+
+def test_the_issue_figure_last_two_seconds_lost_reads_two_seconds_not_zero():
+    acked = _heartbeats(30.0, 30.0)
+    present = {s for s, ts in acked.items() if ts < T0 - 2.0 or ts > T0}
+    rpo, _ = heartbeat_rpo(acked, seq_ranges(present), T0)
+    assert 1.85 <= rpo <= 2.0
+    # the old rule (difference of maxima) read 0 here: the newest present heartbeat is newer than the last acked
+    assert max(ts for s, ts in acked.items() if s in present) > max(ts for ts in acked.values() if ts <= T0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(-5.0, 5.0, allow_nan=False), min_size=1, max_size=50), st.floats(-5.0, 0.0))
+def test_the_ledger_span_covers_every_lost_write_before_or_after_t0(offsets, last_before):
+    times = sorted(round(T0 + o, 3) for o in offsets)
+    lost_acks = [[t, 1] for t in times]
+    span = ledger_rpo(lost_acks, T0 + last_before)
+    assert span is not None and span >= times[-1] - times[0] - 1e-9
+    split = lost_split(lost_acks, T0, T0 + 2.0)
+    assert sum(split.values()) == len(times)
+    assert split["before_fault"] == sum(1 for t in times if t <= T0)
+    assert split["after_recovery"] == sum(1 for t in times if t >= T0 + 2.0)
+
+
+def test_lost_writes_are_never_an_rpo_of_zero_and_the_floor_says_why():
+    out = measure([], {"events_lost": 1, "lost_acks": [[T0 - 0.01, 1]], "last_ack_before_fault_ts": T0 - 0.01,
+                       "heartbeat_present": []}, T0, T0 + 1)
+    assert out["rpo_s"] == FLOOR_S and "floor" in out["rpo_note"]
+    clean = measure([], {"events_lost": 0, "lost_acks": [], "heartbeat_present": []}, T0, T0 + 1)
+    assert clean["rpo_s"] == 0.0 and "rpo_note" not in clean
+
+
+def _journal(*, end: bool = True) -> list[Event]:
+    evs: list[Event] = []
+
+    def add(kind: str, t: float, **value) -> None:
+        evs.append(Event(len(evs) + 1, 0, t, kind, "test", value))
+
+    add("drill.start", T0 - 5, drill="d", run_id="r", environment="local", time_scale=1.0, probe_consecutive=2,
+        declare_step=None, targets={"rto_s": 60, "rpo_s": 5, "lost_events_max": None}, steps=[],
+        evidence_sources=["probe", "load"])
+    for i in range(40):  # heartbeats every 0.1 s until T0; all but the last 2 s reach the new primary
+        add("heartbeat.ack", T0 - 4 + 0.1 * i, seq=i + 1, ts=T0 - 4 + 0.1 * i)
+    add("fault.applied", T0, t_applied=T0, effect_within_s=0.5)
+    for i in range(20):
+        add("probe", T0 + 0.2 * i + 0.05, ok=not 1 <= i < 5, started=T0 + 0.2 * i)
+    add("reconcile", T0 + 5, events_acked=100, events_lost=3, events_indeterminate=0, events_unexpected=0,
+        indeterminate_present=0, heartbeat_present=[[1, 20]], settle_s=0.0, last_ack_before_fault_ts=T0 - 0.01,
+        lost_acks=[[T0 - 0.05, 1], [T0 + 0.5, 1], [T0 + 2.0, 1]])
+    if end:
+        add("drill.end", T0 + 6, aborted=False, reason=None)
+    return evs
+
+
+def test_the_report_splits_lost_writes_and_names_the_pipeline():
+    from gameday.report.words import rpo_sentence
+
+    s = check(_journal())
+    assert s["rpo_heartbeat_s"] >= 1.9 and s["rpo_ledger_s"] == 2.05 and s["rpo_s"] == 2.05
+    assert s["lost_split"] == {"before_fault": 1, "during_outage": 1, "after_recovery": 1}
+    text = rpo_sentence(s)
+    assert "possibly still in the service's pipeline" in text and "settle_s" in text
+    assert "1 acknowledged before the fault" in text
+
+
+def test_a_killed_run_is_aborted_and_incomplete_with_what_it_measured():
+    s = check(_journal(end=False))
+    assert s["verdict"] == "aborted" and s["incomplete"] is True
+    assert any("without drill.end" in r for r in s["reasons"])
+    assert s["rto_s"] is not None and s["events_lost"] == 3
