@@ -13,8 +13,9 @@ T0 = 1000.0
 
 
 def _heartbeats(before_s: float, after_s: float, interval: float = 0.1) -> dict[int, float]:
+    """Every ``interval`` from ``before_s`` before T0 to the last one before T0, then again from T0 + 1 s."""
     n_before = int(before_s / interval)
-    acked = {i + 1: T0 - before_s + i * interval for i in range(n_before)}
+    acked = {i + 1: T0 - (n_before - i) * interval for i in range(n_before)}
     acked.update({n_before + 1 + i: T0 + 1 + i * interval for i in range(int(after_s / interval))})
     return acked
 
