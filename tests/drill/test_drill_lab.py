@@ -193,3 +193,47 @@ def test_scripted_answers_on_stdin_confirm_the_manual_step_and_the_journal_names
     confirm = next(e for e in ends if e.value["id"] == "confirm")
     assert confirm.value["confirmed_by"] == "qa-operator" and not confirm.value["auto_confirmed"]
     assert "(confirmed by qa-operator)" in (tmp_path / "out" / "report.md").read_text()
+
+
+class _LateFault(LocalTarget):
+    """The region is lost 2 s after the call returns, as a NACL that propagates slowly would."""
+
+    def fail_region(self, region: str):
+        import threading
+
+        from gameday.targets.base import FaultResult
+
+        t = time.time()
+        threading.Timer(2.0, lambda: LocalTarget.fail_region(self, region)).start()
+        return FaultResult(t_applied=t, detail={"delayed_s": 2.0})
+
+
+def test_a_fault_that_shows_late_and_a_slow_answer_still_measure_one_recovery_instant(lab, tmp_path):
+    """The fault's effect shows 2 s after T0 (within its window), and the on-call answers the manual step after
+    three times its budget: the live wait and the report agree on the recovery instant, RTO is measured, the
+    step is flagged, and nothing says 'did not recover'."""
+    from gameday.drill.steps import StepOutcome
+
+    rb = yaml.safe_load((ROOT / "runbooks" / "region-failover.yaml").read_text())
+    next(s for s in rb["steps"] if s["id"] == "confirm")["budget_s"] = 60  # 1 s on the lab
+    (tmp_path / "rb.yaml").write_text(yaml.safe_dump(rb))
+    path = _drill_file(tmp_path, "region-failover", runbook=str(tmp_path / "rb.yaml"), warmup_s=1.5, cooldown_s=0.5,
+                       fault={"action": "fail_region", "args": {"region": "{primary_region}"}, "effect_within_s": 300})
+
+    def slow_person(step):
+        time.sleep(3.2)  # three times the 1 s budget
+        return StepOutcome(True, "confirmed, late", confirmed_by="slowpoke")
+
+    loaded = load_drill(path)
+    s = run_drill(loaded, _LateFault(loaded.environment, state_dir=lab.root), tmp_path / "out", manual=slow_person)
+    events = read_journal(tmp_path / "out" / "journal.jsonl")
+    live = next(e for e in events if e.kind == "drill.recovered").value
+    assert s["t_detect_s"] >= 2.0, "nothing failed before the region was actually lost"
+    assert abs((s["t0"] + s["t_recovered_s"]) - live["t_recovered"]) < 0.002, (s["t_recovered_s"], live)
+    assert s["rto_s"] is not None and s["rto_s"] > s["t_detect_s"]
+    confirm = next(st for st in s["steps"] if st["id"] == "confirm")
+    assert confirm["over_budget"] and confirm["actual_s"] >= 3.0
+    assert any("step 'confirm' blew its budget" in r for r in s["reasons"]), s["reasons"]
+    assert not any("did not recover" in r or "could not be measured" in r for r in s["reasons"]), s["reasons"]
+    assert s["verdict"] == "fail" and s["events_lost"] is not None
+    assert _wait_shape(lab)

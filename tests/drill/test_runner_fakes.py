@@ -199,3 +199,25 @@ def test_a_transient_api_error_during_a_wait_is_not_yet(tmp_path):
     target.status = flaky
     s = _run(tmp_path, target)
     assert len(calls) > 2 and s["verdict"] == "pass", s["reasons"]
+
+
+def test_a_drill_stopped_by_a_stop_condition_still_says_what_was_lost(tmp_path):
+    """Aborted mid-runbook (a stop condition): the verdict is aborted, and the reconciliation still ran."""
+    from gameday.errors import Aborted
+
+    class Stopping(FakeTarget):
+        checks = 0
+
+        def check_stop_conditions(self) -> None:
+            super().check_stop_conditions()
+            self.checks += 1
+            if self.checks == 3:  # the first check guards the fault; the third comes mid-runbook
+                raise Aborted("stop condition: error ratio 0.99 over 5 s")
+
+    target = Stopping(lag_s=0.2)
+    s = _run(tmp_path, target)
+    assert s["verdict"] == "aborted" and exit_code(s["verdict"]) == 4
+    assert "reconcile" in _kinds(tmp_path)
+    assert isinstance(s["events_lost"], int) and s["events_acked"] > 0
+    assert s["rpo_s"] is not None
+    assert target.calls[-1] == ("restore", {})
