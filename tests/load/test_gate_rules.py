@@ -139,3 +139,22 @@ def test_reasons_carried_through_progress_lines_add_up_to_the_workers_own_tally(
     runner.merge(worker.drain())
     assert [(v.reason, v.count, v.first, v.last) for v in runner.total()] == \
         [(v.reason, v.count, v.first, v.last) for v in worker.total()]
+
+
+def test_a_gate_journal_cut_off_before_its_result_reports_aborted_without_none(tmp_path, capsys):
+    import pytest
+
+    from gameday.cli import main
+    from gameday.journal import Journal
+
+    j = Journal(tmp_path / "journal.jsonl", fsync=False)
+    j.record("gate.start", "runner", {"profile": "p.py", "host": "http://127.0.0.1:9", "rate": 10.0, "duration": 5.0,
+                                      "slos": [{"expr": "errors<1%", "default": True}], "gate": True})
+    j.record("failures", "load", {"source": "load", "reasons": {"write: HTTP 503: busy": {"count": 7, "first": 1.0,
+                                                                                           "last": 2.0}}})
+    j.close()
+    with pytest.raises(SystemExit) as info:
+        main(["report", str(tmp_path / "journal.jsonl")])
+    out = capsys.readouterr().out
+    assert info.value.code == 4 and "ABORTED" in out and "cut off" in out and "None" not in out
+    assert "7 x write: HTTP 503: busy" in " ".join(out.split())

@@ -35,21 +35,29 @@ def _tick(rec: dict[str, Any]) -> None:
               f"late {rec['late']}  dropped {rec['dropped']}  cpu {rec['cpu_percent']} %", highlight=False)
 
 
+def _n(v: Any, unit: str = "") -> str:
+    return "n/a" if v is None else f"{v}{unit}"  # a figure nothing measured: never "None"
+
+
+def _headline(s: dict[str, Any]) -> str:
+    if s.get("model") == "closed":  # no schedule: nothing was targeted, nothing could start late
+        rate = f"achieved {s['achieved_rate']:,} requests/s (closed model: the rate follows the service)"
+        tail = ""
+    else:
+        rate = f"achieved {s['achieved_rate']:,} events/s of {s['target_rate']:,} ({_n(s['achieved_ratio'])})"
+        tail = f"  late {s['late']}  dropped {s['dropped']}"
+    return (f"{rate}  p50 {_n(s['p50_ms'], ' ms')}  p95 {_n(s['p95_ms'], ' ms')}  p99 {_n(s['p99_ms'], ' ms')}  "
+            f"errors {_n(s['error_ratio'])}{tail}")
+
+
 def _print(s: dict[str, Any], out_dir: Path) -> None:
     colour = colour_of(s["verdict"])
     title = "Load gate" if s.get("gate") else "Load run"
     out.print(f"[bold]{title}[/] {escape(str(s.get('profile')))} against {escape(str(s.get('host')))}", highlight=False)
-    if "achieved_rate" not in s:  # a journal cut off before the load's result
-        rate = "nothing measured"
-        tail = ""
-    elif s.get("model") == "closed":  # no schedule: nothing was targeted, nothing could start late
-        rate = f"achieved {s['achieved_rate']:,} requests/s (closed model: the rate follows the service)"
-        tail = ""
+    if "achieved_rate" not in s:  # a journal cut off before the load's result: nothing to show but why
+        out.print(f"[bold {colour}]{s['verdict'].upper()}[/]  nothing measured")
     else:
-        rate = f"achieved {s['achieved_rate']:,} events/s of {s['target_rate']:,} ({s['achieved_ratio']})"
-        tail = f"  late {s['late']}  dropped {s['dropped']}"
-    out.print(f"[bold {colour}]{s['verdict'].upper()}[/]  {rate}  p50 {s.get('p50_ms')} ms  p95 {s.get('p95_ms')} ms  "
-              f"p99 {s.get('p99_ms')} ms  errors {s.get('error_ratio')}{tail}")
+        out.print(f"[bold {colour}]{s['verdict'].upper()}[/]  {_headline(s)}")
     for x in s["slos"]:
         tag = " (default)" if x.get("default") else ""
         out.print(f"  {x['expr'] + tag:<28} observed {x.get('shown', x['observed'])!s:<14} "

@@ -49,8 +49,12 @@ def summary_from_journal(events: list[Event]) -> dict[str, Any]:
     common = {"profile": st.get("profile"), "host": st.get("host"), "workers": st.get("workers", 1),
               "run_id": st.get("run_id"), "hard_limits": st.get("hard_limits", []), "gate": bool(st.get("gate"))}
     if result is None:
-        return {**common, "verdict": Verdict.ABORTED.value, "target_rate": st.get("rate"), "failure_reasons": top,
-                "slos": [], "reasons": ["the journal ends before the load's result: the run was cut off"]}
+        ended = any(e.kind == "gate.end" for e in events)
+        why = "the journal has no load result (written by an older gameday?): its verdict cannot be recomputed" \
+            if ended else "the journal ends before the load's result: the run was cut off"
+        return {**common, "verdict": (Verdict.INCONCLUSIVE if ended else Verdict.ABORTED).value,
+                "target_rate": st.get("rate"), "duration_s": float(st.get("duration") or 0.0),
+                "batch": st.get("batch", 1), "failure_reasons": top, "slos": [], "reasons": [why]}
     if result["kind"] == CLOSED:
         s = summarize_closed(result.get("closed"), target_rate=st["rate"], duration_s=st["duration"], slos=slos,
                              locust_said=result.get("locust_said", []))
