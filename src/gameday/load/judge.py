@@ -58,7 +58,7 @@ def split_breaches(slos: list[Slo], results: list[dict[str, Any]], *, service_ra
             definite.append(breach_text(r) + ": the service's own failures breach it")
         elif limited or (slo.metric == "errors" and generator_failures):
             why = f" ({generator_failures} failed requests may be the generator's)" if slo.metric == "errors" \
-                and generator_failures else ""
+                and generator_failures else " (the generator's limit may explain it)"
             uncertain.append(breach_text(r) + why)
         else:
             definite.append(breach_text(r))
