@@ -135,16 +135,17 @@ def test_plaintext_is_never_sent_to_an_https_url():
     assert all(b"POST" not in g for g in got), "the TLS handshake failed: no request went out in clear"
 
 
-@pytest.mark.parametrize("reply, status, keep", [
-    (b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n", 201, True),
-    (b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", 201, False),
-    (b"HTTP/1.1 503 Service Unavailable\r\n\r\ndown for now", 503, False),  # no length: read to the end
+@pytest.mark.parametrize("reply, status, keep, body", [
+    (b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n", 201, True,
+     b"abcdefg"),
+    (b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", 201, False, b"ok"),
+    (b"HTTP/1.1 503 Service Unavailable\r\n\r\ndown for now", 503, False, b"down for now"),  # read to the end
 ])
-def test_responses_are_read_whole_however_they_are_framed(reply, status, keep):
+def test_responses_are_read_whole_however_they_are_framed(reply, status, keep, body):
     a, b = socket.socketpair()
     b.sendall(reply)
     if not keep:
         b.shutdown(socket.SHUT_WR)
-    assert _read_response(a) == (status, keep)
+    assert _read_response(a) == (status, keep, body), "the body is kept: a failure reason quotes it"
     a.close()
     b.close()

@@ -99,7 +99,6 @@ CASES = [
     ("dashboards-push-without-url", lambda t: ["dashboards", "push"], "--grafana-url"),
     ("gate-negative-rate", lambda t: ["load", "gate", PROFILE, "--rate", "-100", "--slo", "p95<300ms"], "--rate"),
     ("gate-bad-slo", lambda t: ["load", "gate", PROFILE, "--slo", "p95 under 300"], "p95 under 300"),
-    ("gate-no-slo", lambda t: ["load", "gate", PROFILE], "--slo"),
     ("gate-bad-scheme", lambda t: ["load", "gate", PROFILE, "--host", "ftp://x", "--slo", "p95<1s"], "--host"),
     ("load-batch-0", lambda t: ["load", "run", PROFILE, "--batch", "0"], "--batch"),
     ("load-missing-profile", lambda t: ["load", "run", str(t / "nope.py")], "nope.py"),

@@ -80,6 +80,12 @@ class ReasonTally:
                     cur.count += count
                     cur.first, cur.last = min(cur.first, t), max(cur.last, t)
 
+    def merge(self, reasons: dict[str, dict[str, Any]]) -> None:
+        """Fold in another tally's ``drain()`` (e.g. a load worker's, carried by its progress line)."""
+        for reason, v in reasons.items():
+            self.add(reason, v["first"], v["count"])
+            self.add(reason, v["last"], 0)
+
     def drain(self) -> dict[str, dict[str, Any]]:
         with self._lock:
             out = {r: v.as_dict() for r, v in self._since.items()}

@@ -13,13 +13,14 @@ from gameday.api.lab import lab_session
 from gameday.api.observe import observers
 from gameday.config import check_service, load_environment
 from gameday.errors import ConfigError
-from gameday.journal import Journal
+from gameday.journal import Event, Journal
 from gameday.lab.control import DEFAULT_DIR
 from gameday.lab.ingest_api import LAB_SERVICE
-from gameday.load.slo import Slo, parse_slo
+from gameday.load.profile import CLOSED
+from gameday.load.slo import Slo, parse_slo, with_defaults
 from gameday.service.resolved import Service, check_url
 
-__all__ = ["LoadOptions", "run_load", "check_host"]
+__all__ = ["LoadOptions", "run_load", "check_host", "regenerate_gate_reports"]
 
 
 @dataclass
@@ -42,6 +43,7 @@ class LoadOptions:
     grafana_url: str | None = None
     metrics_port: int | None = None
     metrics_addr: str = "127.0.0.1"
+    gate: bool = False  # a gate: without an SLO on achieved or errors, it carries the defaults (load.slo)
 
     def check(self) -> tuple[list[Slo], list[Slo]]:
         """Every option, before anything starts; returns the parsed SLOs and hard limits."""
@@ -56,11 +58,14 @@ class LoadOptions:
                      ("--grace", self.grace_s, 0 <= self.grace_s < math.inf, "a number >= 0"))
         from gameday.load.run import check_profile
 
-        check_profile(self.profile, self.workers, bool(self.hard_limits))
+        kind = check_profile(self.profile, self.workers, bool(self.hard_limits))
         if self.host is not None:
             check_host(self.host)
         check_service(load_environment(self.env), self.env)
-        return [parse_slo(s) for s in self.slos], [parse_slo(s) for s in self.hard_limits]
+        slos = [parse_slo(s) for s in self.slos]
+        if self.gate:
+            slos = with_defaults(slos, closed=kind == CLOSED)
+        return slos, [parse_slo(s) for s in self.hard_limits]
 
 
 def check_host(host: str) -> None:
@@ -91,8 +96,8 @@ def _run(opts: LoadOptions, service: Service, slos: list[Slo], limits: list[Slo]
     journal = Journal(opts.out_dir / "journal.jsonl")  # gate.start, load.tick...: what annotations and metrics follow
     run = LoadRun(profile=opts.profile, host=host, out_dir=opts.out_dir, rate=opts.rate, duration=opts.duration,
                   batch=opts.batch, workers=opts.workers, max_connections=opts.max_connections, users=opts.users,
-                  slos=slos, hard_limits=limits, grace_s=opts.grace_s,
-                  service=service)
+                  slos=slos, hard_limits=limits, grace_s=opts.grace_s, service=service, journal=journal,
+                  gate=opts.gate, start_extra={"environment_file": str(opts.env.resolve())})
     obs = observers("load-gate", opts.grafana_url, opts.metrics_port, run_id=run.run_id, metrics_addr=opts.metrics_addr)
     obs.attach(journal)
 
@@ -101,8 +106,6 @@ def _run(opts: LoadOptions, service: Service, slos: list[Slo], limits: list[Slo]
         on_progress(rec)
 
     run.on_progress = progress
-    journal.record("gate.start", "runner", {"profile": str(opts.profile), "rate": opts.rate, "host": host,
-                                            "environment_file": str(opts.env.resolve())})
     summary: dict[str, Any] = {"verdict": "inconclusive"}
     try:
         summary = run.execute()
@@ -110,6 +113,17 @@ def _run(opts: LoadOptions, service: Service, slos: list[Slo], limits: list[Slo]
         journal.record("gate.end", "runner", {"verdict": summary["verdict"]})
         obs.finish(summary["verdict"], "; ".join(summary.get("reasons", [])))
         journal.close()
+    return summary
+
+
+def regenerate_gate_reports(events: list[Event], out_dir: Path) -> dict[str, Any]:
+    """summary.json, junit.xml and report.html of a gate (or load run) from its journal alone (offline)."""
+    from gameday.load.gate import summary_from_journal
+    from gameday.report.load import write_load_reports
+
+    summary = summary_from_journal(events)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_load_reports(summary, [e.value for e in events if e.kind == "load.tick"], out_dir)
     return summary
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
+from rich.markup import escape
 
-from gameday.api.load import LoadOptions, plan_fleet, run_load
+from gameday.api.load import LoadOptions, plan_fleet, regenerate_gate_reports, run_load
 from gameday.cli.common import GRAFANA_URL, KEEP_LAB, METRICS_ADDR, METRICS_PORT, STATE_DIR, colour_of, exit_by, out, progress
-from gameday.errors import ConfigError
+from gameday.journal import Event
 
-__all__ = ["load_app"]
+__all__ = ["load_app", "report_gate"]
 
 load_app = typer.Typer(help="Open-model ingest load on Locust, and the pre-release load gate.", no_args_is_help=True)
 
@@ -34,20 +35,40 @@ def _tick(rec: dict[str, Any]) -> None:
               f"late {rec['late']}  dropped {rec['dropped']}  cpu {rec['cpu_percent']} %", highlight=False)
 
 
-def _print(s: dict[str, Any], out_dir: Path) -> None:
-    colour = colour_of(s["verdict"])
+def _n(v: Any, unit: str = "") -> str:
+    return "n/a" if v is None else f"{v}{unit}"  # a figure nothing measured: never "None"
+
+
+def _headline(s: dict[str, Any]) -> str:
     if s.get("model") == "closed":  # no schedule: nothing was targeted, nothing could start late
         rate = f"achieved {s['achieved_rate']:,} requests/s (closed model: the rate follows the service)"
         tail = ""
     else:
-        rate = f"achieved {s['achieved_rate']:,} events/s of {s['target_rate']:,} ({s['achieved_ratio']})"
+        rate = f"achieved {s['achieved_rate']:,} events/s of {s['target_rate']:,} ({_n(s['achieved_ratio'])})"
         tail = f"  late {s['late']}  dropped {s['dropped']}"
-    out.print(f"[bold {colour}]{s['verdict'].upper()}[/]  {rate}  p50 {s['p50_ms']} ms  p95 {s['p95_ms']} ms  "
-              f"p99 {s['p99_ms']} ms  errors {s['error_ratio']}{tail}")
+    return (f"{rate}  p50 {_n(s['p50_ms'], ' ms')}  p95 {_n(s['p95_ms'], ' ms')}  p99 {_n(s['p99_ms'], ' ms')}  "
+            f"errors {_n(s['error_ratio'])}{tail}")
+
+
+def _print(s: dict[str, Any], out_dir: Path) -> None:
+    colour = colour_of(s["verdict"])
+    title = "Load gate" if s.get("gate") else "Load run"
+    out.print(f"[bold]{title}[/] {escape(str(s.get('profile')))} against {escape(str(s.get('host')))}", highlight=False)
+    if "achieved_rate" not in s:  # a journal cut off before the load's result: nothing to show but why
+        out.print(f"[bold {colour}]{s['verdict'].upper()}[/]  nothing measured")
+    else:
+        out.print(f"[bold {colour}]{s['verdict'].upper()}[/]  {_headline(s)}")
     for x in s["slos"]:
-        out.print(f"  {x['expr']:<18} observed {x['observed']!s:<12} {'[green]ok[/]' if x['ok'] else '[red]BREACHED[/]'}")
+        tag = " (default)" if x.get("default") else ""
+        out.print(f"  {x['expr'] + tag:<28} observed {x.get('shown', x['observed'])!s:<14} "
+                  f"{'[green]ok[/]' if x['ok'] else '[red]BREACHED[/]'}", highlight=False)
     for r in s["reasons"]:
-        out.print(f"  [{colour}]- {r}[/]")
+        out.print(f"  [{colour}]- {escape(r)}[/]")
+    if s.get("failure_reasons"):
+        out.print("  top error reasons (count, first and last seconds after the start):")
+    for f in s.get("failure_reasons", []):
+        out.print(f"    {f['count']:>8,} x {f['reason']}  ({f.get('first_s', 0):g} s .. {f.get('last_s', 0):g} s)",
+                  markup=False, highlight=False)
     for note in s.get("notes", []):
         out.print(f"  note: {note}", highlight=False)
     for e in s.get("locust_errors", []):
@@ -55,6 +76,16 @@ def _print(s: dict[str, Any], out_dir: Path) -> None:
     for line in s.get("locust_said", []):
         out.print(f"  Locust said: {line}", markup=False, highlight=False)
     out.print(f"summary: {out_dir / 'summary.json'} (also junit.xml, report.html, ledger.txt)")
+
+
+def report_gate(events: list[Event], out_dir: Path, as_json: bool) -> NoReturn:
+    """``gameday report`` on a gate's (or load run's) journal: its own reports, printed as the gate printed them."""
+    s = regenerate_gate_reports(events, out_dir)
+    if as_json:
+        typer.echo(json.dumps(s, indent=2, default=str))
+    else:
+        _print(s, out_dir)
+    exit_by(s["verdict"])
 
 
 def _go(opts: LoadOptions, quiet: bool) -> None:
@@ -79,7 +110,8 @@ def run(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate:
 def gate(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate: float = RATE,
          duration: float = DURATION, batch: int = BATCH, workers: int = WORKERS,
          max_connections: int = MAX_CONNECTIONS, users: int = USERS,
-         slo: list[str] = typer.Option([], "--slo", help="e.g. 'p95<300ms', 'errors<0.1%', 'achieved>=95%'"),
+         slo: list[str] = typer.Option([], "--slo", help="e.g. 'p95<300ms', 'errors<0.1%', 'achieved>=95%' "
+                                       "(default, without an SLO on them: achieved>=95% and errors<1%)"),
          hard_limit: list[str] = typer.Option([], "--hard-limit", help="Abort early when breached past --grace, "
                                               "judged per second, e.g. 'errors<50%'"),
          grace: float = typer.Option(5.0, "--grace", help="Seconds a hard limit may be breached before the abort."),
@@ -88,14 +120,13 @@ def gate(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate
          grafana_url: str | None = GRAFANA_URL, metrics_port: int | None = METRICS_PORT,
          metrics_addr: str = METRICS_ADDR) -> None:
     """Pre-release gate: PASS (0), FAIL (1: an SLO or hard limit breached), INCONCLUSIVE (3: the generator
-    saturated its CPU, fell behind its schedule or dropped requests)."""
-    if not slo:
-        raise ConfigError("a gate needs at least one --slo", field="--slo")
+    saturated its CPU, fell behind its schedule or dropped requests, and what breached could be its doing).
+    Without an SLO on achieved or errors the gate judges the defaults achieved>=95% and errors<1%."""
     _go(LoadOptions(profile=profile, env=env, host=host, rate=rate, duration=duration, batch=batch, workers=workers,
                     max_connections=max_connections, users=users, out_dir=out_dir, slos=slo,
                     hard_limits=hard_limit, grace_s=grace, state_dir=state_dir,
                     keep_lab=keep_lab, grafana_url=grafana_url, metrics_port=metrics_port,
-                    metrics_addr=metrics_addr), quiet)
+                    metrics_addr=metrics_addr, gate=True), quiet)
 
 
 @load_app.command("plan")

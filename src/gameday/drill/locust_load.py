@@ -9,6 +9,7 @@ from typing import Any
 from gameday.journal import Journal
 from gameday.judge.evidence import load_bucket_event
 from gameday.load.run import LoadRun
+from gameday.reasons import FAILURES
 from gameday.service.resolved import Service
 
 __all__ = ["LocustLoad"]
@@ -40,6 +41,8 @@ class LocustLoad:
 
     def _tick(self, rec: dict[str, Any]) -> None:
         self.journal.record("load.tick", "load", {k: rec.get(k) for k in _TICK_FIELDS})
+        if rec.get("failures"):  # why requests failed this second (gameday.reasons)
+            self.journal.record(FAILURES, "load", {"source": "load", "reasons": rec["failures"]})
         buckets = _rebucket(rec.get("evidence") or [], self.bucket_s)
         if buckets:
             self.journal.record("load.evidence", "load", load_bucket_event(self.bucket_s, buckets))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gameday.load.judge import decide, split_breaches
 from gameday.load.slo import Slo, evaluate
-from gameday.load.summary import FAIL, INCONCLUSIVE, PASS
 
 __all__ = ["summarize_closed", "locust_percentile", "CLOSED_NOTE"]
 
@@ -55,26 +55,31 @@ def summarize_closed(result: dict[str, Any] | None, *, target_rate: float, durat
         "generator": {"processes": 1, "cpu_percent_avg": [], "max_schedule_lag_s": 0.0},
     }
     s["slos"] = evaluate(slos, s)
-    failed = [f"SLO breached: {x['expr']} (observed {x['observed']})" for x in s["slos"]
-              if not x["ok"] and x["observed"] is not None]
-    unjudged = [f"{x['expr']} cannot be judged in a closed-model run" for x in s["slos"]
-                if x["observed"] is None and ok]
-    inconclusive = unjudged
-    if result is None:
-        inconclusive.append("Locust left no statistics" + (f": {locust_said[-1]}" if locust_said else ""))
-    elif result.get("cpu_warning"):
-        inconclusive.append("the generator saturated its CPU (Locust's own warning): add --workers is not "
-                            "available to a closed-model run here; use fewer --users or a bigger machine")
-    if sent and not ok:
-        s["verdict"] = FAIL
-        s["reasons"] = ["nothing acknowledged: no request got a success status from the service",
-                        *[f"Locust: {e}" for e in s["locust_errors"][:3]]]
-    elif inconclusive:
-        s["verdict"], s["reasons"] = INCONCLUSIVE, inconclusive + failed
-    elif failed:
-        s["verdict"], s["reasons"] = FAIL, failed
-    elif not sent:
-        s["verdict"], s["reasons"] = INCONCLUSIVE, ["Locust sent no request"]
-    else:
-        s["verdict"], s["reasons"] = PASS, []
+    s["verdict"], s["reasons"] = _verdict(s, slos, result, locust_said)
     return s
+
+
+def _verdict(s: dict[str, Any], slos: list[Slo], result: dict[str, Any] | None,
+             locust_said: list[str]) -> tuple[str, list[str]]:
+    sent, ok = s["requests_sent"], s["events_acked"]
+    judged = [(slo, x) for slo, x in zip(slos, s["slos"], strict=True) if x["observed"] is not None]
+    limits = [f"{x['expr']} cannot be judged in a closed-model run" for x in s["slos"] if x["observed"] is None and ok]
+    if result is None:
+        limits.append("Locust left no statistics" + (f": {locust_said[-1]}" if locust_said else ""))
+    elif result.get("cpu_warning"):
+        limits.append("the generator saturated its CPU (Locust's own warning): add --workers is not "
+                      "available to a closed-model run here; use fewer --users or a bigger machine")
+    if not sent and result is not None:
+        limits.append("Locust sent no request")
+    # Locust's failures are the service's answers or refusals, but a timeout may be a saturated generator's
+    maybe_ours = sum(e["occurrences"] for e in (result or {}).get("errors", []) if "timeout" in e["error"].lower()) \
+        if (result or {}).get("cpu_warning") else 0
+    service = max(0, s["errors"] - maybe_ours)
+    definite, uncertain = split_breaches([j[0] for j in judged], [j[1] for j in judged],
+                                         service_ratio=service / sent if sent else None,
+                                         generator_failures=s["errors"] - service, limited=bool(limits))
+    fatal = []
+    if sent and not ok:
+        fatal = ["nothing acknowledged: no request got a success status from the service",
+                 *[f"Locust: {e}" for e in s["locust_errors"][:3]]]
+    return decide(fatal=fatal, definite=definite, uncertain=uncertain, limits=limits)

@@ -25,10 +25,11 @@ import gevent
 import psutil
 from gevent.queue import Queue
 
-from gameday.load.http import NO_ANSWER, NOT_SENT, Connection
+from gameday.load.http import HTTP, NO_ANSWER, NOT_SENT, REFUSED, TIMEOUT, Connection, blame
 from gameday.load.payloads import Payloads, RequestHook, hook_payloads
 from gameday.load.shapes import RateShape
 from gameday.load.window import SecondWindow, new_histogram
+from gameday.reasons import ReasonTally, exc_reason, http_reason
 from gameday.service.ids import WIDTH, IdScheme
 from gameday.service.resolved import Service
 
@@ -66,7 +67,8 @@ class Engine:
         self.steady = new_histogram()
         self.window = SecondWindow()
         self.counts = {"sent": 0, "acked_events": 0, "errors": 0, "indeterminate": 0, "dropped": 0, "late": 0,
-                       "steady_acked_events": 0, "steady_sent": 0}
+                       "http_errors": 0, "refused": 0, "timeouts": 0, "steady_acked_events": 0, "steady_sent": 0}
+        self.reasons = ReasonTally()  # why requests failed, drained into each second's progress
         # acked, failed, indeterminate: (first id, count, answered at, in _BUCKET_S steps)
         self.ranges: dict[str, list[tuple[int, int, int]]] = {"a": [], "f": [], "i": []}
         self.answers: dict[int, list[int]] = {}  # 0.1 s bucket of answer time -> [acked, failed, indeterminate]
@@ -146,10 +148,10 @@ class Engine:
             intended, first = item
             if time.monotonic() - intended > _LATE_S:
                 self.window.late += 1
-            self._record(intended, first, conn.exchange(build(first)))
+            self._record(intended, first, conn.exchange(build(first)), conn)
         conn.close()
 
-    def _record(self, intended: float, first: int, status: int) -> None:
+    def _record(self, intended: float, first: int, status: int, conn: Connection) -> None:
         """Count one answer in this second's window (the run's counts add up the seconds: a hot path)."""
         now = time.monotonic()
         latency_us = int((now - intended) * 1_000_000) or 1
@@ -178,10 +180,29 @@ class Engine:
             w.indeterminate += 1
             self.ranges["i"].append((first, self.batch, bucket))
             answered[2] += 1
+            self._failed(status, conn, now + self.epoch)
         else:  # -1: could not connect (nothing sent); or a definite HTTP error
             w.errors += 1
             self.ranges["f"].append((first, self.batch, bucket))
             answered[1] += 1
+            self._failed(status, conn, now + self.epoch)
+
+    def _failed(self, status: int, conn: Connection, wall: float) -> None:
+        """Why a request failed: its reason tallied, its count by who it points at."""
+        secrets = self.service.secrets
+        if status > 0:
+            reason = http_reason("write", status, conn.body, secrets)
+        else:
+            reason = exc_reason("write", conn.error, secrets) if conn.error is not None else f"write: {_error(status)}"
+        self.reasons.add(reason, wall)
+        who = blame(status, conn.error)
+        w = self.window
+        if who == HTTP:
+            w.http_errors += 1
+        elif who == REFUSED:
+            w.refused += 1
+        elif who == TIMEOUT:
+            w.timeouts += 1
 
     # ---- progress ------------------------------------------------------------------------------
     def _ticker(self) -> None:
@@ -208,7 +229,8 @@ class Engine:
                    "sent": w.sent, "acked_events": w.acked_events, "errors": w.errors,
                    "indeterminate": w.indeterminate, "dropped": w.dropped, "late": w.late,
                    "acked_requests": w.hist.get_total_count(), **w.latency_fields(),
-                   "cpu_percent": self.cpu[-1] if self.cpu else None, "evidence": self._answered()})
+                   "cpu_percent": self.cpu[-1] if self.cpu else None, "failures": self.reasons.drain(),
+                   "evidence": self._answered()})
 
     def _answered(self) -> list[list[float]]:
         """The complete 0.1 s buckets of answers since the last tick: [t_start, acked, failed, indeterminate]."""

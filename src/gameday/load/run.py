@@ -22,17 +22,20 @@ from pathlib import Path
 from typing import Any
 
 from gameday.errors import ConfigError
-from gameday.load.closed_summary import summarize_closed
+from gameday.journal import Event, Journal
+from gameday.load.gate import GATE_START, LOAD_RESULT, summary_from_journal
+from gameday.load.limits import HardLimits
 from gameday.load.profile import CLOSED, profile_kind
 from gameday.load.slo import Slo
-from gameday.load.summary import summarize
 from gameday.procs import die_with_parent, free_port
+from gameday.reasons import FAILURES, ReasonTally
 from gameday.service.ids import IdScheme
 from gameday.service.resolved import SERVICE_ENV, Service
 
 __all__ = ["LoadRun", "write_ledger", "read_progress", "recent_window", "check_profile", "locust_said"]
 
 _DRAIN_S = 3.0
+FAILURES_EVERY_S = 5.0  # the load's failure reasons go to the journal this often (aggregated), and at the end
 
 
 @dataclass
@@ -57,6 +60,32 @@ class LoadRun:
     service: Service | None = None  # default (None): the lab's own ingest API at ``host``
     kind: str = "engine"  # set by the check: "engine" (gameday's users) or "closed" (a plain Locust locustfile)
     log_from: int = 0
+    journal: Journal | None = None  # gate.start, failures, load.result go here (else they are kept in memory)
+    start_extra: dict[str, Any] = field(default_factory=dict)  # more for gate.start (e.g. the environment file)
+    gate: bool = False  # a gate (its SLOs judged) rather than a plain load run: the reports' title
+    events: list[Event] = field(default_factory=list)  # what this run journaled: its summary is judged on them
+    reasons: ReasonTally = field(default_factory=ReasonTally)
+    _seen: int = field(default=0, init=False)  # progress records already passed on
+
+    def settings(self) -> dict[str, Any]:
+        """gate.start's value: everything the summary is judged against."""
+        return {"profile": str(self.profile), "host": self.host, "rate": self.rate, "duration": self.duration,
+                "batch": self.batch, "workers": self.workers, "max_connections": self.max_connections,
+                "users": self.users, "timeout_s": self.timeout_s, "kind": self.kind, "run_id": self.run_id,
+                "slos": [{"expr": x.expr, "default": x.default} for x in self.slos],
+                "hard_limits": [x.expr for x in self.hard_limits], "grace_s": self.grace_s, "gate": self.gate,
+                **self.start_extra}
+
+    def _record(self, kind: str, actor: str, value: dict[str, Any]) -> Event:
+        ev = self.journal.record(kind, actor, value) if self.journal is not None else \
+            Event(len(self.events) + 1, time.monotonic_ns(), time.time(), kind, actor, value)
+        self.events.append(ev)
+        return ev
+
+    def _flush_failures(self) -> None:
+        reasons = self.reasons.drain()
+        if reasons:
+            self._record(FAILURES, "load", {"source": "load", "reasons": reasons})
 
     def stop(self) -> None:
         """Ask the generator to stop early (it drains, reports and exits): used by drills."""
@@ -110,47 +139,60 @@ class LoadRun:
         for old in [*self.out_dir.glob("part-*.json"), self.out_dir / "progress.jsonl", self.out_dir / "abort",
                     self.out_dir / "closed.json"]:
             old.unlink(missing_ok=True)
+        self.events = []
+        self._record(GATE_START, "runner", self.settings())
         procs = self._start()
-        aborted: str | None = None
-        deadline = time.monotonic() + self.duration + _DRAIN_S + self.timeout_s + 60
-        seen, breach_since = 0, None
         try:
-            while procs[0].poll() is None and time.monotonic() < deadline:
-                time.sleep(0.25)
-                records = read_progress(self.out_dir / "progress.jsonl")
-                for rec in records[seen:]:
-                    self.on_progress(rec)
-                    broken = [h for h in self.hard_limits if not _holds_now(h, rec)]
-                    if broken and aborted is None:
-                        breach_since = breach_since or time.monotonic()
-                        if time.monotonic() - breach_since >= self.grace_s:
-                            aborted = f"hard limit {broken[0].expr} breached for more than {self.grace_s:g} s"
-                            (self.out_dir / "abort").write_text(aborted)
-                    elif not broken:
-                        breach_since = None
-                seen = len(records)
+            aborted = self._watch(procs)
         finally:
             _stop(procs)
+        self._new_progress()  # the seconds the generator wrote as it stopped (its last tick)
         said = locust_said(self.out_dir / "locust.log", self.log_from)
-        if self.kind == CLOSED:
-            closed = self.out_dir / "closed.json"
-            summary = summarize_closed(json.loads(closed.read_text()) if closed.exists() else None,
-                                       target_rate=self.rate, duration_s=self.duration, slos=self.slos,
-                                       locust_said=said)
-        else:
-            parts = [json.loads(p.read_text()) for p in sorted(self.out_dir.glob("part-*.json"))]
-            summary = summarize(parts, target_rate=self.rate, duration_s=self.duration, batch=self.batch,
-                                slos=self.slos, aborted=aborted, expected_parts=self.workers)
-            summary["locust_said"] = said
-            if len(parts) < self.workers and said:
-                summary["reasons"].append(f"Locust said: {said[-1]}")
-        summary.update({"profile": str(self.profile), "host": self.host, "workers": self.workers,
-                        "run_id": self.run_id})
-        write_ledger(parts if self.kind != CLOSED else [], self.out_dir / "ledger.txt")
+        parts = [json.loads(p.read_text()) for p in sorted(self.out_dir.glob("part-*.json"))] \
+            if self.kind != CLOSED else []
+        closed = self.out_dir / "closed.json"
+        result = {"kind": self.kind, "aborted": aborted, "locust_said": said,
+                  "parts": [{k: v for k, v in p.items() if k != "ledger"} for p in parts],
+                  "closed": json.loads(closed.read_text()) if self.kind == CLOSED and closed.exists() else None}
+        self._flush_failures()
+        self._record(LOAD_RESULT, "load", result)
+        summary = summary_from_journal(self.events)
+        write_ledger(parts, self.out_dir / "ledger.txt")
         from gameday.report.load import write_load_reports
 
         write_load_reports(summary, read_progress(self.out_dir / "progress.jsonl"), self.out_dir)
         return summary
+
+    def _watch(self, procs: list[subprocess.Popen[bytes]]) -> str | None:
+        """Pass progress on until the generator exits (or its deadline); the hard-limit abort, if one tripped."""
+        aborted: str | None = None
+        limits = HardLimits(self.hard_limits, self.grace_s)
+        deadline = time.monotonic() + self.duration + _DRAIN_S + self.timeout_s + 60
+        flushed = time.monotonic()
+        self._seen = 0
+        while procs[0].poll() is None and time.monotonic() < deadline:
+            time.sleep(0.25)
+            for rec in self._new_progress():
+                broken = limits.feed(rec)
+                if broken and aborted is None:
+                    aborted = broken
+                    (self.out_dir / "abort").write_text(aborted)
+            if time.monotonic() - flushed >= FAILURES_EVERY_S:
+                self._flush_failures()
+                flushed = time.monotonic()
+        return aborted
+
+    def _new_progress(self) -> list[dict[str, Any]]:
+        """Progress records not yet passed on: each one's failure reasons tallied, the rest to ``on_progress``."""
+        records = read_progress(self.out_dir / "progress.jsonl")
+        new, self._seen = records[self._seen:], len(records)
+        out = []
+        for rec in new:
+            rec = dict(rec)
+            self.reasons.merge(rec.pop("failures", None) or {})
+            self.on_progress(rec)
+            out.append(rec)
+        return out
 
 
 def check_profile(profile: Path, workers: int, hard_limits: bool) -> str:
@@ -176,18 +218,6 @@ def locust_said(log: Path, offset: int = 0) -> list[str]:
         f.seek(offset)
         lines = f.read().decode(errors="replace").splitlines()
     return [ln.strip() for ln in lines if ln.strip() and any(w in ln.lower() for w in _SAID)][-8:]
-
-
-def _holds_now(limit: Slo, rec: dict[str, Any]) -> bool:
-    """A hard limit judged on one second of progress (latency on that second's percentiles)."""
-    sent = rec["sent"] or 0
-    if limit.metric.startswith("p") or limit.metric == "max":
-        key = {"50": "p50_ms", "95": "p95_ms", "99": "p99_ms"}.get(limit.metric[1:], "max_ms")
-        v = rec.get(key)
-        return v is None or limit.holds(v)
-    if limit.metric == "errors":
-        return sent == 0 or limit.holds((rec["errors"] + rec["indeterminate"]) / sent)
-    return True
 
 
 def read_progress(path: Path) -> list[dict[str, Any]]:

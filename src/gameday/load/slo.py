@@ -1,16 +1,21 @@
-"""SLO expressions (``p95<300ms``, ``errors<0.1%``, ``achieved>=95%``) and their evaluation."""
+"""SLO expressions (``p95<300ms``, ``errors<0.1%``, ``achieved>=95%``), a gate's default SLOs, and their
+evaluation."""
 
 from __future__ import annotations
 
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gameday.errors import ConfigError
 
-__all__ = ["Slo", "parse_slo", "evaluate"]
+__all__ = ["Slo", "parse_slo", "evaluate", "with_defaults", "DEFAULT_SLOS", "shown"]
+
+# What a gate judges when the user did not say: the throughput the release must carry, and its errors
+# (a closed-model run has no target rate: only the errors default applies).
+DEFAULT_SLOS = ("achieved>=95%", "errors<1%")
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
@@ -25,6 +30,7 @@ class Slo:
     metric: str  # p95 | max | errors | achieved | late | dropped
     op: str
     threshold: float  # milliseconds for latency, a ratio (0..1) for errors/achieved/late, a count for dropped
+    default: bool = False  # carried by the gate because the user gave no SLO on this metric
 
     def holds(self, observed: float) -> bool:
         return _OPS[self.op](observed, self.threshold)
@@ -65,9 +71,32 @@ def observed_value(slo: Slo, summary: dict[str, Any]) -> float | None:
             "dropped": summary.get("dropped")}[m]
 
 
+def with_defaults(slos: list[Slo], *, closed: bool = False) -> list[Slo]:
+    """``slos`` and, for each metric of DEFAULT_SLOS the user gave no SLO on, its default (marked so)."""
+    given = {s.metric for s in slos}
+    extra = [replace(parse_slo(d), default=True) for d in DEFAULT_SLOS]
+    return slos + [d for d in extra if d.metric not in given and not (closed and d.metric == "achieved")]
+
+
+def shown(slo: Slo, observed: float | None, summary: dict[str, Any]) -> str:
+    """The observed figure as a person reads it: ``100 %``, ``312.5 ms``, ``3``; never ``None``."""
+    if observed is None:
+        if not summary.get("requests_sent"):
+            return "not measured: nothing was sent"
+        if not summary.get("events_acked"):
+            return "not measured: no request was acknowledged"
+        return "not measured in this run"
+    if slo.metric.startswith("p") or slo.metric == "max":
+        return f"{observed:g} ms"
+    if slo.metric == "dropped":
+        return f"{observed:g}"
+    return f"{observed * 100:.4g} %"
+
+
 def evaluate(slos: list[Slo], summary: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for s in slos:
         obs = observed_value(s, summary)
-        out.append({"expr": s.expr, "observed": obs, "ok": obs is not None and s.holds(obs)})
+        out.append({"expr": s.expr, "observed": obs, "shown": shown(s, obs, summary),
+                    "ok": obs is not None and s.holds(obs), "default": s.default})
     return out

@@ -6,6 +6,7 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
+from gameday.load.judge import decide, service_failures, split_breaches
 from gameday.load.slo import Slo, evaluate
 from gameday.load.window import new_histogram
 from gameday.verdict import Verdict
@@ -29,17 +30,16 @@ def _pct_key(q: float) -> str:
     return f"{q:g}"
 
 
-def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: float, batch: int,
-              slos: list[Slo], aborted: str | None = None, expected_parts: int = 1) -> dict[str, Any]:
-    """summary.json: figures, SLO results and the verdict (PASS / FAIL / INCONCLUSIVE) with reasons."""
-    reasons: list[str] = []
-    if len(parts) < expected_parts:
-        reasons.append(f"only {len(parts)} of {expected_parts} generator processes reported results")
+def _add_counts(parts: list[dict[str, Any]]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for p in parts:
         for k, v in p["counts"].items():
             counts[k] = counts.get(k, 0) + v
-    steady = merge_histograms([p["steady_hist"] for p in parts])  # acknowledged requests only
+    return counts
+
+
+def _figures(parts: list[dict[str, Any]], counts: dict[str, int], steady: HdrHistogram, *, target_rate: float,
+             duration_s: float, batch: int, slos: list[Slo]) -> dict[str, Any]:
     lo, hi = parts[0]["steady_window_s"] if parts else (0.0, duration_s)
     window = max(1e-9, hi - lo)
     wanted = {50.0, 95.0, 99.0, 99.9} | {float(s.metric[1:]) for s in slos if s.metric.startswith("p")}
@@ -48,8 +48,7 @@ def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: fl
     sent = counts.get("sent", 0)
     achieved = counts.get("steady_acked_events", 0) / window
     cpu = [sum(p["cpu_percent"]) / len(p["cpu_percent"]) for p in parts if p["cpu_percent"]]
-    lag = max((p["max_schedule_lag_s"] for p in parts), default=0.0)
-    s: dict[str, Any] = {
+    return {
         "target_rate": target_rate, "batch": batch, "duration_s": duration_s, "steady_window_s": [lo, hi],
         "achieved_rate": round(achieved, 2), "achieved_ratio": round(achieved / target_rate, 4) if target_rate else None,
         "events_per_s": round(counts.get("acked_events", 0) / max(duration_s, 1e-9), 2),
@@ -60,28 +59,44 @@ def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: fl
         "errors": counts.get("errors", 0), "indeterminate": counts.get("indeterminate", 0),
         "late": counts.get("late", 0), "late_ratio": round(counts.get("late", 0) / sent, 6) if sent else None,
         "dropped": counts.get("dropped", 0),
+        "failed_by": {k: counts.get(k, 0) for k in ("http_errors", "refused", "timeouts")},
         "generator": {"processes": len(parts), "cpu_percent_avg": [round(c, 1) for c in cpu],
-                      "max_schedule_lag_s": lag},
+                      "max_schedule_lag_s": max((p["max_schedule_lag_s"] for p in parts), default=0.0)},
     }
-    s["slos"] = evaluate(slos, s) if n else [{"expr": x.expr, "observed": None, "ok": False} for x in slos]
-    inconclusive = _generator_limits(parts, cpu, lag, s)
-    if not n:
-        inconclusive.append("no request was measured in the steady window")
-    failed = [f"SLO breached: {x['expr']} (observed {x['observed']})" for x in s["slos"] if not x["ok"]]
-    if aborted:
-        failed.insert(0, f"aborted early: {aborted}")
-    if sent and not counts.get("acked_events"):  # whatever the latency says: nothing the service accepted
-        failed.insert(0, "nothing acknowledged: no request got a success status from the service")
-    if aborted or (sent and not counts.get("acked_events")):  # a failure whatever else is uncertain
-        s["verdict"], s["reasons"] = FAIL, failed + reasons + inconclusive
-    elif inconclusive or reasons:
-        s["verdict"] = INCONCLUSIVE
-        s["reasons"] = reasons + inconclusive + failed
-    elif failed:
-        s["verdict"], s["reasons"] = FAIL, failed
-    else:
-        s["verdict"], s["reasons"] = PASS, []
+
+
+def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: float, batch: int,
+              slos: list[Slo], aborted: str | None = None, expected_parts: int = 1,
+              top: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """summary.json: figures, SLO results and the verdict (PASS / FAIL / INCONCLUSIVE) with reasons
+    (``gameday.load.judge``); ``top``: the most frequent failure reasons (``gameday.reasons.top_reasons``)."""
+    counts = _add_counts(parts)
+    steady = merge_histograms([p["steady_hist"] for p in parts])  # acknowledged requests only
+    s = _figures(parts, counts, steady, target_rate=target_rate, duration_s=duration_s, batch=batch, slos=slos)
+    s["slos"] = evaluate(slos, s)
+    s["failure_reasons"] = top or []
+    cpu, lag = s["generator"]["cpu_percent_avg"], s["generator"]["max_schedule_lag_s"]
+    limits = [f"only {len(parts)} of {expected_parts} generator processes reported results"] \
+        if len(parts) < expected_parts else []
+    limits += _generator_limits(parts, cpu, lag, s)
+    if not steady.get_total_count():
+        limits.append("no request was measured in the steady window")
+    sent, failed = s["requests_sent"], s["errors"] + s["indeterminate"]
+    service = min(failed, service_failures(counts, generator_slow=_slow(cpu, lag)))
+    s["service_failures"], s["generator_failures"] = service, failed - service
+    definite, uncertain = split_breaches(slos, s["slos"], service_ratio=service / sent if sent else None,
+                                         generator_failures=failed - service, limited=bool(limits))
+    fatal = [f"aborted early: {aborted}"] if aborted else []
+    if sent and not s["events_acked"]:  # whatever the latency says: nothing the service accepted
+        most = f" (most often: {top[0]['reason']})" if top else ""
+        fatal.insert(0, f"nothing acknowledged: no request got a success status from the service{most}")
+    s["verdict"], s["reasons"] = decide(fatal=fatal, definite=definite, uncertain=uncertain, limits=limits)
     return s
+
+
+def _slow(cpu: list[float], lag: float) -> bool:
+    """The generator may have read answers late: its timeouts are not evidence against the service."""
+    return any(c >= SATURATED_CPU for c in cpu) or lag > BEHIND_S
 
 
 def _generator_limits(parts: list[dict[str, Any]], cpu: list[float], lag: float, s: dict[str, Any]) -> list[str]:

@@ -22,6 +22,9 @@ class SecondWindow:
     indeterminate: int = 0
     dropped: int = 0
     late: int = 0
+    http_errors: int = 0  # the engine's failed requests by who they point at (``gameday.load.http.blame``)
+    refused: int = 0
+    timeouts: int = 0
     steady_sent: int = 0  # the engine's: requests intended inside the steady window
     steady_acked_events: int = 0
     hist: HdrHistogram = field(default_factory=new_histogram)

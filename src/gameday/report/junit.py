@@ -55,10 +55,16 @@ def drill_cases(summary: dict[str, Any]) -> list[Case]:
 
 
 def gate_cases(summary: dict[str, Any]) -> list[Case]:
-    """A case per SLO, and the verdict."""
-    cases = [Case(x["expr"], None if x["ok"] else f"observed {x['observed']}", classname="gameday.load.slo")
+    """A case per SLO (a default one says so), and the verdict; a failure names the top error reasons."""
+    why = "".join(f"\n{f['count']} x {f['reason']}" for f in summary.get("failure_reasons", []))
+    why = f"\ntop error reasons:{why}" if why else ""
+    cases = [Case(x["expr"] + (" (default)" if x.get("default") else ""),
+                  None if x["ok"] else f"observed {x.get('shown', x['observed'])}{why}", classname="gameday.load.slo")
              for x in summary["slos"]]
-    return [*cases, _verdict_case(summary)]
+    verdict = _verdict_case(summary)
+    if verdict.failure:
+        verdict = Case(verdict.name, verdict.failure + why)
+    return [*cases, verdict]
 
 
 def chaos_cases(verdict: dict[str, Any], ctk: dict[str, Any] | None) -> list[Case]:

@@ -58,13 +58,16 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ 
 <tr><th>error ratio</th><td>{{ s.error_ratio }}</td></tr><tr><th>late / dropped</th><td>{{ s.late }} / {{ s.dropped }}</td></tr></table>
 <h2>Over time</h2>{{ svg }}
 <h2>SLOs</h2><table><tr><th>SLO</th><th>observed</th><th>ok</th></tr>
-{% for x in s.slos %}<tr><td>{{ x.expr }}</td><td>{{ x.observed }}</td><td>{{ "yes" if x.ok else "NO" }}</td></tr>{% endfor %}</table>
+{% for x in s.slos %}<tr><td>{{ x.expr }}{{ " (default)" if x.default }}</td><td>{{ x.shown or x.observed }}</td><td>{{ "yes" if x.ok else "NO" }}</td></tr>{% endfor %}</table>
+{% if s.failure_reasons %}<h2>Top error reasons</h2><table><tr><th>count</th><th>reason</th><th>first / last (s after start)</th></tr>
+{% for f in s.failure_reasons %}<tr><td>{{ f.count }}</td><td>{{ f.reason }}</td><td>{{ f.first_s }} / {{ f.last_s }}</td></tr>{% endfor %}</table>{% endif %}
 </body></html>
 """
 
 
 def load_html(s: dict[str, Any], progress: list[dict[str, Any]]) -> str:
-    title = "Load gate" if s.get("slos") else "Load run (no SLO judged: the verdict is the generator's health)"
+    title = "Load gate" if s.get("gate") or s.get("slos") else \
+        "Load run (no SLO judged: the verdict is the generator's health)"
     return Environment(autoescape=True).from_string(_PAGE).render(s=s, svg=Markup(_svg(progress)), title=title)
 
 

@@ -1,0 +1,70 @@
+"""A gate's (or a load run's) journal and its summary: the summary is a pure function of the journal.
+
+The journal of ``gameday load gate|run`` holds, in order: ``gate.start`` (the settings: profile, host, rate,
+duration, batch, workers, the SLOs judged with their ``default`` mark, the hard limits), ``load.tick`` (each
+worker's second), ``failures`` (the load's failure reasons, ``gameday.reasons``, source ``load``, every few
+seconds), ``load.result`` (what each generator process reported, or Locust's statistics for a closed-model
+run; whether a hard limit aborted it) and ``gate.end``. :func:`summary_from_journal` judges it; the run itself
+and ``gameday report`` both call it, so the report of a journal is the gate's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gameday.journal import Event
+from gameday.load.closed_summary import summarize_closed
+from gameday.load.profile import CLOSED
+from gameday.load.slo import Slo, parse_slo
+from gameday.load.summary import summarize
+from gameday.reasons import top_reasons
+from gameday.verdict import Verdict
+
+__all__ = ["GATE_START", "LOAD_RESULT", "is_gate_journal", "slos_of", "summary_from_journal", "TOP_REASONS"]
+
+GATE_START, LOAD_RESULT = "gate.start", "load.result"
+TOP_REASONS = 5
+
+
+def is_gate_journal(events: list[Event]) -> bool:
+    return bool(events) and events[0].kind == GATE_START
+
+
+def slos_of(settings: dict[str, Any]) -> list[Slo]:
+    """The SLOs a gate judged, from its ``gate.start`` settings (defaults keep their mark)."""
+    out = []
+    for x in settings.get("slos", []):
+        slo = parse_slo(x["expr"]) if isinstance(x, dict) else parse_slo(x)
+        out.append(Slo(slo.expr, slo.metric, slo.op, slo.threshold, bool(isinstance(x, dict) and x.get("default"))))
+    return out
+
+
+def summary_from_journal(events: list[Event]) -> dict[str, Any]:
+    """summary.json of the run this journal records (a journal cut off before ``load.result``: aborted)."""
+    start = next(e for e in events if e.kind == GATE_START)
+    st = start.value
+    slos = slos_of(st)
+    top = top_reasons(events, source="load", t0=start.t_wall, limit=TOP_REASONS)
+    result = next((e.value for e in events if e.kind == LOAD_RESULT), None)
+    common = {"profile": st.get("profile"), "host": st.get("host"), "workers": st.get("workers", 1),
+              "run_id": st.get("run_id"), "hard_limits": st.get("hard_limits", []), "gate": bool(st.get("gate"))}
+    if result is None:
+        ended = any(e.kind == "gate.end" for e in events)
+        why = "the journal has no load result (written by an older gameday?): its verdict cannot be recomputed" \
+            if ended else "the journal ends before the load's result: the run was cut off"
+        return {**common, "verdict": (Verdict.INCONCLUSIVE if ended else Verdict.ABORTED).value,
+                "target_rate": st.get("rate"), "duration_s": float(st.get("duration") or 0.0),
+                "batch": st.get("batch", 1), "failure_reasons": top, "slos": [], "reasons": [why]}
+    if result["kind"] == CLOSED:
+        s = summarize_closed(result.get("closed"), target_rate=st["rate"], duration_s=st["duration"], slos=slos,
+                             locust_said=result.get("locust_said", []))
+    else:
+        parts = result.get("parts", [])
+        s = summarize(parts, target_rate=st["rate"], duration_s=st["duration"], batch=st.get("batch", 1),
+                      slos=slos, aborted=result.get("aborted"), expected_parts=st.get("workers", 1), top=top)
+        s["locust_said"] = result.get("locust_said", [])
+        if len(parts) < st.get("workers", 1) and s["locust_said"]:
+            s["reasons"].append(f"Locust said: {s['locust_said'][-1]}")
+    s.setdefault("failure_reasons", top)
+    s.update(common)
+    return s
