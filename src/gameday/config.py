@@ -64,6 +64,9 @@ class RdsSettings(Strict):
     failures_to_detect: int = Field(3, ge=1, le=100)
     promote_delay_s: float = Field(0.5, ge=0, le=600)
     standby_loss_s: float = Field(1.0, ge=0, le=600)
+    # Each instance's max_connections. The default is what RDS's formula LEAST(DBInstanceClassMemory/9531392,
+    # 5000) gives a db.t4g.medium (4 GiB); 13 of them are the control plane's (reserved), the rest the app's.
+    max_connections: int = Field(450, ge=20, le=5000)
 
 
 class HealthCheckSettings(Strict):

@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gameday.errors import ConfigError, GamedayError
+from gameday.errors import Aborted, ConfigError, DriverError, GamedayError
 
 if TYPE_CHECKING:
     from gameday.config import Environment
+    from gameday.journal import Journal
     from gameday.targets.base import Target
 
-__all__ = ["Operation", "OPERATIONS", "EFFECT_WITHIN_S", "FAULTS", "ACTIONS", "get", "validate", "apply", "intent", "undo",
-           "fill", "env_regions", "env_zones", "from_chaos", "CHAOS_FAULTS", "lab_arguments"]
+__all__ = ["Operation", "OPERATIONS", "EFFECT_WITHIN_S", "FAULTS", "ACTIONS", "get", "validate", "apply", "intent",
+           "undo", "fill", "env_regions", "env_zones", "from_chaos", "CHAOS_FAULTS", "lab_arguments", "Retry", "UNDO_RETRY"]
 
 Role = Literal["fault", "action", "inverse"]
 
@@ -225,10 +226,54 @@ def validate(name: str, args: Mapping[str, Any] | None, env: Environment, *, fil
         raise ConfigError(f"{name}: {exc}", file=file, field=where) from None
 
 
-def apply(target: Target, name: str, args: Mapping[str, Any]) -> Any:
-    """Call operation ``name`` on ``target`` (the one place gameday dispatches by name)."""
-    method = getattr(target, get(name).name)
-    return method(**dict(args))
+@dataclass(frozen=True)
+class Retry:
+    """How a failing inverse is retried before it is reported failed: at most ``attempts`` calls, a new one
+    only while ``within_s`` has not passed since the first began (each call is bounded by the driver's own
+    timeout), ``pause_s`` x the attempt number between them."""
+
+    attempts: int = 3
+    within_s: float = 300.0
+    pause_s: float = 2.0
+
+
+UNDO_RETRY = Retry()
+
+
+def apply(target: Target, name: str, args: Mapping[str, Any], *, journal: Journal | None = None,
+          retry: Retry | None = None) -> Any:
+    """Call operation ``name`` on ``target`` (the one place gameday dispatches by name).
+
+    An inverse (a rollback: the drill's undo, a chaos rollback, ``gameday recover``) that fails is retried
+    (``retry``); each failed attempt is journaled (``fault.inverse_attempt_failed``) when ``journal`` is given.
+    """
+    op = get(name)
+    method = getattr(target, op.name)
+    if op.role != "inverse":
+        return method(**dict(args))
+    return _retried(lambda: method(**dict(args)), name, journal, retry or UNDO_RETRY)
+
+
+def _retried(call: Any, name: str, journal: Journal | None, retry: Retry) -> Any:
+    start = time.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return call()
+        except (ConfigError, Aborted):
+            raise  # invalid arguments do not heal; a stop is a stop
+        except GamedayError as exc:
+            elapsed = time.monotonic() - start
+            pause = retry.pause_s * attempt
+            again = attempt < retry.attempts and elapsed + pause < retry.within_s
+            if journal is not None:
+                journal.record("fault.inverse_attempt_failed", "target", {
+                    "inverse": name, "attempt": attempt, "max_attempts": retry.attempts,
+                    "elapsed_s": round(elapsed, 3), "retrying": again}, error=f"{type(exc).__name__}: {exc}")
+            if not again:
+                raise DriverError(f"{name} failed {attempt} time(s) in {elapsed:.1f} s; the last: {exc}") from exc
+            time.sleep(pause)
 
 
 def intent(name: str, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -240,8 +285,9 @@ def intent(name: str, args: Mapping[str, Any]) -> dict[str, Any]:
             "inverse_args": {k: args[k] for k in op.inverse_args if k in args}, "t_intent": time.time()}
 
 
-def undo(target: Target, recorded: Mapping[str, Any]) -> Any:
-    """Apply the inverse a ``fault.intent`` recorded."""
+def undo(target: Target, recorded: Mapping[str, Any], *, journal: Journal | None = None,
+         retry: Retry | None = None) -> Any:
+    """Apply the inverse a ``fault.intent`` recorded (retried, see ``apply``)."""
     inverse = recorded["inverse"]
     by_chaos = {op.chaos: op.name for op in _ALL if op.chaos and op.role == "inverse"}
     inverse = by_chaos.get(inverse, inverse)  # journals of older chaos runs named the chaos action
@@ -251,7 +297,7 @@ def undo(target: Target, recorded: Mapping[str, Any]) -> Any:
     if args is None:  # journals written before inverse_args existed
         given = recorded.get("args") or {}
         args = {k: given[k] for k in OPERATIONS[inverse].args.model_fields if k in given}
-    return apply(target, inverse, args)
+    return apply(target, inverse, args, journal=journal, retry=retry)
 
 
 def from_chaos(func: str, arguments: Mapping[str, Any] | None, env: Environment, *, file: str | None = None,

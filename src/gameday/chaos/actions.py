@@ -28,7 +28,7 @@ def _call(configuration: Configuration, func: str, **kwargs: Any) -> dict[str, A
     s = session_for(configuration)
     try:
         name, args = operations.from_chaos(func, {k: v for k, v in kwargs.items() if v is not None}, s.environment)
-        result = operations.apply(s.target, name, args)
+        result = operations.apply(s.target, name, args, journal=s.journal)  # a rollback is retried, journaled
     except GamedayError as exc:
         raise ActivityFailed(f"{func}: {exc}") from exc
     if isinstance(result, FaultResult):

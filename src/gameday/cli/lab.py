@@ -55,17 +55,17 @@ def _print_status(st: dict[str, Any]) -> None:
     out.print(f"gameday lab - public endpoint {st['public_endpoint']} "
               f"(DNS -> {st['dns']['answer']}, TTL {st['dns']['ttl_s']} s)", highlight=False)
     t = Table()
-    for col in ("zone", "name", "role", "cap", "port", "health"):
+    for col in ("zone", "name", "role", "cap", "port", "health", "connections"):
         t.add_column(col, no_wrap=True)
     procs = sorted(st["processes"], key=lambda p: (p["region"] != st["regions"]["primary"], p["zone"], p["kind"]))
     for i, p in enumerate(procs):
         if i == 0 or p["region"] != procs[i - 1]["region"]:
             t.add_section() if i else None
-            t.add_row(f"[bold]{p['region']}[/]", "", "", "", "", "")
+            t.add_row(f"[bold]{p['region']}[/]", "", "", "", "", "", "")
         health = p["health"] if p["state"] in ("running", "starting", "draining") or p["kind"] == "db" else p["state"]
         colour = "green" if health in ("ok", "healthy") else "red"
         cap = {"on-demand": "od", "spot": "spot"}.get(p["capacity_type"], p["capacity_type"])
-        t.add_row(p["zone"], p["name"], p["role"], cap, str(p["port"]), f"[{colour}]{health}[/]")
+        t.add_row(p["zone"], p["name"], p["role"], cap, str(p["port"]), f"[{colour}]{health}[/]", _connections(p))
     out.print(t)
     r = Table(title="replication")
     for col in ("standby", "upstream", "state", "sync", "lag bytes", "replay lag s"):
@@ -79,6 +79,15 @@ def _print_status(st: dict[str, Any]) -> None:
     out.print(f"cross-region link: delay {link['delay_ms']} ms, {'CUT' if link['cut'] else 'up'}; "
               f"regions down: {', '.join(st['regions_down']) or 'none'}; "
               f"zones down: {', '.join(st['zones_down'] + st['zones_frozen']) or 'none'}")
+
+
+def _connections(p: dict[str, Any]) -> str:
+    """A DB instance's client connections: in use of the maximum, and the application's of what it may have."""
+    c = p.get("connections")
+    if not c:
+        return ""
+    colour = "red" if c["app"] >= c["app_max"] else ("yellow" if c["app"] >= 0.8 * c["app_max"] else "green")
+    return f"{c['in_use']}/{c['max']} (app [{colour}]{c['app']}/{c['app_max']}[/])"
 
 
 def _run(name: str, state_dir: Path, **kwargs: Any) -> None:

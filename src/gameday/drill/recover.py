@@ -47,7 +47,7 @@ def recover(journal_path: Path, target: Target) -> list[dict[str, Any]]:
     j = Journal(journal_path)
     try:
         for intent in reversed(pending):
-            result = operations.undo(target, intent)
+            result = operations.undo(target, intent, journal=j)
             j.record("fault.inverse_applied", "recover", {"inverse": intent["inverse"], "fault": intent["action"],
                                                           "result": result if isinstance(result, dict) else {}})
     finally:

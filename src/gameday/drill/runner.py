@@ -297,7 +297,7 @@ class DrillRun:
             self.on_progress("undoing the fault (restoring the environment)")
         for rec in reversed(pending):
             try:
-                operations.undo(self.target, rec)
+                operations.undo(self.target, rec, journal=j)
                 j.record("fault.inverse_applied", "target", {"inverse": rec["inverse"], "fault": rec["action"]})
             except Exception as exc:  # noqa: BLE001 - journaled; `gameday recover` can retry
                 j.record("fault.inverse_failed", "target", {"inverse": rec["inverse"], "fault": rec["action"]},

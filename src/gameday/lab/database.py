@@ -115,13 +115,30 @@ class DbInstance:
 
     async def in_recovery(self) -> bool | None:
         """True for a standby, False for a primary, None when it does not answer."""
+        return (await self.look())[0]
+
+    async def look(self) -> tuple[bool | None, dict[str, int] | None]:
+        """(in recovery, connections) in one control-plane connection; (None, None) when it does not answer.
+
+        Connections are client backends (walsenders have their own slots): ``in_use`` all of them, ``app``
+        the application's, ``max`` max_connections, ``reserved`` the control plane's slots, ``app_max`` what
+        the application can have (max - reserved)."""
         if self.state != "running":
-            return None
+            return None, None
         try:
-            rows = await self.query("SELECT pg_is_in_recovery()")
+            rows = await self.query(_LOOK_SQL)
         except (TimeoutError, OSError, psycopg.Error):
-            return None
-        return bool(rows[0][0])
+            return None, None
+        in_use, app, mx, reserved = (int(str(v)) for v in rows[0][1:])
+        conns = {"in_use": in_use, "app": app, "max": mx, "reserved": reserved, "app_max": mx - reserved}
+        return bool(rows[0][0]), conns
+
+
+_LOOK_SQL = (
+    "SELECT pg_is_in_recovery(), count(*) FILTER (WHERE backend_type = 'client backend'), "
+    f"count(*) FILTER (WHERE backend_type = 'client backend' AND usename = '{pg.APP_USER}'), "
+    "current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int "
+    "+ current_setting('reserved_connections')::int FROM pg_stat_activity")
 
 
 class Prober:

