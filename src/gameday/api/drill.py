@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gameday.api.observe import observers
+from gameday.api.observe import new_run_id, observers
 from gameday.api.targets import open_target
 from gameday.config import check_service
 from gameday.drill.models import LoadedDrill, load_drill
@@ -60,13 +60,14 @@ def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Pa
     ``on_fault``). The lab is started if needed and stopped again if this run started it.
     """
     loaded = drill if isinstance(drill, LoadedDrill) else load_drill_for_run(drill, env, confirm=confirm)
-    obs = observers("drill", grafana_url, metrics_port, metrics_addr=metrics_addr)
+    run_id = run_options.pop("run_id", None) or new_run_id()  # one id: journal, metrics, annotations, uploads
+    obs = observers("drill", grafana_url, metrics_port, run_id=run_id, metrics_addr=metrics_addr)
     summary: dict[str, Any] = {"verdict": "aborted"}
     try:
         with open_target(loaded.environment, Path(loaded.environment_path), state_dir=state_dir, keep_lab=keep_lab,
                          confirm=confirm, on_progress=on_progress) as target:
             summary = DrillRun(loaded, target, out_dir, on_progress=on_progress, listeners=obs.listeners,
-                               **run_options).execute()
+                               run_id=run_id, **run_options).execute()
     finally:
         obs.finish(summary["verdict"], f"RTO {summary.get('rto_s')} s, RPO {summary.get('rpo_s')} s, "
                                        f"lost {summary.get('events_lost')}")

@@ -102,6 +102,7 @@ def _run(opts: LoadOptions, service: Service, slos: list[Slo], limits: list[Slo]
 
     run.on_progress = progress
     journal.record("gate.start", "runner", {"profile": str(opts.profile), "rate": opts.rate, "host": host,
+                                            "run_id": run.run_id,
                                             "environment_file": str(opts.env.resolve())})
     summary: dict[str, Any] = {"verdict": "inconclusive"}
     try:
