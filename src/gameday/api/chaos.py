@@ -66,9 +66,8 @@ def run_experiment(path: Path, *, env_file: Path = Path("environments/local.yaml
 
 def _run_in_process(path: Path, *, env_file: Path, out_dir: Path, state_dir: Path, grafana_url: str | None,
                     confirm: str | None, run_id: str) -> dict[str, Any]:
-    from gameday.chaos.verdict import chaos_verdict
     from gameday.journal import read_journal
-    from gameday.report.chaos import write_chaos_reports
+    from gameday.report.chaos import chaos_summary, write_chaos_reports
 
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in ("journal.json", "gameday-journal.jsonl", "verdict.json"):
@@ -82,7 +81,7 @@ def _run_in_process(path: Path, *, env_file: Path, out_dir: Path, state_dir: Pat
     signalled = _wait_forwarding_signals(proc)
     ctk = json.loads((out_dir / "journal.json").read_text()) if (out_dir / "journal.json").exists() else None
     gj = out_dir / "gameday-journal.jsonl"
-    verdict = chaos_verdict(ctk, read_journal(gj) if gj.exists() else [], signalled=signalled)
+    verdict = chaos_summary(read_journal(gj) if gj.exists() else [], ctk, signalled=signalled)
     write_chaos_reports(verdict, ctk, out_dir)
     return verdict
 

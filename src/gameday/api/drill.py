@@ -14,6 +14,7 @@ from gameday.drill.runner import DrillRun
 from gameday.errors import ConfigError
 from gameday.journal import read_journal
 from gameday.lab.control import DEFAULT_DIR
+from gameday.report.chaos import regenerate_chaos_reports
 from gameday.report.write import write_reports
 
 __all__ = ["load_drill_for_run", "plan_drill", "run_drill", "regenerate_reports"]
@@ -75,5 +76,10 @@ def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Pa
 
 
 def regenerate_reports(journal: Path, out_dir: Path | None = None) -> dict[str, Any]:
-    """Every report of a drill from its journal alone (offline)."""
-    return write_reports(read_journal(journal), out_dir or journal.parent)
+    """Every report of a run from its journal alone (offline), by the kind of run its start event names:
+    a drill's report.json (and .md, .html, junit.xml), a chaos experiment's verdict.json and junit.xml."""
+    events = read_journal(journal)
+    start = next((e.kind for e in events if e.kind in ("drill.start", "chaos.start", "gate.start")), None)
+    if start == "chaos.start":
+        return regenerate_chaos_reports(events, journal, out_dir or journal.parent)
+    return write_reports(events, out_dir or journal.parent)
