@@ -66,8 +66,9 @@ def run_experiment(path: Path, *, env_file: Path = Path("environments/local.yaml
 
 def _run_in_process(path: Path, *, env_file: Path, out_dir: Path, state_dir: Path, grafana_url: str | None,
                     confirm: str | None, run_id: str) -> dict[str, Any]:
+    from gameday.chaos.verdict import chaos_summary
     from gameday.journal import read_journal
-    from gameday.report.chaos import chaos_summary, write_chaos_reports
+    from gameday.report.chaos import write_chaos_reports
 
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in ("journal.json", "gameday-journal.jsonl", "verdict.json"):

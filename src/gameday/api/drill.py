@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,8 @@ from gameday.config import check_service
 from gameday.drill.models import LoadedDrill, load_drill
 from gameday.drill.runner import DrillRun
 from gameday.errors import ConfigError
-from gameday.journal import read_journal
+from gameday.journal import Event, read_journal
 from gameday.lab.control import DEFAULT_DIR
-from gameday.report.chaos import regenerate_chaos_reports
 from gameday.report.write import write_reports
 
 __all__ = ["load_drill_for_run", "plan_drill", "run_drill", "regenerate_reports"]
@@ -81,5 +81,17 @@ def regenerate_reports(journal: Path, out_dir: Path | None = None) -> dict[str, 
     events = read_journal(journal)
     start = next((e.kind for e in events if e.kind in ("drill.start", "chaos.start", "gate.start")), None)
     if start == "chaos.start":
-        return regenerate_chaos_reports(events, journal, out_dir or journal.parent)
+        return _regenerate_chaos(events, journal, out_dir or journal.parent)
     return write_reports(events, out_dir or journal.parent)
+
+
+def _regenerate_chaos(events: list[Event], journal: Path, out_dir: Path) -> dict[str, Any]:
+    """verdict.json and junit.xml again from the journals beside ``journal`` (offline)."""
+    from gameday.chaos.verdict import chaos_summary
+    from gameday.report.chaos import write_chaos_reports
+
+    ctk_file = journal.parent / "journal.json"
+    ctk = json.loads(ctk_file.read_text()) if ctk_file.exists() else None
+    summary = chaos_summary(events, ctk)
+    write_chaos_reports(summary, ctk, out_dir)
+    return summary

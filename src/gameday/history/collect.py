@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gameday.chaos.verdict import chaos_summary
 from gameday.errors import ConfigError
 from gameday.journal import Event, read_journal
-from gameday.report.chaos import chaos_summary
 from gameday.report.write import drill_summary
 
 __all__ = ["Run", "collect"]
