@@ -54,7 +54,8 @@ def plan_drill(loaded: LoadedDrill, *, confirm: str | None = None) -> list[str]:
 def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Path = Path("out/drill"),
               state_dir: Path = DEFAULT_DIR, keep_lab: bool = False, confirm: str | None = None,
               on_progress: Callable[[str], None] = lambda msg: None, grafana_url: str | None = None,
-              metrics_port: int | None = None, metrics_addr: str = "127.0.0.1", **run_options: Any) -> dict[str, Any]:
+              metrics_port: int | None = None, metrics_addr: str = "127.0.0.1", metrics_linger_s: float = 0.0,
+              pushgateway: str | None = None, **run_options: Any) -> dict[str, Any]:
     """Run a drill end to end and return report.json's content (``verdict`` says how it ended).
 
     ``run_options`` go to :class:`~gameday.drill.runner.DrillRun` (``manual``, ``gate``, ``fault_override``,
@@ -62,7 +63,8 @@ def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Pa
     """
     loaded = drill if isinstance(drill, LoadedDrill) else load_drill_for_run(drill, env, confirm=confirm)
     run_id = run_options.pop("run_id", None) or new_run_id()  # one id: journal, metrics, annotations, uploads
-    obs = observers("drill", grafana_url, metrics_port, run_id=run_id, metrics_addr=metrics_addr)
+    obs = observers("drill", grafana_url, metrics_port, run_id=run_id, metrics_addr=metrics_addr,
+                    metrics_linger_s=metrics_linger_s, pushgateway=pushgateway)
     summary: dict[str, Any] = {"verdict": "aborted"}
     try:
         with open_target(loaded.environment, Path(loaded.environment_path), state_dir=state_dir, keep_lab=keep_lab,
@@ -70,9 +72,15 @@ def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Pa
             summary = DrillRun(loaded, target, out_dir, on_progress=on_progress, listeners=obs.listeners,
                                run_id=run_id, **run_options).execute()
     finally:
-        obs.finish(summary["verdict"], f"RTO {summary.get('rto_s')} s, RPO {summary.get('rpo_s')} s, "
-                                       f"lost {summary.get('events_lost')}")
+        obs.finish(summary["verdict"], _figures(summary), summary)
     return summary
+
+
+def _figures(summary: dict[str, Any]) -> str:
+    """RTO, RPO and lost as the annotation states them; what was not measured says so (never ``None``)."""
+    parts = [f"{label} {'not measured' if summary.get(key) is None else f'{summary[key]}{unit}'}"
+             for label, key, unit in (("RTO", "rto_s", " s"), ("RPO", "rpo_s", " s"), ("lost", "events_lost", ""))]
+    return ", ".join(parts)
 
 
 def regenerate_reports(journal: Path, out_dir: Path | None = None) -> dict[str, Any]:

@@ -17,7 +17,8 @@ def new_run_id() -> str:
 
 
 def observers(kind: str, grafana_url: str | None, metrics_port: int | None, run_id: str | None = None,
-              metrics_addr: str = "127.0.0.1") -> Observers:
+              metrics_addr: str = "127.0.0.1", metrics_linger_s: float = 0.0,
+              pushgateway: str | None = None) -> Observers:
     return Observers(run_id or new_run_id(), kind, grafana_url=grafana_url,
                      grafana_token=os.environ.get("GRAFANA_TOKEN"), metrics_port=metrics_port,
-                     metrics_addr=metrics_addr).start()
+                     metrics_addr=metrics_addr, metrics_linger_s=metrics_linger_s, pushgateway=pushgateway).start()

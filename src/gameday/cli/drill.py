@@ -18,7 +18,9 @@ from gameday.cli.common import (
     GRAFANA_URL,
     KEEP_LAB,
     METRICS_ADDR,
+    METRICS_LINGER,
     METRICS_PORT,
+    PUSHGATEWAY,
     STATE_DIR,
     ask_line,
     colour_of,
@@ -91,7 +93,8 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
         out_dir: Path = typer.Option(Path("out/drill"), "--out", help="Where the journal and reports go."),
         state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
         grafana_url: str | None = GRAFANA_URL, metrics_port: int | None = METRICS_PORT,
-        metrics_addr: str = METRICS_ADDR, confirm: str | None = CONFIRM,
+        metrics_addr: str = METRICS_ADDR, metrics_linger: float = METRICS_LINGER, pushgateway: str | None = PUSHGATEWAY,
+        confirm: str | None = CONFIRM,
         operator: str | None = typer.Option(None, "--operator", help="Who confirms the manual steps (default: $USER)."),
         auto_confirm_s: float | None = typer.Option(
             None, "--auto-confirm", min=0, max=3600, metavar="SECONDS",
@@ -111,7 +114,8 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
                             say=lambda msg: out.print(msg, highlight=False, markup=False))
     summary = run_drill(loaded, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm,
                         on_progress=progress, grafana_url=grafana_url, metrics_port=metrics_port,
-                        metrics_addr=metrics_addr, manual=manual, operator=who)
+                        metrics_addr=metrics_addr, metrics_linger_s=metrics_linger, pushgateway=pushgateway,
+                        manual=manual, operator=who)
     print_summary(summary, out_dir)
     if destination is not None:  # after the verdict is shown: a failed upload must not hide it
         try:
