@@ -6,7 +6,12 @@ gameday_drill_step_duration_seconds, gameday_drill_step_budget_seconds, gameday_
 gameday_drill_fault_active, gameday_heartbeat_last_ack_timestamp_seconds, gameday_probe_success,
 gameday_events_acked_total, gameday_events_lost, gameday_load_target_rate, gameday_load_sent_total,
 gameday_load_errors_total, gameday_load_late_total, gameday_load_dropped_total,
-gameday_load_latency_seconds (a summary: the last second's quantiles from intended send, with _sum and _count).
+gameday_load_latency_seconds (a histogram of every acknowledged request's latency from its intended send),
+and once the run is judged, the report's figures: gameday_drill_rto_seconds, gameday_drill_rpo_seconds,
+gameday_events_lost (each only when it was measured) and gameday_run_verdict.
+
+After the run the endpoint can stay up (``linger_s``) so a scrape still finds the final figures, and/or the
+registry is pushed to a Pushgateway (a CronJob's pod may be gone before the next scrape).
 
 The RTO clock follows the checker's rule (``gameday.judge.recovery``): it runs from the fault and stops
 at the first of the N consecutive successful probes, so the live number and report.json agree.
@@ -20,40 +25,42 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.metrics_core import Metric
+from prometheus_client.utils import floatToGoString
 
 from gameday.journal import Event
 from gameday.judge.recovery import Probe, recovery
+from gameday.load.window import LATENCY_BUCKETS_S
 
 __all__ = ["RunnerMetrics", "serve_metrics"]
 
 
-class _LatencySummary:
-    """A Prometheus summary whose quantiles are the generator's (HdrHistogram, last second): prometheus_client's
-    own Summary cannot carry quantiles, so this collector writes the family itself."""
+class _LatencyHistogram:
+    """The load's latency from the intended send time as a Prometheus histogram: every tick adds its second's
+    requests per bucket (``gameday.load.window.bucket_counts``), so any scrape interval sees every request.
+    prometheus_client's Histogram observes one value at a time; this collector adds a second's counts at once."""
 
     def __init__(self) -> None:
-        self.quantiles: dict[str, float] = {}
-        self.count = 0
+        self.buckets = [0] * (len(LATENCY_BUCKETS_S) + 1)
         self.sum_s = 0.0
 
     def collect(self) -> Iterator[Metric]:
-        m = Metric("gameday_load_latency_seconds", "Request latency from the intended send time (last second)",
-                   "summary")
-        for q, v in sorted(self.quantiles.items()):
-            m.add_sample("gameday_load_latency_seconds", {"quantile": q}, v)
-        m.add_sample("gameday_load_latency_seconds_count", {}, self.count)
-        m.add_sample("gameday_load_latency_seconds_sum", {}, self.sum_s)
-        yield m
+        cumulative, running = [], 0
+        for bound, n in zip([*map(floatToGoString, LATENCY_BUCKETS_S), "+Inf"], self.buckets, strict=True):
+            running += n
+            cumulative.append((bound, running))
+        yield HistogramMetricFamily("gameday_load_latency_seconds",
+                                    "Request latency from the intended send time (every acknowledged request)",
+                                    buckets=cumulative, sum_value=self.sum_s)
 
     def update(self, v: dict[str, Any]) -> None:
-        for q, key in (("0.5", "p50_ms"), ("0.95", "p95_ms"), ("0.99", "p99_ms")):
-            if v.get(key) is not None:
-                self.quantiles[q] = v[key] / 1000
-        n = int(v.get("acked_requests", v.get("sent")) or 0)  # the engine's latency is of acknowledged requests
-        self.count += n
+        counts = v.get("latency_buckets")
+        if not counts or len(counts) != len(self.buckets):
+            return  # a generator that does not count by bucket: nothing rather than a guess
+        self.buckets = [a + int(b) for a, b in zip(self.buckets, counts, strict=True)]
         if v.get("mean_ms") is not None:
-            self.sum_s += n * v["mean_ms"] / 1000
+            self.sum_s += sum(counts) * v["mean_ms"] / 1000
 
 
 class RunnerMetrics:
@@ -85,15 +92,32 @@ class RunnerMetrics:
         self.errors = Counter("gameday_load_errors", "Failed or unanswered requests", registry=r)
         self.late = Counter("gameday_load_late", "Requests that started late", registry=r)
         self.dropped = Counter("gameday_load_dropped", "Requests dropped by the generator", registry=r)
-        self.latency = _LatencySummary()
+        self.latency = _LatencyHistogram()
         r.register(self.latency)
         self._step_start: dict[str, float] = {}
+        self._final_done = False
         self._handlers: dict[str, Callable[[Event], None]] = {
             "drill.start": self._start, "fault.applied": self._fault, "fault.inverse_applied": self._inverse,
             "step.start": self._step, "step.end": self._step_end, "probe": self._probe, "load.tick": self._tick,
             "heartbeat.ack": lambda e: self.heartbeat.set(e.value["ts"]),
             "reconcile": lambda e: self.lost.set(e.value.get("events_lost", 0)),
         }
+
+    def final(self, summary: dict[str, Any]) -> None:
+        """The report's figures once the run is judged (the checker's numbers, so metrics and report agree);
+        a figure that was not measured is left out rather than exposed as 0."""
+        if self._final_done:
+            return
+        self._final_done = True
+        r = self.registry
+        for name, key, doc in (("gameday_drill_rto_seconds", "rto_s", "RTO as the report states it"),
+                               ("gameday_drill_rpo_seconds", "rpo_s", "RPO (data time lost) as the report states it")):
+            if summary.get(key) is not None:
+                Gauge(name, doc, registry=r).set(summary[key])
+        if summary.get("events_lost") is not None:
+            self.lost.set(summary["events_lost"])
+        Gauge("gameday_run_verdict", "1 for the run's verdict", ["verdict"], registry=r).labels(
+            str(summary.get("verdict", "inconclusive"))).set(1)
 
     def rto_clock(self) -> float:
         with self._lock:

@@ -65,7 +65,7 @@ def test_a_cut_off_journal_is_listed_as_incomplete_and_garbage_as_malformed(tmp_
     text = capsys.readouterr().out
     assert info.value.code == 0 and "incomplete" in text and "malformed" in text
     md = (tmp_path / "h" / "history.md").read_text()
-    assert "| incomplete |" in md and "Runs that could not be read" in md
+    assert "| aborted (incomplete) |" in md and "Runs that could not be read" in md
 
 
 @pytest.mark.lab

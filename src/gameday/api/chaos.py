@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gameday.api.observe import observers
+from gameday.api.observe import new_run_id, observers
 from gameday.api.targets import open_target
 from gameday.chaos.validate import load_experiment_file, validate_experiment
 from gameday.config import check_service, load_environment
@@ -53,19 +53,20 @@ def run_experiment(path: Path, *, env_file: Path = Path("environments/local.yaml
     check_service(env, env_file)
     if env.protected and confirm != env.name:
         raise ConfigError(f"environment '{env.name}' is protected: pass --confirm {env.name}", field="--confirm")
+    run_id = new_run_id()  # one id: the gameday journal, annotations, heartbeat rows, verdict.json
     with open_target(env, env_file, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm,
                      on_progress=on_progress):
         on_progress(f"running {path} (Chaos Toolkit, its own process)")
         verdict = _run_in_process(path, env_file=env_file, out_dir=out_dir, state_dir=state_dir,
-                                  grafana_url=grafana_url, confirm=confirm)
+                                  grafana_url=grafana_url, confirm=confirm, run_id=run_id)
     if grafana_url:
-        observers("chaos", grafana_url, None).finish(verdict["verdict"], "; ".join(verdict["reasons"]))
+        observers("chaos", grafana_url, None, run_id=run_id).finish(verdict["verdict"], "; ".join(verdict["reasons"]))
     return verdict
 
 
 def _run_in_process(path: Path, *, env_file: Path, out_dir: Path, state_dir: Path, grafana_url: str | None,
-                    confirm: str | None) -> dict[str, Any]:
-    from gameday.chaos.verdict import chaos_verdict
+                    confirm: str | None, run_id: str) -> dict[str, Any]:
+    from gameday.chaos.verdict import chaos_summary
     from gameday.journal import read_journal
     from gameday.report.chaos import write_chaos_reports
 
@@ -73,6 +74,7 @@ def _run_in_process(path: Path, *, env_file: Path, out_dir: Path, state_dir: Pat
     for old in ("journal.json", "gameday-journal.jsonl", "verdict.json"):
         (out_dir / old).unlink(missing_ok=True)
     extra = (["--grafana-url", grafana_url] if grafana_url else []) + (["--confirm", confirm] if confirm else [])
+    extra += ["--run-id", run_id]
     with open(out_dir / "chaos.log", "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "gameday.chaos.runner", str(path), "--env",
                                  str(env_file.resolve()), "--state-dir", str(state_dir.resolve()), "--out",
@@ -80,7 +82,7 @@ def _run_in_process(path: Path, *, env_file: Path, out_dir: Path, state_dir: Pat
     signalled = _wait_forwarding_signals(proc)
     ctk = json.loads((out_dir / "journal.json").read_text()) if (out_dir / "journal.json").exists() else None
     gj = out_dir / "gameday-journal.jsonl"
-    verdict = chaos_verdict(ctk, read_journal(gj) if gj.exists() else [], signalled=signalled)
+    verdict = chaos_summary(read_journal(gj) if gj.exists() else [], ctk, signalled=signalled)
     write_chaos_reports(verdict, ctk, out_dir)
     return verdict
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gameday.api.observe import observers
+from gameday.api.observe import new_run_id, observers
 from gameday.api.targets import open_target
 from gameday.config import check_service
 from gameday.drill.models import LoadedDrill, load_drill
 from gameday.drill.runner import DrillRun
 from gameday.errors import ConfigError
-from gameday.journal import read_journal
+from gameday.journal import Event, read_journal
 from gameday.lab.control import DEFAULT_DIR
 from gameday.report.write import write_reports
 
@@ -53,26 +54,52 @@ def plan_drill(loaded: LoadedDrill, *, confirm: str | None = None) -> list[str]:
 def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Path = Path("out/drill"),
               state_dir: Path = DEFAULT_DIR, keep_lab: bool = False, confirm: str | None = None,
               on_progress: Callable[[str], None] = lambda msg: None, grafana_url: str | None = None,
-              metrics_port: int | None = None, metrics_addr: str = "127.0.0.1", **run_options: Any) -> dict[str, Any]:
+              metrics_port: int | None = None, metrics_addr: str = "127.0.0.1", metrics_linger_s: float = 0.0,
+              pushgateway: str | None = None, **run_options: Any) -> dict[str, Any]:
     """Run a drill end to end and return report.json's content (``verdict`` says how it ended).
 
     ``run_options`` go to :class:`~gameday.drill.runner.DrillRun` (``manual``, ``gate``, ``fault_override``,
     ``on_fault``). The lab is started if needed and stopped again if this run started it.
     """
     loaded = drill if isinstance(drill, LoadedDrill) else load_drill_for_run(drill, env, confirm=confirm)
-    obs = observers("drill", grafana_url, metrics_port, metrics_addr=metrics_addr)
+    run_id = run_options.pop("run_id", None) or new_run_id()  # one id: journal, metrics, annotations, uploads
+    obs = observers("drill", grafana_url, metrics_port, run_id=run_id, metrics_addr=metrics_addr,
+                    metrics_linger_s=metrics_linger_s, pushgateway=pushgateway)
     summary: dict[str, Any] = {"verdict": "aborted"}
     try:
         with open_target(loaded.environment, Path(loaded.environment_path), state_dir=state_dir, keep_lab=keep_lab,
                          confirm=confirm, on_progress=on_progress) as target:
             summary = DrillRun(loaded, target, out_dir, on_progress=on_progress, listeners=obs.listeners,
-                               **run_options).execute()
+                               run_id=run_id, **run_options).execute()
     finally:
-        obs.finish(summary["verdict"], f"RTO {summary.get('rto_s')} s, RPO {summary.get('rpo_s')} s, "
-                                       f"lost {summary.get('events_lost')}")
+        obs.finish(summary["verdict"], _figures(summary), summary)
     return summary
 
 
+def _figures(summary: dict[str, Any]) -> str:
+    """RTO, RPO and lost as the annotation states them; what was not measured says so (never ``None``)."""
+    parts = [f"{label} {'not measured' if summary.get(key) is None else f'{summary[key]}{unit}'}"
+             for label, key, unit in (("RTO", "rto_s", " s"), ("RPO", "rpo_s", " s"), ("lost", "events_lost", ""))]
+    return ", ".join(parts)
+
+
 def regenerate_reports(journal: Path, out_dir: Path | None = None) -> dict[str, Any]:
-    """Every report of a drill from its journal alone (offline)."""
-    return write_reports(read_journal(journal), out_dir or journal.parent)
+    """Every report of a run from its journal alone (offline), by the kind of run its start event names:
+    a drill's report.json (and .md, .html, junit.xml), a chaos experiment's verdict.json and junit.xml."""
+    events = read_journal(journal)
+    start = next((e.kind for e in events if e.kind in ("drill.start", "chaos.start", "gate.start")), None)
+    if start == "chaos.start":
+        return _regenerate_chaos(events, journal, out_dir or journal.parent)
+    return write_reports(events, out_dir or journal.parent)
+
+
+def _regenerate_chaos(events: list[Event], journal: Path, out_dir: Path) -> dict[str, Any]:
+    """verdict.json and junit.xml again from the journals beside ``journal`` (offline)."""
+    from gameday.chaos.verdict import chaos_summary
+    from gameday.report.chaos import write_chaos_reports
+
+    ctk_file = journal.parent / "journal.json"
+    ctk = json.loads(ctk_file.read_text()) if ctk_file.exists() else None
+    summary = chaos_summary(events, ctk)
+    write_chaos_reports(summary, ctk, out_dir)
+    return summary

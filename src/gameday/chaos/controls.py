@@ -46,8 +46,7 @@ def configure_control(configuration: Configuration = None, secrets: Secrets = No
     if url:  # this control is an adapter at the edge, like the CLI: the token comes from its environment
         from gameday.grafana.annotations import Annotator
 
-        annotator = Annotator(url=url, token=os.environ.get("GRAFANA_TOKEN"), run_id=f"chaos-{int(time.time())}",
-                              kind_of_run="chaos")
+        annotator = Annotator(url=url, token=os.environ.get("GRAFANA_TOKEN"), run_id=s.run_id, kind_of_run="chaos")
         j.listeners.append(annotator)
         _state["annotator"] = annotator
     try:
@@ -55,7 +54,7 @@ def configure_control(configuration: Configuration = None, secrets: Secrets = No
     except Exception as exc:  # noqa: BLE001 - a target without a writer endpoint: the lag probe says so
         j.record("heartbeat.failed", "control", {}, error=f"{type(exc).__name__}: {exc}")
     j.record("chaos.start", "control", {"title": (experiment or {}).get("title"), "environment": s.environment.name,
-                                        "environment_file": str(Path(s.env_file).resolve())})
+                                        "environment_file": str(Path(s.env_file).resolve()), "run_id": s.run_id})
     stop = threading.Event()
     _state.update(journal=j, stop=stop, rollback=False)
     sc = s.environment.stop_conditions
@@ -119,8 +118,24 @@ def after_activity_control(context: Activity, state: Run, configuration: Configu
                                        "output": str((state or {}).get("output"))[:300]},
              error="".join((state or {}).get("exception") or [])[-300:] or None)
     rollbacks = [a.get("name") for a in (experiment or {}).get("rollbacks", [])]
-    if name in rollbacks and status == "succeeded" and func in _INVERSE_ACTIONS:
-        j.record("fault.inverse_applied", "chaos", {"inverse": func})
+    if name in rollbacks and func in _INVERSE_ACTIONS:
+        seq = _undone_intent(context, configuration, j)
+        j.record("fault.inverse_applied" if status == "succeeded" else "fault.inverse_failed", "chaos",
+                 {"inverse": func, "intent_seq": seq})
+
+
+def _undone_intent(context: Activity, configuration: Configuration, j: Journal) -> int | None:
+    """The ``seq`` of the fault intent this rollback undoes (by its inverse and arguments)."""
+    from gameday.drill.recover import intent_for_inverse
+    from gameday.journal import read_journal
+
+    try:
+        op, args = operations.from_chaos(context.get("provider", {}).get("func", "?"),
+                                         context.get("provider", {}).get("arguments") or {},
+                                         session_for(configuration).environment)
+    except ConfigError:
+        return None
+    return intent_for_inverse(read_journal(j.path), op, args)
 
 
 def after_experiment_control(context: Experiment, state: CtkJournal, configuration: Configuration = None,

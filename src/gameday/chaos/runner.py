@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--grafana-url", default="")
     p.add_argument("--confirm", default="")
+    p.add_argument("--run-id", default="")
     a = p.parse_args(argv)
     from chaoslib.experiment import run_experiment
     from chaoslib.loader import load_experiment
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> None:
         experiment["configuration"]["gameday_grafana_url"] = a.grafana_url
     if a.confirm:
         experiment["configuration"]["gameday_confirm"] = a.confirm
+    if a.run_id:
+        experiment["configuration"]["gameday_run_id"] = a.run_id
     journal = run_experiment(experiment, settings=settings, strategy=Strategy.from_string(strategy))
     (out / "journal.json").write_text(json.dumps(journal, indent=2, default=str))
 

@@ -33,12 +33,13 @@ class Session:
     loads: list[LocustLoad] = field(default_factory=list)
     journal: Journal | None = None  # the gameday journal of this run (set by the gameday control)
     heartbeat: Heartbeat | None = None  # committed through the primary's writer while the experiment runs
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])  # ``gameday chaos run`` passes its own
 
     def start_heartbeat(self, journal: Journal) -> None:
         """The heartbeat the replication-lag probe measures by (``replication_lag_s``)."""
         svc = self.target.service()
         self.heartbeat = Heartbeat(dsn=heartbeat_dsn(svc, self.target),
-                                   table=svc.spec.heartbeat_table, run_id=f"chaos-{uuid.uuid4().hex[:8]}",
+                                   table=svc.spec.heartbeat_table, run_id=f"chaos-{self.run_id}",
                                    journal=journal, interval_s=0.1, max_s=3600)
         self.heartbeat.start()
 
@@ -62,6 +63,8 @@ def session_for(configuration: dict[str, Any] | None) -> Session:
             target = target_for(env, state_dir=Path(cfg.get("gameday_state_dir") or DEFAULT_DIR),
                                 confirm=cfg.get("gameday_confirm"))
             _session = Session(env_file, env, target, out)
+            if cfg.get("gameday_run_id"):
+                _session.run_id = str(cfg["gameday_run_id"])
         return _session
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from gameday.journal import Event
 
-__all__ = ["chaos_verdict"]
+__all__ = ["chaos_verdict", "chaos_summary", "CHAOS_CUT_OFF"]
 
 
 def _failed_probes(hypothesis: dict[str, Any] | None) -> list[str]:
@@ -54,3 +54,21 @@ def chaos_verdict(ctk: dict[str, Any] | None, events: list[Event], signalled: st
                 "status": ctk.get("status")}
     return {"verdict": "fail" if reasons else "pass", "reasons": reasons, "faults_applied": faults,
             "rolled_back": rolled_back, "status": ctk.get("status"), "deviated": ctk.get("deviated", False)}
+
+
+CHAOS_CUT_OFF = "incomplete: the journal ends before chaos.end (the experiment was killed or cut off)"
+
+
+def chaos_summary(events: list[Event], ctk: dict[str, Any] | None, signalled: str | None = None) -> dict[str, Any]:
+    """verdict.json's content: the verdict (``gameday.chaos.verdict``), the title and run id, incompleteness."""
+    start = next((e for e in events if e.kind == "chaos.start"), None)
+    v = chaos_verdict(ctk, events, signalled=signalled)
+    meta = {"kind": "chaos", "title": (start.value.get("title") if start else None)
+            or (ctk or {}).get("experiment", {}).get("title") or "experiment",
+            "run_id": start.value.get("run_id") if start else None,
+            "environment": start.value.get("environment") if start else None,
+            "started_at": start.t_wall if start else None}
+    if events and not any(e.kind == "chaos.end" for e in events):
+        why = [r for r in v["reasons"] if r != "Chaos Toolkit wrote no journal"]
+        return {**meta, **v, "verdict": "aborted", "incomplete": True, "reasons": [CHAOS_CUT_OFF, *why]}
+    return {**meta, **v}

@@ -11,7 +11,7 @@ from gameday.api.chaos import dry_run_experiment, run_experiment, validate_exper
 from gameday.cli.common import CONFIRM, GRAFANA_URL, KEEP_LAB, STATE_DIR, colour_of, exit_by, out, progress
 from gameday.config import check_service, load_environment
 
-__all__ = ["chaos_app"]
+__all__ = ["chaos_app", "print_chaos_verdict"]
 
 chaos_app = typer.Typer(help="Chaos Toolkit experiments: zones, spot nodes, DB primaries, regions, under load.",
                         no_args_is_help=True)
@@ -42,13 +42,15 @@ def run(experiment: Path = typer.Argument(..., help="Experiment file, e.g. exper
         return
     verdict = run_experiment(experiment, env_file=env, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab,
                              confirm=confirm, grafana_url=grafana_url, on_progress=progress)
-    _print_verdict(verdict, out_dir)
+    print_chaos_verdict(verdict, out_dir)
     exit_by(verdict["verdict"])
 
 
-def _print_verdict(verdict: dict[str, Any], out_dir: Path) -> None:
+def print_chaos_verdict(verdict: dict[str, Any], out_dir: Path) -> None:
     colour = colour_of(verdict["verdict"])
-    out.print(f"[bold {colour}]{verdict['verdict'].upper()}[/]  faults applied: "
+    incomplete = " (incomplete)" if verdict.get("incomplete") else ""
+    out.print(f"chaos experiment {verdict.get('title') or 'experiment'} - [bold {colour}]{verdict['verdict'].upper()}[/]"
+              f"{incomplete}  faults applied: "
               f"{', '.join(verdict['faults_applied']) or 'none'}  rolled back: {verdict['rolled_back']}")
     for r in verdict["reasons"]:
         out.print(f"  - {r}", highlight=False)

@@ -11,7 +11,8 @@ from rich.console import Console
 from gameday.lab.control import DEFAULT_DIR
 from gameday.verdict import exit_code
 
-__all__ = ["out", "err", "progress", "exit_by", "STATE_DIR", "GRAFANA_URL", "METRICS_PORT", "METRICS_ADDR", "KEEP_LAB",
+__all__ = ["out", "err", "progress", "exit_by", "STATE_DIR", "GRAFANA_URL", "METRICS_PORT", "METRICS_ADDR", "METRICS_LINGER",
+           "PUSHGATEWAY", "KEEP_LAB",
            "CONFIRM", "ask_line",
            "colour_of"]
 
@@ -27,6 +28,12 @@ METRICS_PORT = typer.Option(None, "--metrics-port", envvar="GAMEDAY_METRICS_PORT
                             help="Serve the run's metrics on PORT while it runs (e.g. 9464).")
 METRICS_ADDR = typer.Option("127.0.0.1", "--metrics-addr", envvar="GAMEDAY_METRICS_ADDR",
                             help="Address the metrics endpoint binds (0.0.0.0 in a pod Prometheus scrapes).")
+METRICS_LINGER = typer.Option(0.0, "--metrics-linger", envvar="GAMEDAY_METRICS_LINGER", min=0, max=3600,
+                              metavar="SECONDS",
+                              help="Keep serving the final RTO, RPO and lost count this long after the run "
+                                   "(at least one scrape interval).")
+PUSHGATEWAY = typer.Option(None, "--pushgateway", envvar="GAMEDAY_PUSHGATEWAY", metavar="URL",
+                           help="Push the run's final metrics to this Prometheus Pushgateway (CronJobs).")
 
 
 def ask_line(prompt: str) -> str:

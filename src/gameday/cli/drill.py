@@ -18,7 +18,9 @@ from gameday.cli.common import (
     GRAFANA_URL,
     KEEP_LAB,
     METRICS_ADDR,
+    METRICS_LINGER,
     METRICS_PORT,
+    PUSHGATEWAY,
     STATE_DIR,
     ask_line,
     colour_of,
@@ -44,8 +46,35 @@ drill_app = typer.Typer(help="Run DR drills: fault under load, runbook executed 
 runbook_app = typer.Typer(help="Runbooks: render the human form from the executable YAML.", no_args_is_help=True)
 
 
+def _target_line(tg: dict[str, Any]) -> str:
+    """One target: what was observed against its limit; what was not measured says so (never ``None``)."""
+    limit = tg.get("target_s", tg.get("target"))
+    if tg.get("never_recovered"):
+        return f"  {tg['name']:<12} not recovered in {tg.get('observed_for_s')} s  target <= {limit}  [red]BREACHED[/]"
+    if tg["observed"] is None:
+        return f"  {tg['name']:<12} not measured       target <= {limit}  [yellow]not judged[/]"
+    mark = "[green]ok[/]" if tg["ok"] else "[red]BREACHED[/]"
+    return f"  {tg['name']:<12} observed {tg['observed']!s:<10} target <= {limit}  {mark}"
+
+
+def _figures_line(s: dict[str, Any]) -> str:
+    """RTO, RPO and the counts that were measured; the rest named once as not measured."""
+    shown = [(label, s.get(key), unit) for label, key, unit in (
+        ("RTO", "rto_s", " s"), ("RPO", "rpo_s", " s"), ("acked", "events_acked", ""), ("lost", "events_lost", ""),
+        ("indeterminate", "events_indeterminate", ""))]
+    parts = [f"{label} {v}{unit}" for label, v, unit in shown if v is not None]
+    missing = [label for label, v, _ in shown if v is None]
+    return "   ".join(parts + ([f"not measured: {', '.join(missing)}"] if missing else []))
+
+
 def print_summary(s: dict[str, Any], out_dir: Path) -> None:
-    t = Table(title=f"drill {s.get('drill')} - [bold {colour_of(s['verdict'])}]{s['verdict'].upper()}[/]")
+    if s.get("kind") == "chaos":  # `gameday report` on a chaos experiment's journal
+        from gameday.cli.chaos import print_chaos_verdict
+
+        print_chaos_verdict(s, out_dir)
+        return
+    cut = " (incomplete)" if s.get("incomplete") else ""
+    t = Table(title=f"drill {s.get('drill') or '?'} - [bold {colour_of(s['verdict'])}]{s['verdict'].upper()}[/]{cut}")
     for col in ("step", "kind", "budget s", "actual s", "ok"):
         t.add_column(col)
     for st in s.get("steps", []):
@@ -54,11 +83,8 @@ def print_summary(s: dict[str, Any], out_dir: Path) -> None:
         t.add_row(st["name"], st["kind"], f"{st['budget_s']:g}", "-" if st["actual_s"] is None else f"{st['actual_s']:.2f}", ok)
     out.print(t)
     for tg in s.get("targets", []):
-        limit = tg.get("target_s", tg.get("target"))
-        mark = "[green]ok[/]" if tg["ok"] else "[red]BREACHED[/]"
-        out.print(f"  {tg['name']:<12} observed {tg['observed']!s:<10} target <= {limit}  {mark}")
-    out.print(f"RTO {s.get('rto_s')} s   RPO {s.get('rpo_s')} s   acked {s.get('events_acked')}   "
-              f"lost {s.get('events_lost')}   indeterminate {s.get('events_indeterminate')}")
+        out.print(_target_line(tg))
+    out.print(_figures_line(s), highlight=False)
     for r in s.get("reasons", []):
         out.print(f"  [red]- {r}[/]", highlight=False)
     out.print(f"report: {out_dir / 'report.html'} (also report.json, report.md, junit.xml, journal.jsonl)")
@@ -70,7 +96,8 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
         out_dir: Path = typer.Option(Path("out/drill"), "--out", help="Where the journal and reports go."),
         state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
         grafana_url: str | None = GRAFANA_URL, metrics_port: int | None = METRICS_PORT,
-        metrics_addr: str = METRICS_ADDR, confirm: str | None = CONFIRM,
+        metrics_addr: str = METRICS_ADDR, metrics_linger: float = METRICS_LINGER, pushgateway: str | None = PUSHGATEWAY,
+        confirm: str | None = CONFIRM,
         operator: str | None = typer.Option(None, "--operator", help="Who confirms the manual steps (default: $USER)."),
         auto_confirm_s: float | None = typer.Option(
             None, "--auto-confirm", min=0, max=3600, metavar="SECONDS",
@@ -90,7 +117,8 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
                             say=lambda msg: out.print(msg, highlight=False, markup=False))
     summary = run_drill(loaded, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm,
                         on_progress=progress, grafana_url=grafana_url, metrics_port=metrics_port,
-                        metrics_addr=metrics_addr, manual=manual, operator=who)
+                        metrics_addr=metrics_addr, metrics_linger_s=metrics_linger, pushgateway=pushgateway,
+                        manual=manual, operator=who)
     print_summary(summary, out_dir)
     if destination is not None:  # after the verdict is shown: a failed upload must not hide it
         try:
@@ -113,7 +141,8 @@ def validate(drill: Path = typer.Argument(..., help="Drill file."),
 
 
 def report_cmd(journal_at: str = typer.Argument(..., metavar="JOURNAL",
-                                               help="A drill's journal.jsonl (a path, or an s3:// URL of an upload)."),
+                                               help="A drill's journal.jsonl or a chaos experiment's "
+                                                    "gameday-journal.jsonl (a path, or an s3:// URL of an upload)."),
                out_dir: Path | None = typer.Option(None, "--out", help="Default: the journal's folder."),
                as_json: bool = typer.Option(False, "--json", help="Print report.json.")) -> None:
     """Regenerate every report from a journal alone (offline)."""

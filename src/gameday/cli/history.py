@@ -32,7 +32,7 @@ def history_cmd(folders: list[str] = typer.Argument(..., help="Folders holding r
     else:
         for g in h.groups:
             rows = [row_of(r, g.time_scale) for r in g.runs]
-            t = Table(title=f"{g.kind} {g.name} on {g.environment} (time scale {scale_text(g.time_scale)})",
+            t = Table(title=f"{g.title} (time scale {scale_text(g.time_scale)})",
                       title_justify="left")
             for col in rows[0]:
                 t.add_column(col, overflow="fold")
@@ -43,7 +43,8 @@ def history_cmd(folders: list[str] = typer.Argument(..., help="Folders holding r
                 out.print(f"  [bold red]regression[/] {reg.describe()}", highlight=False)
         for run in h.runs:
             if run.status != "complete":
-                out.print(f"  [yellow]{run.status}[/]: {run.path}: {run.problem}", highlight=False)
+                what = "aborted (incomplete)" if run.status == "incomplete" else run.status
+                out.print(f"  [yellow]{what}[/]: {run.path}: {run.problem}", highlight=False)
         out.print(f"{len(h.runs)} run(s) in {len(h.groups)} series; {out_dir / 'history.html'} "
                   "(also history.json, history.md)", highlight=False)
     if fail_on_regression and h.regressed:

@@ -15,7 +15,7 @@ from gameday.service.resolved import Service
 __all__ = ["LocustLoad"]
 
 _TICK_FIELDS = ("sent", "acked_events", "errors", "indeterminate", "dropped", "late", "p50_ms", "p95_ms", "p99_ms",
-                "max_ms", "mean_ms", "target_rate", "cpu_percent")
+                "max_ms", "mean_ms", "target_rate", "cpu_percent", "acked_requests", "latency_buckets")
 
 
 class LocustLoad:

@@ -52,6 +52,7 @@ class DrillRun:
     background: Callable[[BackgroundSpec], Background] = live_background
     reconciler: Reconciler | None = None  # default: the service's present_query on the live database
     operator: str | None = None  # who runs the drill (journaled; manual steps name who confirmed them)
+    run_id: str | None = None  # the caller's (metrics, annotations share it); default: a new one
     _t_fault: float | None = None
     _live: LiveRecovery | None = None
     _window_closed: bool = False
@@ -89,7 +90,7 @@ class DrillRun:
         self._live = LiveRecovery(EVIDENCE_SOURCES, d.probe.consecutive)
         j.listeners.append(self._live.on_event)  # the live recovery machine sees every event, as the checker will
         j.listeners.extend(self.listeners)
-        run_id = uuid.uuid4().hex[:10]
+        run_id = self.run_id or uuid.uuid4().hex[:10]
         action = (self._fault() or ("planned", {}))[0]
         j.record("drill.start", "runner", {
             "drill": d.name, "run_id": run_id, "environment": env.name,
@@ -298,9 +299,11 @@ class DrillRun:
         for rec in reversed(pending):
             try:
                 operations.undo(self.target, rec, journal=j)
-                j.record("fault.inverse_applied", "target", {"inverse": rec["inverse"], "fault": rec["action"]})
+                j.record("fault.inverse_applied", "target", {"inverse": rec["inverse"], "fault": rec["action"],
+                                                             "intent_seq": rec["seq"]})
             except Exception as exc:  # noqa: BLE001 - journaled; `gameday recover` can retry
-                j.record("fault.inverse_failed", "target", {"inverse": rec["inverse"], "fault": rec["action"]},
+                j.record("fault.inverse_failed", "target", {"inverse": rec["inverse"], "fault": rec["action"],
+                                                            "intent_seq": rec["seq"]},
                          error=f"{type(exc).__name__}: {exc}")
 
 

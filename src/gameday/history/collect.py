@@ -1,7 +1,10 @@
 """Find every run under some folders and read each one's figures from its journal (the truth; a report is
 only a cache): drills (``journal.jsonl`` with ``drill.start``), load gates (``journal.jsonl`` with
-``gate.start`` and ``summary.json``) and chaos experiments (``gameday-journal.jsonl`` and ``verdict.json``).
-A run that cannot be read whole is listed as incomplete or malformed, never dropped."""
+``gate.start`` and ``summary.json``), chaos experiments (``gameday-journal.jsonl``, with Chaos Toolkit's
+``journal.json`` beside it) and the background load of an experiment run by a plain ``chaos run`` (a
+``journal.jsonl`` of ``load.*`` events only). A run found under two folders (a copy, an S3 download) is
+listed once, by its run id. A run cut off before its end event is ``aborted`` and ``incomplete``, as
+``gameday report`` says; a file that cannot be read is ``malformed``; none is dropped."""
 
 from __future__ import annotations
 
@@ -10,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gameday.chaos.verdict import chaos_summary
 from gameday.errors import ConfigError
 from gameday.journal import Event, read_journal
-from gameday.judge.drill import check
+from gameday.report.write import drill_summary
 
 __all__ = ["Run", "collect"]
 
@@ -20,72 +24,104 @@ __all__ = ["Run", "collect"]
 @dataclass
 class Run:
     path: str
-    kind: str  # drill | gate | chaos | unknown
+    kind: str  # drill | gate | chaos | load | unknown
     name: str
     environment: str
     time_scale: float
     started_at: float | None
     verdict: str
     status: str = "complete"  # complete | incomplete (cut off: no end event) | malformed
-    figures: dict[str, Any] = field(default_factory=dict)  # rto_s, rpo_s, p95_ms, ...
-    targets: dict[str, float] = field(default_factory=dict)  # rto_s, rpo_s (scaled, as judged)
+    figures: dict[str, Any] = field(default_factory=dict)  # rto_s, rpo_s, events_lost (a count), p95_ms, ...
+    targets: dict[str, float] = field(default_factory=dict)  # rto_s, rpo_s (scaled, as judged), lost_events_max
     steps: list[dict[str, Any]] = field(default_factory=list)  # id, name, actual_s, budget_s
     operator: str | None = None
     problem: str | None = None
+    run_id: str | None = None
+    fault: str | None = None  # the fault drawn (a rehearsal draws region, zone or db): part of the series
 
     @property
-    def group(self) -> tuple[str, str, str, float]:
-        return self.kind, self.name, self.environment, self.time_scale
+    def group(self) -> tuple[str, str, str, str, float]:
+        return self.kind, self.name, self.environment, self.fault or "", self.time_scale
 
 
 def collect(folders: list[Path]) -> list[Run]:
-    """Every run under ``folders``, oldest first (malformed ones last)."""
+    """Every run under ``folders``, once each, oldest first (malformed ones last)."""
     runs: list[Run] = []
     seen: set[Path] = set()
     for folder in folders:
         if not folder.exists():
             raise ConfigError("no such folder", file=str(folder))
         for journal in sorted([*folder.rglob("journal.jsonl"), *folder.rglob("gameday-journal.jsonl")]):
-            if journal.parent in seen:
+            if journal.parent.resolve() in seen:
                 continue
-            seen.add(journal.parent)
+            seen.add(journal.parent.resolve())
             runs.append(_read(journal))
-    return sorted(runs, key=lambda r: (r.status == "malformed", r.started_at or 0.0))
+    return sorted(_once(runs), key=lambda r: (r.status == "malformed", r.started_at or 0.0))
+
+
+def _once(runs: list[Run]) -> list[Run]:
+    """One run per run id (the complete copy when one copy was cut off), in the order found."""
+    best: dict[tuple[str, str], Run] = {}
+    out: list[Run] = []
+    for r in runs:
+        if r.run_id is None:
+            out.append(r)
+            continue
+        key = (r.kind, r.run_id)
+        kept = best.get(key)
+        if kept is None:
+            best[key] = r
+            out.append(r)
+        elif kept.status != "complete" and r.status == "complete":
+            best[key] = r
+            out[out.index(kept)] = r
+    return out
+
+
+def _malformed(journal: Path, problem: str) -> Run:
+    return Run(str(journal.parent), "unknown", journal.parent.name, "?", 1.0, None, "inconclusive",
+               status="malformed", problem=problem)
 
 
 def _read(journal: Path) -> Run:
     try:
         events = read_journal(journal)
     except ConfigError as exc:
-        return Run(str(journal.parent), "unknown", journal.parent.name, "?", 1.0, None, "inconclusive",
-                   status="malformed", problem=str(exc))
-    kinds = {e.kind for e in events}
-    if "drill.start" in kinds:
+        return _malformed(journal, str(exc))
+    start = next((e.kind for e in events if e.kind in ("drill.start", "gate.start", "chaos.start")), None)
+    if start == "drill.start":
         return _drill(journal, events)
-    if "gate.start" in kinds:
+    if start == "gate.start":
         return _gate(journal, events)
-    if "chaos.start" in kinds:
+    if start == "chaos.start":
         return _chaos(journal, events)
-    return Run(str(journal.parent), "unknown", journal.parent.name, "?", 1.0, None, "inconclusive",
-               status="malformed", problem="no drill.start, gate.start or chaos.start event")
+    if events and all(e.kind.startswith("load.") for e in events):
+        return _load(journal, events)
+    return _malformed(journal, "no drill.start, gate.start or chaos.start event, and not a load's journal")
+
+
+def _target_key(t: dict[str, Any]) -> str:
+    """rto_s and rpo_s (seconds); a count's limit is named for what it is: lost_events_max."""
+    return f"{t['name']}_s" if "target_s" in t else f"{t['name']}_max"
 
 
 def _drill(journal: Path, events: list[Event]) -> Run:
-    s = check(events)
+    s = drill_summary(events)
     start = next(e for e in events if e.kind == "drill.start")
-    ended = any(e.kind == "drill.end" for e in events)
     operator = next((e.value.get("operator") or e.value.get("confirmed_by") for e in events
                      if e.kind in ("drill.start", "step.end") and (e.value.get("operator") or e.value.get("confirmed_by"))),
                     None)
-    targets = {t["name"] + "_s": t.get("target_s", t.get("target")) for t in s.get("targets", [])}
+    targets = {_target_key(t): t.get("target_s", t.get("target")) for t in s.get("targets", [])}
+    incomplete = bool(s.get("incomplete"))
     return Run(str(journal.parent), "drill", start.value["drill"], start.value["environment"],
-               float(start.value["time_scale"]), start.t_wall, s["verdict"] if ended else "incomplete",
-               status="complete" if ended else "incomplete",
+               float(start.value["time_scale"]), start.t_wall, s["verdict"],
+               status="incomplete" if incomplete else "complete",
                figures={k: s.get(k) for k in ("rto_s", "rpo_s", "events_lost", "events_acked", "t_detect_s",
                                                "t_declare_s")},
                targets=targets, operator=operator,
                steps=[{k: st[k] for k in ("id", "name", "actual_s", "budget_s")} for st in s.get("steps", [])],
-               problem=None if ended else "the journal ends before drill.end (the run was cut off)")
+               problem="the journal ends before drill.end (the run was killed or cut off)" if incomplete else None,
+               run_id=start.value.get("run_id"), fault=(start.value.get("fault") or {}).get("action"))
 
 
 def _gate(journal: Path, events: list[Event]) -> Run:
@@ -93,21 +129,40 @@ def _gate(journal: Path, events: list[Event]) -> Run:
     summary_file = journal.parent / "summary.json"
     name = Path(str(start.value.get("profile", "?"))).name
     env = Path(str(start.value.get("environment_file", "?"))).stem
-    if not summary_file.exists():
-        return Run(str(journal.parent), "gate", name, env, 1.0, start.t_wall, "incomplete", status="incomplete",
-                   problem="no summary.json: the gate did not finish")
+    if not summary_file.exists() or not any(e.kind == "gate.end" for e in events):
+        return Run(str(journal.parent), "gate", name, env, 1.0, start.t_wall, "aborted", status="incomplete",
+                   problem="the journal ends before gate.end, or no summary.json: the gate was cut off",
+                   run_id=start.value.get("run_id"))
     s = json.loads(summary_file.read_text())
     return Run(str(journal.parent), "gate", name, env, 1.0, start.t_wall, str(s["verdict"]).lower(),
-               figures={k: s.get(k) for k in ("achieved_rate", "p95_ms", "p99_ms", "error_ratio", "target_rate")})
+               figures={k: s.get(k) for k in ("achieved_rate", "p95_ms", "p99_ms", "error_ratio", "target_rate")},
+               run_id=start.value.get("run_id") or s.get("run_id"))
 
 
 def _chaos(journal: Path, events: list[Event]) -> Run:
-    start = next(e for e in events if e.kind == "chaos.start")
-    verdict_file = journal.parent / "verdict.json"
-    title = str(start.value.get("title") or "experiment")
-    if not verdict_file.exists():
-        return Run(str(journal.parent), "chaos", title, str(start.value.get("environment")), 1.0, start.t_wall,
-                   "incomplete", status="incomplete", problem="no verdict.json: the experiment did not finish")
-    v = json.loads(verdict_file.read_text())
-    return Run(str(journal.parent), "chaos", title, str(start.value.get("environment")), 1.0, start.t_wall,
-               v["verdict"], figures={"faults": ", ".join(v.get("faults_applied", []))})
+    ctk_file = journal.parent / "journal.json"
+    try:
+        ctk = json.loads(ctk_file.read_text()) if ctk_file.exists() else None
+    except json.JSONDecodeError:
+        ctk = None
+    v = chaos_summary(events, ctk)
+    incomplete = bool(v.get("incomplete"))
+    return Run(str(journal.parent), "chaos", str(v["title"]), str(v.get("environment")), 1.0, v.get("started_at"),
+               v["verdict"], status="incomplete" if incomplete else "complete",
+               figures={"faults": ", ".join(v.get("faults_applied", []))},
+               problem="the journal ends before chaos.end (the experiment was killed or cut off)" if incomplete
+               else None, run_id=v.get("run_id"))
+
+
+def _load(journal: Path, events: list[Event]) -> Run:
+    """The background load of an experiment run without gameday's control: its ticks and, once it ended, the
+    summary its LoadRun wrote beside them."""
+    summary_file = journal.parent / "summary.json"
+    s = json.loads(summary_file.read_text()) if summary_file.exists() else None
+    name = Path(str((s or {}).get("profile") or journal.parent.name)).name
+    if s is None:
+        return Run(str(journal.parent), "load", name, "?", 1.0, events[0].t_wall, "aborted", status="incomplete",
+                   problem="a load's journal without its summary.json: the load was cut off")
+    return Run(str(journal.parent), "load", name, "?", 1.0, events[0].t_wall, str(s["verdict"]).lower(),
+               figures={k: s.get(k) for k in ("achieved_rate", "p95_ms", "p99_ms", "error_ratio", "target_rate")},
+               run_id=s.get("run_id"))

@@ -13,7 +13,7 @@ from typing import Any
 from gameday.history.collect import Run
 from gameday.history.trend import Group
 
-__all__ = ["render_md", "render_html", "row_of"]
+__all__ = ["render_md", "render_html", "row_of", "verdict_text"]
 
 _COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
@@ -31,29 +31,40 @@ def _sec(v: Any, scale: float = 1.0) -> str:
     return f"{v:.3g} s ({full / 60:.1f} min)" if full >= 60 else f"{v:.3g} s ({full:.0f} s)"
 
 
+def verdict_text(run: Run) -> str:
+    """The verdict, and ``(incomplete)`` for a run cut off before its end event (``aborted (incomplete)``)."""
+    return f"{run.verdict} (incomplete)" if run.status == "incomplete" else run.verdict
+
+
 def row_of(run: Run, scale: float) -> dict[str, str]:
     """One run as the table shows it (lab seconds, and target-equivalent time in brackets)."""
     f = run.figures
-    if run.kind == "gate":
-        return {"date": _date(run.started_at), "verdict": run.verdict,
+    if run.kind in ("gate", "load"):
+        return {"date": _date(run.started_at), "verdict": verdict_text(run),
                 "achieved": "-" if f.get("achieved_rate") is None else f"{f['achieved_rate']:,.0f}/s",
                 "p95": "-" if f.get("p95_ms") is None else f"{f['p95_ms']:.1f} ms",
                 "p99": "-" if f.get("p99_ms") is None else f"{f['p99_ms']:.1f} ms",
                 "errors": "-" if f.get("error_ratio") is None else f"{f['error_ratio']:.2%}"}
     slow = max((s for s in run.steps if s.get("actual_s") is not None), key=lambda s: s["actual_s"] / max(
         s["budget_s"], 1e-9), default=None)
-    return {"date": _date(run.started_at), "verdict": run.verdict if run.status == "complete" else run.status,
+    if run.kind == "chaos":
+        return {"date": _date(run.started_at), "verdict": verdict_text(run), "faults": f.get("faults") or "-"}
+    return {"date": _date(run.started_at), "verdict": verdict_text(run),
             "RTO": f"{_sec(f.get('rto_s'), scale)} / {_sec(run.targets.get('rto_s'), scale)}",
             "RPO": f"{_sec(f.get('rpo_s'), scale)} / {_sec(run.targets.get('rpo_s'), scale)}",
-            "lost/acked": f"{f.get('events_lost', '-')}/{f.get('events_acked', '-')}",
+            "lost/acked": f"{_count(f.get('events_lost'))}/{_count(f.get('events_acked'))}",
             "slowest step": "-" if slow is None else f"{slow['id']} {slow['actual_s']:.2f}/{slow['budget_s']:g} s",
             "operator": run.operator or "-"}
+
+
+def _count(v: Any) -> str:
+    return "-" if v is None else str(v)
 
 
 def render_md(groups: list[Group], runs: list[Run]) -> str:
     lines = ["# Drill history", ""]
     for g in groups:
-        lines += [f"## {g.kind} {g.name} on {g.environment} (time scale {scale_text(g.time_scale)})", ""]
+        lines += [f"## {g.title} (time scale {scale_text(g.time_scale)})", ""]
         lines += [f"- **regression**: {r.describe()}" for r in g.regressions] + ([""] if g.regressions else [])
         rows = [row_of(r, g.time_scale) for r in g.runs]
         if rows:
@@ -149,7 +160,8 @@ def render_html(groups: list[Group], runs: list[Run]) -> str:
              "font-size:13px} td,th{border:1px solid #ccc;padding:3px 8px} .reg{color:#b00;font-weight:bold}"
              " .ok{color:#2a2}</style></head><body><h1>Drill history</h1>"]
     for g in groups:
-        parts.append(f"<h2>{escape(g.kind)} {escape(g.name)} <small>on {escape(g.environment)}, time scale "
+        parts.append(f"<h2>{escape(g.kind)} {escape(g.name)} <small>on {escape(g.environment)}"
+                     f"{', fault ' + escape(g.fault) if g.fault else ''}, time scale "
                      f"{scale_text(g.time_scale)}</small></h2>")
         parts += [f"<p class='reg'>Regression in the latest run: {escape(r.describe())}</p>" for r in g.regressions]
         if not g.regressions and len(g.runs) > 1:
@@ -158,7 +170,7 @@ def render_html(groups: list[Group], runs: list[Run]) -> str:
             parts += ["<h3>Runbook steps per run (stacked) and RTO</h3>", _bars(g),
                       "<h3>RTO and RPO over time (lab seconds)</h3>",
                       _lines(g, [("rto_s", "RTO"), ("rpo_s", "RPO")], "s", "rto_s")]
-        elif g.kind == "gate":
+        elif g.kind in ("gate", "load"):
             parts += ["<h3>Latency over time</h3>", _lines(g, [("p95_ms", "p95"), ("p99_ms", "p99")], "ms")]
         rows = [row_of(r, g.time_scale) for r in g.runs]
         if rows:

@@ -1,6 +1,7 @@
 """Trends and regressions: a pure function of the collected runs.
 
-Runs are grouped by kind, name, environment and time scale (a lab series and an AWS series never mix).
+Runs are grouped by what changes their result: kind, name, environment, the fault drawn (a rehearsal of one
+drill draws a region, a zone or a database fault) and time scale (a lab series and an AWS series never mix).
 The latest run of a group regressed when one of its figures (RTO, RPO, a step's time, a gate's p95) is
 worse than the median of the previous ``window`` runs by more than ``threshold`` and by more than an
 absolute floor (so lab noise does not flag): 30 s of real time (0.5 s on a 1/60 lab) or 10 ms of p95.
@@ -43,9 +44,15 @@ class Group:
     kind: str
     name: str
     environment: str
+    fault: str  # "" when the kind of run has none (a gate)
     time_scale: float
     runs: list[Run]
     regressions: list[Regression]
+
+    @property
+    def title(self) -> str:
+        fault = f", fault {self.fault}" if self.fault else ""
+        return f"{self.kind} {self.name} on {self.environment}{fault}"
 
 
 def _metrics(run: Run) -> dict[str, float]:
@@ -76,17 +83,18 @@ def regressions(runs: list[Run], window: int = 5, threshold: float = 0.2) -> lis
 
 
 def trends(runs: list[Run], window: int = 5, threshold: float = 0.2) -> list[Group]:
-    groups: dict[tuple[str, str, str, float], list[Run]] = {}
+    groups: dict[tuple[str, str, str, str, float], list[Run]] = {}
     for r in runs:
         if r.status != "malformed":
             groups.setdefault(r.group, []).append(r)
-    return [Group(k, n, e, ts, rs, regressions(rs, window, threshold)) for (k, n, e, ts), rs in groups.items()]
+    return [Group(k, n, e, f, ts, rs, regressions(rs, window, threshold)) for (k, n, e, f, ts), rs in groups.items()]
 
 
 def as_json(groups: list[Group], runs: list[Run]) -> dict[str, Any]:
     from dataclasses import asdict
 
-    return {"groups": [{"kind": g.kind, "name": g.name, "environment": g.environment, "time_scale": g.time_scale,
+    return {"groups": [{"kind": g.kind, "name": g.name, "environment": g.environment, "fault": g.fault or None,
+                        "time_scale": g.time_scale,
                         "runs": [asdict(r) for r in g.runs],
                         "regressions": [{**asdict(x), "text": x.describe()} for x in g.regressions]} for g in groups],
             "malformed": [asdict(r) for r in runs if r.status == "malformed"]}

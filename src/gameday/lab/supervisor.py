@@ -47,10 +47,11 @@ def write_state(root: Path, **fields: Any) -> None:
 
 def write_scrape_targets(root: Path, lab: Lab, control_port: int) -> None:
     """DIR/prometheus-targets.json, a Prometheus ``file_sd`` file: the supervisor's /metrics and every live
-    ingest node's, labelled with what they are (Prometheus re-reads it as nodes come and go)."""
+    ingest node's (Prometheus re-reads it as nodes come and go). Each target is labelled with its component
+    only: the exporters carry node, region and zone on their series themselves, and a target label of the
+    same name would make Prometheus rename theirs to ``exported_node``, ``exported_region``, ..."""
     targets = [{"targets": [f"127.0.0.1:{control_port}"], "labels": {"gameday_component": "lab-supervisor"}}]
-    targets += [{"targets": [f"127.0.0.1:{n.port}"],
-                 "labels": {"gameday_component": "ingest-node", "node": n.name, "region": n.region, "zone": n.zone}}
+    targets += [{"targets": [f"127.0.0.1:{n.port}"], "labels": {"gameday_component": "ingest-node"}}
                 for n in lab.fleet.nodes if n.alive]
     tmp = root / "prometheus-targets.json.tmp"
     tmp.write_text(json.dumps(targets, indent=2))

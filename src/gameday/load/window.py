@@ -7,11 +7,31 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-__all__ = ["SecondWindow", "new_histogram"]
+__all__ = ["SecondWindow", "new_histogram", "LATENCY_BUCKETS_S", "bucket_counts"]
+
+# The bounds (seconds) of the latency histogram the runner's metrics expose: each tick carries the second's
+# requests per bucket, so a scrape every 15 s sees all fifteen seconds, not the last one.
+LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 def new_histogram() -> HdrHistogram:
     return HdrHistogram(1, 3_600_000_000, 3)  # microseconds, 3 significant digits
+
+
+def bucket_counts(h: HdrHistogram) -> list[int]:
+    """Requests per latency bucket (not cumulative): one per bound of ``LATENCY_BUCKETS_S``, then over the last.
+    Counted on the histogram's own array up to its largest value (a value in the HdrHistogram bucket of a
+    bound, within 0.1 % of it, counts as at most the bound)."""
+    counts = h.counts
+    top = h.get_counts_array_index(h.get_max_value()) + 1 if h.get_total_count() else 0
+    out, below = [], 0
+    for bound in LATENCY_BUCKETS_S:
+        edge = min(top, h.get_counts_array_index(int(bound * 1_000_000)) + 1)
+        upto = sum(counts[below:edge]) if edge > below else 0
+        out.append(upto)
+        below = max(below, edge)
+    out.append(h.get_total_count() - sum(out))
+    return out
 
 
 @dataclass
@@ -39,4 +59,5 @@ class SecondWindow:
                 "p99_ms": h.get_value_at_percentile(99) / 1000 if n else None,
                 "max_ms": h.get_max_value() / 1000 if n else None,
                 "mean_ms": round((self.lat_sum_us / n if self.lat_sum_us else h.get_mean_value()) / 1000, 3)
-                if n else None}
+                if n else None,
+                "latency_buckets": bucket_counts(h) if n else None}

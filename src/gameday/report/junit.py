@@ -30,6 +30,13 @@ def render_junit(suite_name: str, cases: list[Case]) -> str:
     return ET.tostring(root, encoding="unicode") + "\n"
 
 
+def _observed(t: dict[str, Any]) -> str:
+    """What a target or an SLO saw, in words (``not measured`` where nothing was; never ``None``)."""
+    if t.get("never_recovered"):
+        return f"not recovered in {t.get('observed_for_s')} s"
+    return "not measured" if t.get("observed") is None else f"observed {t['observed']}"
+
+
 def _verdict_case(summary: dict[str, Any]) -> Case:
     v = summary.get("verdict")
     return Case("verdict", None if v == "pass" else f"{v}: {'; '.join(summary.get('reasons', []))}")
@@ -41,7 +48,7 @@ def drill_cases(summary: dict[str, Any]) -> list[Case]:
     for t in summary.get("targets", []):
         limit = t.get("target_s", t.get("target"))
         cases.append(Case(f"target {t['name']} <= {limit}",
-                          None if t["ok"] else f"{t['name']}: observed {t['observed']}, target {limit}"))
+                          None if t["ok"] else f"{t['name']}: {_observed(t)}, target {limit}"))
     for s in summary.get("steps", []):
         msg = None
         if not s["done"]:
@@ -49,7 +56,7 @@ def drill_cases(summary: dict[str, Any]) -> list[Case]:
         elif s["over_budget"]:
             msg = f"blew its budget: {s['actual_s']} s > {s['budget_s']} s"
         cases.append(Case(f"step {s['id']}: {s['name']}", msg, s["actual_s"] or 0.0))
-    if not cases or summary.get("verdict") in ("inconclusive", "aborted"):
+    if not cases or summary.get("verdict") in ("inconclusive", "aborted") or summary.get("incomplete"):
         cases.append(_verdict_case(summary))
     return cases
 
