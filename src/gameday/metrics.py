@@ -13,8 +13,9 @@ gameday_events_lost (each only when it was measured) and gameday_run_verdict.
 After the run the endpoint can stay up (``linger_s``) so a scrape still finds the final figures, and/or the
 registry is pushed to a Pushgateway (a CronJob's pod may be gone before the next scrape).
 
-The RTO clock follows the checker's rule (``gameday.judge.recovery``): it runs from the fault and stops
-at the first of the N consecutive successful probes, so the live number and report.json agree.
+The RTO clock is the recovery machine the runbook's waits and the checker use (``gameday.drill.live``, fed
+every journal event): it runs from the fault and stops at the recovery instant once the machine declares
+it, so the live number and report.json agree.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.utils import floatToGoString
 
+from gameday.drill.live import LiveRecovery
 from gameday.journal import Event
-from gameday.judge.recovery import Probe, recovery
+from gameday.judge.drill import window_end
 from gameday.load.window import LATENCY_BUCKETS_S
 
 __all__ = ["RunnerMetrics", "serve_metrics"]
@@ -70,9 +72,7 @@ class RunnerMetrics:
         self.registry = r = CollectorRegistry()
         Gauge("gameday_run_info", "The run being measured", ["run_id", "kind"], registry=r).labels(run_id, kind_of_run).set(1)
         self.t_fault: float | None = None
-        self.consecutive = 5
-        self.probes: list[Probe] = []
-        self._rto_frozen: float | None = None
+        self.live: LiveRecovery | None = None  # the recovery machine, from drill.start on
         self._lock = threading.Lock()
         Gauge("gameday_drill_rto_clock_seconds", "Seconds since the fault while not recovered (then the RTO)",
               registry=r).set_function(self.rto_clock)
@@ -121,23 +121,32 @@ class RunnerMetrics:
 
     def rto_clock(self) -> float:
         with self._lock:
-            if self._rto_frozen is not None:
-                return self._rto_frozen
-            return 0.0 if self.t_fault is None else time.time() - self.t_fault
+            if self.t_fault is None:
+                return 0.0
+            rec = self.live.result() if self.live is not None else None
+            if rec is not None and rec.t_recovered is not None:
+                return round(rec.t_recovered - self.t_fault, 3)
+            return time.time() - self.t_fault
 
     def __call__(self, e: Event) -> None:
+        if e.kind == "drill.start":
+            self.live = LiveRecovery(tuple(e.value.get("evidence_sources", ["probe"])),
+                                     int(e.value.get("probe_consecutive", 5)), first_seq=e.seq)
+        if self.live is not None:
+            self.live.on_event(e)
         handler = self._handlers.get(e.kind)
         if handler is not None:
             handler(e)
 
     def _start(self, e: Event) -> None:
-        self.consecutive = int(e.value.get("probe_consecutive", self.consecutive))
         for s in e.value.get("steps", []):
             self.step_budget.labels(s["id"]).set(s["budget_s"] * e.value.get("time_scale", 1.0))
 
     def _fault(self, e: Event) -> None:
         with self._lock:
             self.t_fault = e.value.get("t_applied") or e.t_wall
+            if self.live is not None and "t_applied" in e.value:
+                self.live.start(e.value["t_applied"], window_end(e))
         self.fault_active.set(1)
 
     def _inverse(self, e: Event) -> None:
@@ -156,13 +165,6 @@ class RunnerMetrics:
     def _probe(self, e: Event) -> None:
         ok = bool(e.value.get("ok"))
         self.probe.set(1 if ok else 0)
-        started = e.value.get("started", e.t_wall - e.value.get("latency_ms", 0) / 1000)
-        with self._lock:
-            self.probes.append(Probe(started, e.t_wall, ok))
-            if self.t_fault is not None and self._rto_frozen is None:
-                rec = recovery(self.probes, self.t_fault, self.consecutive)
-                if rec.t_recovered is not None:
-                    self._rto_frozen = round(rec.t_recovered - self.t_fault, 3)
 
     def _tick(self, e: Event) -> None:
         v = e.value

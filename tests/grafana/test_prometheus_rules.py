@@ -55,7 +55,7 @@ def _lab_text() -> str:
               {"kind": "node", "name": "n1", "region": "us-east-1", "zone": "us-east-1a", "capacity_type": "spot",
                "state": "running", "health": "healthy"},
               {"kind": "db", "name": "db-us-east-1a", "region": "us-east-1", "zone": "us-east-1a", "role": "primary",
-               "port": 5001}],
+               "port": 5001, "connections": {"in_use": 12, "app": 8, "max": 450, "app_max": 437}}],
           "writer_endpoints": {"us-east-1": {"port": 6000, "target": 5001}},
           "replication": [{"standby": "db-us-east-1b", "sync_state": "sync", "lag_bytes": 0}],
           "link": {"delay_ms": 50.0, "cut": False}, "dns": {"answer": "us-east-1"}}

@@ -19,10 +19,10 @@ __all__ = ["LiveRecovery"]
 
 
 class LiveRecovery:
-    def __init__(self, sources: tuple[str, ...], n: int) -> None:
+    def __init__(self, sources: tuple[str, ...], n: int, first_seq: int = 1) -> None:
         self.sources, self.n = sources, n
         self._lock = threading.Lock()
-        self._next_seq = 1
+        self._next_seq = first_seq
         self._held: dict[int, Event] = {}
         self._kept: list[Event] = []  # in order, before T0 is known
         self._stream: EvidenceStream | None = None
