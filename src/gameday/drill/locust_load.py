@@ -8,6 +8,7 @@ from typing import Any
 
 from gameday.journal import Journal
 from gameday.load.run import LoadRun
+from gameday.reasons import FAILURES
 from gameday.service.resolved import Service
 
 __all__ = ["LocustLoad"]
@@ -38,6 +39,9 @@ class LocustLoad:
 
     def _tick(self, rec: dict[str, Any]) -> None:
         self.journal.record("load.tick", "load", {k: rec.get(k) for k in _TICK_FIELDS})
+        reasons = rec.get("reasons")  # the engine's failure tally for that second, when it keeps one
+        if isinstance(reasons, dict) and reasons:
+            self.journal.record(FAILURES, "load", {"source": "load", "reasons": reasons})
 
     def _main(self) -> None:
         try:

@@ -18,6 +18,7 @@ from typing import Any
 
 from gameday.journal import Event
 from gameday.judge.recovery import Probe, Recovery, recovery
+from gameday.reasons import top_reasons
 from gameday.verdict import Verdict
 
 __all__ = ["check", "probes_of"]
@@ -78,11 +79,17 @@ def _check(events: list[Event]) -> dict[str, Any]:
     aborted = bool(end is not None and end.value.get("aborted"))
     errors = [f"the run failed: {e.error}" for e in events if e.kind == "drill.error"]
     applied = _first(events, "fault.applied")
+    steady = _first(events, "steady.failed")  # not healthy before the fault: nothing was injected
+    if applied is None and steady is not None and not aborted:
+        out["verdict"], out["failure_reasons"] = Verdict.INCONCLUSIVE.value, top_reasons(events, t0=steady.t_wall)
+        out["reasons"] += [steady.value["summary"], *errors]
+        return out
     if applied is None:
         out["verdict"] = (Verdict.ABORTED if aborted else Verdict.INCONCLUSIVE).value
         out["reasons"] += ["the fault was never applied", *errors]
         return out
     t0 = applied.value["t_applied"]
+    out["failure_reasons"] = top_reasons(events, t0=t0)  # what the service answered, relative to T0
     out["planned"] = applied.value.get("action") == "planned"  # no fault: T0 is the runbook's start
     rec = recovery(probes_of(events), t0, meta["probe_consecutive"])
     out.update(_times(rec, t0, steps, meta.get("declare_step")))
