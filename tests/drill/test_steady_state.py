@@ -5,8 +5,10 @@ itself is checked with generated probe streams."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,6 +52,20 @@ def test_a_healthy_service_passes_the_check_before_its_fault(tmp_path):
     s = _run(tmp_path, FakeTarget(lag_s=0.2))
     kinds = _kinds(tmp_path)
     assert s["verdict"] == "pass" and kinds.index("steady.ok") < kinds.index("fault.intent")
+
+
+def test_a_service_that_comes_back_during_the_warm_up_is_faulted_once_its_streak_is_complete(tmp_path):
+    path = _drill(tmp_path)
+    data = yaml.safe_load(path.read_text())
+    data.update({"warmup_s": 0.6, "probe": {"interval_s": 0.05, "consecutive": 8, "timeout_s": 1}})
+    path.write_text(yaml.safe_dump(data))
+    target = FakeTarget(lag_s=0.2)
+    target.db_down_until = time.time() + 0.45  # failing for most of the warm-up, ok at its end
+    s = _run(tmp_path, target, drill=path)
+    events = read_journal(tmp_path / "out" / "journal.jsonl")
+    assert s["verdict"] == "pass", s["reasons"]
+    probes = [e for e in events if e.kind == "probe" and e.seq < next(x.seq for x in events if x.kind == "steady.ok")]
+    assert not probes[0].value["ok"] and all(p.value["ok"] for p in probes[-8:]), "it waited for the full streak"
 
 
 def test_a_drill_that_does_not_recover_names_what_the_service_answered(tmp_path):

@@ -133,10 +133,12 @@ class DrillRun:
 
     def _steady_state(self, j: Journal, bg: Background) -> bool:
         """After the warm-up: the last ``probe.consecutive`` probes ok and the load's requests answered
-        (``gameday.drill.steady``); waits for that many probes when the warm-up had too few, while none fails."""
+        (``gameday.drill.steady``). While the latest probe is ok but the streak is not complete yet (a short
+        warm-up, a service just back from ``prepare``), it waits for the streak, at most N probe periods."""
         p = self.loaded.drill.probe
         deadline = time.monotonic() + p.consecutive * (p.interval_s + p.timeout_s)
-        while time.monotonic() < deadline and len(bg.probe_log) < p.consecutive and all(x.ok for x in bg.probe_log):
+        while time.monotonic() < deadline and (bg.probe_log == [] or bg.probe_log[-1].ok) and not (
+                len(bg.probe_log) >= p.consecutive and all(x.ok for x in bg.probe_log[-p.consecutive:])):
             time.sleep(0.05)
         bg.journal_failures()  # the reasons tallied since the last drain, so the summary can quote the body
         st = steady_state(read_journal(j.path), consecutive=p.consecutive, now=time.time())
