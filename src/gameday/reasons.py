@@ -8,7 +8,8 @@ per source, not one line per failed request:
     {"kind": "failures", "actor": "probe" | "load" | ..., "value": {"source": "probe",
      "reasons": {"write: HTTP 401: bad token": {"count": 15, "first": 1717.2, "last": 1720.1}}}}
 
-:func:`top_reasons` folds a journal's ``failures`` events back into one table (pure; reports use it).
+:func:`top_reasons` folds a journal's ``failures`` events back into one table (pure; reports use it), and
+:func:`failure_cause` names the category of an error text (``too many connections``, ``refused``, ...).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["BODY_CHARS", "http_reason", "exc_reason", "redact", "ReasonTally", "Tallied", "top_reasons",
-           "FAILURES"]
+           "FAILURES", "CAUSES", "failure_cause"]
 
 BODY_CHARS = 200
 FAILURES = "failures"  # the journal event kind
@@ -122,3 +123,19 @@ def top_reasons(events: Iterable[Any], *, source: str | None = None, t0: float |
             row["first_s"], row["last_s"] = round(v.first - t0, 3), round(v.last - t0, 3)
         out.append(row)
     return out
+
+
+# the category of a failure, by what its text says (first match wins): what a reader acts on
+CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("too many connections", ("too many clients", "too many connections", "remaining connection slots")),
+    ("no primary", ("no db instance is primary", "no primary")),
+    ("refused", ("connection refused", "connect call failed", "connectionrefused", "cannot connect to host")),
+    ("timed out", ("timeout", "timed out", "no answer within")),
+    ("authentication", ("password authentication failed", "http 401", "http 403")),
+)
+
+
+def failure_cause(text: str) -> str:
+    """``too many connections``, ``no primary``, ``refused``, ``timed out``, ``authentication``, or ``error``."""
+    low = text.lower()
+    return next((name for name, words in CAUSES if any(w in low for w in words)), "error")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gameday.errors import LabError
-from gameday.lab.control import DEFAULT_DIR, LabClient, lab_down, lab_up
+from gameday.lab.control import DEFAULT_DIR, LabClient, lab_down, lab_up, refuse_other_environment
 
 __all__ = ["LabSession", "lab_session", "lab_operation", "lab_environment_file"]
 
@@ -34,6 +34,7 @@ def lab_session(env_file: Path, state_dir: Path = DEFAULT_DIR, *, keep: bool = F
         client = lab_up(env_file, state_dir)
         started = True
     else:  # a running lab is someone's: a failed restore is an error, never a reason to start or stop it
+        refuse_other_environment(state_dir, env_file)  # another lab's nodes, service and token: exit 2
         if restore:
             on_progress("lab already running: restoring its configured shape")
             client.op("restore")

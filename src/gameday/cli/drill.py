@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from gameday.api.drill import load_drill_for_run, plan_drill, regenerate_reports, run_drill
@@ -37,6 +38,7 @@ from gameday.drill.rehearse import Responder
 from gameday.errors import EXIT_FAIL, DriverError
 from gameday.journal import read_journal
 from gameday.load.gate import is_gate_journal
+from gameday.report.why import reason_line
 from gameday.verdict import exit_code
 
 __all__ = ["drill_app", "runbook_app", "report_cmd", "recover_cmd", "rehearse_cmd", "print_summary"]
@@ -87,6 +89,12 @@ def print_summary(s: dict[str, Any], out_dir: Path) -> None:
     out.print(_figures_line(s), highlight=False)
     for r in s.get("reasons", []):
         out.print(f"  [red]- {r}[/]", highlight=False)
+    if s.get("failure_reasons"):
+        out.print(f"what the service answered (times from {'T0' if s.get('t0') is not None else 'the check'}):")
+        for fr in s["failure_reasons"]:
+            out.print(f"  {reason_line(fr)}", highlight=False, markup=False)
+    for r in s.get("diagnosis", []):
+        out.print(f"  [red]- {escape(r)}[/]", highlight=False)
     out.print(f"report: {out_dir / 'report.html'} (also report.json, report.md, junit.xml, journal.jsonl)")
 
 
@@ -184,6 +192,9 @@ def rehearse_cmd(drill: Path = typer.Argument(..., help="Drill file whose runboo
     summary, result = run_rehearsal(drill, responder, fault=fault, seed=seed, env=env, out_dir=out_dir,
                                     state_dir=state_dir, keep_lab=keep_lab, on_progress=progress)
     print_summary(summary, out_dir)
+    if result.get("not_rehearsed"):
+        out.print(f"\nnot rehearsed: {escape(result['not_rehearsed'])} (nothing was broken; score not given)")
+        exit_by(summary["verdict"])
     out.print(f"\nthe fault was: [bold]{result['fault']}[/]   score [bold]{result['score']}/100[/]"
               f"{' (incomplete)' if result['incomplete'] else ''}  time scale {result['time_scale']:g}")
     out.print(f"alert {result['time_to_alert_s']} s, declared {result['time_to_declare_s']} s, RTO "

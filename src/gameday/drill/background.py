@@ -46,6 +46,7 @@ class Background(Protocol):
     def ledger(self) -> Path: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...
+    def journal_failures(self) -> None: ...  # journal the failure reasons tallied so far (``failures`` events)
 
 
 # (the DSN of the database holding the writes now, the ledger, the run id, T0) -> the reconcile event's value
@@ -86,6 +87,9 @@ class LiveBackground:
         self.heartbeat.stop()
         if self.locust is not None:
             self.locust.stop()
+
+    def journal_failures(self) -> None:
+        self.workload.journal_failures()
 
 
 def live_background(spec: BackgroundSpec) -> Background:

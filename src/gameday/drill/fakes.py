@@ -3,6 +3,7 @@ the runner, checker and recover logic run end to end in a second, without a proc
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from gameday.drill.reconcile import lost_window
 from gameday.judge.evidence import load_bucket_event
 from gameday.judge.recovery import Evidence, Probe
 from gameday.judge.rpo import seq_ranges
+from gameday.reasons import FAILURES, ReasonTally
 from gameday.service.ids import ACKED as LEDGER_ACKED
 from gameday.service.ids import FAILED as LEDGER_FAILED
 from gameday.service.ids import read_ledger
@@ -29,6 +31,7 @@ class FakeBackground:
     def __init__(self, target: FakeTarget, spec: BackgroundSpec) -> None:
         self.target, self.spec = target, spec
         self.probe_log: list[Evidence] = []
+        self.failures = ReasonTally()  # journaled about once a second, as the live probe's are
         self._ledger = spec.out_dir / "ledger.txt"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fake-background", daemon=True)
@@ -43,22 +46,34 @@ class FakeBackground:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(10)
+        self.journal_failures()
+
+    def journal_failures(self) -> None:
+        reasons = self.failures.drain()
+        if reasons:
+            self.spec.journal.record(FAILURES, "probe", {"source": "probe", "reasons": reasons})
 
     def _run(self) -> None:
         deadline = time.monotonic() + self.spec.max_s
-        n = 0
+        n, drained = 0, time.monotonic()
         with open(self._ledger, "a") as ledger:
             while not self._stop.is_set() and time.monotonic() < deadline:
                 n += 1
                 self._tick(n, ledger)
+                if time.monotonic() - drained >= 1.0:
+                    drained = time.monotonic()
+                    self.journal_failures()
                 self._stop.wait(self.spec.probe_interval_s)
 
     def _tick(self, n: int, ledger: Any) -> None:
         j, now = self.spec.journal, time.time()
         ok = self.target.serving(now)
+        reason = self.target.answer or "write: HTTP 503: service unavailable"
         self.probe_log.append(Probe(now, now + 0.001, ok))
+        if not ok:
+            self.failures.add(reason, now + 0.001)
         j.record("probe", "probe", {"ok": ok, "latency_ms": 1.0, "started": now}, t_wall=now + 0.001,
-                 error=None if ok else "write: HTTP 503")
+                 error=None if ok else short_error(reason))
         ids = [f"{self.spec.run_id}-{n}-{k}" for k in range(self.spec.batch)]
         acked = self.target.write(ids, now)
         ledger.write("".join(f"{LEDGER_ACKED if acked else LEDGER_FAILED} {i} {now:.3f}\n" for i in ids))
@@ -68,6 +83,12 @@ class FakeBackground:
                                                                     0 if acked else len(ids), 0]]))
         if self.target.write_primary([f"hb-{n}"], now):
             j.record("heartbeat.ack", "heartbeat", {"seq": n, "ts": now})
+
+
+def short_error(reason: str) -> str:
+    """``write: HTTP 401`` of ``write: HTTP 401: bad token`` (what a probe event carries)."""
+    m = re.match(r"\w+: HTTP \d+", reason)
+    return m.group(0) if m else reason
 
 
 def fake_background(target: FakeTarget) -> Callable[[BackgroundSpec], FakeBackground]:

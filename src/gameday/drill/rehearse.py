@@ -176,9 +176,12 @@ def score(events: list[Event], summary: dict[str, Any]) -> dict[str, Any]:
     kinds = {s["id"]: s["kind"] for s in start.value["steps"]}
     ack = next((e for e in events if e.kind == "step.end" and kinds.get(e.value["id"]) != "wait"
                 and alert is not None and e.t_wall >= alert.t_wall and not e.value.get("skipped")), None)
+    steady = next((e for e in events if e.kind == "steady.failed"), None)  # the lab failed before the fault
     return {"fault": next((e.value["action"] for e in events if e.kind == "fault.applied"), None),
+            "not_rehearsed": steady.value["summary"] if steady else None,
             "runbook": start.value.get("runbook"), "time_scale": start.value.get("time_scale"),
-            "incomplete": summary.get("verdict") == "aborted" or not any(e.kind == "drill.end" for e in events),
+            "incomplete": summary.get("verdict") == "aborted" or steady is not None
+            or not any(e.kind == "drill.end" for e in events),
             "time_to_alert_s": round(alert.t_wall - t0, 3) if alert and t0 else None,
             "alert": alert.value.get("alert") if alert else None,
             "time_to_acknowledge_s": round(ack.t_wall - t0, 3) if ack and t0 else None,

@@ -23,6 +23,7 @@ from gameday.drill.background import Background, BackgroundSpec, Reconciler, liv
 from gameday.drill.confirm import auto_confirm
 from gameday.drill.live import LiveRecovery
 from gameday.drill.models import LoadedDrill, Step, resolve_ref
+from gameday.drill.steady import STEADY_FAILED, STEADY_OK, steady_state
 from gameday.drill.steps import ManualHandler, StepContext, StepOutcome, run_step
 from gameday.drill.store import heartbeat_dsn, holding_dsn
 from gameday.errors import Aborted
@@ -56,6 +57,7 @@ class DrillRun:
     _t_fault: float | None = None
     _live: LiveRecovery | None = None
     _window_closed: bool = False
+    _unsteady: bool = False  # the steady state did not hold: nothing injected, nothing to reconcile
 
     def execute(self) -> dict[str, Any]:
         """Run the drill; return report.json's content (the verdict says what happened)."""
@@ -66,9 +68,10 @@ class DrillRun:
         try:
             with _signals_abort():
                 bg = self._prepare(j, run_id)
-                t_fault = self._inject(j, bg)
-                self._runbook(j, bg, t_fault)
-                self._await_recovery(j, bg, t_fault)
+                if self._steady_state(j, bg):  # no fault on a service that is already failing
+                    t_fault = self._inject(j, bg)
+                    self._runbook(j, bg, t_fault)
+                    self._await_recovery(j, bg, t_fault)
         except Aborted as exc:
             self._finish(j, bg, run_id, aborted=str(exc))
         except Exception as exc:  # noqa: BLE001 - journaled and judged; the cleanup below always runs
@@ -137,6 +140,23 @@ class DrillRun:
         self.on_progress(f"load {d.load.rate:g} events/s and heartbeat running; warming up {d.warmup_s:g} s")
         time.sleep(d.warmup_s)
         return bg
+
+    def _steady_state(self, j: Journal, bg: Background) -> bool:
+        """After the warm-up: the last ``probe.consecutive`` probes ok and the load's requests answered
+        (``gameday.drill.steady``). While the latest probe is ok but the streak is not complete yet (a short
+        warm-up, a service just back from ``prepare``), it waits for the streak, at most N probe periods."""
+        p = self.loaded.drill.probe
+        deadline = time.monotonic() + p.consecutive * (p.interval_s + p.timeout_s)
+        while time.monotonic() < deadline and (bg.probe_log == [] or bg.probe_log[-1].ok) and not (
+                len(bg.probe_log) >= p.consecutive and all(x.ok for x in bg.probe_log[-p.consecutive:])):
+            time.sleep(0.05)
+        bg.journal_failures()  # the reasons tallied since the last drain, so the summary can quote the body
+        st = steady_state(read_journal(j.path), consecutive=p.consecutive, now=time.time())
+        j.record(STEADY_OK if st.holds else STEADY_FAILED, "runner", st.value())
+        if not st.holds:
+            self._unsteady = True
+            self.on_progress(f"{st.summary}: nothing was injected")
+        return st.holds
 
     def _prepared(self) -> list[tuple[str, dict[str, Any]]]:
         """The drill's ``prepare`` operations, validated."""
@@ -261,7 +281,8 @@ class DrillRun:
             if bg is not None:
                 bg.stop()
                 self._fine_series(j, bg)
-                self._reconcile(j, bg, run_id)  # an aborted run still says what it lost
+                if not self._unsteady:  # an aborted run still says what it lost; an unsteady one changed nothing
+                    self._reconcile(j, bg, run_id)
             j.record("drill.end", "runner", {"aborted": bool(aborted), "reason": aborted})
             self._undo(j)
             j.close()

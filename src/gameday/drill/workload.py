@@ -3,7 +3,8 @@ synthetic probe, both speaking the service description.
 
 Requests are sent at their intended times whatever the answers do, latency is measured from the
 intended send time, and every event id ends in the ledger as acked, failed or indeterminate, with the
-time of the answer.
+time of the answer. Why requests failed is tallied per source (``probe``, ``load``) and journaled as one
+``failures`` event per source about once a second (``gameday.reasons``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from gameday.journal import Journal
 from gameday.judge.evidence import load_bucket_event
 from gameday.judge.recovery import Evidence, Probe
 from gameday.load.window import SecondWindow
+from gameday.reasons import FAILURES, ReasonTally, exc_reason, http_reason
 from gameday.service.ids import ACKED, FAILED, INDETERMINATE, IdScheme
 from gameday.service.resolved import Service
-from gameday.synthetic import post_batch, write_then_read
+from gameday.synthetic import write_batch, write_then_read
 
 __all__ = ["Workload"]
 
@@ -69,6 +71,7 @@ class Workload:
         self._tick = SecondWindow()
         self.probe_log: list[Evidence] = []  # every synthetic probe so far, in order
         self.buckets = AnswerBuckets(evidence_bucket_s)
+        self.failures = {"probe": ReasonTally(), "load": ReasonTally()}
 
     def start(self) -> None:
         self._thread.start()
@@ -77,13 +80,20 @@ class Workload:
         self._stop.set()
         self._thread.join(30)
         self._ledger.close()
+        self.journal_failures()  # the last second's reasons
+
+    def journal_failures(self) -> None:
+        for source, tally in self.failures.items():
+            reasons = tally.drain()
+            if reasons:
+                self.journal.record(FAILURES, source, {"source": source, "reasons": reasons})
 
     async def _main(self) -> None:
         deadline = time.monotonic() + self.max_s
         timeout = aiohttp.ClientTimeout(total=self.probe_timeout_s)
         async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=_MAX_IN_FLIGHT)) as load, \
                 aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(force_close=True)) as probe:
-            tasks = [asyncio.ensure_future(self._probe(probe, deadline))]
+            tasks = [asyncio.ensure_future(self._probe(probe, deadline)), asyncio.ensure_future(self._drain(deadline))]
             if self.builtin_load:
                 tasks += [asyncio.ensure_future(self._load(load, deadline)), asyncio.ensure_future(self._ticker(deadline))]
             await asyncio.gather(*tasks)
@@ -120,9 +130,15 @@ class Workload:
             self._tick.late += 1
         self._tick.sent += 1
         try:
-            status = await post_batch(session, self.service, self.ids, first, self.batch, self.run_id)
-        except (TimeoutError, aiohttp.ClientError, OSError):
+            status, body = await write_batch(session, self.service, self.ids, first, self.batch, self.run_id)
+            reason = None if self.service.write_ok(status) else http_reason("write", status, body, self.service.secrets)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             status = 0
+            if isinstance(exc, TimeoutError) and not str(exc):
+                exc = TimeoutError(f"no answer within {self.probe_timeout_s:g} s")
+            reason = exc_reason("write", exc, self.service.secrets)
+        if reason is not None:
+            self.failures["load"].add(reason, time.time())
         self._tick.hist.record_value(max(1, int((time.monotonic() - intended) * 1_000_000)))
         if self.service.write_ok(status):
             mark = ACKED
@@ -151,16 +167,23 @@ class Workload:
             if done:
                 self.journal.record("load.evidence", "load", load_bucket_event(self.buckets.width, done))
 
+    async def _drain(self, deadline: float) -> None:
+        while self._running(deadline):
+            await asyncio.sleep(1.0)
+            self.journal_failures()
+
     async def _probe(self, session: aiohttp.ClientSession, deadline: float) -> None:
         n = 0
         while self._running(deadline):
             started, started_wall = time.monotonic(), time.time()
-            ok, error = await write_then_read(session, self.service, self.probe_ids, n, self.run_id)
+            answer = await write_then_read(session, self.service, self.probe_ids, n, self.run_id)
             eid = self.probe_ids.ledger_id(n)
             n += 1
             ended_wall = time.time()
-            self.probe_log.append(Probe(started_wall, ended_wall, ok))
-            self.journal.record("probe", "probe", {"ok": ok, "latency_ms": round((time.monotonic() - started) * 1000, 2),
-                                                   "started": started_wall, "event_id": eid}, error=error,
-                                t_wall=ended_wall)
+            if answer.reason is not None:
+                self.failures["probe"].add(answer.reason, ended_wall)
+            self.probe_log.append(Probe(started_wall, ended_wall, answer.ok))
+            value = {"ok": answer.ok, "latency_ms": round((time.monotonic() - started) * 1000, 2),
+                     "started": started_wall, "event_id": eid, **({"reads": answer.reads} if answer.reads > 1 else {})}
+            self.journal.record("probe", "probe", value, error=answer.error, t_wall=ended_wall)
             await asyncio.sleep(max(0.0, self.probe_interval_s - (time.monotonic() - started)))

@@ -21,6 +21,7 @@ from gameday.journal import Event
 from gameday.judge.evidence import stream_recovery
 from gameday.judge.recovery import Probe, Recovery, State
 from gameday.judge.rpo import measure
+from gameday.reasons import top_reasons
 from gameday.verdict import Verdict
 
 __all__ = ["check", "probes_of", "recovery_of"]
@@ -101,11 +102,17 @@ def _check(events: list[Event]) -> dict[str, Any]:
     out["incomplete"] = end is None
     errors = [f"the run failed: {e.error}" for e in events if e.kind == "drill.error"]
     applied = _first(events, "fault.applied")
+    steady = _first(events, "steady.failed")  # not healthy before the fault: nothing was injected
+    if applied is None and steady is not None and not stopped:
+        out["verdict"], out["failure_reasons"] = Verdict.INCONCLUSIVE.value, top_reasons(events, t0=steady.t_wall)
+        out["reasons"] += [steady.value["summary"], *errors]
+        return out
     if applied is None:
         out["verdict"] = (Verdict.ABORTED if stopped else Verdict.INCONCLUSIVE).value
         out["reasons"] += [stopped or "the fault was never applied", *errors]
         return out
     t0 = applied.value["t_applied"]
+    out["failure_reasons"] = top_reasons(events, t0=t0)  # what the service answered, relative to T0
     out["planned"] = applied.value.get("action") == "planned"  # no fault: T0 is the runbook's start
     rec = recovery_of(events)
     assert rec is not None

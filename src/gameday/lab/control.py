@@ -21,7 +21,7 @@ import psutil
 from gameday.config import load_environment
 from gameday.errors import ConfigError, LabError
 
-__all__ = ["DEFAULT_DIR", "LabClient", "lab_up", "lab_down", "read_state"]
+__all__ = ["DEFAULT_DIR", "LabClient", "lab_up", "lab_down", "read_state", "refuse_other_environment"]
 
 DEFAULT_DIR = Path(".gameday/lab")
 
@@ -80,6 +80,23 @@ class LabClient:
         return self._request("POST", f"/op/{name}", {k: v for k, v in kwargs.items() if v is not None})
 
 
+def refuse_other_environment(root: Path, env_file: Path) -> None:
+    """ConfigError (exit 2, before anything is changed) when the lab running under ``root`` was started from
+    another environment file describing another lab (its ``lab:`` section differs, or cannot be read): its
+    nodes, service and token are not the ones this run describes."""
+    running = (read_state(Path(root).resolve()) or {}).get("env_file")
+    mine = Path(env_file).resolve()
+    if not running or Path(running).resolve() == mine:
+        return
+    try:
+        same = load_environment(Path(running)).lab == load_environment(mine).lab
+    except ConfigError:
+        same = False
+    if not same:
+        raise ConfigError(f"the lab running under {Path(root).resolve()} was started from {running}, not from this "
+                          f"run's {mine}: stop it first (gameday lab down) or run with {running}", field="--env")
+
+
 def lab_up(env_file: Path, root: Path = DEFAULT_DIR, timeout: float = 90.0) -> LabClient:
     """Start the lab unless one is already running there; return once everything is healthy."""
     env = load_environment(env_file)  # a malformed file fails here, before anything starts
@@ -90,6 +107,7 @@ def lab_up(env_file: Path, root: Path = DEFAULT_DIR, timeout: float = 90.0) -> L
     root = Path(root).resolve()
     state = read_state(root)
     if state and state.get("ready") and _is_supervisor(state.get("supervisor_pid")):
+        refuse_other_environment(root, env_file)
         return LabClient(root)
     lab_down(root)
     root.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ _TEMPLATE = """<!doctype html>
 </style></head><body>
 <h1>Drill {{ s.drill }} <span class="verdict {{ s.verdict }}">{{ s.verdict | upper }}</span></h1>
 <p>Run <code>{{ s.run_id }}</code> on <code>{{ s.environment }}</code>{% if s.time_scale != 1 %}; time scale {{ "%.4g" | format(s.time_scale) }} (budgets and time targets compressed){% endif %}.</p>
-{% if s.reasons %}<ul>{% for r in s.reasons %}<li class="bad">{{ r }}</li>{% endfor %}</ul>{% endif %}
+{% if s.reasons or s.diagnosis %}<ul>{% for r in s.reasons %}<li class="bad">{{ r }}</li>{% endfor %}{% for r in s.diagnosis %}<li class="bad">{{ r }}</li>{% endfor %}</ul>{% endif %}
 <table class="figures">
 <tr><th>RTO</th><td>{{ full(s.rto_s) }}</td></tr>
 <tr><th>RPO (data time: heartbeat and ledger)</th><td>{{ full(s.rpo_s) }}</td></tr>
@@ -34,6 +34,11 @@ _TEMPLATE = """<!doctype html>
 <p>{{ rto }}</p>
 <p>{{ rpo }}</p>
 <p>{{ indeterminate }}</p>
+{% if s.failure_reasons %}<h2>What the service answered</h2>
+<p>Top failure reasons, times relative to {{ "T0" if s.t0 is not none else "the check before the fault" }}.</p>
+<table class="reasons"><tr><th>source</th><th>reason</th><th>count</th><th>first</th><th>last</th></tr>
+{% for r in s.failure_reasons %}<tr><td>{{ r.source }}</td><td><code>{{ r.reason }}</code></td><td>{{ r.count }}</td><td>{{ at(r.first_s) }}</td><td>{{ at(r.last_s) }}</td></tr>{% endfor %}
+</table>{% endif %}
 <h2>Timeline</h2>
 {{ svg }}
 <h2>Targets</h2>
@@ -52,12 +57,13 @@ _TEMPLATE = """<!doctype html>
 def render_html(summary: dict[str, Any], events: list[Event]) -> str:
     s = {"targets": [], "steps": [], "reasons": [], "time_scale": 1, "events_acked": None, "events_lost": None,
          "events_indeterminate": None, "indeterminate_present": None, "drill": "?", "run_id": "?",
-         "environment": "?", "rto_s": None, "rpo_s": None, "t_detect_s": None, "t_declare_s": None, **summary}
+         "environment": "?", "rto_s": None, "rpo_s": None, "t_detect_s": None, "t_declare_s": None, "t0": None,
+         "failure_reasons": [], "diagnosis": [], **summary}
     env = Environment(autoescape=True)
     from markupsafe import Markup
 
     scale = s.get("time_scale") or 1
-    return env.from_string(_TEMPLATE).render(s=s, fmt=fmt, secs=seconds, full=lambda v: full_scale(v, scale),
+    return env.from_string(_TEMPLATE).render(s=s, fmt=fmt, secs=seconds, at=lambda t: "-" if t is None else f"{t:+.2f} s", full=lambda v: full_scale(v, scale),
                                              targets=target_rows(s), rto=rto_sentence(s), rpo=rpo_sentence(s),
                                              indeterminate=indeterminate_sentence(s),
                                              svg=Markup(timeline_svg(summary, events)))

@@ -30,7 +30,15 @@ Run `{{ s.run_id }}` on environment `{{ s.environment }}`{% if s.time_scale != 1
 {{ rpo }}
 
 {{ indeterminate }}
+{% if s.failure_reasons %}
+## What the service answered
 
+Top failure reasons, times relative to {{ "T0" if s.t0 is not none else "the check before the fault" }}:
+
+| source | reason | count | first | last |
+|---|---|---|---|---|
+{% for r in s.failure_reasons %}| {{ r.source }} | {{ cell(r.reason) }} | {{ r.count }} | {{ at(r.first_s) }} | {{ at(r.last_s) }} |
+{% endfor %}{% endif %}
 ## Targets
 
 | target | limit | observed | ok |
@@ -43,9 +51,10 @@ Run `{{ s.run_id }}` on environment `{{ s.environment }}`{% if s.time_scale != 1
 |---|---|---|---|---|---|
 {% for st in s.steps %}| {{ loop.index }} | {{ st.name }}{% if st.auto_confirmed %} (auto-confirmed){% elif st.confirmed_by %} (confirmed by {{ st.confirmed_by }}){% endif %} | {{ st.kind }} | {{ secs(st.budget_s) }} | {{ secs(st.actual_s) }} | {{ "yes" if st.ok else ("**over budget**" if st.over_budget else "**not done**") }} |
 {% endfor %}
-{% if s.reasons %}## Why
+{% if s.reasons or s.diagnosis %}## Why
 
 {% for r in s.reasons %}- {{ r }}
+{% endfor %}{% for r in s.diagnosis %}- {{ r }}
 {% endfor %}{% endif %}"""
 
 
@@ -53,8 +62,10 @@ def render_markdown(summary: dict[str, Any]) -> str:
     s = {"targets": [], "steps": [], "reasons": [], "events_acked": None, "events_lost": None,
          "events_indeterminate": None, "indeterminate_present": None, "events_unexpected": None,
          "rto_s": None, "rpo_s": None, "t_detect_s": None, "t_declare_s": None, "time_scale": 1,
-         "drill": "?", "run_id": "?", "environment": "?", **summary}
+         "drill": "?", "run_id": "?", "environment": "?", "failure_reasons": [], "diagnosis": [], "t0": None,
+         **summary}
     scale = s.get("time_scale") or 1
     return Environment(autoescape=False).from_string(_TEMPLATE).render(
-        s=s, fmt=fmt, secs=seconds, full=lambda v: full_scale(v, scale), targets=target_rows(s),
+        s=s, fmt=fmt, secs=seconds, at=lambda t: "-" if t is None else f"{t:+.2f} s",
+        cell=lambda text: text.replace("|", "\\|"), full=lambda v: full_scale(v, scale), targets=target_rows(s),
         rto=rto_sentence(s), rpo=rpo_sentence(s), indeterminate=indeterminate_sentence(s))

@@ -13,6 +13,9 @@ def _s(x: Any) -> str:
 
 def render_score_md(s: dict[str, Any]) -> str:
     scale = s.get("time_scale") or 1
+    if s.get("not_rehearsed"):
+        return (f"# Rehearsal debrief: not rehearsed\n\n{s['not_rehearsed']}. Nothing was broken; fix the lab's "
+                "service (or its description) and start again.\n")
     lines = [f"# Rehearsal debrief: {s['score']}/100{' (incomplete)' if s.get('incomplete') else ''}", "",
              f"Fault: **{s.get('fault')}**, runbook **{s.get('runbook')}**, verdict **{s.get('verdict')}**. "
              f"Times are at the rehearsal's time scale ({scale:g}: a budget of 5 min is {300 * scale:g} s here).",

@@ -65,10 +65,7 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
                     x, log=True)
     parts += _panel("err", "failed + unanswered events/s" if fine else "failed + unanswered requests/s",
                     [(errs, "#d62728")], x)
-    parts.append(f'<text x="{LEFT - 8}" y="{PROBE_Y + 12}" text-anchor="end">probe</text>')
-    for p in probes:
-        colour = "#2ca02c" if p.value["ok"] else "#d62728"
-        parts.append(f'<rect x="{x(p.t_wall - t0):.1f}" y="{PROBE_Y}" width="3" height="16" fill="{colour}"/>')
+    parts += _probe_strip(summary, probes, x, t0)
     for i, s in enumerate(steps):
         y = STEPS_Y + i * ROW
         parts.append(f'<text x="{LEFT - 8}" y="{y + 13}" text-anchor="end">{i + 1}. {escape(s["id"])}</text>')
@@ -88,6 +85,20 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
     parts += time_axis(tmin, tmax, height - 22, LEFT, W - RIGHT, x)
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _probe_strip(summary: dict[str, Any], probes: list[Event], x: Any, t0: float) -> list[str]:
+    """One mark per probe (green ok, red failed) and, under them, what the failing probes were answered."""
+    parts: list[str] = []
+    parts.append(f'<text x="{LEFT - 8}" y="{PROBE_Y + 12}" text-anchor="end">probe</text>')
+    for p in probes:
+        colour = "#2ca02c" if p.value["ok"] else "#d62728"
+        parts.append(f'<rect x="{x(p.t_wall - t0):.1f}" y="{PROBE_Y}" width="3" height="16" fill="{colour}"/>')
+    top = next((r for r in summary.get("failure_reasons", []) if r["source"] == "probe"), None)
+    if top is not None:  # what the failing probes were answered, under their strip
+        label = f'{top["reason"]} × {top["count"]}'
+        parts.append(f'<text x="{LEFT}" y="{PROBE_Y + 29}" fill="#d62728">{escape(label[:150])}</text>')
+    return parts
 
 
 def _fine(series: dict[str, Any], t0: float, tmin: float, tmax: float) -> tuple[list[tuple[float, float]], ...]:

@@ -39,6 +39,8 @@ class ReadSpec(Strict):
     method: Method = "GET"
     path: str = Field(pattern=r"^/")
     ok: list[int] = Field(default_factory=lambda: [200], min_length=1)
+    within_s: float = Field(0.0, ge=0, le=60, description="asynchronous services: the read is asked again (a bounded "
+                            "number of times) until it answers ok or this long after the write was acknowledged")
 
 
 class StoreSpec(Strict):

@@ -45,6 +45,7 @@ class FakeTarget:
         self.dr_nodes = 1
         self.link_delay_ms: float | None = None
         self.applied: list[str] = []
+        self.answer: str | None = None  # the service fails every request with this, fault or not ("write: HTTP 401: ...")
         self.restore()
         self.calls.clear()
 
@@ -58,6 +59,8 @@ class FakeTarget:
 
     def serving(self, now: float | None = None) -> bool:
         now = time.time() if now is None else now
+        if self.answer is not None:
+            return False
         if self.region_down_at is not None:
             return self.dns_region == self.dr and self.promoted and self.dr_nodes >= 1
         return not (self.db_down_until and now < self.db_down_until)
