@@ -108,3 +108,22 @@ def test_a_lab_running_from_another_environment_file_is_refused(lab, tmp_path, c
     assert info.value.code == 2 and len(err.splitlines()) == 1, err
     assert str(other) in err and str(ROOT / "environments" / "local.yaml") in err
     assert not (tmp_path / "out").exists() and len(_lab_events(lab)) == before, "nothing started or changed"
+
+
+def test_lost_writes_acknowledged_into_a_pipeline_are_named_as_such_when_settle_s_is_0(lab, tmp_path):
+    """A service that acknowledges into a queue and writes 0.8 s later, reconciled with ``settle_s: 0``: the writes
+    still in its pipeline read as lost, and the report says they were acknowledged after recovery and may still
+    be in the pipeline, naming settle_s (not 'acknowledged in the last 0 s before the fault')."""
+    from gameday.report.words import rpo_sentence
+
+    with PipelineService(write_lag_s=0.8, upstream=lab.public_endpoint) as svc:
+        env_file = _env(tmp_path, svc.url, within_s=3.0)
+        env = yaml.safe_load(env_file.read_text())
+        env["service"]["store"]["settle_s"] = 0
+        env_file.write_text(yaml.safe_dump(env))
+        code, s, _ = _drill_run(lab, tmp_path, env_file)
+    assert s["events_lost"] > 0, s["reasons"]
+    assert s["lost_split"]["after_recovery"] > 0, s["lost_split"]
+    text = rpo_sentence(s)
+    assert "acknowledged after recovery, possibly still in the service's pipeline" in text and "settle_s" in text
+    assert in_shape(lab.status())

@@ -6,6 +6,8 @@ can be, alone or together:
 - guarded by a bearer token: any other ``Authorization`` is answered ``401 {"message": "invalid token"}``;
 - asynchronous: an event is readable only ``read_lag_s`` after its write was accepted (before that the read
   answers ``404 {"message": "not indexed yet"}``), as a service whose read side is fed by a pipeline;
+- asynchronous on the write side too: with ``write_lag_s``, a write is accepted (202) at once and forwarded
+  upstream that much later, as a service that acknowledges into a queue;
 - a front for another ingest endpoint (``upstream``, e.g. the lab's public endpoint): writes and reads are
   forwarded, so a fault there is a fault here; without it, events are kept in memory.
 
@@ -24,8 +26,9 @@ from urllib.parse import urlparse
 
 
 class PipelineService:
-    def __init__(self, *, token: str | None = None, read_lag_s: float = 0.0, upstream: str | None = None) -> None:
-        self.token, self.read_lag_s, self.upstream = token, read_lag_s, upstream
+    def __init__(self, *, token: str | None = None, read_lag_s: float = 0.0, upstream: str | None = None,
+                 write_lag_s: float = 0.0) -> None:
+        self.token, self.read_lag_s, self.upstream, self.write_lag_s = token, read_lag_s, upstream, write_lag_s
         self.accepted: dict[str, float] = {}  # event id -> when its write was accepted
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -81,7 +84,13 @@ def _handler(svc: PipelineService) -> type[BaseHTTPRequestHandler]:
             if not self._authorised():
                 return
             ids = [e["event_id"] for e in json.loads(body)["events"]]
-            status, answer = svc.forward("POST", self.path, body) if svc.upstream else (202, b'{"accepted": true}')
+            if svc.upstream and svc.write_lag_s > 0:  # into the queue: written upstream later, answered now
+                timer = threading.Timer(svc.write_lag_s, svc.forward, ("POST", self.path, body))
+                timer.daemon = True
+                timer.start()
+                status, answer = 202, b'{"accepted": true, "queued": true}'
+            else:
+                status, answer = svc.forward("POST", self.path, body) if svc.upstream else (202, b'{"accepted": true}')
             if status == 202:
                 now = time.monotonic()
                 with svc.lock:

@@ -124,10 +124,10 @@ class TestFortyConnections:
         assert "reconcile" in kinds and "reconcile.failed" not in kinds
         assert "fault.inverse_applied" in kinds and "fault.inverse_failed" not in kinds
         assert in_shape(client.status()), "the drill's undo brought the lab back to its configured shape"
-        # TODO(lead, after merging helper "diagnose"): enable
-        # assert report["verdict"] == "fail" and drill.returncode == 1
-        # assert any("connection slots are reserved" in r or "too many clients" in r
-        #            for r in json.dumps(report.get("failure_reasons")).split('"')), report
+        assert report["verdict"] == "fail" and drill.returncode == 1
+        reasons = json.dumps(report.get("failure_reasons"))
+        assert "connection slots are reserved" in reasons or "too many clients" in reasons, reasons
+        assert "connection slots are reserved" in output or "too many clients" in output, "the console says why"
 
     def test_with_every_application_slot_taken_lab_status_and_restore_still_work(self, storm):
         client, _ = storm

@@ -222,10 +222,14 @@ class DrillRun:
         return t_fault
 
     def _effect_within_s(self, action: str) -> float:
-        """How long the fault's effect may take to show to clients, at the environment's time scale."""
-        d = self.loaded.drill
-        real = d.fault.effect_within_s if d.fault is not None and d.fault.effect_within_s else None
-        return round((real or operations.EFFECT_WITHIN_S.get(action, 60.0)) * self.loaded.environment.time_scale, 3)
+        """How long the fault's effect may take to show to clients: the drill's ``fault.effect_within_s`` (real
+        seconds, scaled), the lab's own window, or the operation's (AWS) window at the environment's scale."""
+        d, env = self.loaded.drill, self.loaded.environment
+        if d.fault is not None and d.fault.effect_within_s:
+            return round(d.fault.effect_within_s * env.time_scale, 3)
+        if env.lab is not None:
+            return env.lab.effect_within_s
+        return round(operations.EFFECT_WITHIN_S.get(action, 60.0) * env.time_scale, 3)
 
     def _start_live(self, applied: Event) -> None:
         assert self._live is not None
