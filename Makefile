@@ -22,8 +22,10 @@ check: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 
+# The tests without the lab run on both cores (pytest-xdist); the lab tests share one lab, in one process.
 test: check
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not lab" -n 2
+	$(BIN)/python -m pytest -q -m lab
 
 drill: $(STAMP)
 	$(BIN)/gameday drill run drills/region-failover.yaml --out out/drill --auto-confirm 1

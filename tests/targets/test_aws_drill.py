@@ -30,7 +30,7 @@ name: region-failover-aws
 environment: {env}
 runbook: {ROOT / 'runbooks' / 'region-failover.yaml'}
 load: {{rate: 20, batch: 1}}
-fault: {{action: fail_region, args: {{region: "{{primary_region}}"}}}}
+fault: {{action: fail_region, args: {{region: "{{primary_region}}"}}, effect_within_s: 2}}  # moto's NACLs bite at once
 targets: {{rto_s: 1800, rpo_s: 300}}
 probe: {{interval_s: 0.2, consecutive: 5, timeout_s: 1}}
 warmup_s: 1
