@@ -107,6 +107,6 @@ def judge_windowed(slo: Slo, windows: list[dict[str, Any]]) -> dict[str, Any]:
     first_w, first_v = breached[0]
     named = ", ".join(f"{_span(w)}: {_shown(slo, v)}" for w, v in breached[:SHOWN_BREACHES])
     more = f" and {len(breached) - SHOWN_BREACHES} more" if len(breached) > SHOWN_BREACHES else ""
-    out["shown"] = (f"{_shown(slo, first_v)} in the window {_span(first_w)} (first of {len(breached)} of "
-                    f"{len(judged)} windows breached: {named}{more}; worst {_shown(slo, worst)} in {_span(worst_w)})")
+    out["shown"] = (f"{_shown(slo, first_v)} in the window {_span(first_w)} ({len(breached)} of {len(judged)} "
+                    f"windows breached: {named}{more}; worst {_shown(slo, worst)} in {_span(worst_w)})")
     return out
