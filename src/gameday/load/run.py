@@ -145,7 +145,7 @@ class LoadRun:
                     self.out_dir / "closed.json"]:
             old.unlink(missing_ok=True)
         self.events = []
-        self._windows = WindowTally({s.over_s for s in self.slos if s.over_s})
+        self.start_windows()
         self._record(GATE_START, "runner", self.settings())
         procs = self._start()
         try:
@@ -180,15 +180,25 @@ class LoadRun:
         self._tail = ProgressTail(self.out_dir / "progress.jsonl")
         while procs[0].poll() is None and time.monotonic() < deadline:
             time.sleep(0.25)
-            for rec in self._new_progress():
-                broken = limits.feed(rec)
-                if broken and aborted is None:
-                    aborted = broken
-                    (self.out_dir / "abort").write_text(aborted)
+            aborted = self.supervise_once(limits, aborted)
             if time.monotonic() - flushed >= FAILURES_EVERY_S:
                 self._flush_failures()
                 flushed = time.monotonic()
         return aborted
+
+    def supervise_once(self, limits: HardLimits, aborted: str | None) -> str | None:
+        """One pass of the supervision loop: the new progress passed on, windows journaled, hard limits fed (the
+        abort file written once one trips). Its cost is what arrived since the last pass (``make bench-soak``)."""
+        for rec in self._new_progress():
+            broken = limits.feed(rec)
+            if broken and aborted is None:
+                aborted = broken
+                (self.out_dir / "abort").write_text(aborted)
+        return aborted
+
+    def start_windows(self) -> None:
+        """The windowed SLOs' tallies, empty (``execute`` calls it; so does ``make bench-soak``)."""
+        self._windows = WindowTally({s.over_s for s in self.slos if s.over_s})
 
     def _new_progress(self) -> list[dict[str, Any]]:
         """Progress records not yet passed on: each one's failure reasons tallied, the rest to ``on_progress``."""
