@@ -51,4 +51,4 @@ bench-load: $(STAMP)
 
 # The runner's cost over soaks of 1 h, 10 h and 24 h of 8 workers (synthetic files, a few minutes, ~1 GB in /tmp).
 bench-soak: $(STAMP)
-	$(BIN)/python -m gameday.load.soak_bench
+	$(BIN)/python -m gameday.soak_bench

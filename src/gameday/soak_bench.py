@@ -12,7 +12,7 @@ a gate journal of the same ticks. It measures:
 - history over a folder holding the run's journal and summary;
 - the process's peak resident memory.
 
-    python -m gameday.load.soak_bench [--hours 1 10 24] [--workers 8] [--dir /tmp/gameday-bench-soak]
+    python -m gameday.soak_bench [--hours 1 10 24] [--workers 8] [--dir /tmp/gameday-bench-soak]
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     rows = []
     for h in a.hours:
-        done = subprocess.run([sys.executable, "-m", "gameday.load.soak_bench", "--one", "--hours", f"{h:g}",
+        done = subprocess.run([sys.executable, "-m", "gameday.soak_bench", "--one", "--hours", f"{h:g}",
                                "--workers", str(a.workers), "--dir", str(a.dir)], check=True, capture_output=True,
                               text=True)
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
