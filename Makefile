@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup check test drill lab-up lab-down lab-status bench-lab bench-load clean
+.PHONY: setup check test drill lab-up lab-down lab-status bench-lab bench-load bench-soak clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -48,3 +48,7 @@ clean:
 
 bench-load: $(STAMP)
 	$(BIN)/python -m gameday.load.bench
+
+# The runner's cost over soaks of 1 h, 10 h and 24 h of 8 workers (synthetic files, a few minutes, ~1 GB in /tmp).
+bench-soak: $(STAMP)
+	$(BIN)/python -m gameday.soak_bench
