@@ -18,7 +18,7 @@ from gameday.config import load_environment
 from gameday.errors import ConfigError
 from gameday.journal import Journal, read_journal
 from gameday.lab.ingest_api import LAB_SERVICE
-from gameday.load.capacity import CAPACITY_END, CAPACITY_START, capacity_from_journal, next_rate
+from gameday.load.capacity import CAPACITY_END, CAPACITY_START, capacity_from_journal, next_rate, served_rate
 from gameday.load.slo import Slo
 from gameday.service.resolved import Service
 
@@ -120,7 +120,8 @@ def _climb(opts: CapacityOptions, service: Service, slos: list[Slo], start: floa
             run.on_progress = lambda rec: _tick(journal, rec)
             s = run.execute()
             tried.append((rate, s["verdict"]))
-            on_stair({"stair": len(tried), "offered_rate": rate, **{k: s.get(k) for k in (
+            on_stair({"stair": len(tried), "offered_rate": rate,
+                      "served_rate": served_rate(run.events, opts.stair_s), **{k: s.get(k) for k in (
                 "achieved_rate", "p50_ms", "p95_ms", "p99_ms", "verdict", "reasons")}})
             if s["verdict"] != "pass":  # the service's queue drains before a lower stair
                 time.sleep(min(COOLDOWN_MAX_S, (s.get("max_ms") or 0.0) / 1000 + 0.5))

@@ -150,12 +150,12 @@ def _stair_line(r: dict[str, Any]) -> str:
     """One stair as a row of the terminal's table (under 80 columns)."""
     def ms(v: Any) -> str:
         return "n/a" if v is None else f"{v:,.1f}"
-    achieved = "n/a" if r.get("achieved_rate") is None else f"{r['achieved_rate']:,.1f}"
+    achieved = "n/a" if r.get("served_rate") is None else f"{r['served_rate']:,.1f}"
     return (f"{r['stair']:>5}  {r['offered_rate']:>10,.1f}  {achieved:>10}  {ms(r.get('p50_ms')):>9}  "
             f"{ms(r.get('p95_ms')):>9}  {ms(r.get('p99_ms')):>9}  {r['verdict'].upper():<12}")
 
 
-STAIR_HEADER = f"{'stair':>5}  {'offered/s':>10}  {'achieved/s':>10}  {'p50 ms':>9}  {'p95 ms':>9}  {'p99 ms':>9}  verdict"
+STAIR_HEADER = f"{'stair':>5}  {'offered/s':>10}  {'served/s':>10}  {'p50 ms':>9}  {'p95 ms':>9}  {'p99 ms':>9}  verdict"
 
 
 def print_capacity(s: dict[str, Any], out_dir: Path, *, table: bool = True) -> None:
@@ -173,6 +173,18 @@ def print_capacity(s: dict[str, Any], out_dir: Path, *, table: bool = True) -> N
     if s.get("projection"):
         out.print(f"  linear projection: {escape(s['projection']['text'])}", highlight=False)
     out.print(f"summary: {out_dir / 'summary.json'} (also stairs.csv, report.html; each stair's gate under stairs/)")
+
+
+def report_capacity(events: list[Event], out_dir: Path, as_json: bool) -> NoReturn:
+    """``gameday report`` on a capacity run's journal: its reports, printed as the run printed them."""
+    from gameday.api.capacity import regenerate_capacity_reports
+
+    s = regenerate_capacity_reports(events, out_dir)
+    if as_json:
+        typer.echo(json.dumps(s, indent=2, default=str))
+    else:
+        print_capacity(s, out_dir)
+    exit_by(s["verdict"])
 
 
 @load_app.command("capacity")

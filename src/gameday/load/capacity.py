@@ -64,27 +64,52 @@ def stairs_of(events: list[Event]) -> list[list[Event]]:
     return out
 
 
-def _row(k: int, s: dict[str, Any]) -> dict[str, Any]:
+def served_rate(events: list[Event], stair_s: float) -> float | None:
+    """Events the service acknowledged *during* the stair, per second (the gate's achieved rate also counts
+    answers to the stair's requests that came in the drain after it: past a knee, the queue's)."""
+    ticks = [e.value for e in events if e.kind == "load.tick" and float(e.value.get("t") or 0) <= stair_s + 0.25]
+    if not ticks:
+        return None
+    span = max(float(t["t"]) for t in ticks)
+    return round(sum(t.get("acked_events") or 0 for t in ticks) / span, 2) if span > 0 else None
+
+
+def _row(k: int, evs: list[Event]) -> dict[str, Any]:
+    s = summary_from_journal(evs)
     return {"stair": k, "offered_rate": s.get("target_rate"), "achieved_rate": s.get("achieved_rate"),
+            "served_rate": served_rate(evs, float(s.get("duration_s") or 0.0)),
             "p50_ms": s.get("p50_ms"), "p95_ms": s.get("p95_ms"), "p99_ms": s.get("p99_ms"),
             "max_ms": s.get("max_ms"), "error_ratio": s.get("error_ratio"), "late_ratio": s.get("late_ratio"),
             "verdict": s["verdict"], "reasons": s.get("reasons", [])}
 
 
+def _latency_s(st: dict[str, Any], row: dict[str, Any]) -> tuple[float, str]:
+    """The latency one request holds a connection for, and how it was found: by Little's law when every
+    connection was busy (connections / requests answered per second: the measured percentiles also count the
+    time requests waited for a connection in the generator), else the stair's p99."""
+    conns = st.get("max_connections", 500) * st.get("workers", 1)
+    served = (row.get("served_rate") or 0.0) / st.get("batch", 1)
+    p99 = (row.get("p99_ms") or row.get("max_ms") or st.get("timeout_s", 5.0) * 1000) / 1000
+    if served > 0 and conns / served < p99:
+        return conns / served, (f"{conns} connections carried {served:,.1f} requests/s: {conns / served * 1000:,.0f} "
+                                "ms each (Little's law)")
+    return p99, f"the stair's p99 {p99 * 1000:,.0f} ms"
+
+
 def _workers_needed(st: dict[str, Any], row: dict[str, Any]) -> str:
     """How many workers the next try needs at this stair's rate, by ``gameday load plan``'s arithmetic."""
-    cal = st.get("calibration") or {}
-    latency_ms = row.get("p99_ms") or row.get("max_ms") or st.get("timeout_s", 5.0) * 1000
+    latency_s, how = _latency_s(st, row)
+    mc, now, batch = st.get("max_connections", 500), st.get("workers", 1), st.get("batch", 1)
     try:
-        plan = fleet_size(cal, rate=row["offered_rate"], batch=st.get("batch", 1), headroom=HEADROOM,
-                          latency_s=latency_ms / 1000, max_connections=st.get("max_connections", 500))
+        plan = fleet_size(st.get("calibration") or {}, rate=row["offered_rate"], batch=batch, headroom=HEADROOM,
+                          latency_s=latency_s, max_connections=mc)
     except Exception as exc:  # noqa: BLE001 - a journal without a usable calibration still gets its verdict
-        return f"the workers it needs could not be computed ({exc})"
-    now = st.get("workers", 1)
-    return (f"the next try needs {max(plan['workers'], now + 1)} workers with --max-connections "
-            f"{st.get('max_connections', 500)} (now {now}): gameday load plan --rate {row['offered_rate']:g} "
-            f"--batch {st.get('batch', 1)} --latency {latency_ms:.0f}ms --max-connections "
-            f"{st.get('max_connections', 500)} says {plan['workers']}: {plan['explanation']}")
+        return f"the workers the next try needs could not be computed ({exc})"
+    need = max(plan["workers"], now + 1)
+    return (f"the next try needs at least {need} generator workers (--workers {need}, --max-connections {mc}; now "
+            f"{now}): {plan['connections']} requests in flight at {row['offered_rate']:g}/s x {latency_s * 1000:,.0f} "
+            f"ms ({how}), {plan['cpu_workers']} worker(s) by CPU; gameday load plan --rate {row['offered_rate']:g} "
+            f"--batch {batch} --latency {latency_s * 1000:.0f}ms --max-connections {mc} shows the arithmetic")
 
 
 def _knee(st: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -132,7 +157,7 @@ def _projection(st: dict[str, Any], capacity: float | None) -> dict[str, Any] | 
 def capacity_from_journal(events: list[Event]) -> dict[str, Any]:
     """summary.json of a capacity run: the stairs, the knee (``capacity_rate``), the first failing rate and why."""
     st = events[0].value
-    rows = [_row(k, summary_from_journal(evs)) for k, evs in enumerate(stairs_of(events), start=1)]
+    rows = [_row(k, evs) for k, evs in enumerate(stairs_of(events), start=1)]
     out = {"kind": "capacity", "profile": st.get("profile"), "host": st.get("host"), "run_id": st.get("run_id"),
            "slos": st.get("slos", []), "start_rate": st.get("start_rate"), "max_rate": st.get("max_rate"),
            "stair_s": st.get("stair_s"), "workers": st.get("workers", 1), "batch": st.get("batch", 1),

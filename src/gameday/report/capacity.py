@@ -19,7 +19,7 @@ from gameday.report.svg import nice_step
 __all__ = ["write_capacity_reports", "capacity_svg", "stairs_csv", "CSV_COLUMNS"]
 
 W, H, LEFT, RIGHT, TOP = 900, 300, 80, 30, 40
-CSV_COLUMNS = ["stair", "offered_rate", "achieved_rate", "p50_ms", "p95_ms", "p99_ms", "max_ms", "error_ratio",
+CSV_COLUMNS = ["stair", "offered_rate", "served_rate", "achieved_rate", "p50_ms", "p95_ms", "p99_ms", "max_ms", "error_ratio",
                "late_ratio", "verdict"]
 _VERDICT = {"pass": "#2ca02c", "fail": "#d62728", "inconclusive": "#ff7f0e", "aborted": "#777777"}
 _LATENCY = [("p50_ms", "#2ca02c", "p50"), ("p95_ms", "#1f77b4", "p95"), ("p99_ms", "#9467bd", "p99")]
@@ -74,16 +74,16 @@ def _knee_line(s: dict[str, Any], x: Any, y0: float, h: float) -> list[str]:
 
 
 def _throughput(s: dict[str, Any], rows: list[dict[str, Any]], x: Any, xmax: float, y0: float) -> list[str]:
-    top = max([xmax] + [r["achieved_rate"] or 0 for r in rows])
+    top = max([xmax] + [r.get("served_rate") or 0 for r in rows])
     y = lambda v: y0 + H - v / top * H  # noqa: E731
     out = [f'<text x="{LEFT}" y="{y0 - 8}" font-weight="bold">throughput achieved vs offered, events/s '
-           '(dashed grey: achieved = offered)</text>',
+           'acknowledged during each stair (dashed grey: achieved = offered)</text>',
            f'<rect x="{LEFT}" y="{y0}" width="{W - LEFT - RIGHT}" height="{H}" fill="#fafafa" stroke="#ddd"/>',
            f'<line x1="{x(0):.1f}" y1="{y(0):.1f}" x2="{x(xmax):.1f}" y2="{y(xmax):.1f}" stroke="#aaa" '
            'stroke-dasharray="4,4"/>',
            f'<text x="{LEFT - 8}" y="{y0 + 10}" text-anchor="end">{top:,.0f}</text>',
            f'<text x="{LEFT - 8}" y="{y0 + H}" text-anchor="end">0</text>']
-    return out + _points(rows, "achieved_rate", "#1f77b4", x, y, "achieved") + _knee_line(s, x, y0, H)
+    return out + _points(rows, "served_rate", "#1f77b4", x, y, "achieved") + _knee_line(s, x, y0, H)
 
 
 def _latency(s: dict[str, Any], rows: list[dict[str, Any]], x: Any, y0: float) -> list[str]:
@@ -134,8 +134,8 @@ events/s, batch {{ s.batch }}, {{ s.workers }} generator process(es), each stair
 {% if s.projection %}<p><b>Linear projection:</b> {{ s.projection.text }}</p>{% endif %}
 {{ svg }}
 <h2>Stairs</h2><p>The data: summary.json (stairs) and stairs.csv; each stair's own gate report under stairs/.</p>
-<table><tr><th>stair</th><th>offered/s</th><th>achieved/s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>errors</th><th>verdict</th><th>why</th></tr>
-{% for r in s.stairs %}<tr><td>{{ r.stair }}</td><td>{{ r.offered_rate }}</td><td>{{ r.achieved_rate }}</td><td>{{ r.p50_ms }}</td>
+<table><tr><th>stair</th><th>offered/s</th><th>achieved during the stair/s</th><th>achieved, gate (answers in the drain too)/s</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>errors</th><th>verdict</th><th>why</th></tr>
+{% for r in s.stairs %}<tr><td>{{ r.stair }}</td><td>{{ r.offered_rate }}</td><td>{{ r.served_rate }}</td><td>{{ r.achieved_rate }}</td><td>{{ r.p50_ms }}</td>
 <td>{{ r.p95_ms }}</td><td>{{ r.p99_ms }}</td><td>{{ r.error_ratio }}</td><td>{{ r.verdict }}</td><td>{{ r.reasons | join("; ") }}</td></tr>{% endfor %}</table>
 </body></html>
 """
