@@ -55,8 +55,7 @@ def _points(rows: list[dict[str, Any]], key: str, colour: str, x: Any, y: Any, l
     for a, b, v in pts:
         out.append(f'<circle cx="{x(a):.1f}" cy="{y(b):.1f}" r="4.5" fill="{_VERDICT.get(v, "#777")}" '
                    f'stroke="{colour}" stroke-width="2"><title>{escape(label)} at {a:g}/s: {b:g} ({v})</title></circle>')
-    a, b, _ = pts[-1]
-    return out + [f'<text x="{x(a) + 8:.1f}" y="{y(b) + 4:.1f}" fill="{colour}">{escape(label)}</text>']
+    return out
 
 
 def _knee_line(s: dict[str, Any], x: Any, y0: float, h: float) -> list[str]:
@@ -104,8 +103,9 @@ def _latency(s: dict[str, Any], rows: list[dict[str, Any]], x: Any, y0: float) -
                    'stroke-dasharray="3,3"/>')
         out.append(f'<text x="{W - RIGHT - 4}" y="{y(slo[1]) - 4:.1f}" text-anchor="end" fill="#d62728">'
                    f'{escape(slo[0])}</text>')
-    for key, colour, label in _LATENCY:
+    for k, (key, colour, label) in enumerate(_LATENCY):
         out += _points(rows, key, colour, x, y, label)
+        out.append(f'<text x="{LEFT + 10 + 50 * k}" y="{y0 + 16}" fill="{colour}" font-weight="bold">{label}</text>')
     return out + _knee_line(s, x, y0, H)
 
 
