@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup check test drill lab-up lab-down lab-status bench-lab bench-load clean
+.PHONY: setup check test drill lab-up lab-down lab-status bench-lab bench-load bench-capacity clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -48,3 +48,7 @@ clean:
 
 bench-load: $(STAMP)
 	$(BIN)/python -m gameday.load.bench
+
+# The lab's knee as ingest latency is added (minutes of lab time: not part of make test).
+bench-capacity: $(STAMP)
+	flock /tmp/gameday-lab.lock $(BIN)/python -m gameday.load.capacity_bench
