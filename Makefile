@@ -51,4 +51,4 @@ bench-load: $(STAMP)
 
 # The lab's knee as ingest latency is added (minutes of lab time: not part of make test).
 bench-capacity: $(STAMP)
-	flock /tmp/gameday-lab.lock $(BIN)/python -m gameday.load.capacity_bench
+	flock /tmp/gameday-lab.lock $(BIN)/python -m gameday.api.capacity_bench
