@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup check test drill lab-up lab-down lab-status bench-lab bench-load bench-soak clean
+.PHONY: setup check test drill lab-up lab-down lab-status bench-lab bench-load bench-soak bench-capacity clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -52,3 +52,7 @@ bench-load: $(STAMP)
 # The runner's cost over soaks of 1 h, 10 h and 24 h of 8 workers (synthetic files, a few minutes, ~1 GB in /tmp).
 bench-soak: $(STAMP)
 	$(BIN)/python -m gameday.soak_bench
+
+# The lab's knee as ingest latency is added (minutes of lab time: not part of make test).
+bench-capacity: $(STAMP)
+	flock /tmp/gameday-lab.lock $(BIN)/python -m gameday.api.capacity_bench

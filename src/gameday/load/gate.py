@@ -64,7 +64,8 @@ def summary_from_journal(events: list[Event]) -> dict[str, Any]:
         parts = result.get("parts", [])
         s = summarize(parts, target_rate=st["rate"], duration_s=st["duration"], batch=st.get("batch", 1),
                       slos=slos, aborted=result.get("aborted"), expected_parts=st.get("workers", 1), top=top,
-                      windows=[e.value for e in events if e.kind == LOAD_WINDOW])
+                      windows=[e.value for e in events if e.kind == LOAD_WINDOW],
+                      ticks=[e.value for e in events if e.kind == "load.tick"])
         s["locust_said"] = result.get("locust_said", [])
         if len(parts) < st.get("workers", 1) and s["locust_said"]:
             s["reasons"].append(f"Locust said: {s['locust_said'][-1]}")

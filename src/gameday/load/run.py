@@ -181,6 +181,8 @@ class LoadRun:
         while procs[0].poll() is None and time.monotonic() < deadline:
             time.sleep(0.25)
             aborted = self.supervise_once(limits, aborted)
+            if self.kind != CLOSED and len(list(self.out_dir.glob("part-*.json"))) >= self.workers:
+                (self.out_dir / "abort").write_text("done: every generator process reported")  # no idle drain
             if time.monotonic() - flushed >= FAILURES_EVERY_S:
                 self._flush_failures()
                 flushed = time.monotonic()
@@ -210,7 +212,8 @@ class LoadRun:
                 self._record(LOAD_WINDOW, "runner", w)
             rec.pop("hist", None)  # the windows have it; progress.jsonl keeps it
             self.reasons.merge(rec.pop("failures", None) or {})
-            self.on_progress(rec)
+            self.on_progress(rec)  # the caller journals it (load.tick); the summary is judged on it here too
+            self.events.append(Event(len(self.events) + 1, time.monotonic_ns(), time.time(), "load.tick", "load", rec))
             out.append(rec)
         return out
 
