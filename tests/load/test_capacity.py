@@ -18,6 +18,8 @@ from conftest import ROOT
 from gameday.cli import main
 from gameday.report.capacity import LEFT, RIGHT, W
 
+pytestmark = pytest.mark.serial  # a starved generator is (rightly) INCONCLUSIVE: no other test beside it
+
 ONE_WORKER = str(ROOT / "tests" / "services" / "one_worker.py")
 FAILING = str(ROOT / "tests" / "services" / "failing_service.py")
 SERVICE_MS = 5.0  # the one worker's service time: at most 200 requests/s
