@@ -73,7 +73,7 @@ class CacheSettings(Strict):
     """The lab's ElastiCache replication group (Valkey: a primary, a replica, a sentinel per zone)."""
 
     enabled: bool = True
-    down_after_ms: int = Field(1000, ge=100, le=60_000, description="sentinels call the primary down after this")
+    down_after_ms: int = Field(500, ge=100, le=60_000, description="sentinels call the primary down after this")
     failover_timeout_ms: int = Field(3000, ge=500, le=600_000)
 
 
