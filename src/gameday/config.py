@@ -96,8 +96,8 @@ class LabSettings(Strict):
     spot_replace_delay_s: float = Field(2.0, ge=0, le=600)
     db_pool_size: int = Field(4, ge=1, le=32)
     # How long a fault's effect may take to show to clients here, in lab seconds (not scaled): the lab's
-    # processes die at once and a spot node after its notice, so AWS's propagation windows do not apply.
-    effect_within_s: float = Field(2.0, gt=0, le=600)
+    # processes die at once (a spot node after its notice, added to this), so AWS's propagation windows do not apply.
+    effect_within_s: float = Field(1.0, gt=0, le=600)
     service: LabServiceSpec | None = None  # the team's own service as the ingest nodes (default: the lab's)
 
 

@@ -8,6 +8,7 @@ can be, alone or together:
   answers ``404 {"message": "not indexed yet"}``), as a service whose read side is fed by a pipeline;
 - asynchronous on the write side too: with ``write_lag_s``, a write is accepted (202) at once and forwarded
   upstream that much later, as a service that acknowledges into a queue;
+- answering reads from its own index (``read_local``) while its writes reach the upstream database later;
 - a front for another ingest endpoint (``upstream``, e.g. the lab's public endpoint): writes and reads are
   forwarded, so a fault there is a fault here; without it, events are kept in memory.
 
@@ -27,8 +28,9 @@ from urllib.parse import urlparse
 
 class PipelineService:
     def __init__(self, *, token: str | None = None, read_lag_s: float = 0.0, upstream: str | None = None,
-                 write_lag_s: float = 0.0) -> None:
+                 write_lag_s: float = 0.0, read_local: bool = False) -> None:
         self.token, self.read_lag_s, self.upstream, self.write_lag_s = token, read_lag_s, upstream, write_lag_s
+        self.read_local = read_local  # reads answered from the service's own index, not upstream
         self.accepted: dict[str, float] = {}  # event id -> when its write was accepted
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -105,7 +107,7 @@ def _handler(svc: PipelineService) -> type[BaseHTTPRequestHandler]:
                 at = svc.accepted.get(eid)
             if at is None or time.monotonic() - at < svc.read_lag_s:
                 self._answer(404, b'{"message": "not indexed yet"}')
-            elif svc.upstream:
+            elif svc.upstream and not svc.read_local:
                 self._answer(*svc.forward("GET", self.path, None))
             else:
                 self._answer(200, json.dumps({"event_id": eid}).encode())

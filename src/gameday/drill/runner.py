@@ -234,7 +234,7 @@ class DrillRun:
         if d.fault is not None and d.fault.effect_within_s:
             return round(d.fault.effect_within_s * env.time_scale, 3)
         if env.lab is not None:
-            return env.lab.effect_within_s
+            return env.lab.effect_within_s + (env.lab.spot_notice_s if action == "interrupt_spot" else 0.0)
         return round(operations.EFFECT_WITHIN_S.get(action, 60.0) * env.time_scale, 3)
 
     def _start_live(self, applied: Event) -> None:

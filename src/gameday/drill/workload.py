@@ -95,7 +95,8 @@ class Workload:
                 aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(force_close=True)) as probe:
             tasks = [asyncio.ensure_future(self._probe(probe, deadline)), asyncio.ensure_future(self._drain(deadline))]
             if self.builtin_load:
-                tasks += [asyncio.ensure_future(self._load(load, deadline)), asyncio.ensure_future(self._ticker(deadline))]
+                tasks += [asyncio.ensure_future(self._load(load, deadline)), asyncio.ensure_future(self._ticker(deadline)),
+                          asyncio.ensure_future(self._evidence(deadline))]
             await asyncio.gather(*tasks)
         if not self._stop.is_set():  # the ceiling, not the runner, ended it: say so
             self.journal.record("background.ceiling", "load", {"max_s": self.max_s},
@@ -163,6 +164,11 @@ class Workload:
             self.journal.record("load.tick", "load", {
                 "sent": t.sent, "acked_events": t.acked_events, "errors": t.errors, "indeterminate": t.indeterminate,
                 "dropped": t.dropped, "late": t.late, **t.latency_fields()})
+
+    async def _evidence(self, deadline: float) -> None:
+        """The load's complete answer buckets, journaled every 0.2 s (the recovery machine waits for them)."""
+        while self._running(deadline):
+            await asyncio.sleep(0.2)
             done = self.buckets.take_complete(time.time())
             if done:
                 self.journal.record("load.evidence", "load", load_bucket_event(self.buckets.width, done))
