@@ -69,8 +69,7 @@ def rebuild_replica(s: AwsSession, acts: Actions, *, region: str, ident: str, so
             DBInstanceIdentifier=ident, SourceDBInstanceIdentifier=src["DBInstanceArn"],
             DBInstanceClass=src["DBInstanceClass"], SourceRegion=source_region, **shape),
             source=src["DBInstanceArn"], region=region, **shape)
-    wait.waiter(s, acts, "rds", region, "db_instance_available", f"the replica {ident} ({region}) available",
-                DBInstanceIdentifier=ident)
+    rds.wait_available(s, acts, region, ident, f"the replica {ident} ({region}) available")
     return out
 
 

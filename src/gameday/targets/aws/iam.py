@@ -35,11 +35,7 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
                        "Action": ["ec2:CreateNetworkAcl", "ec2:CreateNetworkAclEntry", "ec2:ReplaceNetworkAclAssociation",
                                   "ec2:DeleteNetworkAcl", "ec2:CreateTags"]})
     statements.append(_database(a))
-    statements.append({"Sid": "FailoverRecord", "Effect": "Allow",
-                       "Resource": f"arn:aws:route53:::hostedzone/{a.route53.hosted_zone_id}",
-                       "Action": ["route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"]})
-    statements.append({"Sid": "FailoverRecordInSync", "Effect": "Allow", "Resource": "arn:aws:route53:::change/*",
-                       "Action": ["route53:GetChange"]})
+    statements += _dns(a)
     if a.elasticache_replication_group:
         statements.append({"Sid": "Cache", "Effect": "Allow",
                            "Resource": (f"arn:aws:elasticache:{a.primary_region}:{acct}:"
@@ -93,3 +89,26 @@ def _database(a: AwsSettings) -> dict[str, Any]:
         db.append(f"arn:aws:rds::{acct}:global-cluster:{r.global_cluster_id}")
         actions += ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"]
     return {"Sid": "Database", "Effect": "Allow", "Resource": db, "Action": actions}
+
+
+def _dns(a: AwsSettings) -> list[dict[str, Any]]:
+    """The DNS mode's calls: the record (and its change's INSYNC), the failover primary's health check, or
+    the ARC routing controls (and no record)."""
+    r = a.route53
+    if r.mode == "arc_routing_control":
+        assert r.arc is not None
+        return [{"Sid": "RoutingControls", "Effect": "Allow", "Resource": [r.arc.primary_control_arn, r.arc.dr_control_arn],
+                 "Action": ["route53-recovery-cluster:GetRoutingControlState",
+                            "route53-recovery-cluster:UpdateRoutingControlStates"]}]
+    out: list[dict[str, Any]] = [{"Sid": "FailoverRecord", "Effect": "Allow",
+                                  "Resource": f"arn:aws:route53:::hostedzone/{r.hosted_zone_id}",
+                                  "Action": ["route53:ListResourceRecordSets"]}]
+    if r.mode == "failover":
+        out.append({"Sid": "FailoverHealthCheck", "Effect": "Allow",
+                    "Resource": f"arn:aws:route53:::healthcheck/{r.primary_health_check_id}",
+                    "Action": ["route53:GetHealthCheck", "route53:UpdateHealthCheck"]})
+    else:
+        out[0]["Action"].append("route53:ChangeResourceRecordSets")
+        out.append({"Sid": "FailoverRecordInSync", "Effect": "Allow", "Resource": "arn:aws:route53:::change/*",
+                    "Action": ["route53:GetChange"]})
+    return out

@@ -1,39 +1,12 @@
-"""Route 53, ElastiCache, MSK, FIS, CloudWatch alarms: one function per abstract operation (boto3;
-chaosaws has no Route 53 record action, and its ElastiCache/MSK/FIS coverage does not fit a zone outage)."""
+"""ElastiCache, MSK, FIS, CloudWatch alarms: one function per abstract operation (boto3; chaosaws's
+ElastiCache/MSK/FIS coverage does not fit a zone outage)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from gameday.targets.aws import wait
 from gameday.targets.aws.session import Actions, AwsSession
 
-__all__ = ["switch_record", "record_value", "elasticache_failover_in_zone", "msk_reboot_brokers_in_zone",
+__all__ = ["elasticache_failover_in_zone", "msk_reboot_brokers_in_zone",
            "start_fis", "alarms_in_alarm"]
-
-
-def record_value(s: AwsSession) -> str | None:
-    r = s.settings.route53
-    sets = s.client("route53").list_resource_record_sets(HostedZoneId=r.hosted_zone_id, StartRecordName=r.name,
-                                                          StartRecordType=r.type, MaxItems="1")["ResourceRecordSets"]
-    for rs in sets:
-        if rs["Name"].rstrip(".") == r.name.rstrip(".") and rs["Type"] == r.type:
-            return rs["ResourceRecords"][0]["Value"]
-    return None
-
-
-def switch_record(s: AwsSession, acts: Actions, to_dr: bool) -> dict[str, Any]:
-    r = s.settings.route53
-    value = r.dr_value if to_dr else r.primary_value
-    batch = {"Comment": "gameday: region failover" if to_dr else "gameday: fail back",
-             "Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
-                 "Name": r.name, "Type": r.type, "TTL": r.ttl, "ResourceRecords": [{"Value": value}]}}]}
-    out = acts.do("route53:ChangeResourceRecordSets", f"{r.hosted_zone_id}/{r.name}", lambda: s.client("route53")
-                  .change_resource_record_sets(HostedZoneId=r.hosted_zone_id, ChangeBatch=batch), value=value)
-    if out is not None:  # the change propagated to every Route 53 name server (INSYNC)
-        wait.waiter(s, acts, "route53", None, "resource_record_sets_changed",
-                    f"the Route 53 change of {r.name} to {value} to be INSYNC", Id=out["ChangeInfo"]["Id"])
-    return {"record": r.name, "value": value, "ttl": r.ttl}
 
 
 def elasticache_failover_in_zone(s: AwsSession, acts: Actions, zone: str) -> list[str]:

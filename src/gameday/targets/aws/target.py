@@ -18,7 +18,7 @@ from gameday.config import Environment
 from gameday.errors import Aborted, ConfigError
 from gameday.service.heartbeat import marker_present, write_marker
 from gameday.service.resolved import Service
-from gameday.targets.aws import asg, aurora, ec2, failback, observe, rds, services, wait
+from gameday.targets.aws import asg, aurora, dns, ec2, failback, observe, rds, services, wait
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.lockout import check_lockout, runner_addresses
 from gameday.targets.aws.session import Actions, AwsSession, attempt_all, boundary
@@ -237,7 +237,7 @@ class AwsTarget:
     def switch_dns(self, region: str) -> dict[str, Any]:
         if region not in self.regions():
             raise ConfigError(f"unknown region {region!r}", field="region")
-        return services.switch_record(self.session, self.actions, to_dr=region == self.settings.dr_region)
+        return dns.switch(self.session, self.actions, to_dr=region == self.settings.dr_region)
 
     @_guarded
     def scale_dr(self, count: int) -> dict[str, Any]:
