@@ -55,7 +55,8 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
         statements.append({"Sid": "DrScale", "Effect": "Allow", "Condition": tag_cond,
                            "Resource": (f"arn:aws:autoscaling:{a.dr_region}:{acct}:autoScalingGroup:*:"
                                         f"autoScalingGroupName/{a.dr_node_group_asg}"),
-                           "Action": ["autoscaling:UpdateAutoScalingGroup"]})
+                           "Action": ["autoscaling:UpdateAutoScalingGroup", "autoscaling:CreateOrUpdateTags",
+                                      "autoscaling:DeleteTags"]})
     if upload is not None:
         statements += _results(*upload)
     statements[0]["Action"] = sorted(set(statements[0]["Action"]))

@@ -247,7 +247,7 @@ class AwsTarget:
         out: dict[str, Any] = {"region": dr, "count": count}
         k = self.kube(dr)  # before any change: a cluster that cannot be reached is a usage error
         if self.settings.dr_node_group_asg:
-            asg.scale_asg(s, a, self.settings.dr_node_group_asg, dr, count)
+            out["asg"] = asg.scale_asg(s, a, self.settings.dr_node_group_asg, dr, count)
         if k is not None:
             eks = self.settings.eks[dr]
             replicas = self.settings.dr_scaled_replicas if count > 1 else 1
