@@ -50,7 +50,9 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
         statements.append({"Sid": "Fis", "Effect": "Allow",
                            "Resource": [f"arn:aws:fis:{a.primary_region}:{acct}:experiment-template/{t}" for t in templates]
                            + [f"arn:aws:fis:{a.primary_region}:{acct}:experiment/*"],
-                           "Action": ["fis:StartExperiment", "fis:TagResource"]})
+                           "Action": ["fis:StartExperiment", "fis:TagResource", "fis:StopExperiment",
+                                      "fis:GetExperiment"]})
+        statements[0]["Action"].append("fis:ListExperiments")
     if a.dr_node_group_asg:
         statements.append({"Sid": "DrScale", "Effect": "Allow", "Condition": tag_cond,
                            "Resource": (f"arn:aws:autoscaling:{a.dr_region}:{acct}:autoScalingGroup:*:"

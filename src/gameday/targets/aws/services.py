@@ -3,9 +3,13 @@ ElastiCache/MSK/FIS coverage does not fit a zone outage)."""
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
+from gameday.targets.aws import wait
 from gameday.targets.aws.session import Actions, AwsSession
 
-__all__ = ["elasticache_failover_in_zone", "msk_reboot_brokers_in_zone",
+__all__ = ["stop_fis", "elasticache_failover_in_zone", "msk_reboot_brokers_in_zone",
            "start_fis", "alarms_in_alarm"]
 
 
@@ -52,3 +56,38 @@ def alarms_in_alarm(s: AwsSession) -> list[str]:
         return []
     cw = s.client("cloudwatch")
     return [a["AlarmName"] for a in cw.describe_alarms(AlarmNames=names)["MetricAlarms"] if a["StateValue"] == "ALARM"]
+
+
+_FIS_LIVE = ("pending", "initiating", "running")
+_FIS_OVER = ("completed", "stopped", "failed", "cancelled")
+
+
+def _fis_templates(s: AwsSession) -> list[str]:
+    c = s.settings
+    return [t for t in (c.fis_az_template_id, c.fis_spot_template_id, c.fis_region_template_id) if t]
+
+
+def _fis_state(fis: Any, i: str) -> str:
+    return str(fis.get_experiment(id=i)["experiment"]["state"]["status"])
+
+
+def _fis_over(fis: Any, i: str) -> bool:
+    return _fis_state(fis, i) in _FIS_OVER
+
+
+def stop_fis(s: AwsSession, acts: Actions) -> list[str]:
+    """Stop every experiment gameday started (tagged ``gameday``, of the environment's templates) that still
+    runs, and wait until FIS says each is over: from any process (``recover`` has only the journal), since
+    the experiments are found by listing, not remembered."""
+    if not _fis_templates(s):
+        return []
+    fis = s.client("fis")
+    live = [e["id"] for t in _fis_templates(s)
+            for page in fis.get_paginator("list_experiments").paginate(experimentTemplateId=t)
+            for e in page["experiments"]
+            if "gameday" in (e.get("tags") or {}) and e.get("state", {}).get("status") in _FIS_LIVE]
+    for i in live:
+        acts.do("fis:StopExperiment", i, lambda i=i: fis.stop_experiment(id=i))
+    for i in live:
+        wait.until(s, acts, f"the FIS experiment {i} to stop", partial(_fis_over, fis, i), partial(_fis_state, fis, i))
+    return live

@@ -157,7 +157,8 @@ class AwsTarget:
     @_guarded
     def restore_zone(self, zone: str) -> dict[str, Any]:
         s, a = self.session, self.actions
-        out: dict[str, Any] = {"zone": zone, "unblackholed": ec2.unblackhole_zone(s, a, zone),
+        out: dict[str, Any] = {"zone": zone, "stopped_fis_experiments": services.stop_fis(s, a),
+                               "unblackholed": ec2.unblackhole_zone(s, a, zone),
                                "started": ec2.start_zone_instances(s, a, zone), "asgs": asg.include_zone(s, a)}
         k = self.kube(self.settings.primary_region)
         if k is not None:
@@ -212,11 +213,12 @@ class AwsTarget:
 
     @_guarded
     def restore(self) -> dict[str, Any]:
-        """Undo the faults: the isolation of either region first (what follows may need the network back: a
-        private EKS endpoint), then every zone's; each part attempted whatever another raised."""
+        """Undo the faults: gameday's FIS experiments stopped, the isolation of either region (what follows may
+        need the network back: a private EKS endpoint), then every zone's; each part attempted whatever another
+        raised."""
         s, a = self.session, self.actions
-        parts: dict[str, Callable[[], Any]] = {f"unisolated {r}": partial(ec2.unisolate_region, s, a, r)
-                                               for r in self.regions()}
+        parts: dict[str, Callable[[], Any]] = {"stopped FIS experiments": partial(services.stop_fis, s, a)}
+        parts.update({f"unisolated {r}": partial(ec2.unisolate_region, s, a, r) for r in self.regions()})
         parts.update({z: partial(self.restore_zone, z) for z in self.settings.zones})
         return attempt_all(parts)
 
