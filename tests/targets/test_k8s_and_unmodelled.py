@@ -132,6 +132,8 @@ def test_elasticache_and_msk_requests_in_the_failed_zone(moto, tmp_path, httpser
     httpserver.expect_request("/elasticache").respond_with_handler(elasticache)
     import re
     httpserver.expect_request(re.compile(r"/v1/clusters/.*")).respond_with_handler(kafka)
+    httpserver.expect_request(re.compile(r"/v1/operations/.*")).respond_with_json(
+        {"clusterOperationInfo": {"operationState": "UPDATE_COMPLETE"}})
     monkeypatch.setenv("AWS_ENDPOINT_URL_ELASTICACHE", httpserver.url_for("/elasticache"))
     monkeypatch.setenv("AWS_ENDPOINT_URL_KAFKA", httpserver.url_for(""))
     env = tmp_path / "aws.yaml"

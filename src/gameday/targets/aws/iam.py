@@ -44,7 +44,7 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
     if a.msk_cluster_arn:
         statements.append({"Sid": "Kafka", "Effect": "Allow", "Resource": a.msk_cluster_arn,
                            "Action": ["kafka:ListNodes", "kafka:RebootBroker"]})
-        statements[0]["Action"].append("ec2:DescribeSubnets")
+        statements[0]["Action"] += ["ec2:DescribeSubnets", "kafka:DescribeClusterOperation"]
     templates = [t for t in (a.fis_az_template_id, a.fis_spot_template_id, a.fis_region_template_id) if t]
     if templates:
         statements.append({"Sid": "Fis", "Effect": "Allow",

@@ -29,17 +29,43 @@ def elasticache_failover_in_zone(s: AwsSession, acts: Actions, zone: str) -> lis
     return hit
 
 
+def _msk_operation(kafka: Any, op: str) -> dict[str, Any]:
+    return dict(kafka.describe_cluster_operation(ClusterOperationArn=op)["ClusterOperationInfo"])
+
+
+def _msk_state_is(kafka: Any, op: str, state: str | None) -> Any:
+    """True when the operation is in ``state``; with None, the state."""
+    now = _msk_operation(kafka, op).get("OperationState")
+    return now == state if state else str(now)
+
+
+def _msk_failed(kafka: Any, op: str) -> str | None:
+    info = _msk_operation(kafka, op)
+    if info.get("OperationState") not in ("UPDATE_FAILED", "REBOOT_FAILED"):
+        return None
+    err = info.get("ErrorInfo") or {}
+    return f"the operation is {info['OperationState']} ({err.get('ErrorCode', '')} {err.get('ErrorString', '')})".strip()
+
+
 def msk_reboot_brokers_in_zone(s: AwsSession, acts: Actions, zone: str) -> list[str]:
+    """Reboot the zone's brokers one at a time (RebootBroker takes one broker per call), each waited for until
+    its cluster operation is UPDATE_COMPLETE before the next (a failed operation fails the wait at once)."""
     arn = s.settings.msk_cluster_arn
     if not arn:
         return []
     kafka = s.client("kafka")
     subnet_zone = {x["SubnetId"]: x["AvailabilityZone"] for x in s.client("ec2").describe_subnets()["Subnets"]}
-    nodes = kafka.list_nodes(ClusterArn=arn)["NodeInfoList"]
-    ids = [str(int(n["BrokerNodeInfo"]["BrokerId"])) for n in nodes
-           if subnet_zone.get(n["BrokerNodeInfo"].get("ClientSubnet")) == zone]
-    if ids:
-        acts.do("kafka:RebootBroker", arn, lambda: kafka.reboot_broker(ClusterArn=arn, BrokerIds=ids), BrokerIds=ids)
+    nodes = [n for page in kafka.get_paginator("list_nodes").paginate(ClusterArn=arn) for n in page["NodeInfoList"]]
+    ids = sorted((str(int(n["BrokerNodeInfo"]["BrokerId"])) for n in nodes
+                  if subnet_zone.get(n["BrokerNodeInfo"].get("ClientSubnet")) == zone), key=int)
+    for b in ids:
+        out = acts.do("kafka:RebootBroker", arn, lambda b=b: kafka.reboot_broker(ClusterArn=arn, BrokerIds=[b]),
+                      BrokerIds=[b])
+        if out is not None:
+            op = out["ClusterOperationArn"]
+            wait.until(s, acts, f"the reboot of broker {b} of {arn} to complete",
+                       partial(_msk_state_is, kafka, op, "UPDATE_COMPLETE"), partial(_msk_state_is, kafka, op, None),
+                       terminal=partial(_msk_failed, kafka, op))
     return ids
 
 
