@@ -100,7 +100,7 @@ def _on_dr(mode: str, zone: str) -> None:
 
 
 @pytest.mark.parametrize("mode", ["simple", "alias", "failover", "weighted"])
-def test_each_dns_mode_switches_reports_and_is_put_back_exactly(moto, tmp_path, mode):
+def test_each_dns_mode_switches_reports_and_is_put_back_exactly(moto, tmp_path, mode, iam_calls):
     s = seed()
     env = load_environment(_env(tmp_path, s, _seed_mode(mode, s["zone_id"])))
     before, inverted_before = _records(s["zone_id"]), _inverted()
@@ -120,6 +120,9 @@ def test_each_dns_mode_switches_reports_and_is_put_back_exactly(moto, tmp_path, 
     t2.switch_dns("us-east-1")
     assert _records(s["zone_id"]) == before and _inverted() == inverted_before
     assert t2.status().dns_region == "us-east-1"
+    sent = set().union(*(calls for _, calls in iam_calls))  # what the iam-policy check after the test covers
+    change = {"failover": "route53:UpdateHealthCheck"}.get(mode, "route53:ChangeResourceRecordSets")
+    assert {change, "sts:GetCallerIdentity", "route53:ListResourceRecordSets"} <= sent
 
 
 def test_an_upsert_of_a_failover_pair_never_creates_a_plain_record(moto, tmp_path):

@@ -242,3 +242,23 @@ def test_the_rebuilt_primary_keeps_the_original_class_groups_and_storage_not_the
     assert (new["AllocatedStorage"], new["StorageType"], new["MultiAZ"]) == (200, "gp3", True)
     create = next(c for c in t.actions.calls if c["api"] == "rds:CreateDBInstanceReadReplica")
     assert create["params"]["DBParameterGroupName"] == "ingest-pg16"
+
+
+def test_a_failback_planned_on_a_healthy_environment_shows_its_calls_and_changes_nothing(moto, tmp_path):
+    s = seed()
+    env = tmp_path / "aws.yaml"
+    env.write_text(environment_yaml(s))
+    t = AwsTarget(load_environment(env), plan_only=True)
+    def shape():
+        keys = ("DBInstanceIdentifier", "DBInstanceStatus", "DBInstanceClass", "BackupRetentionPeriod",
+                "ReadReplicaSourceDBInstanceIdentifier", "TagList")
+        return [{k: _db(r, i).get(k) for k in keys} for r, i in (("us-east-1", "ingest-db"), ("us-west-2", "ingest-db-dr"))]
+
+    before = shape()
+    t.rebuild_primary_region()
+    t.return_primary_db()
+    t.rebuild_dr_db()
+    apis = [c["api"] for c in t.actions.calls]  # the DR replica is still one of the primary: nothing to rebuild
+    assert apis == ["rds:ModifyDBInstance", "rds:CreateDBInstanceReadReplica", "rds:PromoteReadReplica"]
+    assert not any(c["executed"] for c in t.actions.calls)
+    assert shape() == before

@@ -135,16 +135,21 @@ def _blackhole(s: AwsSession, acts: Actions, region: str, subnets: list[dict[str
             for sid in in_vpc:
                 acts.do("ec2:ReplaceNetworkAclAssociation", sid, lambda: None)
             continue
-        acl_id = acts.do("ec2:CreateNetworkAcl", vpc, lambda vpc=vpc: ec2.create_network_acl(VpcId=vpc),
-                         region=region)["NetworkAcl"]["NetworkAclId"]
-        tags = [{"Key": mark, "Value": value}] + [{"Key": f"gameday:orig:{sid}", "Value": assoc[sid][1]}
-                                                  for sid in in_vpc if sid in assoc]
-        acts.do("ec2:CreateTags", acl_id, lambda acl_id=acl_id, tags=tags: ec2.create_tags(Resources=[acl_id], Tags=tags))
-        _deny_all(ec2, acts, acl_id)
-        for sid in in_vpc:
-            if sid in assoc:
-                acts.do("ec2:ReplaceNetworkAclAssociation", sid, lambda sid=sid, acl_id=acl_id: ec2
-                        .replace_network_acl_association(AssociationId=assoc[sid][0], NetworkAclId=acl_id))
+        tf = s.settings.tag_filter  # tagged at creation: the IAM policy allows changes to tagged NACLs only
+        tags = [{"Key": tf.key, "Value": tf.value}, {"Key": mark, "Value": value}] + [
+            {"Key": f"gameday:orig:{sid}", "Value": assoc[sid][1]} for sid in in_vpc if sid in assoc]
+        acl_id = acts.do("ec2:CreateNetworkAcl", vpc, lambda vpc=vpc, tags=tags: ec2.create_network_acl(
+            VpcId=vpc, TagSpecifications=[{"ResourceType": "network-acl", "Tags": tags}]),
+            region=region)["NetworkAcl"]["NetworkAclId"]
+        try:
+            _deny_all(ec2, acts, acl_id)
+            for sid in in_vpc:
+                if sid in assoc:
+                    acts.do("ec2:ReplaceNetworkAclAssociation", sid, lambda sid=sid, acl_id=acl_id: ec2
+                            .replace_network_acl_association(AssociationId=assoc[sid][0], NetworkAclId=acl_id))
+        except Exception:  # no orphan NACL, no subnet half cut off: what was done is undone, then it is raised
+            _unblackhole(s, acts, region, mark, value)
+            raise
     return ids
 
 

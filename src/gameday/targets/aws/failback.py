@@ -62,7 +62,9 @@ def rebuild_replica(s: AwsSession, acts: Actions, *, region: str, ident: str, so
     """Make ``ident`` in ``region`` a read replica of ``source_id`` in ``source_region`` and wait until it is
     available. Already one: only the wait. Another instance by that name: renamed out of the way first."""
     src = rds.instance(s, source_region, source_id)
-    if src is None or rds.is_replica(src):
+    # a plan on a healthy environment: the source is still a replica (the failover the drill runs first is
+    # only planned too), the calls are planned as they will be made
+    if src is None or (rds.is_replica(src) and not acts.plan_only):
         raise ConfigError(f"{source_id} ({source_region}) is not a standalone writer: nothing to replicate from",
                           field="aws.rds")
     out: dict[str, Any] = {"replica": ident, "region": region, "source": src["DBInstanceArn"]}

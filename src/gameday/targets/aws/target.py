@@ -117,7 +117,9 @@ class AwsTarget:
                 except ConfigException as exc:  # no kubeconfig, or no such context: the user's to fix
                     raise ConfigError(f"cannot use the EKS cluster of {region}: {exc}",
                                       field=f"aws.eks.{region}.kube_context") from None
-            self._kubes[region] = Kube(api, eks.zone_label, eks.capacity_label)
+            self._kubes[region] = Kube(api, eks.zone_label, eks.capacity_label,
+                                       evict_retry_s=min(self.settings.waiter_delay_s, 5.0),
+                                       evict_budget_s=self.settings.wait_timeout_s)
         return self._kubes[region]
 
     # ---- faults -----------------------------------------------------------------------------------
