@@ -6,6 +6,7 @@ stop-condition alarms in ALARM refuse a fault."""
 from __future__ import annotations
 
 import functools
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -60,7 +61,8 @@ class AwsTarget:
         self.run_id = uuid.uuid4().hex[:10]
         self._kube_clients = kube_clients
         self._kubes: dict[str, Kube] = {}
-        self.db_password = db_password
+        # every way to build the target (drill, chaos, recover, plan) reads the password the same way
+        self.db_password = db_password if db_password is not None else os.environ.get(env.aws.rds.password_env)
         self._status: tuple[float, int, EnvironmentStatus] | None = None  # (when, changes made then, status)
         self.check_account()
 
