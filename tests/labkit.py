@@ -104,4 +104,15 @@ def in_shape(st: dict) -> bool:
             and repl.get("db-us-west-2a", {}).get("state") == "streaming"
             and all(p["health"] == "healthy" for p in st["processes"] if p["kind"] == "node")
             and st["dns"]["answer"] == "us-east-1" and not st["regions_down"] and not st["zones_down"]
-            and not st["link"]["cut"])
+            and not st["link"]["cut"] and _cache_in_shape(st))
+
+
+def _cache_in_shape(st: dict) -> bool:
+    """The cache primary in zone a, its replica's link up, every sentinel electing it (a lab without a cache: True)."""
+    if not st.get("cache"):
+        return True
+    cache = {p["configured_role"]: p for p in st["processes"] if p["kind"] == "cache"}
+    sentinels = [p for p in st["processes"] if p["kind"] == "sentinel"]
+    return (cache["primary"]["role"] == "primary" and cache["replica"]["link"] == "up"
+            and st["cache"]["elected"] == cache["primary"]["name"] and len(sentinels) == 3
+            and all(p.get("elected") == cache["primary"]["name"] for p in sentinels))

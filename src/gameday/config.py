@@ -18,7 +18,7 @@ from gameday.schema import Strict
 from gameday.service.spec import LabServiceSpec, ServiceSpec
 
 __all__ = [
-    "Strict", "LabRegions", "NodeCounts", "LinkSettings", "RdsSettings", "HealthCheckSettings",
+    "Strict", "LabRegions", "NodeCounts", "LinkSettings", "RdsSettings", "CacheSettings", "HealthCheckSettings",
     "LabSettings", "StopConditions", "Environment", "load_yaml_model", "load_environment", "check_service",
 ]
 
@@ -69,6 +69,14 @@ class RdsSettings(Strict):
     max_connections: int = Field(450, ge=20, le=5000)
 
 
+class CacheSettings(Strict):
+    """The lab's ElastiCache replication group (Valkey: a primary, a replica, a sentinel per zone)."""
+
+    enabled: bool = True
+    down_after_ms: int = Field(500, ge=100, le=60_000, description="sentinels call the primary down after this")
+    failover_timeout_ms: int = Field(3000, ge=500, le=600_000)
+
+
 class HealthCheckSettings(Strict):
     interval_s: float = Field(0.5, gt=0, le=30)
     timeout_s: float = Field(0.4, gt=0, le=30)
@@ -81,6 +89,7 @@ class LabSettings(Strict):
     nodes: NodeCounts = NodeCounts()
     link: LinkSettings = LinkSettings()
     rds: RdsSettings = RdsSettings()
+    cache: CacheSettings = CacheSettings()
     health_check: HealthCheckSettings = HealthCheckSettings()
     dns_ttl_s: float = Field(1.0, ge=0, le=3600)
     spot_notice_s: float = Field(1.0, ge=0, le=600)

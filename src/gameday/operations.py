@@ -97,6 +97,8 @@ _ALL = (
               lab_op="interrupt_spot", chaos="interrupt_spot_nodes"),
     Operation("fail_over_db", "fault", NoArgs, "kill the DB primary (Multi-AZ failover)", "restore",
               lab_op="kill_db_primary", chaos="fail_over_database", chaos_args=ClusterArgs),
+    Operation("fail_cache_primary", "fault", NoArgs, "kill the cache primary (ElastiCache Multi-AZ failover)", "restore",
+              lab_op="fail_cache_primary"),
     Operation("fail_region", "fault", RegionArgs, "lose a whole region", "restore", lab_op="kill_region",
               chaos="fail_region"),
     Operation("delay_link", "fault", DelayArgs, "delay the cross-region link", "restore", lab_op="link_delay"),
@@ -123,6 +125,7 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in _ALL}
 # "recovered": a NACL or an RDS failover may start refusing connections a while after the call returned;
 # a spot interruption only bites after its two-minute notice. A drill's ``fault.effect_within_s`` overrides it.
 EFFECT_WITHIN_S: dict[str, float] = {"fail_zone": 60, "freeze_zone": 60, "interrupt_spot": 180, "fail_over_db": 120,
+                                     "fail_cache_primary": 60,
                                      "fail_region": 60, "delay_link": 60, "inject_latency": 60}
 FAULTS = tuple(n for n, op in OPERATIONS.items() if op.role == "fault")
 ACTIONS = tuple(n for n, op in OPERATIONS.items() if op.role == "action") + ("restore",)  # runbook ``call``

@@ -142,6 +142,14 @@ def test_kill_9_of_the_runner_then_recover_restores_the_lab(lab, tmp_path):
         assert _wait_shape(lab), lab.status()
         events = read_journal(tmp_path / "out" / "journal.jsonl")
         assert [e.actor for e in events if e.kind == "fault.inverse_applied"] == ["recover"]
+        # the killed run is ABORTED and incomplete in report and history alike, with what it measured
+        again = subprocess.run([sys.executable, "-m", "gameday.cli", "report", str(tmp_path / "out" / "journal.jsonl")],
+                               cwd=ROOT, capture_output=True, text=True)
+        assert again.returncode == 4 and "ABORTED" in again.stdout and "None" not in again.stdout, again.stdout
+        hist = subprocess.run([sys.executable, "-m", "gameday.cli", "history", str(tmp_path / "out"), "--json"],
+                              cwd=ROOT, capture_output=True, text=True)
+        runs = [r for group in json.loads(hist.stdout)["groups"] for r in group["runs"]]
+        assert [(r["verdict"], r["status"]) for r in runs] == [("aborted", "incomplete")], hist.stdout[-1500:]
     finally:
         if proc.poll() is None:
             proc.kill()

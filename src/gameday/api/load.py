@@ -56,7 +56,7 @@ class LoadOptions:
                      ("--max-connections", self.max_connections, 1 <= self.max_connections <= 10000, "1-10000"),
                      ("--users", self.users, 1 <= self.users <= 10000, "1-10000"),
                      ("--grace", self.grace_s, 0 <= self.grace_s < math.inf, "a number >= 0"))
-        from gameday.load.run import check_profile
+        from gameday.load.run import check_profile, check_windowed
 
         kind = check_profile(self.profile, self.workers, bool(self.hard_limits))
         if self.host is not None:
@@ -65,7 +65,9 @@ class LoadOptions:
         slos = [parse_slo(s) for s in self.slos]
         if self.gate:
             slos = with_defaults(slos, closed=kind == CLOSED)
-        return slos, [parse_slo(s) for s in self.hard_limits]
+        limits = [parse_slo(s) for s in self.hard_limits]
+        check_windowed(kind, slos, limits)
+        return slos, limits
 
 
 def check_host(host: str) -> None:

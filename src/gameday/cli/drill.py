@@ -30,13 +30,14 @@ from gameday.cli.common import (
     out,
     progress,
 )
-from gameday.cli.load import report_gate
+from gameday.cli.load import report_capacity, report_gate
 from gameday.config import check_service
 from gameday.drill.confirm import default_operator, manual_handler, stdin_kind
 from gameday.drill.models import load_drill, load_runbook
 from gameday.drill.rehearse import Responder
 from gameday.errors import EXIT_FAIL, DriverError
 from gameday.journal import read_journal
+from gameday.load.capacity import is_capacity_journal
 from gameday.load.gate import is_gate_journal
 from gameday.report.why import reason_line
 from gameday.verdict import exit_code
@@ -158,6 +159,8 @@ def report_cmd(journal_at: str = typer.Argument(..., metavar="JOURNAL",
     events = read_journal(journal)
     if is_gate_journal(events):  # a load gate's (or load run's) journal: its own reports
         report_gate(events, out_dir or journal.parent, as_json)
+    if is_capacity_journal(events):  # a capacity run's: its stairs and knee
+        report_capacity(events, out_dir or journal.parent, as_json)
     summary = regenerate_reports(journal, out_dir)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))

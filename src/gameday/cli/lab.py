@@ -75,6 +75,9 @@ def _print_status(st: dict[str, Any]) -> None:
         r.add_row(row["standby"], row["upstream"], row["state"], row["sync_state"], str(row["lag_bytes"]),
                   "-" if lag is None else f"{lag:.3f}")
     out.print(r)
+    cache = st.get("cache")
+    if cache:
+        out.print(f"cache primary endpoint {cache['primary_endpoint']} -> {cache['elected'] or 'nothing'}", highlight=False)
     link = st["link"]
     out.print(f"cross-region link: delay {link['delay_ms']} ms, {'CUT' if link['cut'] else 'up'}; "
               f"regions down: {', '.join(st['regions_down']) or 'none'}; "
@@ -83,6 +86,10 @@ def _print_status(st: dict[str, Any]) -> None:
 
 def _connections(p: dict[str, Any]) -> str:
     """A DB instance's client connections: in use of the maximum, and the application's of what it may have."""
+    if p["kind"] == "cache" and p.get("repl_offset") is not None:  # a Valkey node: its replication offset
+        return f"offset {p['repl_offset']}" + (f" (link {p['link']})" if p.get("link") else "")
+    if p["kind"] == "sentinel" and p.get("elected"):
+        return f"primary: {p['elected']}"
     c = p.get("connections")
     if not c:
         return ""
@@ -129,6 +136,12 @@ def scale(count: int = typer.Argument(..., help="DR ingest nodes wanted."), stat
 def failover_db(state_dir: Path = STATE_DIR) -> None:
     """Runbook: fail the database over to its synchronous standby (the primary is killed, RDS promotes)."""
     _did("failed the database primary over", lab_operation("fail_over_db", {}, state_dir))
+
+
+@lab_app.command("failover-cache")
+def failover_cache(state_dir: Path = STATE_DIR) -> None:
+    """Fault: kill the cache primary; the sentinels promote the replica, the primary endpoint follows."""
+    _did("killed the cache primary", lab_operation("fail_cache_primary", {}, state_dir))
 
 
 @lab_app.command("drain-zone")

@@ -144,3 +144,78 @@ def plan(rate: float = typer.Option(..., "--rate", help="Target events per secon
                         max_connections=max_connections, tls=tls)
     out.print(result["explanation"])
     typer.echo(json.dumps({k: v for k, v in result.items() if k != "explanation"}, indent=2))
+
+
+def _stair_line(r: dict[str, Any]) -> str:
+    """One stair as a row of the terminal's table (under 80 columns)."""
+    def ms(v: Any) -> str:
+        return "n/a" if v is None else f"{v:,.1f}"
+    achieved = "n/a" if r.get("served_rate") is None else f"{r['served_rate']:,.1f}"
+    return (f"{r['stair']:>5}  {r['offered_rate']:>10,.1f}  {achieved:>10}  {ms(r.get('p50_ms')):>9}  "
+            f"{ms(r.get('p95_ms')):>9}  {ms(r.get('p99_ms')):>9}  {r['verdict'].upper():<12}")
+
+
+STAIR_HEADER = f"{'stair':>5}  {'offered/s':>10}  {'served/s':>10}  {'p50 ms':>9}  {'p95 ms':>9}  {'p99 ms':>9}  verdict"
+
+
+def print_capacity(s: dict[str, Any], out_dir: Path, *, table: bool = True) -> None:
+    """A capacity run's result (and its stairs' table, unless it was printed as the stairs ran)."""
+    colour = colour_of(s["verdict"])
+    out.print(f"[bold]Capacity[/] {escape(str(s.get('profile')))} against {escape(str(s.get('host')))}", highlight=False)
+    if table:
+        out.print(STAIR_HEADER, highlight=False)
+        for r in s["stairs"]:
+            out.print(_stair_line(r), highlight=False)
+    knee = f"knee {s['capacity_rate']:,.1f} events/s" if s.get("capacity_rate") else "no knee"
+    out.print(f"[bold {colour}]{s['verdict'].upper()}[/]  {knee}", highlight=False)
+    for r in s["reasons"]:
+        out.print(f"  [{colour}]- {escape(r)}[/]")
+    if s.get("projection"):
+        out.print(f"  linear projection: {escape(s['projection']['text'])}", highlight=False)
+    out.print(f"summary: {out_dir / 'summary.json'} (also stairs.csv, report.html; each stair's gate under stairs/)")
+
+
+def report_capacity(events: list[Event], out_dir: Path, as_json: bool) -> NoReturn:
+    """``gameday report`` on a capacity run's journal: its reports, printed as the run printed them."""
+    from gameday.api.capacity import regenerate_capacity_reports
+
+    s = regenerate_capacity_reports(events, out_dir)
+    if as_json:
+        typer.echo(json.dumps(s, indent=2, default=str))
+    else:
+        print_capacity(s, out_dir)
+    exit_by(s["verdict"])
+
+
+@load_app.command("capacity")
+def capacity(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST,
+             max_rate: float = typer.Option(..., "--max-rate", help="The highest rate a stair offers (events/s)."),
+             start_rate: float | None = typer.Option(None, "--start-rate", help="The first stair (default: a tenth "
+                                                     "of --max-rate)."),
+             target: float | None = typer.Option(None, "--target", help="Target throughput (events/s): how many "
+                                                 "times the knee it is (a linear projection)."),
+             stair: float = typer.Option(10.0, "--stair", help="Seconds each stair is held (1-3600)."),
+             factor: float = typer.Option(1.5, "--factor", help="Each stair offers this many times the last, until "
+                                          "one fails (1.05-10)."),
+             resolution: float = typer.Option(0.1, "--resolution", help="Then narrow until the last passing and "
+                                              "the first failing rate are this close (0.1: 10 %)."),
+             batch: int = BATCH, workers: int = WORKERS, max_connections: int = MAX_CONNECTIONS,
+             slo: list[str] = typer.Option([], "--slo", help="At least one latency SLO, e.g. 'p95<300ms' (plus the "
+                                           "defaults achieved>=95% and errors<1% unless given)."),
+             calibration: Path = typer.Option(Path("out/bench-load/calibration.json"), "--calibration",
+                                              help="For the workers a limited stair needs (load plan)."),
+             out_dir: Path = typer.Option(Path("out/capacity"), "--out"), state_dir: Path = STATE_DIR,
+             keep_lab: bool = KEEP_LAB) -> None:
+    """Stairs of open-model load, each judged as a gate, up to the first the service fails, narrowed around it:
+    the knee (capacity_rate in summary.json). PASS (0): a knee (or every stair held); FAIL (1): the first stair
+    failed; INCONCLUSIVE (3): the generator limited a stair (the workers the next try needs are named)."""
+    from gameday.api.capacity import CapacityOptions, run_capacity
+
+    opts = CapacityOptions(profile=profile, env=env, host=host, max_rate=max_rate, start_rate=start_rate,
+                           target=target, stair_s=stair, factor=factor, resolution=resolution, batch=batch,
+                           workers=workers, max_connections=max_connections, slos=slo, calibration=calibration,
+                           out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab)
+    out.print(STAIR_HEADER, highlight=False)
+    s = run_capacity(opts, on_stair=lambda r: out.print(_stair_line(r), highlight=False), on_status=progress)
+    print_capacity(s, opts.out_dir, table=False)
+    exit_by(s["verdict"])

@@ -110,6 +110,14 @@ class Targets(Strict):
     rto_s: float = Field(gt=0, description="recovery time objective, real seconds")
     rpo_s: float = Field(ge=0, description="recovery point objective, real seconds")
     lost_events_max: int | None = Field(None, ge=0)
+    # The cache tier (a drill that names any of these watches the cache through its primary endpoint).
+    cache_rto_s: float | None = Field(None, gt=0, description="cache failover: probe through the primary endpoint")
+    cache_rpo_s: float | None = Field(None, ge=0, description="span of acknowledged cache writes lost")
+    cache_lost_writes_max: int | None = Field(None, ge=0, description="acknowledged cache SETs lost")
+
+    @property
+    def watches_cache(self) -> bool:
+        return any(v is not None for v in (self.cache_rto_s, self.cache_rpo_s, self.cache_lost_writes_max))
 
 
 class ProbeSpec(Strict):

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gameday import operations
+from gameday.drill import cache
 from gameday.drill.background import Background, BackgroundSpec, Reconciler, live_background, live_reconciler
 from gameday.drill.confirm import auto_confirm
 from gameday.drill.live import LiveRecovery
@@ -58,6 +59,7 @@ class DrillRun:
     _live: LiveRecovery | None = None
     _window_closed: bool = False
     _unsteady: bool = False  # the steady state did not hold: nothing injected, nothing to reconcile
+    _cache: cache.CacheWatch | None = None  # the cache probe and heartbeat, when the drill's targets name the cache
 
     def execute(self) -> dict[str, Any]:
         """Run the drill; return report.json's content (the verdict says what happened)."""
@@ -137,6 +139,10 @@ class DrillRun:
             heartbeat_interval_s=d.heartbeat_interval_s, max_s=max_s,
             evidence_bucket_s=0.1 if scale < 1 else 1.0))
         bg.start()
+        self._cache = cache.start_watch(
+            self.target.cache_url() if d.targets.watches_cache else None, d.targets.watches_cache, run_id=run_id,
+            journal=j, probe_interval_s=d.probe.interval_s, probe_timeout_s=d.probe.timeout_s,
+            heartbeat_interval_s=d.heartbeat_interval_s, max_s=max_s)
         self.on_progress(f"load {d.load.rate:g} events/s and heartbeat running; warming up {d.warmup_s:g} s")
         time.sleep(d.warmup_s)
         return bg
@@ -287,6 +293,7 @@ class DrillRun:
                 self._fine_series(j, bg)
                 if not self._unsteady:  # an aborted run still says what it lost; an unsteady one changed nothing
                     self._reconcile(j, bg, run_id)
+            cache.finish_watch(self._cache, j, reconcile=not self._unsteady)
             j.record("drill.end", "runner", {"aborted": bool(aborted), "reason": aborted})
             self._undo(j)
             j.close()

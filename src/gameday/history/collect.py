@@ -24,7 +24,7 @@ __all__ = ["Run", "collect"]
 @dataclass
 class Run:
     path: str
-    kind: str  # drill | gate | chaos | load | unknown
+    kind: str  # drill | gate | capacity | chaos | load | unknown
     name: str
     environment: str
     time_scale: float
@@ -85,10 +85,12 @@ def _malformed(journal: Path, problem: str) -> Run:
 
 def _read(journal: Path) -> Run:
     try:
-        events = read_journal(journal)
+        events = _gate_ends(journal) or read_journal(journal)
     except ConfigError as exc:
         return _malformed(journal, str(exc))
     start = next((e.kind for e in events if e.kind in ("drill.start", "gate.start", "chaos.start")), None)
+    if events and events[0].kind == "capacity.start":  # its stairs are gates: the run is one capacity run
+        return _capacity(journal, events)
     if start == "drill.start":
         return _drill(journal, events)
     if start == "gate.start":
@@ -98,6 +100,29 @@ def _read(journal: Path) -> Run:
     if events and all(e.kind.startswith("load.") for e in events):
         return _load(journal, events)
     return _malformed(journal, "no drill.start, gate.start or chaos.start event, and not a load's journal")
+
+
+_TAIL_BYTES = 64 << 10
+
+
+def _gate_ends(journal: Path) -> list[Event] | None:
+    """A gate's first and last events (its gate.start, its gate.end), read without the per-second ticks between:
+    history over a 24-hour soak costs what it costs over a minute's gate. None when it is not a gate's journal."""
+    with open(journal, "rb") as f:
+        first = f.readline()
+        if b'"gate.start"' not in first:
+            return None
+        size = f.seek(0, 2)
+        f.seek(max(len(first), size - _TAIL_BYTES))
+        tail = f.read().split(b"\n")
+    lines = [first] + (tail[1:] if size - _TAIL_BYTES > len(first) else tail)  # the first one may be cut
+    out = []
+    for line in lines:
+        try:
+            out.append(Event(**json.loads(line)))
+        except (ValueError, TypeError):
+            continue  # a torn last line
+    return out if out and out[0].kind == "gate.start" else None
 
 
 def _target_key(t: dict[str, Any]) -> str:
@@ -122,6 +147,22 @@ def _drill(journal: Path, events: list[Event]) -> Run:
                steps=[{k: st[k] for k in ("id", "name", "actual_s", "budget_s")} for st in s.get("steps", [])],
                problem="the journal ends before drill.end (the run was killed or cut off)" if incomplete else None,
                run_id=start.value.get("run_id"), fault=(start.value.get("fault") or {}).get("action"))
+
+
+def _capacity(journal: Path, events: list[Event]) -> Run:
+    """A capacity run (``gameday load capacity``): its knee, judged again from the journal."""
+    from gameday.load.capacity import capacity_from_journal
+
+    st = events[0].value
+    name = f"{Path(str(st.get('profile', '?'))).name} at {st.get('host', '?')}"
+    env = Path(str(st.get("environment_file", "?"))).stem
+    s = capacity_from_journal(events)
+    incomplete = s["verdict"] == "aborted"
+    return Run(str(journal.parent), "capacity", name, env, 1.0, events[0].t_wall, s["verdict"],
+               status="incomplete" if incomplete else "complete",
+               figures={"capacity_rate": s.get("capacity_rate"), "first_failing": s.get("first_failing")},
+               problem="the journal ends before capacity.end: the run was cut off" if incomplete else None,
+               run_id=st.get("run_id"))
 
 
 def _gate(journal: Path, events: list[Event]) -> Run:

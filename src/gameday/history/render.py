@@ -39,6 +39,10 @@ def verdict_text(run: Run) -> str:
 def row_of(run: Run, scale: float) -> dict[str, str]:
     """One run as the table shows it (lab seconds, and target-equivalent time in brackets)."""
     f = run.figures
+    if run.kind == "capacity":
+        return {"date": _date(run.started_at), "verdict": verdict_text(run),
+                "knee": "-" if f.get("capacity_rate") is None else f"{f['capacity_rate']:,.0f}/s",
+                "first failing": "-" if f.get("first_failing") is None else f"{f['first_failing']:,.0f}/s"}
     if run.kind in ("gate", "load"):
         return {"date": _date(run.started_at), "verdict": verdict_text(run),
                 "achieved": "-" if f.get("achieved_rate") is None else f"{f['achieved_rate']:,.0f}/s",
@@ -170,6 +174,9 @@ def render_html(groups: list[Group], runs: list[Run]) -> str:
             parts += ["<h3>Runbook steps per run (stacked) and RTO</h3>", _bars(g),
                       "<h3>RTO and RPO over time (lab seconds)</h3>",
                       _lines(g, [("rto_s", "RTO"), ("rpo_s", "RPO")], "s", "rto_s")]
+        elif g.kind == "capacity":
+            parts += ["<h3>Knee over time (events/s: lower is worse)</h3>",
+                      _lines(g, [("capacity_rate", "knee"), ("first_failing", "first failing")], "/s")]
         elif g.kind in ("gate", "load"):
             parts += ["<h3>Latency over time</h3>", _lines(g, [("p95_ms", "p95"), ("p99_ms", "p99")], "ms")]
         rows = [row_of(r, g.time_scale) for r in g.runs]

@@ -4,7 +4,8 @@ Runs are grouped by what changes their result: kind, name, environment, the faul
 drill draws a region, a zone or a database fault) and time scale (a lab series and an AWS series never mix).
 The latest run of a group regressed when one of its figures (RTO, RPO, a step's time, a gate's p95) is
 worse than the median of the previous ``window`` runs by more than ``threshold`` and by more than an
-absolute floor (so lab noise does not flag): 30 s of real time (0.5 s on a 1/60 lab) or 10 ms of p95.
+absolute floor (so lab noise does not flag): 30 s of real time (0.5 s on a 1/60 lab) or 10 ms of p95. A capacity
+run's knee (``capacity_rate``) is worse when it is *lower* by more than ``threshold``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = ["Regression", "Group", "trends"]
 
 FLOOR_REAL_S = 30.0
 FLOOR_P95_MS = 10.0
+LOWER_IS_WORSE = frozenset({"capacity_rate"})
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,12 @@ class Regression:
 
     @property
     def worse_by(self) -> float:
-        return self.value - self.baseline
+        return self.baseline - self.value if self.metric in LOWER_IS_WORSE else self.value - self.baseline
 
     def describe(self) -> str:
+        if self.metric in LOWER_IS_WORSE:
+            return (f"knee {self.value:g} events/s vs median {self.baseline:g} events/s of the previous runs: "
+                    f"-{self.worse_by:.3g} events/s (-{self.worse_by / self.baseline:.0%})")
         ratio = f" (+{self.worse_by / self.baseline:.0%})" if self.baseline else ""
         unit = "ms" if self.metric == "p95_ms" else "s"
         return (f"{self.metric.replace('step:', 'step ')} {self.value:g} {unit} vs median {self.baseline:g} {unit}"
@@ -56,7 +61,8 @@ class Group:
 
 
 def _metrics(run: Run) -> dict[str, float]:
-    out = {k: float(v) for k, v in run.figures.items() if k in ("rto_s", "rpo_s", "p95_ms") and v is not None}
+    out = {k: float(v) for k, v in run.figures.items()
+           if k in ("rto_s", "rpo_s", "p95_ms", "capacity_rate") and v is not None}
     out.update({f"step:{s['id']}": float(s["actual_s"]) for s in run.steps if s.get("actual_s") is not None})
     return out
 
@@ -77,7 +83,10 @@ def regressions(runs: list[Run], window: int = 5, threshold: float = 0.2) -> lis
         if not history:
             continue
         base = median(history)
-        if value > base * (1 + threshold) and value - base > _floor(metric, latest.time_scale):
+        if metric in LOWER_IS_WORSE:
+            if value < base * (1 - threshold):
+                out.append(Regression(latest.path, metric, value, base))
+        elif value > base * (1 + threshold) and value - base > _floor(metric, latest.time_scale):
             out.append(Regression(latest.path, metric, value, base))
     return sorted(out, key=lambda r: -r.worse_by)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from gameday.journal import Event
+from gameday.judge.cache import cache_measure, cache_targets
 from gameday.judge.evidence import stream_recovery
 from gameday.judge.recovery import Probe, Recovery, State
 from gameday.judge.rpo import measure
@@ -119,7 +120,8 @@ def _check(events: list[Event]) -> dict[str, Any]:
     reconciled = _first(events, "reconcile")
     out.update(_times(rec, t0, steps, meta.get("declare_step")))
     out.update(_data(events, reconciled, t0, rec.t_recovered))
-    out["targets"] = _targets(meta["targets"], scale, out, rec, t0)
+    out["cache"] = cache_measure(events, t0, meta["probe_consecutive"], window_end(applied))
+    out["targets"] = _targets(meta["targets"], scale, out, rec, t0) + cache_targets(meta["targets"], scale, out["cache"])
     out["critical_path"] = [s["id"] for s in steps if s["started_at"]
                             and (rec.t_recovered is None or s["started_at"] <= rec.t_recovered)]
     out["blown_steps"] = [s["id"] for s in steps if s["over_budget"]]
@@ -190,8 +192,9 @@ def _judge(out: dict[str, Any], steps: list[dict[str, Any]], errors: list[str], 
         limit = t.get("target_s", t.get("target"))
         if t.get("never_recovered"):
             breached = True
-            reasons.append(f"rto target breached: the service did not recover within the {t['observed_for_s']} s "
-                           f"it was observed (rto target {limit} s)")
+            what = "the cache" if t["name"] == "cache_rto" else "the service"
+            reasons.append(f"{t['name']} target breached: {what} did not recover within the {t['observed_for_s']} s "
+                           f"it was observed ({t['name']} target {limit} s)")
         elif t["observed"] is None:
             unmeasured = True
             reasons.append(f"{t['name']} could not be measured")

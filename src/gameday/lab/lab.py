@@ -14,6 +14,7 @@ from typing import Any
 
 from gameday.config import LabSettings
 from gameday.lab import postgres as pg
+from gameday.lab.cache import CacheGroup, CacheNode
 from gameday.lab.database import DbInstance, RdsController
 from gameday.lab.fleet import Fleet, Node
 from gameday.lab.hosted import HostedService
@@ -52,6 +53,8 @@ class Lab:
                                  self.dbs[sh.db("sync-standby").name], self.record)
         self._pending: set[asyncio.Task[None]] = set()
         self.refusals = RefusalWatch({n: db.log for n, db in self.dbs.items()}, self.record, settings.rds.max_connections)
+        self.cache = (CacheGroup(settings.cache, root, sh.primary_region, sh.zones, self.record)
+                      if settings.cache.enabled else None)
         self.ready = False
 
     # ---- journal of what the lab itself did -------------------------------------------------
@@ -87,6 +90,8 @@ class Lab:
         sh = self.shape
         self.refusals.start_at_end()
         self._later(self._watch_refusals())
+        if self.cache is not None:  # milliseconds to start; it syncs while PostgreSQL starts
+            await self.cache.start()
         await asyncio.to_thread(pg.prepare, self.root / "pg")
         for relay in [*self.writers.values(), *self.balancers.values(), self.link, self.public]:
             await relay.start()
@@ -106,6 +111,8 @@ class Lab:
             self.fleet.add(spec.region, spec.zone, spec.capacity_type)
         self.fleet.start()
         await self._settle(timeout=40)
+        if self.cache is not None:
+            await self.cache.wait_ready()
         self.ready = True
         self.record("lab.up", {"public_port": self.public.port})
 
@@ -137,6 +144,8 @@ class Lab:
         for t in self._pending:
             t.cancel()
         await self.rds.stop()
+        if self.cache is not None:
+            await self.cache.stop()
         await self.fleet.stop()
         for relay in [self.public, *self.balancers.values(), self.link, *self.writers.values()]:
             await relay.stop()
@@ -159,20 +168,24 @@ class Lab:
         nodes = self.fleet.in_zone(z)
         dbs = [db for db in self.dbs.values() if db.spec.zone == z and db.state in ("running", "frozen")]
         self.zones_down.add(z)
-        t = self._kill_at_once(nodes, dbs)
-        out = {"zone": z, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs], "t_applied": t}
+        cache = self.cache.in_zone(z) if self.cache is not None else []
+        t = self._kill_at_once(nodes, dbs, cache)
+        out = {"zone": z, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs],
+               "cache": [c.name for c in cache], "t_applied": t}
         self.record("fault.kill_zone", out)
         return out
 
-    def _kill_at_once(self, nodes: list[Node], dbs: list[DbInstance]) -> float:
+    def _kill_at_once(self, nodes: list[Node], dbs: list[DbInstance], cache: list[CacheNode] | None = None) -> float:
         """SIGKILL all of them in one instant (a power loss); returns that instant (epoch s)."""
         t = time.time()
-        pids = [n.pid for n in nodes] + [d.pid for d in dbs]
+        pids = [n.pid for n in nodes] + [d.pid for d in dbs] + [c.pid for c in cache or []]
         kill_trees([p for p in pids if p is not None], timeout=0)  # never block the loop
         for n in nodes:
             self.fleet.kill(n)
         for db in dbs:
             db.kill()
+        if cache and self.cache is not None:
+            self.cache.kill(cache)
         return t
 
     async def freeze_zone(self, zone: str) -> dict[str, Any]:
@@ -183,8 +196,11 @@ class Lab:
         dbs = [db for db in self.dbs.values() if db.spec.zone == z and db.state == "running"]
         for db in dbs:
             db.freeze()
+        cache = self.cache.in_zone(z) if self.cache is not None else []
+        if self.cache is not None:
+            self.cache.freeze(cache)
         self.zones_frozen.add(z)
-        out = {"zone": z, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs]}
+        out = {"zone": z, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs], "cache": [c.name for c in cache]}
         self.record("fault.freeze_zone", out)
         return out
 
@@ -236,6 +252,14 @@ class Lab:
         self.record("fault.kill_db_primary", out)
         return out
 
+    async def fail_cache_primary(self) -> dict[str, Any]:
+        """Kill the cache primary (SIGKILL): the sentinels fail over to the replica, the endpoint follows."""
+        if self.cache is None:
+            raise ValueError("the lab has no cache (lab.cache.enabled is false)")
+        out = self.cache.fail_primary()
+        self.record("fault.fail_cache_primary", out)
+        return out
+
     async def kill_region(self, region: str) -> dict[str, Any]:
         r = self._region(region)
         self.regions_down.add(r)
@@ -246,8 +270,10 @@ class Lab:
         self.link.cut()
         self.writers[r].cut()
         self.balancers[r].cut()
-        t = self._kill_at_once(nodes, dbs)
-        out = {"region": r, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs], "t_applied": t}
+        cache = [c for c in self.cache.all if c.region == r and c.state in ("running", "frozen")] if self.cache else []
+        t = self._kill_at_once(nodes, dbs, cache)
+        out = {"region": r, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs],
+               "cache": [c.name for c in cache], "t_applied": t}
         self.record("fault.kill_region", out)
         return out
 

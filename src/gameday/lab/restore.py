@@ -43,6 +43,8 @@ async def restore(lab: Lab) -> dict[str, Any]:
     lab.latency_ms = 0.0
     lab.dns_region = sh.primary_region
     lab._resolved = (sh.primary_region, 0.0)
+    if lab.cache is not None:  # the replication group back to its shape (primary in the first zone)
+        rebuilt += await lab.cache.rebuild()
     await lab._settle(timeout=60)
     out = {"rebuilt": rebuilt, **nodes}
     lab.record("restore.completed", out)

@@ -26,6 +26,8 @@ async def lab_status(lab: Lab) -> dict[str, Any]:
         procs.append({"kind": "node", "name": n.name, "region": n.region, "zone": n.zone, "role": "ingest",
                       "capacity_type": n.capacity_type, "pid": n.pid, "port": n.port, "state": n.state,
                       "health": "healthy" if n.healthy else "unhealthy"})
+    if lab.cache is not None:
+        procs += await lab.cache.rows()
     sh = lab.shape
     return {
         "ready": lab.ready,
@@ -43,6 +45,9 @@ async def lab_status(lab: Lab) -> dict[str, Any]:
         "zones_down": sorted(lab.zones_down),
         "zones_frozen": sorted(lab.zones_frozen),
         "dr_promoted": lab.dr_promoted,
+        "cache": None if lab.cache is None else {
+            "primary_endpoint": f"redis://127.0.0.1:{lab.cache.endpoint.port}", "port": lab.cache.endpoint.port,
+            "target": lab.cache.primary_port, "elected": getattr(lab.cache.node_at(lab.cache.primary_port), "name", None)},
         "processes": procs,
         "replication": await lab.replication(),
         "events": lab.events[-30:],

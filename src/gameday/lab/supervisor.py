@@ -60,6 +60,7 @@ def write_scrape_targets(root: Path, lab: Lab, control_port: int) -> None:
 
 def _child_pids(lab: Lab) -> list[int]:
     pids = [db.pid for db in lab.dbs.values()] + [n.pid for n in lab.fleet.nodes]
+    pids += lab.cache.pids() if lab.cache is not None else []
     return [p for p in pids if p is not None]
 
 
@@ -145,7 +146,8 @@ async def serve(env_file: Path, root: Path) -> int:
             scheme = lab.hosted.scheme if lab.hosted is not None else "http"
             write_state(root, ready=True, public_endpoint=f"{scheme}://127.0.0.1:{lab.public.port}",
                         ca_file=str(lab.hosted.cert) if lab.hosted is not None and lab.hosted.cert else None,
-                        pids=_child_pids(lab))
+                        pids=_child_pids(lab),
+                        cache_endpoint=f"redis://127.0.0.1:{lab.cache.endpoint.port}" if lab.cache else None)
             write_scrape_targets(root, lab, control_port)
             while not stop.is_set():
                 try:

@@ -230,7 +230,8 @@ class Engine:
                    "indeterminate": w.indeterminate, "dropped": w.dropped, "late": w.late,
                    "acked_requests": w.hist.get_total_count(), **w.latency_fields(),
                    "cpu_percent": self.cpu[-1] if self.cpu else None, "failures": self.reasons.drain(),
-                   "evidence": self._answered()})
+                   "evidence": self._answered(),
+                   "hist": w.hist.encode().decode() if w.hist.get_total_count() else None})  # windowed SLOs
 
     def _answered(self) -> list[list[float]]:
         """The complete 0.1 s buckets of answers since the last tick: [t_start, acked, failed, indeterminate]."""

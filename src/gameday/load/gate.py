@@ -10,6 +10,7 @@ and ``gameday report`` both call it, so the report of a journal is the gate's ow
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from gameday.journal import Event
@@ -17,6 +18,7 @@ from gameday.load.closed_summary import summarize_closed
 from gameday.load.profile import CLOSED
 from gameday.load.slo import Slo, parse_slo
 from gameday.load.summary import summarize
+from gameday.load.windows import LOAD_WINDOW
 from gameday.reasons import top_reasons
 from gameday.verdict import Verdict
 
@@ -35,7 +37,7 @@ def slos_of(settings: dict[str, Any]) -> list[Slo]:
     out = []
     for x in settings.get("slos", []):
         slo = parse_slo(x["expr"]) if isinstance(x, dict) else parse_slo(x)
-        out.append(Slo(slo.expr, slo.metric, slo.op, slo.threshold, bool(isinstance(x, dict) and x.get("default"))))
+        out.append(replace(slo, default=bool(isinstance(x, dict) and x.get("default"))))
     return out
 
 
@@ -61,7 +63,9 @@ def summary_from_journal(events: list[Event]) -> dict[str, Any]:
     else:
         parts = result.get("parts", [])
         s = summarize(parts, target_rate=st["rate"], duration_s=st["duration"], batch=st.get("batch", 1),
-                      slos=slos, aborted=result.get("aborted"), expected_parts=st.get("workers", 1), top=top)
+                      slos=slos, aborted=result.get("aborted"), expected_parts=st.get("workers", 1), top=top,
+                      windows=[e.value for e in events if e.kind == LOAD_WINDOW],
+                      ticks=[e.value for e in events if e.kind == "load.tick"])
         s["locust_said"] = result.get("locust_said", [])
         if len(parts) < st.get("workers", 1) and s["locust_said"]:
             s["reasons"].append(f"Locust said: {s['locust_said'][-1]}")

@@ -27,12 +27,15 @@ from gameday.load.gate import GATE_START, LOAD_RESULT, summary_from_journal
 from gameday.load.limits import HardLimits
 from gameday.load.profile import CLOSED, profile_kind
 from gameday.load.slo import Slo
+from gameday.load.tail import ProgressTail, iter_progress, last_records
+from gameday.load.windows import LOAD_WINDOW, WindowTally
 from gameday.procs import die_with_parent, free_port
 from gameday.reasons import FAILURES, ReasonTally
 from gameday.service.ids import IdScheme
 from gameday.service.resolved import SERVICE_ENV, Service
 
-__all__ = ["LoadRun", "write_ledger", "read_progress", "recent_window", "check_profile", "locust_said"]
+__all__ = ["LoadRun", "write_ledger", "read_progress", "recent_window", "check_profile", "check_windowed",
+           "locust_said"]
 
 _DRAIN_S = 3.0
 FAILURES_EVERY_S = 5.0  # the load's failure reasons go to the journal this often (aggregated), and at the end
@@ -65,7 +68,8 @@ class LoadRun:
     gate: bool = False  # a gate (its SLOs judged) rather than a plain load run: the reports' title
     events: list[Event] = field(default_factory=list)  # what this run journaled: its summary is judged on them
     reasons: ReasonTally = field(default_factory=ReasonTally)
-    _seen: int = field(default=0, init=False)  # progress records already passed on
+    _tail: ProgressTail | None = field(default=None, init=False)  # progress.jsonl, read as it grows
+    _windows: WindowTally = field(default_factory=lambda: WindowTally(set()), init=False)  # windowed SLOs
 
     def settings(self) -> dict[str, Any]:
         """gate.start's value: everything the summary is judged against."""
@@ -97,6 +101,7 @@ class LoadRun:
         if self.rate <= 0 or self.duration <= 0 or self.batch < 1 or self.workers < 1:
             raise ConfigError("rate and duration must be > 0, batch and workers >= 1", field="--rate/--duration")
         self.kind = check_profile(self.profile, self.workers, bool(self.hard_limits))
+        check_windowed(self.kind, self.slos, self.hard_limits)
 
     def _closed_argv(self) -> list[str]:
         return [sys.executable, "-m", "gameday.load.closed", "-f", str(self.profile), "--host", self.host,
@@ -140,6 +145,7 @@ class LoadRun:
                     self.out_dir / "closed.json"]:
             old.unlink(missing_ok=True)
         self.events = []
+        self.start_windows()
         self._record(GATE_START, "runner", self.settings())
         procs = self._start()
         try:
@@ -147,6 +153,8 @@ class LoadRun:
         finally:
             _stop(procs)
         self._new_progress()  # the seconds the generator wrote as it stopped (its last tick)
+        for w in self._windows.close_all():
+            self._record(LOAD_WINDOW, "runner", w)
         said = locust_said(self.out_dir / "locust.log", self.log_from)
         parts = [json.loads(p.read_text()) for p in sorted(self.out_dir.glob("part-*.json"))] \
             if self.kind != CLOSED else []
@@ -160,7 +168,7 @@ class LoadRun:
         write_ledger(parts, self.out_dir / "ledger.txt")
         from gameday.report.load import write_load_reports
 
-        write_load_reports(summary, read_progress(self.out_dir / "progress.jsonl"), self.out_dir)
+        write_load_reports(summary, iter_progress(self.out_dir / "progress.jsonl"), self.out_dir)
         return summary
 
     def _watch(self, procs: list[subprocess.Popen[bytes]]) -> str | None:
@@ -169,28 +177,43 @@ class LoadRun:
         limits = HardLimits(self.hard_limits, self.grace_s)
         deadline = time.monotonic() + self.duration + _DRAIN_S + self.timeout_s + 60
         flushed = time.monotonic()
-        self._seen = 0
+        self._tail = ProgressTail(self.out_dir / "progress.jsonl")
         while procs[0].poll() is None and time.monotonic() < deadline:
             time.sleep(0.25)
-            for rec in self._new_progress():
-                broken = limits.feed(rec)
-                if broken and aborted is None:
-                    aborted = broken
-                    (self.out_dir / "abort").write_text(aborted)
+            aborted = self.supervise_once(limits, aborted)
+            if self.kind != CLOSED and len(list(self.out_dir.glob("part-*.json"))) >= self.workers:
+                (self.out_dir / "abort").write_text("done: every generator process reported")  # no idle drain
             if time.monotonic() - flushed >= FAILURES_EVERY_S:
                 self._flush_failures()
                 flushed = time.monotonic()
         return aborted
 
+    def supervise_once(self, limits: HardLimits, aborted: str | None) -> str | None:
+        """One pass of the supervision loop: the new progress passed on, windows journaled, hard limits fed (the
+        abort file written once one trips). Its cost is what arrived since the last pass (``make bench-soak``)."""
+        for rec in self._new_progress():
+            broken = limits.feed(rec)
+            if broken and aborted is None:
+                aborted = broken
+                (self.out_dir / "abort").write_text(aborted)
+        return aborted
+
+    def start_windows(self) -> None:
+        """The windowed SLOs' tallies, empty (``execute`` calls it; so does ``make bench-soak``)."""
+        self._windows = WindowTally({s.over_s for s in self.slos if s.over_s})
+
     def _new_progress(self) -> list[dict[str, Any]]:
         """Progress records not yet passed on: each one's failure reasons tallied, the rest to ``on_progress``."""
-        records = read_progress(self.out_dir / "progress.jsonl")
-        new, self._seen = records[self._seen:], len(records)
+        if self._tail is None:
+            self._tail = ProgressTail(self.out_dir / "progress.jsonl")
         out = []
-        for rec in new:
-            rec = dict(rec)
+        for rec in self._tail.read_all_new():
+            for w in self._windows.feed(rec):
+                self._record(LOAD_WINDOW, "runner", w)
+            rec.pop("hist", None)  # the windows have it; progress.jsonl keeps it
             self.reasons.merge(rec.pop("failures", None) or {})
-            self.on_progress(rec)
+            self.on_progress(rec)  # the caller journals it (load.tick); the summary is judged on it here too
+            self.events.append(Event(len(self.events) + 1, time.monotonic_ns(), time.time(), "load.tick", "load", rec))
             out.append(rec)
         return out
 
@@ -207,6 +230,19 @@ def check_profile(profile: Path, workers: int, hard_limits: bool) -> str:
     return kind
 
 
+def check_windowed(kind: str, slos: list[Slo], hard_limits: list[Slo]) -> None:
+    """ConfigError for a window where none can be judged: a hard limit (judged per second already), a closed-model
+    run (no per-second histograms)."""
+    for h in hard_limits:
+        if h.over_s:
+            raise ConfigError(f"{h.expr!r}: a hard limit is judged on each second (with --grace), not over a window",
+                              field="--hard-limit")
+    windowed = [s.expr for s in slos if s.over_s]
+    if kind == CLOSED and windowed:
+        raise ConfigError(f"{windowed[0]!r}: windows are judged on the gameday engine's per-second progress, which "
+                          "a plain Locust locustfile does not give", field="--slo")
+
+
 _SAID = ("error", "exception", "traceback", "critical", "unrecognized", "no user class", "could not")
 
 
@@ -221,22 +257,16 @@ def locust_said(log: Path, offset: int = 0) -> list[str]:
 
 
 def read_progress(path: Path) -> list[dict[str, Any]]:
-    """The per-second progress records written so far (a line still being written is left out)."""
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            break  # a line being written
-    return out
+    """The per-second progress records written so far (a line still being written is left out). Reads the
+    whole file: for what runs while the file grows, ``ProgressTail`` (incremental) or ``last_records``."""
+    return list(iter_progress(path))
 
 
 def recent_window(path: Path, seconds: float) -> dict[str, Any] | None:
     """Requests sent, failed-or-unanswered ratio and worst p95 over the last ``seconds`` of progress
-    (None before the generator has measured anything)."""
-    recs = read_progress(path)[-max(1, int(seconds)):]
+    (None before the generator has measured anything). Reads the file's end only: its cost does not grow
+    with the run's age."""
+    recs = last_records(path, max(1, int(seconds)))
     sent = sum(r["sent"] for r in recs)
     if not sent:
         return None

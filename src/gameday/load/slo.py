@@ -20,7 +20,10 @@ DEFAULT_SLOS = ("achieved>=95%", "errors<1%")
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 _RE = re.compile(r"^\s*(?P<metric>p\d{1,3}(?:\.\d+)?|max|errors|achieved|late|dropped)\s*"
-                 r"(?P<op><=|>=|<|>)\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>ms|us|s|%)?\s*$")
+                 r"(?P<op><=|>=|<|>)\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>ms|us|s|%)?"
+                 r"(?:\s+over\s+(?P<over>\d+(?:\.\d+)?)\s*(?P<over_unit>s|m|h))?\s*$")
+_SPAN = {"s": 1, "m": 60, "h": 3600}
+WINDOWED = ("max", "errors")  # besides the percentiles: what a window's own figures can judge
 _TIME = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -31,6 +34,7 @@ class Slo:
     op: str
     threshold: float  # milliseconds for latency, a ratio (0..1) for errors/achieved/late, a count for dropped
     default: bool = False  # carried by the gate because the user gave no SLO on this metric
+    over_s: int | None = None  # judged on every window of this many seconds (``over 5m``), not the run as a whole
 
     def holds(self, observed: float) -> bool:
         return _OPS[self.op](observed, self.threshold)
@@ -41,8 +45,20 @@ def parse_slo(expr: str) -> Slo:
     m = _RE.match(expr)
     if not m:
         raise ConfigError(f"cannot parse {expr!r}: expected METRIC OP NUMBER[UNIT], e.g. 'p95<300ms', "
-                          "'p99<1s', 'errors<0.1%', 'achieved>=95%' (metrics: pNN, max, errors, achieved, late, "
-                          "dropped)", field="--slo")
+                          "'p99<1s', 'errors<0.1%', 'achieved>=95%', 'p99<500ms over 5m' (metrics: pNN, max, errors, "
+                          "achieved, late, dropped; a window: over Ns, Nm or Nh)", field="--slo")
+    slo = _parse_figure(expr, m)
+    if m["over"] is None:
+        return slo
+    over = float(m["over"]) * _SPAN[m["over_unit"]]
+    if over < 1 or over != int(over):
+        raise ConfigError(f"{expr!r}: a window is a whole number of seconds, at least 1 s", field="--slo")
+    if not (slo.metric.startswith("p") or slo.metric in WINDOWED):
+        raise ConfigError(f"{expr!r}: only latency (pNN, max) and errors can be judged over windows", field="--slo")
+    return replace(slo, over_s=int(over))
+
+
+def _parse_figure(expr: str, m: re.Match[str]) -> Slo:
     metric, op, num, unit = m["metric"], m["op"], float(m["num"]), m["unit"]
     if metric.startswith("p") or metric == "max":
         if metric.startswith("p") and not 0 < float(metric[1:]) < 100:
@@ -73,7 +89,7 @@ def observed_value(slo: Slo, summary: dict[str, Any]) -> float | None:
 
 def with_defaults(slos: list[Slo], *, closed: bool = False) -> list[Slo]:
     """``slos`` and, for each metric of DEFAULT_SLOS the user gave no SLO on, its default (marked so)."""
-    given = {s.metric for s in slos}
+    given = {s.metric for s in slos if not s.over_s}  # a window does not replace the run's own default
     extra = [replace(parse_slo(d), default=True) for d in DEFAULT_SLOS]
     return slos + [d for d in extra if d.metric not in given and not (closed and d.metric == "achieved")]
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-from gameday.load.judge import decide, service_failures, split_breaches
+from gameday.load.judge import breached_first, decide, limited_at, service_failures, split_breaches
 from gameday.load.slo import Slo, evaluate
 from gameday.load.window import new_histogram
+from gameday.load.windows import judge_windowed
 from gameday.verdict import Verdict
 
 __all__ = ["summarize", "merge_histograms", "PASS", "FAIL", "INCONCLUSIVE", "SATURATED_CPU"]
@@ -67,13 +68,17 @@ def _figures(parts: list[dict[str, Any]], counts: dict[str, int], steady: HdrHis
 
 def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: float, batch: int,
               slos: list[Slo], aborted: str | None = None, expected_parts: int = 1,
-              top: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+              top: list[dict[str, Any]] | None = None, windows: list[dict[str, Any]] | None = None,
+              ticks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """summary.json: figures, SLO results and the verdict (PASS / FAIL / INCONCLUSIVE) with reasons
-    (``gameday.load.judge``); ``top``: the most frequent failure reasons (``gameday.reasons.top_reasons``)."""
+    (``gameday.load.judge``); ``top``: the most frequent failure reasons (``gameday.reasons.top_reasons``);
+    ``windows``: the run's ``load.window`` values, on which the windowed SLOs are judged; ``ticks``: the
+    per-second progress, which orders breaches and generator limits in time."""
     counts = _add_counts(parts)
     steady = merge_histograms([p["steady_hist"] for p in parts])  # acknowledged requests only
     s = _figures(parts, counts, steady, target_rate=target_rate, duration_s=duration_s, batch=batch, slos=slos)
-    s["slos"] = evaluate(slos, s)
+    s["slos"] = [judge_windowed(slo, windows or []) if slo.over_s else r
+                 for slo, r in zip(slos, evaluate(slos, s), strict=True)]
     s["failure_reasons"] = top or []
     cpu, lag = s["generator"]["cpu_percent_avg"], s["generator"]["max_schedule_lag_s"]
     limits = [f"only {len(parts)} of {expected_parts} generator processes reported results"] \
@@ -84,8 +89,10 @@ def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: fl
     sent, failed = s["requests_sent"], s["errors"] + s["indeterminate"]
     service = min(failed, service_failures(counts, generator_slow=_slow(cpu, lag)))
     s["service_failures"], s["generator_failures"] = service, failed - service
+    first = breached_first(slos, s["slos"], ticks or [], limited_t=limited_at(
+        ticks or [], late_share=LATE_SHARE, saturated_cpu=SATURATED_CPU)) if limits else {}
     definite, uncertain = split_breaches(slos, s["slos"], service_ratio=service / sent if sent else None,
-                                         generator_failures=failed - service, limited=bool(limits))
+                                         generator_failures=failed - service, limited=bool(limits), first=first)
     fatal = [f"aborted early: {aborted}"] if aborted else []
     if sent and not s["events_acked"]:  # whatever the latency says: nothing the service accepted
         most = f" (most often: {top[0]['reason']})" if top else ""

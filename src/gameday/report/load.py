@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,26 +23,47 @@ def load_junit(s: dict[str, Any]) -> str:
     return render_junit("gameday.load.gate", gate_cases(s))
 
 
-def _svg(progress: list[dict[str, Any]]) -> str:
-    by_t: dict[int, dict[str, float]] = {}
+MAX_POINTS = 720  # the HTML's timeline keeps at most this many points; the full series stays in the data files
+
+
+def _buckets(progress: Iterable[dict[str, Any]], duration_s: float) -> tuple[dict[int, dict[str, float]], int]:
+    """The progress streamed into buckets of ``width`` seconds (1 for a run of up to MAX_POINTS seconds): rates
+    are per second averaged over the bucket, latency the bucket's worst second (a spike is never averaged away)."""
+    width = max(1, math.ceil(max(duration_s, 1.0) / MAX_POINTS))
+    by_b: dict[int, dict[str, float]] = {}
+    seconds: dict[int, set[int]] = {}
     for r in progress:  # several workers: add their seconds up
-        b = by_t.setdefault(int(round(r["t"])), {"target": 0.0, "acked": 0.0, "p95": 0.0, "p99": 0.0, "err": 0.0})
+        sec = int(round(r["t"]))
+        k = sec // width * width
+        b = by_b.setdefault(k, {"target": 0.0, "acked": 0.0, "p95": 0.0, "p99": 0.0, "err": 0.0})
+        seconds.setdefault(k, set()).add(sec)
         b["target"] += r["target_rate"]
         b["acked"] += r["acked_events"]
         b["p95"] = max(b["p95"], r["p95_ms"] or 0)
         b["p99"] = max(b["p99"], r["p99_ms"] or 0)
         b["err"] += r["errors"] + r["indeterminate"]
+    for k, b in by_b.items():
+        n = len(seconds[k])
+        for key in ("target", "acked", "err"):
+            b[key] /= n
+    return by_b, width
+
+
+def _svg(progress: Iterable[dict[str, Any]], duration_s: float) -> str:
+    by_t, width = _buckets(progress, duration_s)
+    per = "" if width == 1 else f" (each point: {width} s, rates averaged, latency its worst second)"
     ts = sorted(by_t)
     tmax = max(ts[-1] if ts else 1, 1)
     x = lambda t: LEFT + t / tmax * (W - LEFT - RIGHT)  # noqa: E731
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="420" font-family="sans-serif" font-size="12">',
              '<rect width="100%" height="100%" fill="white"/>']
-    parts += panel(30, 120, LEFT, W - RIGHT, "events/s: target (grey) and acknowledged (blue)",
+    parts += panel(30, 120, LEFT, W - RIGHT, f"events/s: target (grey) and acknowledged (blue){per}",
                    [([(t, by_t[t]["target"]) for t in ts], "#bbbbbb"), ([(t, by_t[t]["acked"]) for t in ts], "#1f77b4")], x)
     parts += panel(180, 120, LEFT, W - RIGHT, "latency from intended send, ms (log): p95 blue, p99 grey",
                    [([(t, by_t[t]["p99"]) for t in ts], "#bbbbbb"), ([(t, by_t[t]["p95"]) for t in ts], "#1f77b4")], x,
                    log=True)
-    parts += panel(330, 50, LEFT, W - RIGHT, "failed + unanswered requests/s", [([(t, by_t[t]["err"]) for t in ts], "#d62728")], x)
+    parts += panel(330, 50, LEFT, W - RIGHT, f"failed + unanswered requests/s{per}",
+                   [([(t, by_t[t]["err"]) for t in ts], "#d62728")], x)
     parts += time_axis(0, tmax, 410, LEFT, W - RIGHT, x)
     parts.append("</svg>")
     return "\n".join(parts)
@@ -65,13 +88,13 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ 
 """
 
 
-def load_html(s: dict[str, Any], progress: list[dict[str, Any]]) -> str:
+def load_html(s: dict[str, Any], progress: Iterable[dict[str, Any]]) -> str:
     title = "Load gate" if s.get("gate") or s.get("slos") else \
         "Load run (no SLO judged: the verdict is the generator's health)"
-    return Environment(autoescape=True).from_string(_PAGE).render(s=s, svg=Markup(_svg(progress)), title=title)
+    return Environment(autoescape=True).from_string(_PAGE).render(s=s, svg=Markup(_svg(progress, float(s.get("duration_s") or 0.0))), title=title)
 
 
-def write_load_reports(summary: dict[str, Any], progress: list[dict[str, Any]], out_dir: Path) -> None:
+def write_load_reports(summary: dict[str, Any], progress: Iterable[dict[str, Any]], out_dir: Path) -> None:
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     (out_dir / "junit.xml").write_text(load_junit(summary))
     (out_dir / "report.html").write_text(load_html(summary, progress))

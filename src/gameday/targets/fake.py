@@ -110,6 +110,12 @@ class FakeTarget:
         self.db_down_until = result.t_applied + self.db_outage_s
         return result
 
+    def fail_cache_primary(self) -> FaultResult:
+        return self._fault("fail_cache_primary")
+
+    def cache_url(self) -> str | None:
+        return None  # the fake has no cache to speak to
+
     def fail_region(self, region: str) -> FaultResult:
         result = self._fault("fail_region", region=region)
         self.region_down_at = result.t_applied

@@ -62,6 +62,14 @@ class LocalTarget:
     def fail_over_db(self) -> FaultResult:
         return self._fault("fail_over_db")
 
+    def fail_cache_primary(self) -> FaultResult:
+        return self._fault("fail_cache_primary")
+
+    def cache_url(self) -> str | None:
+        """The cache's primary endpoint (None: the lab has no cache)."""
+        cache = self.describe().get("cache")
+        return None if not cache else str(cache["primary_endpoint"])
+
     def fail_region(self, region: str) -> FaultResult:
         return self._fault("fail_region", region=region)
 

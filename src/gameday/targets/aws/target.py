@@ -86,6 +86,8 @@ class AwsTarget:
     def preflight(self, name: str, args: dict[str, Any]) -> None:
         """Before a run changes anything: a fault that would cut this machine off is refused (ConfigError,
         exit 2). A region isolation checks every tagged subnet of the region; a zone blackhole its zone's."""
+        if name == "fail_cache_primary":
+            self.fail_cache_primary()  # refused: not driven on AWS yet
         if name == "fail_region":
             self._isolation_subnets(str(args["region"]))
         elif name in ("fail_zone", "freeze_zone") and self.settings.blackhole_network:
@@ -192,6 +194,14 @@ class AwsTarget:
         self.check_stop_conditions()
         t = time.time()
         return FaultResult(t, rds.fail_over(self.session, self.actions))
+
+    def fail_cache_primary(self) -> FaultResult:
+        """ElastiCache TestFailover is not driven yet (issue 25): refused before anything changes."""
+        raise ConfigError("fail_cache_primary is not available on AWS yet (ElastiCache TestFailover: issue 25)",
+                          field="fault.action")
+
+    def cache_url(self) -> str | None:
+        return None  # the replication group is not resolved on AWS yet (issue 25)
 
     @_guarded
     def fail_region(self, region: str) -> FaultResult:

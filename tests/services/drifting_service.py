@@ -1,0 +1,48 @@
+"""A loopback HTTP service that drifts, for the windowed SLO's tests (not gameday's code): every write is answered
+202 at once until ``--slow-after`` seconds after the first one it received, then ``--slow-ms`` late (a leak that
+shows after a while, as soaks find them). Stops by itself after ``--seconds``.
+
+    python drifting_service.py --port P [--slow-after 3] [--slow-ms 250] [--seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from aiohttp import web
+
+
+def app(a: argparse.Namespace) -> web.Application:
+    first: list[float] = []
+
+    async def write(request: web.Request) -> web.Response:
+        await request.read()
+        now = time.monotonic()
+        if not first:
+            first.append(now)
+        if now - first[0] >= a.slow_after:
+            await asyncio.sleep(a.slow_ms / 1000)
+        return web.json_response({}, status=202)
+
+    out = web.Application()
+    out.router.add_route("*", "/{tail:.*}", write)
+    return out
+
+
+async def serve(a: argparse.Namespace) -> None:
+    runner = web.AppRunner(app(a), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", a.port, backlog=1024).start()
+    await asyncio.sleep(a.seconds)
+    await runner.cleanup()
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--slow-after", type=float, default=3.0)
+    p.add_argument("--slow-ms", type=float, default=250.0)
+    asyncio.run(serve(p.parse_args()))
