@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Literal
 
 from pydantic import Field, model_validator
 
 from gameday.schema import Strict
 
-__all__ = ["AwsSettings", "EksSettings", "RdsRefs", "Route53Record", "TagFilter"]
+__all__ = ["AliasTarget", "ArcEndpoint", "ArcRoutingControl", "AwsSettings", "DnsMode", "EksSettings", "RdsRefs",
+           "Route53Record", "TagFilter"]
 
 
 class TagFilter(Strict):
@@ -44,13 +46,68 @@ class RdsRefs(Strict):
         return self
 
 
+class AliasTarget(Strict):
+    """An alias record's target (an ALB/NLB, a CloudFront distribution, another record of the zone): its DNS
+    name and the hosted zone of that name (an ALB's canonical hosted zone, e.g. Z35SXDOTRQ7X7K in us-east-1)."""
+    dns_name: str = Field(min_length=1)
+    hosted_zone_id: str = Field(min_length=1)
+    evaluate_target_health: bool = False
+
+
+class ArcEndpoint(Strict):
+    endpoint: str = Field(pattern=r"^https?://")
+    region: str
+
+
+class ArcRoutingControl(Strict):
+    """Route 53 ARC: the cluster's regional endpoints (tried in order) and the routing control of each
+    region's cell; switching turns the DR's On and the primary's Off in one call (safety rules apply)."""
+    cluster_endpoints: list[ArcEndpoint] = Field(min_length=1)
+    primary_control_arn: str = Field(min_length=1)
+    dr_control_arn: str = Field(min_length=1)
+
+
+DnsMode = Literal["simple", "alias", "failover", "weighted", "arc_routing_control"]
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "simple": ("hosted_zone_id", "primary_value", "dr_value"),
+    "alias": ("hosted_zone_id", "primary_alias", "dr_alias"),
+    "failover": ("hosted_zone_id", "primary_health_check_id"),
+    "weighted": ("hosted_zone_id",),
+    "arc_routing_control": ("arc",),
+}
+
+
 class Route53Record(Strict):
-    hosted_zone_id: str
+    """How the service's name moves to the DR region (``mode``; README "DNS modes"):
+
+    - ``simple``: one record (CNAME/A) whose value is UPSERTed (``primary_value`` / ``dr_value``);
+    - ``alias``: one alias record whose AliasTarget is UPSERTed (``primary_alias`` / ``dr_alias``);
+    - ``failover``: the PRIMARY/SECONDARY pair stays; the primary's health check is inverted (and put back);
+    - ``weighted``: the two weighted records (``primary_set_identifier`` / ``dr_set_identifier``) get weight
+      0 / ``primary_weight`` on the switch and ``primary_weight`` / ``dr_weight`` back;
+    - ``arc_routing_control``: Route 53 ARC routing controls (``arc``); no record is touched."""
+    mode: DnsMode = "simple"
+    hosted_zone_id: str | None = None
     name: str
     type: str = "CNAME"
     ttl: int = Field(60, ge=1)
-    primary_value: str
-    dr_value: str
+    primary_value: str | None = None
+    dr_value: str | None = None
+    primary_alias: AliasTarget | None = None
+    dr_alias: AliasTarget | None = None
+    primary_set_identifier: str = "primary"
+    dr_set_identifier: str = "secondary"
+    primary_health_check_id: str | None = None
+    primary_weight: int = Field(100, ge=1, le=255)  # the weights outside a drill
+    dr_weight: int = Field(0, ge=0, le=255)
+    arc: ArcRoutingControl | None = None
+
+    @model_validator(mode="after")
+    def _mode(self) -> Route53Record:
+        missing = [f for f in _NEEDS[self.mode] if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"mode {self.mode} needs {', '.join(missing)}")
+        return self
 
 
 class AwsSettings(Strict):

@@ -82,6 +82,49 @@ def moto(moto_server, monkeypatch):
     yield moto_server
 
 
+_IAM_PREFIX = {"monitoring": "cloudwatch"}  # botocore's signing name -> IAM's service prefix, where they differ
+
+
+@pytest.fixture(autouse=True)
+def iam_calls(monkeypatch):
+    """Every AWS call each AwsTarget of the test made (its own clients' calls, waiters and paginators included,
+    and what chaosaws sent, as recorded by Actions) must be in `gameday iam-policy` for that environment:
+    checked after every test of this directory, so every moto test is a test of the policy."""
+    from gameday.targets.aws.iam import iam_policy
+    from gameday.targets.aws.target import AwsTarget
+    from targets.iam_eval import actions
+
+    made: list[tuple[AwsTarget, set[str]]] = []
+    init = AwsTarget.__init__
+
+    def recording(self, *a, **kw):
+        sent: set[str] = set()
+        made.append((self, sent))
+        from gameday.targets.aws import session as sess
+
+        session_init = sess.AwsSession.__init__
+
+        def hooked(s, settings):
+            session_init(s, settings)
+            s.session.events.register("before-call", lambda model, **_: sent.add(
+                f"{_IAM_PREFIX.get(model.service_model.signing_name, model.service_model.signing_name)}:{model.name}"))
+
+        with monkeypatch.context() as m:
+            m.setattr(sess.AwsSession, "__init__", hooked)
+            m.setattr("gameday.targets.aws.target.AwsSession", sess.AwsSession)
+            init(self, *a, **kw)
+
+    monkeypatch.setattr(AwsTarget, "__init__", recording)
+    yield made
+    for t, sent in made:
+        if not hasattr(t, "settings"):  # refused before it had an environment (a protected one, unconfirmed)
+            continue
+        recorded = t.actions.calls if hasattr(t, "actions") else []
+        calls = sent | {c["api"] for c in recorded if not c["api"].startswith("k8s:")}
+        missing = calls - actions(iam_policy(t.settings))
+        assert not missing, f"calls the driver made that `gameday iam-policy` does not allow: {sorted(missing)}"
+
+
 def seed(region: str = "us-east-1", dr: str = "us-west-2") -> dict:
     """Instances in three zones (2 tagged per zone, one untagged in b, one tagged spot in c), an ASG over all
     three zones, an RDS primary with a cross-region replica, a Route 53 record."""

@@ -217,3 +217,48 @@ def test_a_multi_az_failover_returns_once_the_writer_is_available_in_another_zon
     assert out["zone_before"] == "us-east-1a" and state["zone"] == "us-east-1b" and state["status"] == "available"
     assert sent.index("RebootDBInstance") < len(sent) - 3, "it kept asking until the instance had moved"
     assert "RDS instance ingest-db available in a zone other than us-east-1a" in out["waited_for"][0]
+
+
+def test_the_rebuilt_primary_keeps_the_original_class_groups_and_storage_not_the_dr_instances(moto, tmp_path):
+    """The DR replica is smaller (db.r6g.large, default groups); the primary region's original was db.r6g.xlarge
+    with its own parameter group and 200 GB gp3: the rebuilt replica is created like the original (moto records
+    what CreateDBInstanceReadReplica was given)."""
+    from gameday.targets.aws import rds
+
+    s = seed()
+    east = boto3.client("rds", region_name="us-east-1")
+    east.create_db_parameter_group(DBParameterGroupName="ingest-pg16", DBParameterGroupFamily="postgres16",
+                                   Description="ingest")
+    east.modify_db_instance(DBInstanceIdentifier="ingest-db", DBInstanceClass="db.r6g.xlarge", ApplyImmediately=True,
+                            DBParameterGroupName="ingest-pg16", AllocatedStorage=200, StorageType="gp3")
+    t = _target(tmp_path, s, "host=127.0.0.1 port=9 dbname=x")
+    rds.promote(t.session, t.actions, "us-west-2", "ingest-db-dr", lambda: None)  # the failover
+    out = t.rebuild_primary_region()
+    assert out["kept_as"] == f"ingest-db-pre-failback-{t.run_id}"
+    new = _db("us-east-1", "ingest-db")
+    assert new["ReadReplicaSourceDBInstanceIdentifier"] == _db("us-west-2", "ingest-db-dr")["DBInstanceArn"]
+    assert new["DBInstanceClass"] == "db.r6g.xlarge", "the original's class, not the DR instance's db.r6g.large"
+    assert [g["DBParameterGroupName"] for g in new["DBParameterGroups"]] == ["ingest-pg16"]
+    assert (new["AllocatedStorage"], new["StorageType"], new["MultiAZ"]) == (200, "gp3", True)
+    create = next(c for c in t.actions.calls if c["api"] == "rds:CreateDBInstanceReadReplica")
+    assert create["params"]["DBParameterGroupName"] == "ingest-pg16"
+
+
+def test_a_failback_planned_on_a_healthy_environment_shows_its_calls_and_changes_nothing(moto, tmp_path):
+    s = seed()
+    env = tmp_path / "aws.yaml"
+    env.write_text(environment_yaml(s))
+    t = AwsTarget(load_environment(env), plan_only=True)
+    def shape():
+        keys = ("DBInstanceIdentifier", "DBInstanceStatus", "DBInstanceClass", "BackupRetentionPeriod",
+                "ReadReplicaSourceDBInstanceIdentifier", "TagList")
+        return [{k: _db(r, i).get(k) for k in keys} for r, i in (("us-east-1", "ingest-db"), ("us-west-2", "ingest-db-dr"))]
+
+    before = shape()
+    t.rebuild_primary_region()
+    t.return_primary_db()
+    t.rebuild_dr_db()
+    apis = [c["api"] for c in t.actions.calls]  # the DR replica is still one of the primary: nothing to rebuild
+    assert apis == ["rds:ModifyDBInstance", "rds:CreateDBInstanceReadReplica", "rds:PromoteReadReplica"]
+    assert not any(c["executed"] for c in t.actions.calls)
+    assert shape() == before

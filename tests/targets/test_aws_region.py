@@ -248,3 +248,21 @@ def test_the_isolation_is_undone_even_when_another_part_of_the_restore_fails(mot
     with pytest.raises(DriverError, match="restore is incomplete.*us-east-1a: ListNodes"):
         t.restore()
     assert _associations() == before, "the region was not left isolated"
+
+
+def test_a_vpc_with_more_tagged_subnets_than_a_nacl_can_record_is_refused_before_any_change(moto, tmp_path):
+    """Each subnet's original NACL is kept in a tag of the deny-all NACL (50 tags per resource): 49 tagged
+    subnets in one VPC are refused with nothing created, rather than failing half-way."""
+    ec2 = boto3.client("ec2", region_name="us-west-2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    for i in range(49):
+        sn = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone="us-west-2a")["Subnet"]["SubnetId"]
+        ec2.create_tags(Resources=[sn], Tags=[TAG])
+    acls = len(ec2.describe_network_acls()["NetworkAcls"])
+    zone = boto3.client("route53").create_hosted_zone(Name="example.com", CallerReference="r")["HostedZone"]["Id"]
+    env = tmp_path / "aws.yaml"
+    env.write_text(environment_yaml({"zone_id": zone.split("/")[-1]}))
+    t = AwsTarget(load_environment(env))
+    with pytest.raises(ConfigError, match="49 tagged subnets in vpc-.*at most 48"):
+        t.fail_region("us-west-2")
+    assert len(ec2.describe_network_acls()["NetworkAcls"]) == acls and not t.actions.calls

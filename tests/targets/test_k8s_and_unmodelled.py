@@ -132,6 +132,8 @@ def test_elasticache_and_msk_requests_in_the_failed_zone(moto, tmp_path, httpser
     httpserver.expect_request("/elasticache").respond_with_handler(elasticache)
     import re
     httpserver.expect_request(re.compile(r"/v1/clusters/.*")).respond_with_handler(kafka)
+    httpserver.expect_request(re.compile(r"/v1/operations/.*")).respond_with_json(
+        {"clusterOperationInfo": {"operationState": "UPDATE_COMPLETE"}})
     monkeypatch.setenv("AWS_ENDPOINT_URL_ELASTICACHE", httpserver.url_for("/elasticache"))
     monkeypatch.setenv("AWS_ENDPOINT_URL_KAFKA", httpserver.url_for(""))
     env = tmp_path / "aws.yaml"
@@ -170,3 +172,39 @@ def test_a_deployment_that_never_becomes_ready_fails_the_scale_naming_it(moto, t
     t = AwsTarget(load_environment(env), kube_clients={"us-west-2": api})
     with pytest.raises(DriverError, match=r"waiting for 50 ready replica\(s\) of ingest/trip-ingest \(us-west-2\)"):
         t.scale_dr(3)
+
+
+def test_an_eviction_refused_by_a_disruption_budget_is_retried_until_it_is_allowed(httpserver):
+    """The API server answers 429 (a PodDisruptionBudget) twice, then accepts, as kubectl drain sees it."""
+    answers = iter([429, 429, 201])
+    evictions = []
+
+    def handle(request):
+        if request.path.endswith("/eviction"):
+            code = next(answers)
+            evictions.append(code)
+            body = {"kind": "Status", "apiVersion": "v1", "status": "Failure" if code == 429 else "Success",
+                    "reason": "TooManyRequests" if code == 429 else "", "code": code,
+                    "message": "Cannot evict pod as it would violate the pod's disruption budget." if code == 429 else ""}
+            return Response(json.dumps(body), status=code, content_type="application/json")
+        if request.path == "/api/v1/pods":
+            return Response(json.dumps(_pods("ip-10-0-1-10")), content_type="application/json")
+        return Response(json.dumps({"metadata": {"name": "ip-10-0-1-10"}}), content_type="application/json")
+
+    httpserver.expect_request(__import__("re").compile(".*")).respond_with_handler(handle)
+    api = client.ApiClient(client.Configuration(host=httpserver.url_for("").rstrip("/")))
+    k = Kube(api, "topology.kubernetes.io/zone", "karpenter.sh/capacity-type", evict_retry_s=0.01, evict_budget_s=5)
+    out = k.cordon_and_drain(Actions(), ["ip-10-0-1-10"])
+    assert evictions == [429, 429, 201] and out["evicted"] == ["ingest/trip-ingest-10"]
+
+
+def test_an_eviction_still_refused_when_the_time_is_up_fails_with_the_429(httpserver):
+    httpserver.expect_request(__import__("re").compile(".*/eviction")).respond_with_json(
+        {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 429}, status=429)
+    httpserver.expect_request("/api/v1/pods").respond_with_json(_pods("ip-10-0-1-10"))
+    httpserver.expect_request(__import__("re").compile("/api/v1/nodes/.*")).respond_with_json({"metadata": {}})
+    api = client.ApiClient(client.Configuration(host=httpserver.url_for("").rstrip("/")))
+    k = Kube(api, "topology.kubernetes.io/zone", "karpenter.sh/capacity-type", evict_retry_s=0.05, evict_budget_s=0.2)
+    with pytest.raises(DriverError) as info:
+        k.cordon_and_drain(Actions(), ["ip-10-0-1-10"])
+    assert info.value.code == "429"

@@ -93,7 +93,7 @@ def test_a_failed_upload_shows_the_verdict_first_then_the_error_and_exits_non_ze
         "verdict": "pass", "drill": "region-failover", "steps": [], "targets": [], "reasons": [], "rto_s": 2.2,
         "rpo_s": 0.05, "events_acked": 10, "events_lost": 0, "events_indeterminate": 0})
 
-    def refused(out_dir, destination):
+    def refused(out_dir, destination, aws=None):
         raise DriverError(f"upload of journal.jsonl to s3://{destination[0]}/{destination[1]}/ failed: AccessDenied")
     monkeypatch.setattr(cli_drill, "upload_run", refused)
     drill = Path(__file__).resolve().parents[2] / "drills" / "region-failover.yaml"
@@ -104,3 +104,21 @@ def test_a_failed_upload_shows_the_verdict_first_then_the_error_and_exits_non_ze
     assert "PASS" in captured.out and "RTO 2.2 s" in captured.out, captured
     assert "AccessDenied" in captured.err and str(tmp_path / "out") in captured.err
     assert info.value.code == 1
+
+
+def test_the_upload_goes_through_the_environments_session_not_the_default_one(moto, tmp_path, monkeypatch):
+    """The environment names a profile this machine lacks: the default chain would have uploaded, the
+    environment's session refuses, naming the field."""
+    from gameday.config import load_environment
+    from targets.conftest import environment_yaml
+
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "journal.jsonl").write_text('{"kind": "drill.start", "value": {"drill": "d", "run_id": "r"}}\n')
+    env = tmp_path / "aws.yaml"
+    env.write_text(environment_yaml({"zone_id": "Z1"}, extra="  profile: staging-drill\n"))
+    aws = load_environment(env).aws
+    with pytest.raises(ConfigError, match="profile 'staging-drill'"):
+        upload_run(tmp_path / "out", ("bucket", "runs"), aws)
+    boto3.client("s3").create_bucket(Bucket="bucket")
+    assert upload_run(tmp_path / "out", ("bucket", "runs"))  # without an environment: the default chain

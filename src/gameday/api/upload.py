@@ -35,8 +35,14 @@ def parse_s3_url(url: str, *, field: str = "--upload") -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
-def _client() -> Any:
-    import boto3  # the endpoint follows AWS_ENDPOINT_URL (boto3 >= 1.28), credentials the usual chain
+def _client(aws: Any = None) -> Any:
+    """S3 through the environment's session (its ``profile`` / ``role_arn``) when the run was on AWS, else the
+    usual credential chain; the endpoint follows AWS_ENDPOINT_URL (boto3 >= 1.28)."""
+    if aws is not None:
+        from gameday.targets.aws.session import AwsSession
+
+        return AwsSession(aws).client("s3")
+    import boto3
 
     return boto3.client("s3")
 
@@ -56,11 +62,14 @@ def run_folder(out_dir: Path) -> str:
     return f"{v.get('drill') or v.get('experiment') or 'run'}-{stamp}-{v.get('run_id', 'x')}"
 
 
-def upload_run(out_dir: Path, destination: tuple[str, str]) -> list[str]:
-    """Put the run's journal, ledger and reports under the prefix; return their s3:// URLs."""
+def upload_run(out_dir: Path, destination: tuple[str, str], aws: Any = None) -> list[str]:
+    """Put the run's journal, ledger and reports under the prefix; return their s3:// URLs. ``aws``: the
+    environment's AwsSettings, whose session (profile, role) uploads."""
     bucket, prefix = destination
     folder = "/".join(p for p in (prefix, run_folder(out_dir)) if p)
-    s3, urls = _client(), []
+    with _boundary("the environment's AWS session"):
+        s3 = _client(aws)
+    urls: list[str] = []
     for path in sorted(p for p in out_dir.iterdir() if p.is_file() and (p.name in _FILES or p.suffix == ".svg")):
         key = f"{folder}/{path.name}"
         with _boundary(f"upload of {path} to s3://{bucket}/{key}"):

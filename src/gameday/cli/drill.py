@@ -131,7 +131,7 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
     print_summary(summary, out_dir)
     if destination is not None:  # after the verdict is shown: a failed upload must not hide it
         try:
-            for url in upload_run(out_dir, destination):
+            for url in upload_run(out_dir, destination, loaded.environment.aws):
                 progress(f"uploaded {url}")
         except DriverError as exc:
             err.print(f"error: {exc} (the run's output is still in {out_dir})", highlight=False)

@@ -106,6 +106,9 @@ def region_subnets(s: AwsSession, region: str) -> list[dict[str, Any]]:
     return out
 
 
+MAX_SUBNETS_PER_NACL = 48  # 50 tags per resource, less the tag filter's and gameday's mark
+
+
 def _deny_all(ec2: Any, acts: Actions, acl_id: str) -> None:
     """Explicit deny-all entries, ingress and egress, IPv4 and IPv6 (a new NACL denies by its default rule
     already; explicit entries say so to whoever looks at it in the console)."""
@@ -121,6 +124,12 @@ def _blackhole(s: AwsSession, acts: Actions, region: str, subnets: list[dict[str
                value: str) -> list[str]:
     """Associate ``subnets`` with a deny-all NACL per VPC (no chaosaws action does it); each subnet's original
     association is kept in that NACL's tags, so the inverse and ``gameday recover`` restore it."""
+    for vpc in {x["VpcId"] for x in subnets}:  # before any change: the record must fit the NACL's 50 tags
+        n = sum(1 for x in subnets if x["VpcId"] == vpc)
+        if n > MAX_SUBNETS_PER_NACL:
+            raise ConfigError(f"{n} tagged subnets in {vpc} ({region}): gameday keeps each one's original NACL in a tag "
+                              f"of its deny-all NACL, at most {MAX_SUBNETS_PER_NACL} (50 tags per resource)",
+                              field="aws.tag_filter")
     ec2 = s.client("ec2", region)
     ids = [x["SubnetId"] for x in subnets]
     assoc = {}
@@ -135,16 +144,21 @@ def _blackhole(s: AwsSession, acts: Actions, region: str, subnets: list[dict[str
             for sid in in_vpc:
                 acts.do("ec2:ReplaceNetworkAclAssociation", sid, lambda: None)
             continue
-        acl_id = acts.do("ec2:CreateNetworkAcl", vpc, lambda vpc=vpc: ec2.create_network_acl(VpcId=vpc),
-                         region=region)["NetworkAcl"]["NetworkAclId"]
-        tags = [{"Key": mark, "Value": value}] + [{"Key": f"gameday:orig:{sid}", "Value": assoc[sid][1]}
-                                                  for sid in in_vpc if sid in assoc]
-        acts.do("ec2:CreateTags", acl_id, lambda acl_id=acl_id, tags=tags: ec2.create_tags(Resources=[acl_id], Tags=tags))
-        _deny_all(ec2, acts, acl_id)
-        for sid in in_vpc:
-            if sid in assoc:
-                acts.do("ec2:ReplaceNetworkAclAssociation", sid, lambda sid=sid, acl_id=acl_id: ec2
-                        .replace_network_acl_association(AssociationId=assoc[sid][0], NetworkAclId=acl_id))
+        tf = s.settings.tag_filter  # tagged at creation: the IAM policy allows changes to tagged NACLs only
+        tags = [{"Key": tf.key, "Value": tf.value}, {"Key": mark, "Value": value}] + [
+            {"Key": f"gameday:orig:{sid}", "Value": assoc[sid][1]} for sid in in_vpc if sid in assoc]
+        acl_id = acts.do("ec2:CreateNetworkAcl", vpc, lambda vpc=vpc, tags=tags: ec2.create_network_acl(
+            VpcId=vpc, TagSpecifications=[{"ResourceType": "network-acl", "Tags": tags}]),
+            region=region)["NetworkAcl"]["NetworkAclId"]
+        try:
+            _deny_all(ec2, acts, acl_id)
+            for sid in in_vpc:
+                if sid in assoc:
+                    acts.do("ec2:ReplaceNetworkAclAssociation", sid, lambda sid=sid, acl_id=acl_id: ec2
+                            .replace_network_acl_association(AssociationId=assoc[sid][0], NetworkAclId=acl_id))
+        except Exception:  # no orphan NACL, no subnet half cut off: what was done is undone, then it is raised
+            _unblackhole(s, acts, region, mark, value)
+            raise
     return ids
 
 

@@ -32,10 +32,17 @@ def _rename(s: AwsSession, acts: Actions, region: str, ident: str, run_id: str) 
 
 
 def _shape_of(inst: dict[str, Any]) -> dict[str, Any]:
-    """What the new replica keeps of the instance it replaces: its network (a cross-region replica without a
-    subnet group lands in the default VPC), Multi-AZ, and its KMS key (an encrypted replica needs one of
-    its own region)."""
-    out: dict[str, Any] = {"MultiAZ": bool(inst.get("MultiAZ"))}
+    """What the new replica keeps of the instance it replaces (the region's original database, renamed and kept,
+    unchanged by the drill): its class, parameter group, option group, network (a cross-region replica without
+    a subnet group lands in the default VPC), storage, Multi-AZ, and its KMS key (an encrypted replica needs
+    one of its own region). Defaults (``default.*`` groups) are left to RDS."""
+    out: dict[str, Any] = {"DBInstanceClass": inst["DBInstanceClass"], "MultiAZ": bool(inst.get("MultiAZ"))}
+    pgs = [g["DBParameterGroupName"] for g in inst.get("DBParameterGroups", []) if g.get("DBParameterGroupName")]
+    if pgs and not pgs[0].startswith("default."):
+        out["DBParameterGroupName"] = pgs[0]
+    ogs = [g["OptionGroupName"] for g in inst.get("OptionGroupMemberships", []) if g.get("OptionGroupName")]
+    if ogs and not ogs[0].startswith("default:"):
+        out["OptionGroupName"] = ogs[0]
     group = (inst.get("DBSubnetGroup") or {}).get("DBSubnetGroupName")
     if group and group != "default":
         out["DBSubnetGroupName"] = group
@@ -44,6 +51,9 @@ def _shape_of(inst: dict[str, Any]) -> dict[str, Any]:
         out["VpcSecurityGroupIds"] = sgs
     if inst.get("StorageEncrypted") and inst.get("KmsKeyId"):
         out["KmsKeyId"] = inst["KmsKeyId"]
+    for key in ("StorageType", "Iops", "AllocatedStorage"):
+        if inst.get(key):
+            out[key] = inst[key]
     return out
 
 
@@ -52,7 +62,9 @@ def rebuild_replica(s: AwsSession, acts: Actions, *, region: str, ident: str, so
     """Make ``ident`` in ``region`` a read replica of ``source_id`` in ``source_region`` and wait until it is
     available. Already one: only the wait. Another instance by that name: renamed out of the way first."""
     src = rds.instance(s, source_region, source_id)
-    if src is None or rds.is_replica(src):
+    # a plan on a healthy environment: the source is still a replica (the failover the drill runs first is
+    # only planned too), the calls are planned as they will be made
+    if src is None or (rds.is_replica(src) and not acts.plan_only):
         raise ConfigError(f"{source_id} ({source_region}) is not a standalone writer: nothing to replicate from",
                           field="aws.rds")
     out: dict[str, Any] = {"replica": ident, "region": region, "source": src["DBInstanceArn"]}
@@ -61,16 +73,16 @@ def rebuild_replica(s: AwsSession, acts: Actions, *, region: str, ident: str, so
             src["DBInstanceArn"], source_id):
         out["already"] = True
     else:
-        shape = _shape_of(cur) if cur is not None else {}
+        # no original left (a region really lost): the source's class, RDS's defaults for the rest
+        shape = _shape_of(cur) if cur is not None else {"DBInstanceClass": src["DBInstanceClass"]}
         if cur is not None:
             out["kept_as"] = _rename(s, acts, region, ident, run_id)
         client = s.client("rds", region)
         acts.do("rds:CreateDBInstanceReadReplica", ident, lambda: client.create_db_instance_read_replica(
-            DBInstanceIdentifier=ident, SourceDBInstanceIdentifier=src["DBInstanceArn"],
-            DBInstanceClass=src["DBInstanceClass"], SourceRegion=source_region, **shape),
+            DBInstanceIdentifier=ident, SourceDBInstanceIdentifier=src["DBInstanceArn"], SourceRegion=source_region,
+            **shape),
             source=src["DBInstanceArn"], region=region, **shape)
-    wait.waiter(s, acts, "rds", region, "db_instance_available", f"the replica {ident} ({region}) available",
-                DBInstanceIdentifier=ident)
+    rds.wait_available(s, acts, region, ident, f"the replica {ident} ({region}) available")
     return out
 
 

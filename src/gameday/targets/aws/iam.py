@@ -28,18 +28,9 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
          "Action": ["autoscaling:SuspendProcesses", "autoscaling:ResumeProcesses", "autoscaling:UpdateAutoScalingGroup",
                     "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"]},
     ]
-    # region isolation (fail_region, either region) and the zone blackhole: deny-all NACLs, associations swapped
-    statements.append({"Sid": "NetworkIsolation", "Effect": "Allow",
-                       "Resource": [f"arn:aws:ec2:{r}:{acct}:{kind}/*" for r in regions
-                                    for kind in ("network-acl", "subnet", "vpc")],
-                       "Action": ["ec2:CreateNetworkAcl", "ec2:CreateNetworkAclEntry", "ec2:ReplaceNetworkAclAssociation",
-                                  "ec2:DeleteNetworkAcl", "ec2:CreateTags"]})
-    statements.append(_database(a))
-    statements.append({"Sid": "FailoverRecord", "Effect": "Allow",
-                       "Resource": f"arn:aws:route53:::hostedzone/{a.route53.hosted_zone_id}",
-                       "Action": ["route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"]})
-    statements.append({"Sid": "FailoverRecordInSync", "Effect": "Allow", "Resource": "arn:aws:route53:::change/*",
-                       "Action": ["route53:GetChange"]})
+    statements += _network(a, tag_cond)
+    statements += _database(a)
+    statements += _dns(a)
     if a.elasticache_replication_group:
         statements.append({"Sid": "Cache", "Effect": "Allow",
                            "Resource": (f"arn:aws:elasticache:{a.primary_region}:{acct}:"
@@ -48,18 +39,21 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
     if a.msk_cluster_arn:
         statements.append({"Sid": "Kafka", "Effect": "Allow", "Resource": a.msk_cluster_arn,
                            "Action": ["kafka:ListNodes", "kafka:RebootBroker"]})
-        statements[0]["Action"].append("ec2:DescribeSubnets")
+        statements[0]["Action"] += ["ec2:DescribeSubnets", "kafka:DescribeClusterOperation"]
     templates = [t for t in (a.fis_az_template_id, a.fis_spot_template_id, a.fis_region_template_id) if t]
     if templates:
         statements.append({"Sid": "Fis", "Effect": "Allow",
                            "Resource": [f"arn:aws:fis:{a.primary_region}:{acct}:experiment-template/{t}" for t in templates]
                            + [f"arn:aws:fis:{a.primary_region}:{acct}:experiment/*"],
-                           "Action": ["fis:StartExperiment", "fis:TagResource"]})
+                           "Action": ["fis:StartExperiment", "fis:TagResource", "fis:StopExperiment",
+                                      "fis:GetExperiment"]})
+        statements[0]["Action"].append("fis:ListExperiments")
     if a.dr_node_group_asg:
         statements.append({"Sid": "DrScale", "Effect": "Allow", "Condition": tag_cond,
                            "Resource": (f"arn:aws:autoscaling:{a.dr_region}:{acct}:autoScalingGroup:*:"
                                         f"autoScalingGroupName/{a.dr_node_group_asg}"),
-                           "Action": ["autoscaling:UpdateAutoScalingGroup"]})
+                           "Action": ["autoscaling:UpdateAutoScalingGroup", "autoscaling:CreateOrUpdateTags",
+                                      "autoscaling:DeleteTags"]})
     if upload is not None:
         statements += _results(*upload)
     statements[0]["Action"] = sorted(set(statements[0]["Action"]))
@@ -75,7 +69,7 @@ def _results(bucket: str, prefix: str) -> list[dict[str, Any]]:
              "Action": ["s3:ListBucket"], "Condition": {"StringLike": {"s3:prefix": [keys]}}}]
 
 
-def _database(a: AwsSettings) -> dict[str, Any]:
+def _database(a: AwsSettings) -> list[dict[str, Any]]:
     """Failover, promotion, and the failback: replicas created across regions (source and target ARNs both),
     the old instances renamed out of the way (``-pre-failback-*``, never deleted), the promotion tag; an
     Aurora global database's failover and switchover."""
@@ -92,4 +86,61 @@ def _database(a: AwsSettings) -> dict[str, Any]:
     if r.global_cluster_id:
         db.append(f"arn:aws:rds::{acct}:global-cluster:{r.global_cluster_id}")
         actions += ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"]
-    return {"Sid": "Database", "Effect": "Allow", "Resource": db, "Action": actions}
+    regions = (a.primary_region, a.dr_region)
+    # the rebuilt replica is created with the original's groups and (encrypted) a KMS key of its region
+    groups = [f"arn:aws:rds:{region}:{acct}:{kind}:*" for region in regions for kind in ("subgrp", "pg", "og", "secgrp")]
+    return [{"Sid": "Database", "Effect": "Allow", "Resource": db, "Action": actions},
+            {"Sid": "DatabaseRebuildGroups", "Effect": "Allow", "Resource": groups,
+             "Action": ["rds:CreateDBInstanceReadReplica"]},
+            {"Sid": "DatabaseRebuildKms", "Effect": "Allow", "Resource": [f"arn:aws:kms:{r}:{acct}:key/*" for r in regions],
+             "Action": ["kms:CreateGrant", "kms:DescribeKey"],
+             "Condition": {"StringEquals": {"kms:ViaService": [f"rds.{r}.amazonaws.com" for r in regions]}}}]
+
+
+def _dns(a: AwsSettings) -> list[dict[str, Any]]:
+    """The DNS mode's calls: the record (and its change's INSYNC), the failover primary's health check, or
+    the ARC routing controls (and no record)."""
+    r = a.route53
+    if r.mode == "arc_routing_control":
+        assert r.arc is not None
+        return [{"Sid": "RoutingControls", "Effect": "Allow", "Resource": [r.arc.primary_control_arn, r.arc.dr_control_arn],
+                 "Action": ["route53-recovery-cluster:GetRoutingControlState",
+                            "route53-recovery-cluster:UpdateRoutingControlStates"]}]
+    out: list[dict[str, Any]] = [{"Sid": "FailoverRecord", "Effect": "Allow",
+                                  "Resource": f"arn:aws:route53:::hostedzone/{r.hosted_zone_id}",
+                                  "Action": ["route53:ListResourceRecordSets"]}]
+    if r.mode == "failover":
+        out.append({"Sid": "FailoverHealthCheck", "Effect": "Allow",
+                    "Resource": f"arn:aws:route53:::healthcheck/{r.primary_health_check_id}",
+                    "Action": ["route53:GetHealthCheck", "route53:UpdateHealthCheck"]})
+    else:
+        out[0]["Action"].append("route53:ChangeResourceRecordSets")
+        out.append({"Sid": "FailoverRecordInSync", "Effect": "Allow", "Resource": "arn:aws:route53:::change/*",
+                    "Action": ["route53:GetChange"]})
+    return out
+
+
+def _network(a: AwsSettings, tag_cond: dict[str, Any]) -> list[dict[str, Any]]:
+    """Region isolation (either region) and the zone blackhole: a deny-all NACL created with the tag filter's tag
+    (and only so), entries on and deletion of tagged NACLs only, and subnets swapped only when they carry the tag
+    filter. The association back to a subnet's original NACL (the team's, untagged) is allowed on any NACL but
+    still only for tagged subnets."""
+    acct, regions = a.account_id, [a.primary_region, a.dr_region]
+    k, v = a.tag_filter.key, a.tag_filter.value
+
+    def arns(kind: str) -> list[str]:
+        return [f"arn:aws:ec2:{r}:{acct}:{kind}/*" for r in regions]
+
+    return [
+        {"Sid": "IsolationNaclCreatedTagged", "Effect": "Allow", "Resource": arns("network-acl"),
+         "Action": ["ec2:CreateNetworkAcl"], "Condition": {"StringEquals": {f"aws:RequestTag/{k}": v}}},
+        {"Sid": "IsolationNaclInVpc", "Effect": "Allow", "Resource": arns("vpc"), "Action": ["ec2:CreateNetworkAcl"]},
+        {"Sid": "IsolationNaclTagOnCreate", "Effect": "Allow", "Resource": arns("network-acl"),
+         "Action": ["ec2:CreateTags"], "Condition": {"StringEquals": {"ec2:CreateAction": "CreateNetworkAcl"}}},
+        {"Sid": "IsolationTaggedNaclsOnly", "Effect": "Allow", "Resource": arns("network-acl"), "Condition": tag_cond,
+         "Action": ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAcl"]},
+        {"Sid": "IsolationTaggedSubnetsOnly", "Effect": "Allow", "Resource": arns("subnet"), "Condition": tag_cond,
+         "Action": ["ec2:ReplaceNetworkAclAssociation"]},
+        {"Sid": "IsolationAnyNaclBack", "Effect": "Allow", "Resource": arns("network-acl"),
+         "Action": ["ec2:ReplaceNetworkAclAssociation"]},
+    ]

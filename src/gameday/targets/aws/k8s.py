@@ -3,9 +3,11 @@ readiness and a deployment's ready replicas (what the typed status and the scale
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from gameday.targets.aws.session import Actions
+from gameday.targets.deadline import remaining
 
 __all__ = ["Kube"]
 
@@ -13,12 +15,29 @@ __all__ = ["Kube"]
 class Kube:
     """One cluster. ``api_client`` is a kubernetes.client.ApiClient (from a kube context, or a test server)."""
 
-    def __init__(self, api_client: Any, zone_label: str, capacity_label: str) -> None:
+    def __init__(self, api_client: Any, zone_label: str, capacity_label: str, *, evict_retry_s: float = 5.0,
+                 evict_budget_s: float = 600.0) -> None:
         from kubernetes import client
 
         self.core = client.CoreV1Api(api_client)
         self.apps = client.AppsV1Api(api_client)
         self.zone_label, self.capacity_label = zone_label, capacity_label
+        self.evict_retry_s, self.evict_budget_s = evict_retry_s, evict_budget_s
+
+    def _evict(self, name: str, namespace: str, body: Any) -> Any:
+        """One eviction, retried while a PodDisruptionBudget refuses it (HTTP 429), as ``kubectl drain`` does,
+        every ``evict_retry_s`` within the step's time (``evict_budget_s`` outside a step); then the 429 is
+        raised (the step fails naming it)."""
+        from kubernetes.client.exceptions import ApiException
+
+        end = time.monotonic() + remaining(self.evict_budget_s)
+        while True:
+            try:
+                return self.core.create_namespaced_pod_eviction(name, namespace, body)
+            except ApiException as exc:
+                if exc.status != 429 or time.monotonic() + self.evict_retry_s > end:
+                    raise
+            time.sleep(self.evict_retry_s)
 
     def nodes(self, zone: str | None = None, capacity: str | None = None) -> list[str]:
         selectors = ([f"{self.zone_label}={zone}"] if zone else []) + ([f"{self.capacity_label}={capacity}"] if capacity else [])
@@ -37,8 +56,7 @@ class Kube:
                     continue  # DaemonSet pods stay, as kubectl drain leaves them
                 body = client.V1Eviction(metadata=client.V1ObjectMeta(name=p.metadata.name, namespace=p.metadata.namespace))
                 acts.do("k8s:CreateEviction", f"{p.metadata.namespace}/{p.metadata.name}",
-                        lambda p=p, body=body: self.core.create_namespaced_pod_eviction(
-                            p.metadata.name, p.metadata.namespace, body))
+                        lambda p=p, body=body: self._evict(p.metadata.name, p.metadata.namespace, body))
                 evicted.append(f"{p.metadata.namespace}/{p.metadata.name}")
         return {"cordoned": nodes, "evicted": evicted}
 

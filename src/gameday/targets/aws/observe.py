@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from urllib3.exceptions import MaxRetryError
 
-from gameday.targets.aws import asg, aurora, ec2, rds, services
+from gameday.targets.aws import asg, aurora, dns, ec2, rds
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.session import AwsSession
 from gameday.targets.base import DbStatus, EnvironmentStatus, NodeStatus
@@ -137,8 +137,8 @@ def status(s: AwsSession, kube: Callable[[str], Kube | None]) -> EnvironmentStat
             unreachable.add(region)
     dbs = databases(s, isolated, frozenset(unreachable))
     writer = next((d.region for d in dbs if d.role == "primary"), None)
-    answer = services.record_value(s)
-    dns = {cfg.route53.dr_value: cfg.dr_region, cfg.route53.primary_value: cfg.primary_region}.get(answer or "")
+    dns_region = dns.pointing_at(s)
     return EnvironmentStatus(primary_region=cfg.primary_region, dr_region=cfg.dr_region, zones=list(cfg.zones),
-                             nodes=nodes(s, kube, unreachable), dbs=dbs, dns_region=dns, dr_promoted=writer == cfg.dr_region,
+                             nodes=nodes(s, kube, unreachable), dbs=dbs, dns_region=dns_region,
+                             dr_promoted=writer == cfg.dr_region,
                              writer_region=writer)

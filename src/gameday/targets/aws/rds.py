@@ -20,10 +20,23 @@ from gameday.errors import ConfigError
 from gameday.targets.aws import wait
 from gameday.targets.aws.session import Actions, AwsSession
 
-__all__ = ["describe_primary", "fail_over", "promote", "writer_endpoint", "writer_zone", "instance", "is_replica",
+__all__ = ["terminal", "wait_available",
+           "describe_primary", "fail_over", "promote", "writer_endpoint", "writer_zone", "instance", "is_replica",
            "promoted_at", "MARK_PROMOTED"]
 
 MARK_PROMOTED = "gameday:promoted"
+# an instance in one of these will not become available (or fail over, or accept writes) by waiting: botocore's
+# db_instance_available failure states and the states RDS leaves only after a person acts
+TERMINAL_STATES = frozenset({"deleted", "deleting", "failed", "incompatible-restore", "incompatible-parameters",
+                             "incompatible-network", "incompatible-option-group", "inaccessible-encryption-credentials",
+                             "inaccessible-encryption-credentials-recoverable", "restore-error", "storage-full"})
+
+
+def terminal(s: AwsSession, region: str | None, ident: str) -> str | None:
+    """``ident (region) is <state>`` when the instance is in a terminal state, else None."""
+    inst = instance(s, region or s.settings.primary_region, ident)
+    status = inst.get("DBInstanceStatus") if inst else None
+    return f"{ident} ({region or s.settings.primary_region}) is {status}" if status in TERMINAL_STATES else None
 
 
 def describe_primary(s: AwsSession) -> dict[str, Any]:
@@ -103,7 +116,8 @@ def fail_over(s: AwsSession, acts: Actions, *, wait_for_it: bool = True) -> dict
             return inst.get("AvailabilityZone") != before and inst["DBInstanceStatus"] == "available"
 
         wait.until(s, acts, f"RDS instance {r.instance_id} available in a zone other than {before}", moved,
-                   lambda: f"{describe_primary(s)['DBInstanceStatus']} in {describe_primary(s).get('AvailabilityZone')}")
+                   lambda: f"{describe_primary(s)['DBInstanceStatus']} in {describe_primary(s).get('AvailabilityZone')}",
+                   terminal=lambda: terminal(s, None, str(r.instance_id)))
     return {"instance": r.instance_id, "zone_before": before}
 
 
@@ -118,8 +132,7 @@ def promote(s: AwsSession, acts: Actions, region: str, ident: str, accepts_write
         arn = rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]["DBInstanceArn"]
         acts.do("rds:AddTagsToResource", ident, lambda: rds.add_tags_to_resource(
             ResourceName=arn, Tags=[{"Key": MARK_PROMOTED, "Value": f"{arn} {time.time():.3f}"}]))
-    wait.waiter(s, acts, "rds", region, "db_instance_available", f"RDS instance {ident} ({region}) available",
-                DBInstanceIdentifier=ident)
+    wait_available(s, acts, region, ident, f"RDS instance {ident} ({region}) available")
     last: list[str | None] = [None]
 
     def writable() -> bool:
@@ -127,7 +140,18 @@ def promote(s: AwsSession, acts: Actions, region: str, ident: str, accepts_write
         return last[0] is None
 
     wait.until(s, acts, f"the promoted {ident} ({region}) to accept a heartbeat write", writable,
-               lambda: last[0] or "")
+               lambda: last[0] or "", terminal=lambda: terminal(s, region, ident))
+
+
+def wait_available(s: AwsSession, acts: Actions, region: str, ident: str, what: str) -> None:
+    """Until the instance is available; at once a DriverError (TerminalState) naming the state when it is in one
+    of TERMINAL_STATES (botocore's db_instance_available knows only five of them)."""
+    def available() -> bool:
+        inst = instance(s, region, ident)
+        return inst is not None and inst.get("DBInstanceStatus") == "available"
+
+    wait.until(s, acts, what, available, lambda: str((instance(s, region, ident) or {}).get("DBInstanceStatus")),
+               terminal=lambda: terminal(s, region, ident))
 
 
 def writer_endpoint(s: AwsSession, region: str | None = None) -> tuple[str, int]:

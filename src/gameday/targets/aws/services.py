@@ -1,39 +1,16 @@
-"""Route 53, ElastiCache, MSK, FIS, CloudWatch alarms: one function per abstract operation (boto3;
-chaosaws has no Route 53 record action, and its ElastiCache/MSK/FIS coverage does not fit a zone outage)."""
+"""ElastiCache, MSK, FIS, CloudWatch alarms: one function per abstract operation (boto3; chaosaws's
+ElastiCache/MSK/FIS coverage does not fit a zone outage)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from gameday.targets.aws import wait
 from gameday.targets.aws.session import Actions, AwsSession
 
-__all__ = ["switch_record", "record_value", "elasticache_failover_in_zone", "msk_reboot_brokers_in_zone",
+__all__ = ["stop_fis", "elasticache_failover_in_zone", "msk_reboot_brokers_in_zone",
            "start_fis", "alarms_in_alarm"]
-
-
-def record_value(s: AwsSession) -> str | None:
-    r = s.settings.route53
-    sets = s.client("route53").list_resource_record_sets(HostedZoneId=r.hosted_zone_id, StartRecordName=r.name,
-                                                          StartRecordType=r.type, MaxItems="1")["ResourceRecordSets"]
-    for rs in sets:
-        if rs["Name"].rstrip(".") == r.name.rstrip(".") and rs["Type"] == r.type:
-            return rs["ResourceRecords"][0]["Value"]
-    return None
-
-
-def switch_record(s: AwsSession, acts: Actions, to_dr: bool) -> dict[str, Any]:
-    r = s.settings.route53
-    value = r.dr_value if to_dr else r.primary_value
-    batch = {"Comment": "gameday: region failover" if to_dr else "gameday: fail back",
-             "Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
-                 "Name": r.name, "Type": r.type, "TTL": r.ttl, "ResourceRecords": [{"Value": value}]}}]}
-    out = acts.do("route53:ChangeResourceRecordSets", f"{r.hosted_zone_id}/{r.name}", lambda: s.client("route53")
-                  .change_resource_record_sets(HostedZoneId=r.hosted_zone_id, ChangeBatch=batch), value=value)
-    if out is not None:  # the change propagated to every Route 53 name server (INSYNC)
-        wait.waiter(s, acts, "route53", None, "resource_record_sets_changed",
-                    f"the Route 53 change of {r.name} to {value} to be INSYNC", Id=out["ChangeInfo"]["Id"])
-    return {"record": r.name, "value": value, "ttl": r.ttl}
 
 
 def elasticache_failover_in_zone(s: AwsSession, acts: Actions, zone: str) -> list[str]:
@@ -52,17 +29,43 @@ def elasticache_failover_in_zone(s: AwsSession, acts: Actions, zone: str) -> lis
     return hit
 
 
+def _msk_operation(kafka: Any, op: str) -> dict[str, Any]:
+    return dict(kafka.describe_cluster_operation(ClusterOperationArn=op)["ClusterOperationInfo"])
+
+
+def _msk_state_is(kafka: Any, op: str, state: str | None) -> Any:
+    """True when the operation is in ``state``; with None, the state."""
+    now = _msk_operation(kafka, op).get("OperationState")
+    return now == state if state else str(now)
+
+
+def _msk_failed(kafka: Any, op: str) -> str | None:
+    info = _msk_operation(kafka, op)
+    if info.get("OperationState") not in ("UPDATE_FAILED", "REBOOT_FAILED"):
+        return None
+    err = info.get("ErrorInfo") or {}
+    return f"the operation is {info['OperationState']} ({err.get('ErrorCode', '')} {err.get('ErrorString', '')})".strip()
+
+
 def msk_reboot_brokers_in_zone(s: AwsSession, acts: Actions, zone: str) -> list[str]:
+    """Reboot the zone's brokers one at a time (RebootBroker takes one broker per call), each waited for until
+    its cluster operation is UPDATE_COMPLETE before the next (a failed operation fails the wait at once)."""
     arn = s.settings.msk_cluster_arn
     if not arn:
         return []
     kafka = s.client("kafka")
     subnet_zone = {x["SubnetId"]: x["AvailabilityZone"] for x in s.client("ec2").describe_subnets()["Subnets"]}
-    nodes = kafka.list_nodes(ClusterArn=arn)["NodeInfoList"]
-    ids = [str(int(n["BrokerNodeInfo"]["BrokerId"])) for n in nodes
-           if subnet_zone.get(n["BrokerNodeInfo"].get("ClientSubnet")) == zone]
-    if ids:
-        acts.do("kafka:RebootBroker", arn, lambda: kafka.reboot_broker(ClusterArn=arn, BrokerIds=ids), BrokerIds=ids)
+    nodes = [n for page in kafka.get_paginator("list_nodes").paginate(ClusterArn=arn) for n in page["NodeInfoList"]]
+    ids = sorted((str(int(n["BrokerNodeInfo"]["BrokerId"])) for n in nodes
+                  if subnet_zone.get(n["BrokerNodeInfo"].get("ClientSubnet")) == zone), key=int)
+    for b in ids:
+        out = acts.do("kafka:RebootBroker", arn, lambda b=b: kafka.reboot_broker(ClusterArn=arn, BrokerIds=[b]),
+                      BrokerIds=[b])
+        if out is not None:
+            op = out["ClusterOperationArn"]
+            wait.until(s, acts, f"the reboot of broker {b} of {arn} to complete",
+                       partial(_msk_state_is, kafka, op, "UPDATE_COMPLETE"), partial(_msk_state_is, kafka, op, None),
+                       terminal=partial(_msk_failed, kafka, op))
     return ids
 
 
@@ -79,3 +82,38 @@ def alarms_in_alarm(s: AwsSession) -> list[str]:
         return []
     cw = s.client("cloudwatch")
     return [a["AlarmName"] for a in cw.describe_alarms(AlarmNames=names)["MetricAlarms"] if a["StateValue"] == "ALARM"]
+
+
+_FIS_LIVE = ("pending", "initiating", "running")
+_FIS_OVER = ("completed", "stopped", "failed", "cancelled")
+
+
+def _fis_templates(s: AwsSession) -> list[str]:
+    c = s.settings
+    return [t for t in (c.fis_az_template_id, c.fis_spot_template_id, c.fis_region_template_id) if t]
+
+
+def _fis_state(fis: Any, i: str) -> str:
+    return str(fis.get_experiment(id=i)["experiment"]["state"]["status"])
+
+
+def _fis_over(fis: Any, i: str) -> bool:
+    return _fis_state(fis, i) in _FIS_OVER
+
+
+def stop_fis(s: AwsSession, acts: Actions) -> list[str]:
+    """Stop every experiment gameday started (tagged ``gameday``, of the environment's templates) that still
+    runs, and wait until FIS says each is over: from any process (``recover`` has only the journal), since
+    the experiments are found by listing, not remembered."""
+    if not _fis_templates(s):
+        return []
+    fis = s.client("fis")
+    live = [e["id"] for t in _fis_templates(s)
+            for page in fis.get_paginator("list_experiments").paginate(experimentTemplateId=t)
+            for e in page["experiments"]
+            if "gameday" in (e.get("tags") or {}) and e.get("state", {}).get("status") in _FIS_LIVE]
+    for i in live:
+        acts.do("fis:StopExperiment", i, lambda i=i: fis.stop_experiment(id=i))
+    for i in live:
+        wait.until(s, acts, f"the FIS experiment {i} to stop", partial(_fis_over, fis, i), partial(_fis_state, fis, i))
+    return live

@@ -27,6 +27,8 @@ __all__ = ["AwsSession", "Actions", "translate", "boundary", "attempt_all", "tra
 # Standard retries (throttling and transient errors, with backoff); a region that does not answer is known
 # within seconds, not after botocore's default minute per attempt (a status poll must not hang on it).
 _CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=60, retries={"mode": "standard"})
+# an endpoint among several (Route 53 ARC's cluster endpoints): one attempt, the next endpoint is the retry
+_ONE_OF_MANY = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 1})
 
 
 def translate(exc: BaseException, what: str) -> DriverError:
@@ -92,11 +94,20 @@ class AwsSession:
                                          aws_session_token=creds["SessionToken"], region_name=settings.primary_region)
         self.session = base
         self._clients: dict[tuple[str, str], Any] = {}
+        self.answered: dict[str, str] = {}  # of several endpoints (Route 53 ARC's), the one that last answered
 
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.settings.primary_region)
         if key not in self._clients:
             self._clients[key] = self.session.client(service, region_name=key[1], config=_CLIENT_CONFIG)
+        return self._clients[key]
+
+    def endpoint_client(self, service: str, region: str, endpoint_url: str) -> Any:
+        """A client of an endpoint the environment names (Route 53 ARC's cluster endpoints are per cluster)."""
+        key = (service, f"{region} {endpoint_url}")
+        if key not in self._clients:
+            self._clients[key] = self.session.client(service, region_name=region, endpoint_url=endpoint_url,
+                                                     config=_ONE_OF_MANY)
         return self._clients[key]
 
     def chaosaws_configuration(self, region: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ stop-condition alarms in ALARM refuse a fault."""
 from __future__ import annotations
 
 import functools
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from gameday.config import Environment
 from gameday.errors import Aborted, ConfigError
 from gameday.service.heartbeat import marker_present, write_marker
 from gameday.service.resolved import Service
-from gameday.targets.aws import asg, aurora, ec2, failback, observe, rds, services, wait
+from gameday.targets.aws import asg, aurora, dns, ec2, failback, observe, rds, services, wait
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.lockout import check_lockout, runner_addresses
 from gameday.targets.aws.session import Actions, AwsSession, attempt_all, boundary
@@ -60,7 +61,8 @@ class AwsTarget:
         self.run_id = uuid.uuid4().hex[:10]
         self._kube_clients = kube_clients
         self._kubes: dict[str, Kube] = {}
-        self.db_password = db_password
+        # every way to build the target (drill, chaos, recover, plan) reads the password the same way
+        self.db_password = db_password if db_password is not None else os.environ.get(env.aws.rds.password_env)
         self._status: tuple[float, int, EnvironmentStatus] | None = None  # (when, changes made then, status)
         self.check_account()
 
@@ -119,7 +121,9 @@ class AwsTarget:
                 except ConfigException as exc:  # no kubeconfig, or no such context: the user's to fix
                     raise ConfigError(f"cannot use the EKS cluster of {region}: {exc}",
                                       field=f"aws.eks.{region}.kube_context") from None
-            self._kubes[region] = Kube(api, eks.zone_label, eks.capacity_label)
+            self._kubes[region] = Kube(api, eks.zone_label, eks.capacity_label,
+                                       evict_retry_s=min(self.settings.waiter_delay_s, 5.0),
+                                       evict_budget_s=self.settings.wait_timeout_s)
         return self._kubes[region]
 
     # ---- faults -----------------------------------------------------------------------------------
@@ -159,7 +163,8 @@ class AwsTarget:
     @_guarded
     def restore_zone(self, zone: str) -> dict[str, Any]:
         s, a = self.session, self.actions
-        out: dict[str, Any] = {"zone": zone, "unblackholed": ec2.unblackhole_zone(s, a, zone),
+        out: dict[str, Any] = {"zone": zone, "stopped_fis_experiments": services.stop_fis(s, a),
+                               "unblackholed": ec2.unblackhole_zone(s, a, zone),
                                "started": ec2.start_zone_instances(s, a, zone), "asgs": asg.include_zone(s, a)}
         k = self.kube(self.settings.primary_region)
         if k is not None:
@@ -222,11 +227,12 @@ class AwsTarget:
 
     @_guarded
     def restore(self) -> dict[str, Any]:
-        """Undo the faults: the isolation of either region first (what follows may need the network back: a
-        private EKS endpoint), then every zone's; each part attempted whatever another raised."""
+        """Undo the faults: gameday's FIS experiments stopped, the isolation of either region (what follows may
+        need the network back: a private EKS endpoint), then every zone's; each part attempted whatever another
+        raised."""
         s, a = self.session, self.actions
-        parts: dict[str, Callable[[], Any]] = {f"unisolated {r}": partial(ec2.unisolate_region, s, a, r)
-                                               for r in self.regions()}
+        parts: dict[str, Callable[[], Any]] = {"stopped FIS experiments": partial(services.stop_fis, s, a)}
+        parts.update({f"unisolated {r}": partial(ec2.unisolate_region, s, a, r) for r in self.regions()})
         parts.update({z: partial(self.restore_zone, z) for z in self.settings.zones})
         return attempt_all(parts)
 
@@ -247,7 +253,7 @@ class AwsTarget:
     def switch_dns(self, region: str) -> dict[str, Any]:
         if region not in self.regions():
             raise ConfigError(f"unknown region {region!r}", field="region")
-        return services.switch_record(self.session, self.actions, to_dr=region == self.settings.dr_region)
+        return dns.switch(self.session, self.actions, to_dr=region == self.settings.dr_region)
 
     @_guarded
     def scale_dr(self, count: int) -> dict[str, Any]:
@@ -257,7 +263,7 @@ class AwsTarget:
         out: dict[str, Any] = {"region": dr, "count": count}
         k = self.kube(dr)  # before any change: a cluster that cannot be reached is a usage error
         if self.settings.dr_node_group_asg:
-            asg.scale_asg(s, a, self.settings.dr_node_group_asg, dr, count)
+            out["asg"] = asg.scale_asg(s, a, self.settings.dr_node_group_asg, dr, count)
         if k is not None:
             eks = self.settings.eks[dr]
             replicas = self.settings.dr_scaled_replicas if count > 1 else 1

@@ -8,6 +8,7 @@ raises a DriverError naming what it waited for, so the step fails saying so. In 
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -18,9 +19,10 @@ from gameday.errors import DriverError
 from gameday.targets.aws.session import Actions, AwsSession, boundary, transient
 from gameday.targets.deadline import remaining
 
-__all__ = ["waiter", "until", "WAIT_TIMEOUT"]
+__all__ = ["waiter", "until", "WAIT_TIMEOUT", "TERMINAL"]
 
 WAIT_TIMEOUT = "WaitTimeout"  # the DriverError code of a wait that ran out of time
+TERMINAL = "TerminalState"  # ... of a wait stopped at once because what it waited on can no longer get there
 T = TypeVar("T")
 
 
@@ -48,15 +50,21 @@ def waiter(s: AwsSession, acts: Actions, service: str, region: str | None, name:
             raise _timed_out(what, time.monotonic() - started, err.get("Code", "")) from None
         if err:  # an error the waiter does not expect (the resource is gone, access denied)
             raise DriverError(f"waiting for {what}: {err.get('Message', exc)}", code=err.get("Code")) from None
-        raise DriverError(f"waiting for {what}: {exc.kwargs.get('reason', exc)}", code="WaiterFailed") from None
+        reason = str(exc.kwargs.get("reason", exc))
+        state = re.search(r'matched expected path: "([^"]+)"', reason)
+        if "terminal failure state" in reason:  # one of the waiter's failure acceptors (deleted, failed, ...)
+            raise DriverError(f"gave up waiting for {what}: it is {state.group(1) if state else reason}, a terminal "
+                              "state", code=TERMINAL) from None
+        raise DriverError(f"waiting for {what}: {reason}", code="WaiterFailed") from None
     acts.waits.append(f"{what}: {time.monotonic() - started:.1f} s")
 
 
 def until(s: AwsSession, acts: Actions, what: str, check: Callable[[], T | None],
-          describe: Callable[[], str] | None = None) -> T | None:
+          describe: Callable[[], str] | None = None, terminal: Callable[[], str | None] | None = None) -> T | None:
     """Poll ``check`` (inside the error boundary) until it returns something truthy; botocore has no waiter
     for this condition (a writer that changed zone, a deployment's ready replicas, an ASG's in-service
-    count, a global cluster's new primary), so the loop is ours. Returns what ``check`` returned."""
+    count, a global cluster's new primary), so the loop is ours. Returns what ``check`` returned.
+    ``terminal`` says (a sentence) when what is waited on can no longer get there: the wait fails at once."""
     if acts.plan_only:
         return None
     delay = s.settings.waiter_delay_s
@@ -71,6 +79,11 @@ def until(s: AwsSession, acts: Actions, what: str, check: Callable[[], T | None]
             if not transient(exc):
                 raise
             got, seen_error = None, str(exc)
+        if not got and terminal is not None:
+            with boundary(f"wait for {what}"):
+                stuck = terminal()
+            if stuck:
+                raise DriverError(f"gave up waiting for {what}: {stuck}, a terminal state", code=TERMINAL)
         if got:
             acts.waits.append(f"{what}: {time.monotonic() - started:.1f} s")
             return got
