@@ -41,8 +41,9 @@ class LocustLoad:
 
     def _tick(self, rec: dict[str, Any]) -> None:
         self.journal.record("load.tick", "load", {k: rec.get(k) for k in _TICK_FIELDS})
-        if rec.get("failures"):  # why requests failed this second (gameday.reasons)
-            self.journal.record(FAILURES, "load", {"source": "load", "reasons": rec["failures"]})
+        reasons = self.run.reasons.drain()  # why requests failed since the last second (the run tallies them)
+        if reasons:
+            self.journal.record(FAILURES, "load", {"source": "load", "reasons": reasons})
         buckets = _rebucket(rec.get("evidence") or [], self.bucket_s)
         if buckets:
             self.journal.record("load.evidence", "load", load_bucket_event(self.bucket_s, buckets))
