@@ -7,7 +7,9 @@ of lab time: a bench, not a test.
 Latency added in the network path costs the service no CPU: what it takes is the latency SLO's budget (a p95
 under 300 ms with 250 ms added leaves 50 ms for the service's own time and queue), so the added latencies span
 that budget. The generator may keep 2,000 connections open: with the latency added, rate x latency requests are
-in flight, and the generator's cap must not be what a stair runs into first.
+in flight, and the generator's cap must not be what a stair runs into first. Stairs of 6 s, 1.25x apart: with
+3 s stairs 1.5x apart (the first run), one slow second decided a stair (a third of its requests), and a stair
+1.5x past the lab's knee collapsed within its first second, the generator late in that same second (INCONCLUSIVE).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ OUT = Path("out/bench-capacity")
 STATE = OUT / "lab"
 SLO = "p95<300ms"
 LATENCIES_MS = (0.0, 50.0, 150.0, 250.0)
-START_RATE, MAX_RATE = 200.0, 6000.0
+START_RATE, MAX_RATE = 400.0, 6000.0
+STAIR_S, FACTOR = 6.0, 1.25
 
 
 def knee_rank(knee: dict[str, Any]) -> float | None:
@@ -60,7 +63,8 @@ def main() -> int:
                 print(f"ingest latency +{ms:g} ms, --slo '{SLO}':", flush=True)
                 s = run_capacity(CapacityOptions(
                     profile=Path("loadprofiles/ingest_steady.py"), env=env, max_rate=MAX_RATE, start_rate=START_RATE,
-                    stair_s=3, slos=[SLO], state_dir=STATE, max_connections=2000, out_dir=OUT / f"latency-{ms:g}ms"),
+                    stair_s=STAIR_S, factor=FACTOR, slos=[SLO], state_dir=STATE, max_connections=2000,
+                    out_dir=OUT / f"latency-{ms:g}ms"),
                     on_stair=_stair)
                 knees.append({"ingest_latency_ms": ms, "slo": SLO, "verdict": s["verdict"],
                               "capacity_rate": s["capacity_rate"], "first_failing": s.get("first_failing"),
