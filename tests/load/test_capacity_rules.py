@@ -83,3 +83,16 @@ def test_the_gate_fails_a_latency_breach_that_came_before_the_connection_cap_and
     s = summarize([part], target_rate=100, duration_s=10, batch=1, slos=slos, ticks=together)
     assert s["verdict"] == "inconclusive" and any("may explain it" in r for r in s["reasons"])
     assert math.isclose(s["late_ratio"], 0.4)
+
+
+def _knee(rate: float | None, verdict: str = "pass", first_failing: float | None = 300.0) -> dict:
+    return {"capacity_rate": rate, "verdict": verdict, "first_failing": first_failing}
+
+
+def test_the_bench_says_the_knee_moved_down_only_when_no_knee_rose_and_none_is_missing():
+    from gameday.api.capacity_bench import moves_down
+
+    assert moves_down([_knee(900.0), _knee(900.0), _knee(450.0), _knee(None, "fail", 200.0)])
+    assert not moves_down([_knee(800.0), _knee(870.0)]), "a knee that rose"
+    assert not moves_down([_knee(900.0), _knee(None, "inconclusive", None)]), "no knee: the generator limited it"
+    assert not moves_down([_knee(None, "fail", 200.0), _knee(300.0)]), "nothing held, then a knee"
