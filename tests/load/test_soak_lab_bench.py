@@ -74,3 +74,15 @@ def test_a_runner_that_never_starts_the_load_is_not_measured(tmp_path: Path) -> 
         assert sample_runner(proc, tmp_path / "progress.jsonl", minutes=2, minute_s=0.1, start_timeout_s=30) == []
     finally:
         proc.wait(10)
+
+
+def test_every_minute_is_one_minute_long_not_one_longer_than_the_last(tmp_path: Path) -> None:
+    progress = tmp_path / "progress.jsonl"
+    proc = _fake_runner(f"import pathlib, time; pathlib.Path({str(progress)!r}).write_text('{{}}\\n'); time.sleep(30)")
+    try:
+        minutes = sample_runner(proc, progress, minutes=4, minute_s=0.4)
+    finally:
+        proc.kill()
+        proc.wait(10)
+    assert [m.index for m in minutes] == [1, 2, 3, 4]
+    assert all(m.wall_s < 1.0 for m in minutes), [m.wall_s for m in minutes]  # 4th minute: 1.6 s when they grew

@@ -105,10 +105,11 @@ def sample_runner(proc: subprocess.Popen[bytes], progress: Path, minutes: int, m
         if proc.poll() is not None or time.monotonic() > give_up:
             return []
         time.sleep(0.2)
-    t0, c0 = time.monotonic(), _cpu(ps)
+    start = t0 = time.monotonic()
+    c0 = _cpu(ps)
     out: list[Minute] = []
     for k in range(1, minutes + 1):
-        if not _wait_until(t0 + k * minute_s, proc):
+        if not _wait_until(start + k * minute_s, proc):  # minute k ends k minutes after the start
             break
         try:
             t1, c1 = time.monotonic(), _cpu(ps)
