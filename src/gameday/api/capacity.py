@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from gameday.api.lab import lab_session
-from gameday.api.load import REFERENCE_CALIBRATION, LoadOptions, check_ranges
+from gameday.api.load import REFERENCE_CALIBRATION, LoadOptions, check_ranges, lab_service, outside_service
 from gameday.config import load_environment
 from gameday.errors import ConfigError
 from gameday.journal import Journal, read_journal
-from gameday.lab.ingest_api import LAB_SERVICE
 from gameday.load.capacity import CAPACITY_END, CAPACITY_START, capacity_from_journal, next_rate, served_rate
 from gameday.load.slo import Slo
 from gameday.service.resolved import Service
@@ -64,15 +63,13 @@ def run_capacity(opts: CapacityOptions, *, on_stair: Callable[[dict[str, Any]], 
     """Climb the stairs to the knee; return summary.json's content (``capacity_rate``: the knee)."""
     slos, start = opts.check_capacity()
     env = load_environment(opts.env)
-    spec = env.service or LAB_SERVICE
-    host = opts.host or (env.aws.public_url if env.aws is not None else None)
-    if host is not None or env.kind == "aws" or (env.service is not None and env.service.url):
-        svc = Service.resolve(spec, url=opts.host or host, file=str(opts.env))
+    svc = outside_service(opts, env)
+    if svc is not None:
         seen = f"the service at {svc.redact(svc.url)}: the resources behind it are not visible to gameday" \
             if env.kind != "aws" else f"AWS environment {env.name} ({opts.env})"
         return _climb(opts, svc, slos, start, seen, on_stair)
     with lab_session(opts.env, opts.state_dir, keep=opts.keep_lab, restore=False, on_progress=on_status) as lab:
-        svc = Service.resolve(spec, url=lab.client.public_endpoint, ca_file=lab.client.ca_file, file=str(opts.env))
+        svc = lab_service(opts, env, lab.client)
         return _climb(opts, svc, slos, start, _lab_resources(lab.client.status()), on_stair)
 
 

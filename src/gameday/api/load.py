@@ -11,10 +11,10 @@ from typing import Any
 
 from gameday.api.lab import lab_session
 from gameday.api.observe import observers
-from gameday.config import check_service, load_environment
+from gameday.config import Environment, check_service, load_environment
 from gameday.errors import ConfigError
 from gameday.journal import Event, Journal
-from gameday.lab.control import DEFAULT_DIR
+from gameday.lab.control import DEFAULT_DIR, LabClient
 from gameday.lab.ingest_api import LAB_SERVICE
 from gameday.load.profile import CLOSED
 from gameday.load.slo import Slo, parse_slo, with_defaults
@@ -79,13 +79,26 @@ def run_load(opts: LoadOptions, *, on_progress: Callable[[dict[str, Any]], None]
     """Run the profile (and judge its SLOs); return summary.json's content."""
     slos, limits = opts.check()
     env = load_environment(opts.env)
-    spec = env.service or LAB_SERVICE
+    svc = outside_service(opts, env)
+    if svc is not None:
+        return _run(opts, svc, slos, limits, on_progress)
+    with lab_session(opts.env, opts.state_dir, keep=opts.keep_lab, restore=False, on_progress=on_status) as lab:
+        return _run(opts, lab_service(opts, env, lab.client), slos, limits, on_progress)
+
+
+def outside_service(opts: LoadOptions, env: Environment) -> Service | None:
+    """The service the load goes to when it is not the lab's (``--host``, AWS's public URL, the environment's
+    ``service.url``); None when the run needs the lab."""
     host = opts.host or (env.aws.public_url if env.aws is not None else None)
     if host is not None or env.kind == "aws" or (env.service is not None and env.service.url):
-        return _run(opts, Service.resolve(spec, url=opts.host or host, file=str(opts.env)), slos, limits, on_progress)
-    with lab_session(opts.env, opts.state_dir, keep=opts.keep_lab, restore=False, on_progress=on_status) as lab:
-        svc = Service.resolve(spec, url=lab.client.public_endpoint, ca_file=lab.client.ca_file, file=str(opts.env))
-        return _run(opts, svc, slos, limits, on_progress)
+        return Service.resolve(env.service or LAB_SERVICE, url=host, file=str(opts.env))
+    return None
+
+
+def lab_service(opts: LoadOptions, env: Environment, client: LabClient) -> Service:
+    """The environment's service (default: the lab's own ingest API) at the lab's public endpoint."""
+    return Service.resolve(env.service or LAB_SERVICE, url=client.public_endpoint, ca_file=client.ca_file,
+                           file=str(opts.env))
 
 
 def _run(opts: LoadOptions, service: Service, slos: list[Slo], limits: list[Slo],

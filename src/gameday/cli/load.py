@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -80,11 +81,15 @@ def _print(s: dict[str, Any], out_dir: Path) -> None:
 
 def report_gate(events: list[Event], out_dir: Path, as_json: bool) -> NoReturn:
     """``gameday report`` on a gate's (or load run's) journal: its own reports, printed as the gate printed them."""
-    s = regenerate_gate_reports(events, out_dir)
+    _reprint(regenerate_gate_reports(events, out_dir), out_dir, as_json, _print)
+
+
+def _reprint(s: dict[str, Any], out_dir: Path, as_json: bool, show: Callable[[dict[str, Any], Path], None]) -> NoReturn:
+    """A regenerated summary: as JSON, or printed as the run printed it; the exit code is its verdict's."""
     if as_json:
         typer.echo(json.dumps(s, indent=2, default=str))
     else:
-        _print(s, out_dir)
+        show(s, out_dir)
     exit_by(s["verdict"])
 
 
@@ -179,12 +184,7 @@ def report_capacity(events: list[Event], out_dir: Path, as_json: bool) -> NoRetu
     """``gameday report`` on a capacity run's journal: its reports, printed as the run printed them."""
     from gameday.api.capacity import regenerate_capacity_reports
 
-    s = regenerate_capacity_reports(events, out_dir)
-    if as_json:
-        typer.echo(json.dumps(s, indent=2, default=str))
-    else:
-        print_capacity(s, out_dir)
-    exit_by(s["verdict"])
+    _reprint(regenerate_capacity_reports(events, out_dir), out_dir, as_json, print_capacity)
 
 
 @load_app.command("capacity")
