@@ -12,6 +12,7 @@ import asyncio
 import time
 
 from aiohttp import web
+from loopback import arguments, one_handler, serve_for
 
 
 def app(a: argparse.Namespace) -> web.Application:
@@ -26,23 +27,12 @@ def app(a: argparse.Namespace) -> web.Application:
             await asyncio.sleep(a.slow_ms / 1000)
         return web.json_response({}, status=202)
 
-    out = web.Application()
-    out.router.add_route("*", "/{tail:.*}", write)
-    return out
-
-
-async def serve(a: argparse.Namespace) -> None:
-    runner = web.AppRunner(app(a), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", a.port, backlog=1024).start()
-    await asyncio.sleep(a.seconds)
-    await runner.cleanup()
+    return one_handler(write)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--seconds", type=float, default=60.0)
+    p = arguments()
     p.add_argument("--slow-after", type=float, default=3.0)
     p.add_argument("--slow-ms", type=float, default=250.0)
-    asyncio.run(serve(p.parse_args()))
+    a = p.parse_args()
+    serve_for(app(a), a.port, a.seconds)

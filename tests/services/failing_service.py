@@ -16,6 +16,7 @@ import asyncio
 import math
 
 from aiohttp import web
+from loopback import arguments, one_handler, serve_for
 
 
 def app(a: argparse.Namespace) -> web.Application:
@@ -35,27 +36,16 @@ def app(a: argparse.Namespace) -> web.Application:
             return web.Response(status=a.status, text=a.body)
         return web.json_response({}, status=a.ok_status)
 
-    out = web.Application()
-    out.router.add_route("*", "/{tail:.*}", write)
-    return out
-
-
-async def serve(a: argparse.Namespace) -> None:
-    runner = web.AppRunner(app(a), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", a.port, backlog=1024).start()
-    await asyncio.sleep(a.seconds)
-    await runner.cleanup()
+    return one_handler(write)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--seconds", type=float, default=60.0)
+    p = arguments()
     p.add_argument("--error-share", type=float, default=0.0)
     p.add_argument("--status", type=int, default=500)
     p.add_argument("--body", default="internal error")
     p.add_argument("--ok-status", type=int, default=202)
     p.add_argument("--delay-ms", type=float, default=0.0)
     p.add_argument("--token", default=None)
-    asyncio.run(serve(p.parse_args()))
+    a = p.parse_args()
+    serve_for(app(a), a.port, a.seconds)

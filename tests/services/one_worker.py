@@ -16,6 +16,7 @@ import asyncio
 import time
 
 from aiohttp import web
+from loopback import arguments, one_handler, serve_for
 
 
 def app(a: argparse.Namespace) -> web.Application:
@@ -30,22 +31,11 @@ def app(a: argparse.Namespace) -> web.Application:
         await asyncio.sleep(max(0.0, done - time.monotonic()))
         return web.json_response({}, status=202)
 
-    out = web.Application()
-    out.router.add_route("*", "/{tail:.*}", write)
-    return out
-
-
-async def serve(a: argparse.Namespace) -> None:
-    runner = web.AppRunner(app(a), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", a.port, backlog=1024).start()
-    await asyncio.sleep(a.seconds)
-    await runner.cleanup()
+    return one_handler(write)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser()
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--seconds", type=float, default=60.0)
+    p = arguments()
     p.add_argument("--service-ms", type=float, default=10.0)
-    asyncio.run(serve(p.parse_args()))
+    a = p.parse_args()
+    serve_for(app(a), a.port, a.seconds)
