@@ -16,7 +16,7 @@ from typing import Any
 from gameday.chaos.verdict import chaos_summary
 from gameday.errors import ConfigError
 from gameday.journal import Event, read_journal
-from gameday.report.write import drill_summary
+from gameday.judge.drill import check
 
 __all__ = ["Run", "collect"]
 
@@ -131,7 +131,7 @@ def _target_key(t: dict[str, Any]) -> str:
 
 
 def _drill(journal: Path, events: list[Event]) -> Run:
-    s = drill_summary(events)
+    s = check(events)
     start = next(e for e in events if e.kind == "drill.start")
     operator = next((e.value.get("operator") or e.value.get("confirmed_by") for e in events
                      if e.kind in ("drill.start", "step.end") and (e.value.get("operator") or e.value.get("confirmed_by"))),

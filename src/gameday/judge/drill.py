@@ -20,26 +20,16 @@ from typing import Any
 from gameday.journal import Event
 from gameday.judge.cache import cache_measure, cache_targets
 from gameday.judge.evidence import stream_recovery
-from gameday.judge.recovery import Probe, Recovery, State
+from gameday.judge.recovery import Recovery, State
 from gameday.judge.rpo import measure
 from gameday.reasons import top_reasons
 from gameday.verdict import Verdict
 
-__all__ = ["check", "probes_of", "recovery_of"]
+__all__ = ["check", "recovery_of", "window_end"]
 
 
 def _first(events: list[Event], kind: str) -> Event | None:
     return next((e for e in events if e.kind == kind), None)
-
-
-def probes_of(events: list[Event]) -> list[Any]:
-    """The synthetic probes of a journal (``started`` is journaled; older journals give the latency)."""
-    out = []
-    for e in events:
-        if e.kind == "probe":
-            started = e.value.get("started", e.t_wall - e.value.get("latency_ms", 0) / 1000)
-            out.append(Probe(started, e.t_wall, bool(e.value["ok"])))
-    return out
 
 
 def window_end(applied: Event) -> float | None:

@@ -73,10 +73,6 @@ class Recovery:
     def outage_seen(self) -> bool:
         return self.t_detect is not None
 
-    @property
-    def last_probe(self) -> float | None:  # the old name, for readers of older code
-        return self.last_seen
-
 
 class RecoveryMachine:
     """Feed evidence in the order it became known; read :meth:`result` at any time."""

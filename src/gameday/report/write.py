@@ -13,19 +13,13 @@ from gameday.report.junit import drill_cases, render_junit
 from gameday.report.markdown import render_markdown
 from gameday.report.why import diagnosis, reconcile_failure
 
-__all__ = ["write_reports", "drill_summary"]
+__all__ = ["write_reports"]
 
-
-
-def drill_summary(events: list[Event]) -> dict[str, Any]:
-    """The checker's summary (a journal without ``drill.end`` is ``aborted`` and ``incomplete``: the checker's
-    own rule, so every reader of a killed run agrees)."""
-    return check(events)
 
 
 def write_reports(events: list[Event], out_dir: Path) -> dict[str, Any]:
     """report.json, report.md, report.html, junit.xml in ``out_dir``; returns report.json's content."""
-    summary = drill_summary(events)
+    summary = check(events)  # a journal without drill.end is aborted and incomplete: the checker's own rule
     if summary.get("drill") is not None:  # why, in words: what the service answered, what went unmeasured
         summary["reconcile_failed"] = reconcile_failure(events, summary)
         summary["diagnosis"] = diagnosis(summary)
