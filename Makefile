@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup check test drill lab-up lab-down lab-status bench-lab bench-load bench-soak bench-soak-lab bench-capacity clean
+.PHONY: setup check test docs drill lab-up lab-down lab-status bench-lab bench-load bench-soak bench-soak-lab bench-capacity clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,9 +24,14 @@ check: $(STAMP)
 
 # The tests without the lab run on both cores (pytest-xdist); the lab tests share one lab, in one process,
 # with the tests whose verdict needs the generator to keep time (marked serial) beside nothing else.
-test: check
+test: check docs
 	$(BIN)/python -m pytest -q -m "not lab and not serial" -n 2
 	$(BIN)/python -m pytest -q -m "lab or serial"
+
+# The documentation site (docs/, mkdocs.yml) into site/: a warning is an error; the command and operation
+# reference pages are generated from the code while it builds (gameday.cli.reference). Seconds.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 drill: $(STAMP)
 	$(BIN)/gameday drill run drills/region-failover.yaml --out out/drill --auto-confirm 1
@@ -45,7 +50,7 @@ bench-lab: $(STAMP)
 
 clean:
 	-$(BIN)/gameday lab down
-	rm -rf .gameday out
+	rm -rf .gameday out site
 
 bench-load: $(STAMP)
 	$(BIN)/python -m gameday.load.bench
