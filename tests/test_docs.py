@@ -118,3 +118,13 @@ def test_the_readme_and_the_pages_link_only_to_what_exists() -> None:
             if not (doc.parent / path).exists():
                 broken.append(f"{doc.relative_to(ROOT)}: {target}")
     assert not broken, broken
+
+
+def test_no_page_shows_markdown_it_did_not_render(site: Path) -> None:
+    """Python-Markdown is stricter than GitHub: a list or table not set off by a blank line stays raw text."""
+    raw = []
+    for page in sorted(site.rglob("*.html")):
+        for para in re.findall(r"<p>(.*?)</p>", page.read_text(encoding="utf-8"), flags=re.S):
+            raw += [f"{page.relative_to(site)}: {line.strip()[:60]}" for line in para.splitlines()[1:]
+                    if re.match(r"\s*([-*+] |\d+\. |\|.*\|\s*$|```)", line)]
+    assert not raw, raw

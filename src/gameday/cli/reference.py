@@ -131,9 +131,9 @@ def _command_section(c: Command) -> list[str]:
             lines.append("")
     arguments, options = _argument_rows(c), _option_rows(c)
     if arguments:
-        lines += ["| argument | | |", "|---|---|---|", *arguments, ""]
+        lines += ["| argument | | what it is |", "|---|---|---|", *arguments, ""]
     if options:
-        lines += ["| option | |", "|---|---|", *options, ""]
+        lines += ["| option | what it does |", "|---|---|", *options, ""]
     return lines
 
 
@@ -198,7 +198,7 @@ def _operation_section(name: str) -> list[str]:
     lines.append("")
     rows = _field_rows(op.args)
     if rows:
-        lines += ["| argument | type | | |", "|---|---|---|---|", *rows, ""]
+        lines += ["| argument | type | default, bounds | what it is |", "|---|---|---|---|", *rows, ""]
     else:
         lines += ["No arguments.", ""]
     return lines
