@@ -128,3 +128,31 @@ def test_no_page_shows_markdown_it_did_not_render(site: Path) -> None:
             raw += [f"{page.relative_to(site)}: {line.strip()[:60]}" for line in para.splitlines()[1:]
                     if re.match(r"\s*([-*+] |\d+\. |\|.*\|\s*$|```)", line)]
     assert not raw, raw
+
+
+def _prose_joined(text: str) -> str:
+    """Lines of prose joined (an inline `gameday ...` may wrap); in code blocks only continued lines."""
+    parts = re.split(r"(```.*?```)", text, flags=re.S)
+    return "".join(p.replace("\\\n", " ") if p.startswith("```") else p.replace("\n", " ") for p in parts)
+
+
+def test_every_gameday_command_line_in_the_docs_names_a_real_command_and_options() -> None:
+    root = typer.main.get_command(app)
+    wrong = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for m in re.finditer(r"gameday((?: [a-z][a-z0-9-]*)+)([^`\n#|]*)", _prose_joined(doc.read_text(encoding="utf-8"))):
+            cmd, path = root, []
+            for word in m.group(1).split():
+                subs = getattr(cmd, "commands", None)
+                if not subs:
+                    break
+                if word not in subs:  # "gameday journal" in prose is no command; "gameday lab bogus" is one gone wrong
+                    wrong += [f"{doc.name}: gameday {' '.join(path)} {word}: no such command"] if path else []
+                    break
+                cmd, path = subs[word], [*path, word]
+            if not path or getattr(cmd, "commands", None):
+                continue
+            options = {o for p in cmd.params for o in [*p.opts, *p.secondary_opts]} | {"--help"}
+            wrong += [f"{doc.name}: gameday {' '.join(path)} {o}: no such option"
+                      for o in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", m.group(2)) if o not in options]
+    assert not wrong, wrong

@@ -32,7 +32,8 @@ def validate(experiment: Path = typer.Argument(..., help="Experiment file (YAML 
 def run(experiment: Path = typer.Argument(..., help="Experiment file, e.g. experiments/az-outage.yaml."),
         env: Path = ENV,
         out_dir: Path = typer.Option(Path("out/chaos"), "--out", help="Journal, verdict and JUnit go here."),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Print what each action would touch; change nothing."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print what each action would touch; change nothing "
+                                     "(on the lab, targets are resolved on the running lab: 'gameday lab up' first)."),
         state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB, grafana_url: str | None = GRAFANA_URL,
         confirm: str | None = CONFIRM) -> None:
     """Run EXPERIMENT; the verdict comes from the journal: 0 pass, 1 fail, 2 invalid, 4 aborted."""
