@@ -7,14 +7,17 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import typer.main
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
+from pydantic import BaseModel
 
 from gameday.cli import app
+from gameday.config import Environment
+from gameday.drill.models import Drill, Runbook
 from gameday.operations import EFFECT_WITHIN_S, OPERATIONS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,3 +159,32 @@ def test_every_gameday_command_line_in_the_docs_names_a_real_command_and_options
             wrong += [f"{doc.name}: gameday {' '.join(path)} {o}: no such option"
                       for o in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", m.group(2)) if o not in options]
     assert not wrong, wrong
+
+
+def _field_names(model: type[BaseModel], seen: tuple[type[BaseModel], ...] = ()) -> set[str]:
+    """Every key a model and the models inside it accept."""
+    def models(annotation: Any) -> list[type[BaseModel]]:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return [annotation]
+        return [m for a in get_args(annotation) for m in models(a)]
+
+    out = set()
+    for name, info in model.model_fields.items():
+        out.add(info.alias or name)
+        for sub in models(info.annotation):
+            if sub not in seen:
+                out |= _field_names(sub, (*seen, model))
+    return out
+
+
+def test_every_key_of_the_environment_drill_and_runbook_files_is_in_the_file_reference(site: Path) -> None:
+    page = (site / "reference" / "files.html").read_text(encoding="utf-8")
+    parts = re.split(r'<h2 id="(file-[^"]+)"', page)
+    sections = {parts[i]: parts[i + 1] for i in range(1, len(parts), 2)}
+    assert set(sections) == {"file-environment", "file-drill", "file-runbook"}
+    for key, model in (("file-environment", Environment), ("file-drill", Drill), ("file-runbook", Runbook)):
+        keys = [html.unescape(k) for k in re.findall(r"<tr>\s*<td><code>([^<]+)</code>", sections[key])]
+        listed = {segment for k in keys for segment in re.split(r"\[\]\.|\.", k)}
+        missing = _field_names(model) - listed
+        assert not missing, (key, sorted(missing))
+        assert "name" in listed and len(keys) > 5, key

@@ -18,13 +18,16 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args, get_origin
+
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.structure.files import Files
 
-__all__ = ["PAGES", "Command", "commands", "cli_markdown", "operations_markdown", "anchor", "write", "on_files"]
+__all__ = ["PAGES", "Command", "commands", "cli_markdown", "operations_markdown", "files_markdown", "anchor", "write",
+           "on_files"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
 
@@ -151,6 +154,12 @@ def cli_markdown(app: Any = None) -> str:
     return "\n".join(lines)
 
 
+def _meaning(info: Any, default: str, bounds: list[str]) -> str:
+    """A field's description, then its default and bounds in brackets."""
+    words = "; ".join([default, *bounds])
+    return text(f"{info.description} ({words})" if info.description else words)
+
+
 def _field_rows(model: Any) -> list[str]:
     rows = []
     for name, info in model.model_fields.items():
@@ -158,8 +167,7 @@ def _field_rows(model: Any) -> list[str]:
         bounds = [f"{k} {getattr(m, k)}" for m in info.metadata for k in ("ge", "gt", "le", "lt", "min_length")
                   if getattr(m, k, None) is not None]
         default = "required" if info.is_required() else f"default {info.default!r}"
-        words = "; ".join([default, *bounds])
-        rows.append(f"| {code(name)} | {code(kind)} | {text(words)} | {text(info.description or '')} |")
+        rows.append(f"| {code(name)} | {code(kind)} | {_meaning(info, default, bounds)} |")
     return rows
 
 
@@ -198,7 +206,7 @@ def _operation_section(name: str) -> list[str]:
     lines.append("")
     rows = _field_rows(op.args)
     if rows:
-        lines += ["| argument | type | default, bounds | what it is |", "|---|---|---|---|", *rows, ""]
+        lines += ["| argument | type | what it is |", "|---|---|---|", *rows, ""]
     else:
         lines += ["No arguments.", ""]
     return lines
@@ -225,9 +233,77 @@ def operations_markdown() -> str:
     return "\n".join(lines)
 
 
+FILES = (
+    ("environment file", "environments/*.yaml", "gameday.config", "Environment"),
+    ("drill", "drills/*.yaml", "gameday.drill.models", "Drill"),
+    ("runbook", "runbooks/*.yaml", "gameday.drill.models", "Runbook"),
+)
+
+
+def _models_in(annotation: Any) -> list[tuple[str, type[BaseModel]]]:
+    """The models a field's type holds, each with the suffix its keys take: ``.``, ``[].`` or ``.NAME.``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [(".", annotation)]
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return [("[].", m) for a in args for _, m in _models_in(a)]
+    if origin is dict and len(args) == 2:
+        return [(".NAME.", m) for _, m in _models_in(args[1])]
+    return [found for a in args for found in _models_in(a)]
+
+
+def _type_text(annotation: Any) -> str:
+    if isinstance(annotation, type):
+        return "mapping" if issubclass(annotation, BaseModel) else annotation.__name__
+    words = re.sub(r"<class '(?:[\w]+\.)*(\w+)'>", r"\1", str(annotation)).replace("typing.", "")
+    words = re.sub(r"\b(?:[a-z_]\w*\.)+([A-Z]\w*)", r"\1", words)
+    for _, model in _models_in(annotation):  # a section: its keys follow
+        words = re.sub(rf"\b{model.__name__}\b", "mapping", words)
+    return words
+
+
+def _default_text(info: Any) -> str:
+    if info.is_required():
+        return "required"
+    value = info.get_default(call_default_factory=True)
+    return "a section (below)" if isinstance(value, BaseModel) else f"default {value!r}"
+
+
+def _key_rows(model: type[BaseModel], prefix: str, inside: tuple[type[BaseModel], ...] = ()) -> list[str]:
+    rows = []
+    for name, info in model.model_fields.items():
+        key = prefix + (info.alias or name)
+        bounds = [f"{k} {getattr(m, k)}" for m in info.metadata for k in ("ge", "gt", "le", "lt", "min_length", "pattern")
+                  if getattr(m, k, None) is not None]
+        rows.append(f"| {code(key)} | {code(_type_text(info.annotation))} | {_meaning(info, _default_text(info), bounds)} |")
+        for suffix, sub in _models_in(info.annotation):
+            if sub not in inside:
+                rows += _key_rows(sub, key + suffix, (*inside, model))
+    return rows
+
+
+def files_markdown() -> str:
+    """Every key of the files gameday reads, from the models that validate them."""
+    import importlib
+
+    lines = ["# File formats", "",
+             "Generated from the models that validate each file (`pydantic`) each time this site is built: every key, "
+             "its type, default and bounds. A key not listed here is an error (exit 2, naming the file and the key); "
+             "`NAME` stands for a name of your choosing; `[]` for each item of a list; a required key is required in its "
+             "section when the section is given. What each means, with examples: the guides.", ""]
+    for title, where, module, model_name in FILES:
+        model = getattr(importlib.import_module(module), model_name)
+        lines += [f"## The {title} (`{where}`) {{#file-{model_name.lower()}}}", ""]
+        if model.__doc__:
+            lines += [text(model.__doc__), ""]
+        lines += ["| key | type | what it is |", "|---|---|---|", *_key_rows(model, ""), ""]
+    return "\n".join(lines)
+
+
 PAGES: dict[str, Callable[[], str]] = {
     "reference/cli.md": cli_markdown,
     "reference/operations.md": operations_markdown,
+    "reference/files.md": files_markdown,
 }
 
 
