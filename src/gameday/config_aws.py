@@ -78,7 +78,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
 
 
 class Route53Record(Strict):
-    """How the service's name moves to the DR region (``mode``; README "DNS modes"):
+    """How the service's name moves to the DR region (``mode``; docs/monthly-drill.md "DNS modes"):
 
     - ``simple``: one record (CNAME/A) whose value is UPSERTed (``primary_value`` / ``dr_value``);
     - ``alias``: one alias record whose AliasTarget is UPSERTed (``primary_alias`` / ``dr_alias``);
