@@ -188,3 +188,17 @@ def test_every_key_of_the_environment_drill_and_runbook_files_is_in_the_file_ref
         missing = _field_names(model) - listed
         assert not missing, (key, sorted(missing))
         assert "name" in listed and len(keys) > 5, key
+
+
+def test_every_name_of_the_python_api_is_in_its_reference_with_its_parameters(site: Path) -> None:
+    import inspect
+
+    from gameday import api
+
+    sections = _sections((site / "reference" / "api.html").read_text(encoding="utf-8"), "api-")
+    assert set(sections) == {f"api-{name.lower()}" for name in api.__all__}
+    for name in api.__all__:
+        text = sections[f"api-{name.lower()}"]
+        params = inspect.signature(getattr(api, name)).parameters
+        assert all(_has(text, p) for p in params), (name, [p for p in params if not _has(text, p)])
+        assert "0x" not in text, name  # no object address: the page is the same at every build

@@ -1,45 +1,34 @@
 """The documentation's reference pages, generated from the code so they cannot drift from it.
 
 - ``reference/cli.md``: every command of the ``gameday`` command tree (typer's click), with its usage,
-  help text, arguments and options, as ``--help`` prints them;
+  help text, arguments and options, as ``--help`` prints them (here);
 - ``reference/operations.md``: every fault and runbook action of the registry (:mod:`gameday.operations`),
-  with its arguments, inverse, effect window and where it may be used.
+  with its arguments, inverse, effect window and where it may be used;
+- ``reference/files.md``: every key of the environment, drill and runbook files, from their models;
+- ``reference/api.md``: every name :mod:`gameday.api` exports, with its signature and docstring
+  (those three in :mod:`gameday.cli.reference_pages`).
 
 The pages are never committed: ``mkdocs build`` makes them through the hook below (``hooks:`` in
 mkdocs.yml), and ``python -m gameday.cli.reference DIR`` writes them as Markdown files for reading elsewhere.
-Written by hand because mkdocs-click and its kin render a click tree, not typer's vendored click, and no
-plugin knows gameday's registry; both pages are a plain walk of a data structure.
+Written by hand because mkdocs-click and its kin render a click tree, not typer's vendored click; the
+command page is a plain walk of that tree.
 """
 
 from __future__ import annotations
 
-import html
 import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args, get_origin
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from gameday.cli.reference_pages import api_markdown, code, files_markdown, operations_markdown, text
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.structure.files import Files
 
-__all__ = ["PAGES", "Command", "commands", "cli_markdown", "operations_markdown", "files_markdown", "anchor", "write",
-           "on_files"]
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
-
-
-def text(value: str) -> str:
-    """Plain text made safe in Markdown, table cells included: nothing in it is read as markup."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(value.split()), quote=False))
-
-
-def code(value: str) -> str:
-    """``value`` as an inline code span inside a table cell."""
-    return "<code>" + html.escape(value, quote=False).replace("|", "&#124;") + "</code>"
+__all__ = ["PAGES", "Command", "commands", "cli_markdown", "anchor", "write", "on_files"]
 
 
 def anchor(path: str) -> str:
@@ -154,156 +143,11 @@ def cli_markdown(app: Any = None) -> str:
     return "\n".join(lines)
 
 
-def _meaning(info: Any, default: str, bounds: list[str]) -> str:
-    """A field's description, then its default and bounds in brackets."""
-    words = "; ".join([default, *bounds])
-    return text(f"{info.description} ({words})" if info.description else words)
-
-
-def _field_rows(model: Any) -> list[str]:
-    rows = []
-    for name, info in model.model_fields.items():
-        kind = getattr(info.annotation, "__name__", None) or str(info.annotation).replace("typing.", "")
-        bounds = [f"{k} {getattr(m, k)}" for m in info.metadata for k in ("ge", "gt", "le", "lt", "min_length")
-                  if getattr(m, k, None) is not None]
-        default = "required" if info.is_required() else f"default {info.default!r}"
-        rows.append(f"| {code(name)} | {code(kind)} | {_meaning(info, default, bounds)} |")
-    return rows
-
-
-def _uses(name: str) -> list[str]:
-    from gameday.drill import models
-    from gameday.operations import OPERATIONS
-
-    op = OPERATIONS[name]
-    uses = []
-    if name in models.FAULTS:
-        uses.append("a drill's `fault:` and `prepare:`")
-    elif op.role == "fault":
-        uses.append("not a drill's `fault:` (a condition a run is set in)")
-    if name in models.ACTIONS:
-        uses.append("a runbook step's `call:` and a drill's `prepare:`")
-    if op.chaos:
-        when = ", ".join(f"{k}: {v}" for k, v in op.chaos_when.items())
-        uses.append(f"Chaos Toolkit's `gameday.chaos.actions.{op.chaos}`" + (f" (`{when}`)" if when else ""))
-    if op.lab_op:
-        uses.append(f"the lab supervisor's `{op.lab_op}`")
-    return uses
-
-
-def _operation_section(name: str) -> list[str]:
-    from gameday.operations import EFFECT_WITHIN_S, OPERATIONS
-
-    op = OPERATIONS[name]
-    lines = [f"### `{name}` {{#op-{name}}}", "", f"*{op.role}*: {text(op.summary)}.", ""]
-    if op.inverse:
-        args = ", ".join(op.inverse_args)
-        lines.append(f"- undone by [`{op.inverse}`](#op-{op.inverse})" + (f" (given `{args}`)" if args else ""))
-    if name in EFFECT_WITHIN_S:
-        lines.append(f"- effect window: {EFFECT_WITHIN_S[name]:g} s of real time (scaled by the environment's "
-                     "`time_scale`; a drill's `fault.effect_within_s` overrides it)")
-    lines.append(f"- used in: {'; '.join(_uses(name))}")
-    lines.append("")
-    rows = _field_rows(op.args)
-    if rows:
-        lines += ["| argument | type | what it is |", "|---|---|---|", *rows, ""]
-    else:
-        lines += ["No arguments.", ""]
-    return lines
-
-
-def operations_markdown() -> str:
-    """The list of operations, from the registry."""
-    from gameday.operations import OPERATIONS
-
-    lines = ["# Operations", "",
-             "Generated from the operation registry (`gameday.operations`) each time this site is built. Every "
-             "fault and runbook action is defined there once; drills, runbooks, experiments, `gameday plan` and "
-             "`gameday recover` all read it. A fault's inverse is journaled before the fault is applied. "
-             "Arguments may use `{primary_region}` and `{dr_region}`; a zone may be given by its letter on the lab.",
-             "", "| operation | role | what it does |", "|---|---|---|"]
-    lines += [f"| [`{n}`](#op-{n}) | {op.role} | {text(op.summary)} |" for n, op in OPERATIONS.items()]
-    lines.append("")
-    titles = {"fault": "Faults", "action": "Runbook actions", "inverse": "Inverses"}
-    for role in dict.fromkeys(op.role for op in OPERATIONS.values()):
-        lines += [f"## {titles.get(role, role.capitalize())}", ""]
-        for name, op in OPERATIONS.items():
-            if op.role == role:
-                lines += _operation_section(name)
-    return "\n".join(lines)
-
-
-FILES = (
-    ("environment file", "environments/*.yaml", "gameday.config", "Environment"),
-    ("drill", "drills/*.yaml", "gameday.drill.models", "Drill"),
-    ("runbook", "runbooks/*.yaml", "gameday.drill.models", "Runbook"),
-)
-
-
-def _models_in(annotation: Any) -> list[tuple[str, type[BaseModel]]]:
-    """The models a field's type holds, each with the suffix its keys take: ``.``, ``[].`` or ``.NAME.``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [(".", annotation)]
-    origin, args = get_origin(annotation), get_args(annotation)
-    if origin in (list, tuple, set, frozenset):
-        return [("[].", m) for a in args for _, m in _models_in(a)]
-    if origin is dict and len(args) == 2:
-        return [(".NAME.", m) for _, m in _models_in(args[1])]
-    return [found for a in args for found in _models_in(a)]
-
-
-def _type_text(annotation: Any) -> str:
-    if isinstance(annotation, type):
-        return "mapping" if issubclass(annotation, BaseModel) else annotation.__name__
-    words = re.sub(r"<class '(?:[\w]+\.)*(\w+)'>", r"\1", str(annotation)).replace("typing.", "")
-    words = re.sub(r"\b(?:[a-z_]\w*\.)+([A-Z]\w*)", r"\1", words)
-    for _, model in _models_in(annotation):  # a section: its keys follow
-        words = re.sub(rf"\b{model.__name__}\b", "mapping", words)
-    return words
-
-
-def _default_text(info: Any) -> str:
-    if info.is_required():
-        return "required"
-    value = info.get_default(call_default_factory=True)
-    return "a section (below)" if isinstance(value, BaseModel) else f"default {value!r}"
-
-
-def _key_rows(model: type[BaseModel], prefix: str, inside: tuple[type[BaseModel], ...] = ()) -> list[str]:
-    rows = []
-    for name, info in model.model_fields.items():
-        key = prefix + (info.alias or name)
-        bounds = [f"{k} {getattr(m, k)}" for m in info.metadata for k in ("ge", "gt", "le", "lt", "min_length", "pattern")
-                  if getattr(m, k, None) is not None]
-        rows.append(f"| {code(key)} | {code(_type_text(info.annotation))} | {_meaning(info, _default_text(info), bounds)} |")
-        for suffix, sub in _models_in(info.annotation):
-            if sub not in inside:
-                rows += _key_rows(sub, key + suffix, (*inside, model))
-    return rows
-
-
-def files_markdown() -> str:
-    """Every key of the files gameday reads, from the models that validate them."""
-    import importlib
-
-    lines = ["# File formats", "",
-             "Generated from the models that validate each file (`pydantic`) each time this site is built: every key, "
-             "its type, default and bounds. A key not listed here is an error (exit 2, naming the file and the key); "
-             "`NAME` stands for a name of your choosing; `[]` for each item of a list; a required key is required in its "
-             "section when the section is given. What each means, with examples: the guides.", ""]
-    for title, where, module, model_name in FILES:
-        model = getattr(importlib.import_module(module), model_name)
-        lines += [f"## The {title} (`{where}`) {{#file-{model_name.lower()}}}", ""]
-        if model.__doc__:
-            lines += [text(model.__doc__), ""]
-        lines += ["| key | type | what it is |", "|---|---|---|", *_key_rows(model, ""), ""]
-    return "\n".join(lines)
-
-
 PAGES: dict[str, Callable[[], str]] = {
     "reference/cli.md": cli_markdown,
     "reference/operations.md": operations_markdown,
     "reference/files.md": files_markdown,
+    "reference/api.md": api_markdown,
 }
 
 
