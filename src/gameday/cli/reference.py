@@ -131,13 +131,13 @@ def _command_section(c: Command) -> list[str]:
 
 def cli_markdown(app: Any = None) -> str:
     """The command reference: one section per command, as ``--help`` describes it."""
-    from gameday.errors import EXIT_ABORTED, EXIT_INVALID
+    from gameday.errors import EXIT_ABORTED, EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_INVALID, EXIT_PASS
 
     lines = ["# Command reference", "",
              "Generated from the `gameday` command tree each time this site is built: every command, argument "
-             "and option, with the help `--help` prints. Every command exits 0 pass, 1 fail, "
-             f"{EXIT_INVALID} invalid input or usage (one line on stderr, nothing started), 3 inconclusive, "
-             f"{EXIT_ABORTED} aborted.", ""]
+             f"and option, with the help `--help` prints. Every command exits {EXIT_PASS} pass, {EXIT_FAIL} fail, "
+             f"{EXIT_INVALID} invalid input or usage (one line on stderr, nothing started), {EXIT_INCONCLUSIVE} "
+             f"inconclusive, {EXIT_ABORTED} aborted.", ""]
     for c in commands(app):
         lines += _command_section(c)
     return "\n".join(lines)

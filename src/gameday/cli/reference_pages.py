@@ -35,17 +35,6 @@ def _meaning(info: Any, default: str, bounds: list[str]) -> str:
     return text(f"{info.description} ({words})" if info.description else words)
 
 
-def _field_rows(model: Any) -> list[str]:
-    rows = []
-    for name, info in model.model_fields.items():
-        kind = getattr(info.annotation, "__name__", None) or str(info.annotation).replace("typing.", "")
-        bounds = [f"{k} {getattr(m, k)}" for m in info.metadata for k in ("ge", "gt", "le", "lt", "min_length")
-                  if getattr(m, k, None) is not None]
-        default = "required" if info.is_required() else f"default {info.default!r}"
-        rows.append(f"| {code(name)} | {code(kind)} | {_meaning(info, default, bounds)} |")
-    return rows
-
-
 def _uses(name: str) -> list[str]:
     from gameday.drill import models
     from gameday.operations import OPERATIONS
@@ -79,7 +68,7 @@ def _operation_section(name: str) -> list[str]:
                      "`time_scale`; a drill's `fault.effect_within_s` overrides it)")
     lines.append(f"- used in: {'; '.join(_uses(name))}")
     lines.append("")
-    rows = _field_rows(op.args)
+    rows = _key_rows(op.args, "")
     if rows:
         lines += ["| argument | type | what it is |", "|---|---|---|", *rows, ""]
     else:
