@@ -250,19 +250,61 @@ def test_the_isolation_is_undone_even_when_another_part_of_the_restore_fails(mot
     assert _associations() == before, "the region was not left isolated"
 
 
-def test_a_vpc_with_more_tagged_subnets_than_a_nacl_can_record_is_refused_before_any_change(moto, tmp_path):
-    """Each subnet's original NACL is kept in a tag of the deny-all NACL (50 tags per resource): 49 tagged
-    subnets in one VPC are refused with nothing created, rather than failing half-way."""
+def _big_vpc(n: int) -> list[str]:
     ec2 = boto3.client("ec2", region_name="us-west-2")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-    for i in range(49):
-        sn = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone="us-west-2a")["Subnet"]["SubnetId"]
-        ec2.create_tags(Resources=[sn], Tags=[TAG])
-    acls = len(ec2.describe_network_acls()["NetworkAcls"])
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone="us-west-2a")["Subnet"]["SubnetId"]
+               for i in range(n)]
+    ec2.create_tags(Resources=subnets, Tags=[TAG])
+    return subnets
+
+
+def _gameday_acls(region: str) -> list[str]:
+    return [acl["NetworkAclId"] for acl in boto3.client("ec2", region_name=region).describe_network_acls()["NetworkAcls"]
+            if any(tag["Key"] == "gameday:isolation-of" for tag in acl.get("Tags", []))]
+
+
+def _record(region: str) -> list[str]:
+    return [p["Name"] for p in boto3.client("ssm", region_name=region).describe_parameters()["Parameters"]]
+
+
+def test_more_subnets_than_a_nacl_has_tags_are_cut_off_and_put_back_from_one_document(moto, tmp_path):
+    """The original associations are one SSM document, not one NACL tag per subnet (50 tags per resource): 52
+    tagged subnets in one VPC are isolated and put back, by another process (recover), and the document is gone."""
+    subnets = _big_vpc(52)
     zone = boto3.client("route53").create_hosted_zone(Name="example.com", CallerReference="r")["HostedZone"]["Id"]
     env = tmp_path / "aws.yaml"
     env.write_text(environment_yaml({"zone_id": zone.split("/")[-1]}))
-    t = AwsTarget(load_environment(env))
-    with pytest.raises(ConfigError, match="49 tagged subnets in vpc-.*at most 48"):
-        t.fail_region("us-west-2")
-    assert len(ec2.describe_network_acls()["NetworkAcls"]) == acls and not t.actions.calls
+    before = _associations("us-west-2")
+    assert sorted(AwsTarget(load_environment(env)).fail_region("us-west-2").detail["isolated_subnets"]) == sorted(subnets)
+    (acl,) = _gameday_acls("us-west-2")
+    assert {s for s, a in _associations("us-west-2").items() if a == acl} == set(subnets)
+    tags = boto3.client("ec2", region_name="us-west-2").describe_network_acls(NetworkAclIds=[acl])["NetworkAcls"][0]["Tags"]
+    assert len(tags) == 2, "the NACL carries the tag filter and gameday's mark, nothing per subnet"
+    assert _record("us-west-2") == ["/gameday/staging/isolation/us-west-2"]
+    AwsTarget(load_environment(env)).restore()
+    assert _associations("us-west-2") == before and not _gameday_acls("us-west-2") and not _record("us-west-2")
+
+
+def test_a_call_that_fails_half_way_leaves_no_subnet_cut_off_and_no_orphan_nacl(moto, tmp_path, monkeypatch):
+    """The third ReplaceNetworkAclAssociation is refused (an AWS error through botocore): the two subnets already
+    cut off are put back, the deny-all NACL and the record are deleted, and the error is raised naming the call."""
+    from botocore.exceptions import ClientError
+
+    s = seed()
+    t = _target(tmp_path, s)
+    before = _associations()
+    calls = []
+
+    def refuse_third(**kw):
+        calls.append(1)
+        if len(calls) == 3:
+            raise ClientError({"Error": {"Code": "UnauthorizedOperation", "Message": "not allowed"}},
+                              "ReplaceNetworkAclAssociation")
+    t.session.client("ec2", "us-east-1").meta.events.register(
+        "before-call.ec2.ReplaceNetworkAclAssociation", refuse_third)
+    with pytest.raises(DriverError, match="ec2:ReplaceNetworkAclAssociation: not allowed") as info:
+        t.fail_region("us-east-1")
+    assert info.value.code == "UnauthorizedOperation"
+    assert _associations() == before and not _gameday_acls("us-east-1") and not _record("us-east-1")
+    assert [c["api"] for c in t.actions.calls].count("ec2:ReplaceNetworkAclAssociation") == 3 + 2  # 2 put back

@@ -1,7 +1,8 @@
 """EC2: the zone's tagged instances (stop / start), spot terminations, and the NACL blackhole of a zone
 or of a whole region.
 
-State needed to undo a change is kept on the resources themselves as ``gameday:*`` tags, so an
+State needed to undo a change is kept on the resources themselves as ``gameday:*`` tags (a stopped instance,
+a gameday NACL) or, for a subnet's original NACL, in one document (``gameday.targets.aws.record``), so an
 inverse (or ``gameday recover``) needs nothing but the environment.
 """
 
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gameday.errors import ConfigError
+from gameday.errors import ConfigError, DriverError
+from gameday.targets.aws import record
 from gameday.targets.aws.session import Actions, AwsSession
 
 __all__ = ["tagged_instances", "instances", "stop_zone_instances", "start_zone_instances", "zone_instances", "terminate_spot",
@@ -106,9 +108,6 @@ def region_subnets(s: AwsSession, region: str) -> list[dict[str, Any]]:
     return out
 
 
-MAX_SUBNETS_PER_NACL = 48  # 50 tags per resource, less the tag filter's and gameday's mark
-
-
 def _deny_all(ec2: Any, acts: Actions, acl_id: str) -> None:
     """Explicit deny-all entries, ingress and egress, IPv4 and IPv6 (a new NACL denies by its default rule
     already; explicit entries say so to whoever looks at it in the console)."""
@@ -120,61 +119,74 @@ def _deny_all(ec2: Any, acts: Actions, acl_id: str) -> None:
                                               Egress=egress, **cidr), egress=egress, **cidr)
 
 
-def _blackhole(s: AwsSession, acts: Actions, region: str, subnets: list[dict[str, Any]], mark: str,
-               value: str) -> list[str]:
-    """Associate ``subnets`` with a deny-all NACL per VPC (no chaosaws action does it); each subnet's original
-    association is kept in that NACL's tags, so the inverse and ``gameday recover`` restore it."""
-    for vpc in {x["VpcId"] for x in subnets}:  # before any change: the record must fit the NACL's 50 tags
-        n = sum(1 for x in subnets if x["VpcId"] == vpc)
-        if n > MAX_SUBNETS_PER_NACL:
-            raise ConfigError(f"{n} tagged subnets in {vpc} ({region}): gameday keeps each one's original NACL in a tag "
-                              f"of its deny-all NACL, at most {MAX_SUBNETS_PER_NACL} (50 tags per resource)",
-                              field="aws.tag_filter")
-    ec2 = s.client("ec2", region)
-    ids = [x["SubnetId"] for x in subnets]
-    assoc = {}
+def _doc(s: AwsSession, mark: str, value: str) -> str:
+    return record.name(s, "isolation" if mark == MARK_REGION else "blackhole", value)
+
+
+def _associations(ec2: Any, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """subnet -> (its association's id, its NACL) for ``ids``."""
+    out = {}
     for acl in ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": ids}])["NetworkAcls"]:
         for a in acl["Associations"]:
             if a["SubnetId"] in ids:
-                assoc[a["SubnetId"]] = (a["NetworkAclAssociationId"], acl["NetworkAclId"])
-    for vpc in sorted({x["VpcId"] for x in subnets}):
-        in_vpc = [x["SubnetId"] for x in subnets if x["VpcId"] == vpc]
-        if acts.plan_only:
-            acts.do("ec2:CreateNetworkAcl", vpc, lambda: None, deny_all=True, region=region)
-            for sid in in_vpc:
-                acts.do("ec2:ReplaceNetworkAclAssociation", sid, lambda: None)
-            continue
-        tf = s.settings.tag_filter  # tagged at creation: the IAM policy allows changes to tagged NACLs only
-        tags = [{"Key": tf.key, "Value": tf.value}, {"Key": mark, "Value": value}] + [
-            {"Key": f"gameday:orig:{sid}", "Value": assoc[sid][1]} for sid in in_vpc if sid in assoc]
-        acl_id = acts.do("ec2:CreateNetworkAcl", vpc, lambda vpc=vpc, tags=tags: ec2.create_network_acl(
-            VpcId=vpc, TagSpecifications=[{"ResourceType": "network-acl", "Tags": tags}]),
-            region=region)["NetworkAcl"]["NetworkAclId"]
-        try:
-            _deny_all(ec2, acts, acl_id)
-            for sid in in_vpc:
-                if sid in assoc:
-                    acts.do("ec2:ReplaceNetworkAclAssociation", sid, lambda sid=sid, acl_id=acl_id: ec2
-                            .replace_network_acl_association(AssociationId=assoc[sid][0], NetworkAclId=acl_id))
-        except Exception:  # no orphan NACL, no subnet half cut off: what was done is undone, then it is raised
-            _unblackhole(s, acts, region, mark, value)
-            raise
+                out[a["SubnetId"]] = (a["NetworkAclAssociationId"], acl["NetworkAclId"])
+    return out
+
+
+def _blackhole(s: AwsSession, acts: Actions, region: str, subnets: list[dict[str, Any]], mark: str,
+               value: str) -> list[str]:
+    """Associate ``subnets`` with a deny-all NACL per VPC (no chaosaws action does it). Each subnet's original
+    association is kept in one document (``gameday.targets.aws.record``) before anything changes, so the inverse
+    and ``gameday recover`` restore it; a call that fails half-way undoes what was done, then is raised."""
+    ec2 = s.client("ec2", region)
+    ids = [x["SubnetId"] for x in subnets]
+    assoc = _associations(ec2, ids)
+    record.put(s, acts, region, _doc(s, mark, value), {sid: acl for sid, (_, acl) in assoc.items()})
+    tf = s.settings.tag_filter  # tagged at creation: the IAM policy allows changes to tagged NACLs only
+    tags = [{"Key": tf.key, "Value": tf.value}, {"Key": mark, "Value": value}]
+    try:
+        for vpc in sorted({x["VpcId"] for x in subnets}):
+            created = acts.do("ec2:CreateNetworkAcl", vpc, lambda vpc=vpc: ec2.create_network_acl(
+                VpcId=vpc, TagSpecifications=[{"ResourceType": "network-acl", "Tags": tags}]), region=region)
+            acl_id = created["NetworkAcl"]["NetworkAclId"] if created else f"(new deny-all NACL of {vpc})"
+            if not acts.plan_only:
+                _deny_all(ec2, acts, acl_id)
+            for sid in (x["SubnetId"] for x in subnets if x["VpcId"] == vpc and x["SubnetId"] in assoc):
+                acts.do("ec2:ReplaceNetworkAclAssociation", sid, lambda sid=sid, acl_id=acl_id: ec2
+                        .replace_network_acl_association(AssociationId=assoc[sid][0], NetworkAclId=acl_id))
+    except Exception:  # no orphan NACL, no subnet half cut off: what was done is undone, then it is raised
+        _unblackhole(s, acts, region, mark, value)
+        raise
     return ids
 
 
+def _legacy(acl: dict[str, Any]) -> dict[str, str]:
+    """The record as runs before the document kept it: one ``gameday:orig:<subnet>`` tag per subnet."""
+    return {t["Key"][len("gameday:orig:"):]: t["Value"] for t in acl.get("Tags", []) if t["Key"].startswith("gameday:orig:")}
+
+
 def _unblackhole(s: AwsSession, acts: Actions, region: str, mark: str, value: str) -> list[str]:
+    """Every subnet a gameday NACL of ``mark``=``value`` cuts off back on its recorded NACL, the NACLs deleted,
+    then the record. A subnet without a record (it cannot happen unless the document was deleted by hand) is
+    an error naming it: gameday does not guess a team's NACL."""
     ec2 = s.client("ec2", region)
+    doc = _doc(s, mark, value)
+    original = record.get(s, region, doc)
     restored = []
     for acl in ec2.describe_network_acls(Filters=[{"Name": f"tag:{mark}", "Values": [value]}])["NetworkAcls"]:
-        orig = {t["Key"][len("gameday:orig:"):]: t["Value"] for t in acl.get("Tags", []) if t["Key"].startswith("gameday:orig:")}
+        back = {**_legacy(acl), **(original or {})}
         for a in acl["Associations"]:
-            if a["SubnetId"] in orig:
-                acts.do("ec2:ReplaceNetworkAclAssociation", a["SubnetId"],
-                        lambda a=a, orig=orig: ec2.replace_network_acl_association(
-                            AssociationId=a["NetworkAclAssociationId"], NetworkAclId=orig[a["SubnetId"]]))
-                restored.append(a["SubnetId"])
+            if a["SubnetId"] not in back:
+                raise DriverError(f"no record of the original NACL of {a['SubnetId']} (cut off by "
+                                  f"{acl['NetworkAclId']}; {doc} is gone): associate it back by hand")
+            acts.do("ec2:ReplaceNetworkAclAssociation", a["SubnetId"],
+                    lambda a=a, back=back: ec2.replace_network_acl_association(
+                        AssociationId=a["NetworkAclAssociationId"], NetworkAclId=back[a["SubnetId"]]))
+            restored.append(a["SubnetId"])
         acts.do("ec2:DeleteNetworkAcl", acl["NetworkAclId"],
                 lambda acl=acl: ec2.delete_network_acl(NetworkAclId=acl["NetworkAclId"]))
+    if original is not None:
+        record.delete(s, acts, region, doc)
     return restored
 
 

@@ -124,7 +124,7 @@ def _network(a: AwsSettings, tag_cond: dict[str, Any]) -> list[dict[str, Any]]:
     """Region isolation (either region) and the zone blackhole: a deny-all NACL created with the tag filter's tag
     (and only so), entries on and deletion of tagged NACLs only, and subnets swapped only when they carry the tag
     filter. The association back to a subnet's original NACL (the team's, untagged) is allowed on any NACL but
-    still only for tagged subnets."""
+    still only for tagged subnets. The record of the original associations: gameday's own SSM parameters."""
     acct, regions = a.account_id, [a.primary_region, a.dr_region]
     k, v = a.tag_filter.key, a.tag_filter.value
 
@@ -143,4 +143,7 @@ def _network(a: AwsSettings, tag_cond: dict[str, Any]) -> list[dict[str, Any]]:
          "Action": ["ec2:ReplaceNetworkAclAssociation"]},
         {"Sid": "IsolationAnyNaclBack", "Effect": "Allow", "Resource": arns("network-acl"),
          "Action": ["ec2:ReplaceNetworkAclAssociation"]},
+        {"Sid": "IsolationRecord", "Effect": "Allow",  # the original associations: one document per change
+         "Resource": [f"arn:aws:ssm:{r}:{acct}:parameter/gameday/{v}/*" for r in regions],
+         "Action": ["ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameter"]},
     ]
