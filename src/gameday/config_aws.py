@@ -82,7 +82,8 @@ class Route53Record(Strict):
 
     - ``simple``: one record (CNAME/A) whose value is UPSERTed (``primary_value`` / ``dr_value``);
     - ``alias``: one alias record whose AliasTarget is UPSERTed (``primary_alias`` / ``dr_alias``);
-    - ``failover``: the PRIMARY/SECONDARY pair stays; the primary's health check is inverted (and put back);
+    - ``failover``: the PRIMARY/SECONDARY pair stays; the primary's health check is inverted (and put back), or
+      with ``failover_switch: records`` the pair is edited: the two records swap PRIMARY and SECONDARY (and back);
     - ``weighted``: the two weighted records (``primary_set_identifier`` / ``dr_set_identifier``) get weight
       0 / ``primary_weight`` on the switch and ``primary_weight`` / ``dr_weight`` back;
     - ``arc_routing_control``: Route 53 ARC routing controls (``arc``); no record is touched."""
@@ -98,6 +99,7 @@ class Route53Record(Strict):
     primary_set_identifier: str = "primary"
     dr_set_identifier: str = "secondary"
     primary_health_check_id: str | None = None
+    failover_switch: Literal["health_check", "records"] = "health_check"  # failover mode: how the switch is made
     primary_weight: int = Field(100, ge=1, le=255)  # the weights outside a drill
     dr_weight: int = Field(0, ge=0, le=255)
     arc: ArcRoutingControl | None = None

@@ -183,3 +183,29 @@ def test_arc_routing_controls_are_switched_in_one_call_and_read_back(moto, tmp_p
     t.switch_dns("us-east-1")
     assert state == {p: "On", d: "Off"} and t.status().dns_region == "us-east-1"
     assert _records(s["zone_id"]) == before, "ARC mode touches no record"
+
+
+def test_the_failover_pair_can_be_switched_by_editing_the_records(moto, tmp_path, iam_calls):
+    """``failover_switch: records``: the two records swap PRIMARY and SECONDARY in one change (each keeps its value,
+    TTL and health check), the health check is left alone; status reads it; the inverse puts the pair back."""
+    s = seed()
+    env = load_environment(_env(tmp_path, s, _seed_mode("failover", s["zone_id"]) + "    failover_switch: records\n"))
+    before = _records(s["zone_id"])
+    plan = AwsTarget(env, plan_only=True)
+    plan.switch_dns("us-west-2")
+    assert _records(s["zone_id"]) == before
+    assert plan.actions.calls[-1]["params"]["failover"] == {"use1": "SECONDARY", "usw2": "PRIMARY"}
+    t = AwsTarget(env)
+    out = t.switch_dns("us-west-2")
+    assert out["switch"] == "records" and out["primary_record"] == "usw2"
+    recs = _records(s["zone_id"])
+    assert [(r["SetIdentifier"], r["Failover"], r["ResourceRecords"][0]["Value"], r.get("HealthCheckId")) for r in recs] == [
+        ("use1", "SECONDARY", "ingest-use1.example.com", before[0]["HealthCheckId"]),
+        ("usw2", "PRIMARY", "ingest-usw2.example.com", None)]
+    assert _inverted() == [False], "the health check is not touched"
+    assert AwsTarget(env).status().dns_region == "us-west-2"
+    assert t.switch_dns("us-west-2")["changed"] is False and _records(s["zone_id"]) == recs  # run again: no swap back
+    t.switch_dns("us-east-1")
+    assert _records(s["zone_id"]) == before and t.status().dns_region == "us-east-1"
+    sent = set().union(*(calls for _, calls in iam_calls))
+    assert "route53:ChangeResourceRecordSets" in sent and "route53:UpdateHealthCheck" not in sent

@@ -1,6 +1,6 @@
 """The service's name and the region it points at, in the five ways teams configure it (``aws.route53.mode``):
 ``simple`` (one record's value), ``alias`` (one alias record's AliasTarget), ``failover`` (a PRIMARY/SECONDARY
-pair: the primary's health check inverted, the way teams test it), ``weighted`` (two weighted records'
+pair: the primary's health check inverted, the way teams test it, or the pair edited), ``weighted`` (two weighted records'
 weights) and ``arc_routing_control`` (Route 53 ARC). Each has its switch (either direction: the switch back is
 the inverse) and its reading of "which region the name points at", used by ``status``.
 
@@ -89,18 +89,43 @@ def _health_check(s: AwsSession) -> dict[str, Any]:
     return dict(s.client("route53").get_health_check(HealthCheckId=r.primary_health_check_id)["HealthCheck"])
 
 
+def _failover_pair(s: AwsSession, swapped: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pair (primary region's record, DR's), checked: the primary's record carries the named health check
+    and, unless ``swapped`` (the records switch's DR state), is the PRIMARY."""
+    r = s.settings.route53
+    primary, dr = _one(s, r.primary_set_identifier), _one(s, r.dr_set_identifier)
+    roles = ("SECONDARY", "PRIMARY") if swapped else ("PRIMARY", "SECONDARY")
+    if primary.get("Failover") != roles[0] or primary.get("HealthCheckId") != r.primary_health_check_id:
+        raise ConfigError(f"the record {r.name} {r.primary_set_identifier!r} is not a {roles[0]} failover record with "
+                          f"health check {r.primary_health_check_id}", field="aws.route53.primary_health_check_id")
+    if dr.get("Failover") != roles[1]:
+        raise ConfigError(f"the record {r.name} {r.dr_set_identifier!r} is not a {roles[1]} failover record",
+                          field="aws.route53.dr_set_identifier")
+    return primary, dr
+
+
+def _failover_records(s: AwsSession, acts: Actions, to_dr: bool, comment: str) -> dict[str, Any]:
+    """The pair edited: the two records swap PRIMARY and SECONDARY in one atomic change batch (each keeps its
+    value, TTL and health check), and back. Route 53 answers the new PRIMARY at once (its health allowing)."""
+    r = s.settings.route53
+    out = {"switch": "records", "primary_record": r.dr_set_identifier if to_dr else r.primary_set_identifier}
+    primary = _one(s, r.primary_set_identifier)
+    if primary.get("Failover") == ("SECONDARY" if to_dr else "PRIMARY"):  # switched already (a step run again)
+        _failover_pair(s, swapped=to_dr)
+        return {**out, "changed": False}
+    primary, dr = _failover_pair(s, swapped=not to_dr)
+    roles = ("SECONDARY", "PRIMARY") if to_dr else ("PRIMARY", "SECONDARY")
+    _upsert(s, acts, [{**primary, "Failover": roles[0]}, {**dr, "Failover": roles[1]}], comment,
+            failover={r.primary_set_identifier: roles[0], r.dr_set_identifier: roles[1]})
+    return out
+
+
 def _failover(s: AwsSession, acts: Actions, to_dr: bool) -> dict[str, Any]:
     """The PRIMARY record's health check inverted (Route 53 then answers with the SECONDARY once its checkers
     see it, within RequestInterval x FailureThreshold); put back to not inverted. (Disabling it would not do:
     Route 53 treats a disabled health check as healthy.) The pair itself is checked, never changed."""
     r = s.settings.route53
-    primary = _one(s, r.primary_set_identifier)
-    if primary.get("Failover") != "PRIMARY" or primary.get("HealthCheckId") != r.primary_health_check_id:
-        raise ConfigError(f"the record {r.name} {r.primary_set_identifier!r} is not a PRIMARY failover record with "
-                          f"health check {r.primary_health_check_id}", field="aws.route53.primary_health_check_id")
-    if _one(s, r.dr_set_identifier).get("Failover") != "SECONDARY":
-        raise ConfigError(f"the record {r.name} {r.dr_set_identifier!r} is not a SECONDARY failover record",
-                          field="aws.route53.dr_set_identifier")
+    _failover_pair(s, swapped=False)
     hc = _health_check(s)
     before = bool(hc["HealthCheckConfig"].get("Inverted"))
     acts.do("route53:UpdateHealthCheck", str(r.primary_health_check_id), lambda: s.client("route53").update_health_check(
@@ -171,6 +196,8 @@ def switch(s: AwsSession, acts: Actions, to_dr: bool) -> dict[str, Any]:
         out.update(_simple(s, acts, to_dr, comment))
     elif r.mode == "alias":
         out.update(_alias_switch(s, acts, to_dr, comment))
+    elif r.mode == "failover" and r.failover_switch == "records":
+        out.update(_failover_records(s, acts, to_dr, comment))
     elif r.mode == "failover":
         out.update(_failover(s, acts, to_dr))
     elif r.mode == "weighted":
@@ -190,9 +217,12 @@ def pointing_at(s: AwsSession) -> str | None:
         st = _arc_states(s)
         on = (st[r.arc.dr_control_arn] == "On", st[r.arc.primary_control_arn] == "On")
         return regions[on[0]] if on[0] != on[1] else None
-    if r.mode == "failover":
-        return regions[bool(_health_check(s)["HealthCheckConfig"].get("Inverted"))]
     sets = record_sets(s)
+    if r.mode == "failover":  # the DR record made the PRIMARY (records), or the primary's health check inverted
+        first = next((rs.get("SetIdentifier") for rs in sets if rs.get("Failover") == "PRIMARY"), None)
+        if first == r.dr_set_identifier:
+            return regions[True]
+        return regions[bool(_health_check(s)["HealthCheckConfig"].get("Inverted"))]
     if r.mode == "weighted":
         w = {rs.get("SetIdentifier"): rs.get("Weight") for rs in sets}
         p, d = w.get(r.primary_set_identifier), w.get(r.dr_set_identifier)

@@ -112,8 +112,9 @@ def _dns(a: AwsSettings) -> list[dict[str, Any]]:
     if r.mode == "failover":
         out.append({"Sid": "FailoverHealthCheck", "Effect": "Allow",
                     "Resource": f"arn:aws:route53:::healthcheck/{r.primary_health_check_id}",
-                    "Action": ["route53:GetHealthCheck", "route53:UpdateHealthCheck"]})
-    else:
+                    "Action": ["route53:GetHealthCheck"]
+                    + (["route53:UpdateHealthCheck"] if r.failover_switch == "health_check" else [])})
+    if r.mode != "failover" or r.failover_switch == "records":
         out[0]["Action"].append("route53:ChangeResourceRecordSets")
         out.append({"Sid": "FailoverRecordInSync", "Effect": "Allow", "Resource": "arn:aws:route53:::change/*",
                     "Action": ["route53:GetChange"]})
