@@ -9,8 +9,8 @@ from pydantic import Field, model_validator
 
 from gameday.schema import Strict
 
-__all__ = ["AliasTarget", "ArcEndpoint", "ArcRoutingControl", "AwsSettings", "DnsMode", "EksSettings", "RdsRefs",
-           "Route53Record", "TagFilter"]
+__all__ = ["AliasTarget", "ArcEndpoint", "ArcRoutingControl", "AwsSettings", "ConsumerLag", "DnsMode", "EksSettings",
+           "RdsRefs", "RegionSwitchPlan", "Route53Record", "TagFilter"]
 
 
 class TagFilter(Strict):
@@ -112,6 +112,21 @@ class Route53Record(Strict):
         return self
 
 
+class RegionSwitchPlan(Strict):
+    """ARC Region switch: the team's plan a ``run_region_switch_plan`` runbook step executes."""
+    plan_arn: str = Field(pattern=r"^arn:aws[a-zA-Z-]*:arc-region-switch::\d{12}:plan/.+$")
+
+
+class ConsumerLag(Strict):
+    """MSK consumer lag (CloudWatch ``AWS/Kafka``: ``MaxOffsetLag``, ``EstimatedMaxTimeLag``) of one consumer
+    group on one topic: observed through the drill and usable by a ``consumer_lag_below`` wait."""
+    consumer_group: str = Field(min_length=1)
+    topic: str = Field(min_length=1)
+    cluster_name: str | None = None  # the metrics' "Cluster Name"; default: the name in msk_cluster_arn
+    period_s: int = Field(60, ge=60, le=3600)  # MSK publishes the consumer-lag metrics once a minute
+    observe_every_s: float = Field(60.0, ge=1, le=3600)  # how often the drill journals a reading
+
+
 class AwsSettings(Strict):
     account_id: str = Field(pattern=r"^\d{12}$")
     primary_region: str
@@ -124,6 +139,8 @@ class AwsSettings(Strict):
     rds: RdsRefs
     elasticache_replication_group: str | None = None
     msk_cluster_arn: str | None = None
+    msk_consumer_lag: ConsumerLag | None = None
+    region_switch: RegionSwitchPlan | None = None
     route53: Route53Record
     public_url: str
     stop_condition_alarms: list[str] = Field(default_factory=list)
@@ -150,6 +167,9 @@ class AwsSettings(Strict):
         bad = [z for z in self.zones if not z.startswith(self.primary_region)]
         if bad:
             raise ValueError(f"zones must be in {self.primary_region}: {bad}")
+        lag = self.msk_consumer_lag
+        if lag is not None and not (lag.cluster_name or self.msk_cluster_arn):
+            raise ValueError("msk_consumer_lag needs cluster_name (or msk_cluster_arn)")
         for a in self.runner_addresses:
             try:
                 ipaddress.ip_address(a)

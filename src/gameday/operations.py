@@ -53,6 +53,11 @@ class SpotArgs(Args):
     zone: str | None = Field(None, description="only in this zone")
 
 
+class RegionSwitchArgs(RegionArgs):
+    action: Literal["activate", "deactivate"] = Field("activate", description="shift traffic to (or away from) region")
+    mode: Literal["graceful", "ungraceful"] = Field("ungraceful", description="ungraceful: the other region is lost")
+
+
 class DelayArgs(Args):
     ms: float = Field(ge=0, le=60_000, description="one-way delay of the cross-region link, ms")
 
@@ -105,6 +110,8 @@ _ALL = (
     Operation("inject_latency", "fault", LatencyArgs, "slow or stall ingest", "restore", lab_op="ingest_latency"),
     Operation("promote_dr_db", "action", NoArgs, "promote the DR replica to primary", lab_op="promote_dr_db"),
     Operation("switch_dns", "action", RegionArgs, "point the public record at a region", lab_op="switch_dns"),
+    Operation("run_region_switch_plan", "action", RegionSwitchArgs, "ARC Region switch: execute the team's plan "
+              "for a region and wait until the execution completed (AWS only)"),
     Operation("scale_dr", "action", ScaleArgs, "scale the DR region's ingest nodes", lab_op="scale_dr"),
     Operation("rebuild_primary_region", "action", NoArgs, "failback: the old primary region's database rebuilt as "
               "a replica of the current primary, its nodes back", lab_op="rebuild_primary_region"),
@@ -194,6 +201,8 @@ def _in_environment(name: str, args: dict[str, Any], env: Environment) -> dict[s
         if out.get("count", 1) > have:
             raise ValueError(f"count {out['count']} exceeds the {have} spot node(s) the environment has"
                              f"{' in ' + out['zone'] if out.get('zone') else ''}")
+    if name == "run_region_switch_plan" and (env.aws is None or env.aws.region_switch is None):
+        raise ValueError("needs an ARC Region switch plan: aws.region_switch.plan_arn in the environment")
     if name == "scale_dr" and env.lab is not None and out["count"] > 16:
         raise ValueError("count must be between 1 and 16 on the lab")
     return out

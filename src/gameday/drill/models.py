@@ -18,7 +18,8 @@ __all__ = ["Step", "Runbook", "LoadSpec", "FaultSpec", "PrepareSpec", "Targets",
 ACTIONS = operations.ACTIONS
 FAULTS = tuple(f for f in operations.FAULTS if f not in ("delay_link", "inject_latency"))  # conditions, not drills
 # Conditions a ``wait`` step can wait for.
-WAITS = ("synthetic_failing", "synthetic_recovered", "dr_nodes_healthy")
+WAITS = ("synthetic_failing", "synthetic_recovered", "dr_nodes_healthy", "consumer_lag_below")
+LAG_LIMITS = ("max_offset_lag", "max_time_lag_s")  # consumer_lag_below's arguments (either or both)
 
 
 class Step(Strict):
@@ -47,6 +48,12 @@ class Step(Strict):
             raise ValueError(f"wait step needs 'wait_for', one of: {', '.join(WAITS)}")
         if self.wait_for is not None and self.wait_for not in WAITS:
             raise ValueError(f"unknown wait_for '{self.wait_for}'; expected one of: {', '.join(WAITS)}")
+        if self.wait_for == "consumer_lag_below":
+            limits = {k: v for k, v in self.args.items() if k in LAG_LIMITS}
+            if not limits or set(self.args) - set(LAG_LIMITS) or any(
+                    isinstance(v, bool) or not isinstance(v, int | float) or v < 0 for v in limits.values()):
+                raise ValueError(f"consumer_lag_below needs args {' and/or '.join(LAG_LIMITS)} (numbers >= 0), "
+                                 f"got {self.args}")
         if self.wait_for is not None and self.timeout_s is None:
             raise ValueError("a step that waits needs 'timeout_s'")
         if self.kind == "shell" and not self.command:
@@ -214,6 +221,10 @@ def check_operations(drill: Drill, runbook: Runbook, env: Environment, *, drill_
     for i, step in enumerate(runbook.steps):
         if step.kind == "action" and step.call:
             operations.validate(step.call, step.args, env, file=runbook_file, where=f"steps[{i}].args")
+        if step.wait_for == "consumer_lag_below" and (env.aws is None or env.aws.msk_consumer_lag is None):
+            raise ConfigError("consumer_lag_below needs the consumer group in the environment "
+                              "(aws.msk_consumer_lag: consumer_group, topic)", file=runbook_file,
+                              field=f"steps[{i}].wait_for")
         if step.wait_for == "dr_nodes_healthy" and "count" in step.args:
             operations.validate("scale_dr", {"count": step.args["count"]}, env, file=runbook_file,
                                 where=f"steps[{i}].args")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gameday import operations
-from gameday.drill import cache
+from gameday.drill import cache, lagwatch
 from gameday.drill.background import Background, BackgroundSpec, Reconciler, live_background, live_reconciler
 from gameday.drill.confirm import auto_confirm
 from gameday.drill.live import LiveRecovery
@@ -60,6 +60,7 @@ class DrillRun:
     _window_closed: bool = False
     _unsteady: bool = False  # the steady state did not hold: nothing injected, nothing to reconcile
     _cache: cache.CacheWatch | None = None  # the cache probe and heartbeat, when the drill's targets name the cache
+    _lag: lagwatch.LagWatch | None = None  # the consumer-lag readings, when the environment names a group
 
     def execute(self) -> dict[str, Any]:
         """Run the drill; return report.json's content (the verdict says what happened)."""
@@ -143,6 +144,7 @@ class DrillRun:
             self.target.cache_url() if d.targets.watches_cache else None, d.targets.watches_cache, run_id=run_id,
             journal=j, probe_interval_s=d.probe.interval_s, probe_timeout_s=d.probe.timeout_s,
             heartbeat_interval_s=d.heartbeat_interval_s, max_s=max_s)
+        self._lag = lagwatch.start(self.target, j, self.loaded.environment, max_s)  # MSK consumer lag, if named
         self.on_progress(f"load {d.load.rate:g} events/s and heartbeat running; warming up {d.warmup_s:g} s")
         time.sleep(d.warmup_s)
         return bg
@@ -264,7 +266,8 @@ class DrillRun:
             j.record("step.end", "responder" if self.gate else "runner",
                      {"id": step.id, "ok": outcome.ok, "detail": outcome.detail,
                       "auto_confirmed": outcome.auto_confirmed, "skipped": outcome.skipped,
-                      **({"confirmed_by": outcome.confirmed_by} if outcome.confirmed_by else {})},
+                      **({"confirmed_by": outcome.confirmed_by} if outcome.confirmed_by else {}),
+                      **({"result": outcome.result} if outcome.result is not None else {})},
                      error=None if outcome.ok else outcome.detail)
             if not outcome.ok and not outcome.skipped:
                 self.on_progress(f"step {step.id} failed: {outcome.detail}")
@@ -294,6 +297,7 @@ class DrillRun:
                 if not self._unsteady:  # an aborted run still says what it lost; an unsteady one changed nothing
                     self._reconcile(j, bg, run_id)
             cache.finish_watch(self._cache, j, reconcile=not self._unsteady)
+            lagwatch.stop(self._lag)
             j.record("drill.end", "runner", {"aborted": bool(aborted), "reason": aborted})
             self._undo(j)
             j.close()

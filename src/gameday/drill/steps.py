@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from gameday import operations
 from gameday.drill.models import Step
@@ -29,6 +30,7 @@ class StepOutcome:
     auto_confirmed: bool = False
     skipped: bool = False  # a responder chose to skip it (rehearsals): recorded, the runbook goes on
     confirmed_by: str | None = None  # the person who answered a manual step
+    result: dict[str, Any] | None = None  # what an action returned, as JSON (the report reads e.g. ARC's figures)
 
 
 class RecoveryView(Protocol):
@@ -72,7 +74,26 @@ def _condition(name: str, step: Step, ctx: StepContext) -> Callable[[], bool]:
         dr = ctx.variables["dr_region"]
 
         return lambda: len(ctx.target.status().healthy_nodes(region=dr)) >= want
+    if name == "consumer_lag_below":
+        return _lag_below(step, ctx)
     raise ValueError(f"unknown condition {name!r}")
+
+
+_LAG_READ_EVERY_S = 5.0  # CloudWatch's consumer-lag metrics change once a minute: no faster poll than this
+
+
+def _lag_below(step: Step, ctx: StepContext) -> Callable[[], bool]:
+    """Every limit the step gives holds on the newest reading (a metric without a datapoint: not yet)."""
+    limits = {"max_offset_lag": step.args.get("max_offset_lag"), "max_time_lag_s": step.args.get("max_time_lag_s")}
+    last: dict[str, Any] = {"at": -1e9, "ok": False}
+
+    def check() -> bool:
+        if time.monotonic() - last["at"] >= _LAG_READ_EVERY_S:
+            last["at"] = time.monotonic()
+            got = ctx.target.consumer_lag() or {}
+            last["ok"] = all(got.get(k) is not None and got[k] <= v for k, v in limits.items() if v is not None)
+        return bool(last["ok"])
+    return check
 
 
 def wait_until(step: Step, ctx: StepContext) -> StepOutcome:
@@ -118,8 +139,9 @@ def run_step(step: Step, ctx: StepContext) -> StepOutcome:
                 result = operations.apply(ctx.target, step.call, fill(step.args, ctx.variables))
         except Exception as exc:  # noqa: BLE001 - a failed action is a failed step, journaled
             return StepOutcome(False, f"{step.call} failed: {exc}")
+        as_json = json.loads(json.dumps(result, default=str)) if isinstance(result, dict) else None
         if step.wait_for is None:
-            return StepOutcome(True, f"{step.call}: {result}")
+            return StepOutcome(True, f"{step.call}: {result}", result=as_json)
         waited = wait_until(step, ctx)
-        return StepOutcome(waited.ok, f"{step.call}: {result}; {waited.detail}")
+        return StepOutcome(waited.ok, f"{step.call}: {result}; {waited.detail}", result=as_json)
     return wait_until(step, ctx)

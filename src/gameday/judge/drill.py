@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from gameday.journal import Event
+from gameday.judge.aws_figures import aws_figures, region_loss_target
 from gameday.judge.cache import cache_measure, cache_targets
 from gameday.judge.evidence import stream_recovery
 from gameday.judge.recovery import Recovery, State
@@ -111,7 +112,9 @@ def _check(events: list[Event]) -> dict[str, Any]:
     out.update(_times(rec, t0, steps, meta.get("declare_step")))
     out.update(_data(events, reconciled, t0, rec.t_recovered))
     out["cache"] = cache_measure(events, t0, meta["probe_consecutive"], window_end(applied))
+    out.update(aws_figures(events, applied, t0))  # ARC Region switch, the isolation's RPO bound, consumer lag
     out["targets"] = _targets(meta["targets"], scale, out, rec, t0) + cache_targets(meta["targets"], scale, out["cache"])
+    out["targets"] += region_loss_target(out, round(meta["targets"]["rpo_s"] * scale, 3), meta["targets"]["rpo_s"])
     out["critical_path"] = [s["id"] for s in steps if s["started_at"]
                             and (rec.t_recovered is None or s["started_at"] <= rec.t_recovered)]
     out["blown_steps"] = [s["id"] for s in steps if s["over_budget"]]

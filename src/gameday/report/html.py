@@ -7,6 +7,7 @@ from typing import Any
 from jinja2 import Environment
 
 from gameday.journal import Event
+from gameday.report.aws_lines import aws_rows, aws_sentences
 from gameday.report.timeline import timeline_svg
 from gameday.report.words import fmt, full_scale, indeterminate_sentence, rpo_sentence, rto_sentence, seconds, target_rows
 
@@ -30,10 +31,12 @@ _TEMPLATE = """<!doctype html>
 <tr><th>time to detect / declare</th><td>{{ full(s.t_detect_s) }} / {{ full(s.t_declare_s) }}</td></tr>
 <tr><th>events acknowledged / lost</th><td>{{ fmt(s.events_acked) }} / {{ fmt(s.events_lost) }}</td></tr>
 <tr><th>events indeterminate (present afterwards)</th><td>{{ fmt(s.events_indeterminate) }} ({{ fmt(s.indeterminate_present) }})</td></tr>
+{% for label, value in aws_rows %}<tr><th>{{ label }}</th><td>{{ value }}</td></tr>{% endfor %}
 </table>
 <p>{{ rto }}</p>
 <p>{{ rpo }}</p>
 <p>{{ indeterminate }}</p>
+{% for line in aws_sentences %}<p>{{ line }}</p>{% endfor %}
 {% if s.failure_reasons %}<h2>What the service answered</h2>
 <p>Top failure reasons, times relative to {{ "T0" if s.t0 is not none else "the check before the fault" }}.</p>
 <table class="reasons"><tr><th>source</th><th>reason</th><th>count</th><th>first</th><th>last</th></tr>
@@ -65,5 +68,6 @@ def render_html(summary: dict[str, Any], events: list[Event]) -> str:
     scale = s.get("time_scale") or 1
     return env.from_string(_TEMPLATE).render(s=s, fmt=fmt, secs=seconds, at=lambda t: "-" if t is None else f"{t:+.2f} s", full=lambda v: full_scale(v, scale),
                                              targets=target_rows(s), rto=rto_sentence(s), rpo=rpo_sentence(s),
-                                             indeterminate=indeterminate_sentence(s),
+                                             indeterminate=indeterminate_sentence(s), aws_rows=aws_rows(s),
+                                             aws_sentences=aws_sentences(s),
                                              svg=Markup(timeline_svg(summary, events)))

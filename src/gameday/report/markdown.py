@@ -6,6 +6,7 @@ from typing import Any
 
 from jinja2 import Environment
 
+from gameday.report.aws_lines import aws_rows, aws_sentences, lag_rows
 from gameday.report.words import fmt, full_scale, indeterminate_sentence, rpo_sentence, rto_sentence, seconds, target_rows
 
 __all__ = ["render_markdown"]
@@ -24,13 +25,22 @@ Run `{{ s.run_id }}` on environment `{{ s.environment }}`{% if s.time_scale != 1
 | events lost (acknowledged, missing on the new primary) | {{ fmt(s.events_lost) }} |
 | events indeterminate (no answer; present afterwards) | {{ fmt(s.events_indeterminate) }} ({{ fmt(s.indeterminate_present) }}) |
 | events unexpected (refused, present anyway) | {{ fmt(s.events_unexpected) }} |
-
+{% for label, value in aws_rows %}| {{ label }} | {{ value }} |
+{% endfor %}
 {{ rto }}
 
 {{ rpo }}
 
 {{ indeterminate }}
-{% if s.failure_reasons %}
+{% for line in aws_sentences %}
+{{ line }}
+{% endfor %}{% if lag_rows %}
+## MSK consumer lag (CloudWatch)
+
+| time | max offset lag | estimated max time lag |
+|---|---|---|
+{% for r in lag_rows %}| {{ r.t }} | {{ r.offset }} | {{ r.time }} |
+{% endfor %}{% endif %}{% if s.failure_reasons %}
 ## What the service answered
 
 Top failure reasons, times relative to {{ "T0" if s.t0 is not none else "the check before the fault" }}:
@@ -68,4 +78,5 @@ def render_markdown(summary: dict[str, Any]) -> str:
     return Environment(autoescape=False).from_string(_TEMPLATE).render(
         s=s, fmt=fmt, secs=seconds, at=lambda t: "-" if t is None else f"{t:+.2f} s",
         cell=lambda text: text.replace("|", "\\|"), full=lambda v: full_scale(v, scale), targets=target_rows(s),
-        rto=rto_sentence(s), rpo=rpo_sentence(s), indeterminate=indeterminate_sentence(s))
+        rto=rto_sentence(s), rpo=rpo_sentence(s), indeterminate=indeterminate_sentence(s), aws_rows=aws_rows(s),
+        aws_sentences=aws_sentences(s), lag_rows=lag_rows(s))

@@ -26,6 +26,7 @@ def _panel(key: str, title: str, series: list[tuple[list[tuple[float, float]], s
 PROBE_Y = 449
 STEPS_Y = 494
 ROW = 20
+LAG_H = 60  # the consumer-lag panel, drawn when the journal has readings
 
 
 def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
@@ -43,7 +44,9 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
         return LEFT + (t - tmin) / (tmax - tmin) * plot_w
 
     parts: list[str] = []
-    height = STEPS_Y + ROW * max(1, len(steps)) + 40
+    lag = _lag_points(summary, tmin, tmax)
+    steps_y = STEPS_Y + (LAG_H + 30 if lag is not None else 0)
+    height = steps_y + ROW * max(1, len(steps)) + 40
     parts.append(f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{height}" '
                  f'font-family="sans-serif" font-size="12">')
     parts.append(f'<rect width="{W}" height="{height}" fill="white"/>')
@@ -66,8 +69,10 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
     parts += _panel("err", "failed + unanswered events/s" if fine else "failed + unanswered requests/s",
                     [(errs, "#d62728")], x)
     parts += _probe_strip(summary, probes, x, t0)
+    if lag is not None:  # MSK consumer lag as CloudWatch reported it (one point per reading)
+        parts += panel(STEPS_Y + 12, LAG_H, LEFT, W - RIGHT, lag[0], [(lag[1], "#8c564b")], x)
     for i, s in enumerate(steps):
-        y = STEPS_Y + i * ROW
+        y = steps_y + i * ROW
         parts.append(f'<text x="{LEFT - 8}" y="{y + 13}" text-anchor="end">{i + 1}. {escape(s["id"])}</text>')
         if s["started_at"] is None:
             continue
@@ -85,6 +90,16 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
     parts += time_axis(tmin, tmax, height - 22, LEFT, W - RIGHT, x)
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _lag_points(summary: dict[str, Any], tmin: float, tmax: float) -> tuple[str, list[tuple[float, float]]] | None:
+    """(title, (t, max offset lag) within the plot) of the consumer-lag readings; None when there are none."""
+    lag = summary.get("consumer_lag") or {}
+    pts = [(r["t_s"], float(r["max_offset_lag"])) for r in lag.get("readings", [])
+           if r.get("max_offset_lag") is not None and tmin <= r["t_s"] <= tmax]
+    if not pts:
+        return None
+    return f"MSK consumer lag, max offset lag ({lag.get('consumer_group')} on {lag.get('topic')}, CloudWatch)", pts
 
 
 def _probe_strip(summary: dict[str, Any], probes: list[Event], x: Any, t0: float) -> list[str]:

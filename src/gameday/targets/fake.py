@@ -162,6 +162,13 @@ class FakeTarget:
         self.zones_down.add(zone)
         return {"zone": zone}
 
+    def run_region_switch_plan(self, region: str, action: str = "activate", mode: str = "ungraceful") -> dict[str, Any]:
+        self._call("run_region_switch_plan", region=region, action=action, mode=mode)
+        return {"target_region": region, "state": "completed"}
+
+    def consumer_lag(self) -> dict[str, Any] | None:
+        return None
+
     def scale_dr(self, count: int) -> dict[str, Any]:
         self._call("scale_dr", count=count)
         self.dr_nodes = count

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gameday.config import Environment
-from gameday.errors import DriverError, LabError
+from gameday.errors import ConfigError, DriverError, LabError
 from gameday.lab.control import DEFAULT_DIR, LabClient
 from gameday.lab.ingest_api import LAB_SERVICE
 from gameday.operations import OPERATIONS
@@ -108,6 +108,12 @@ class LocalTarget:
 
     def rebuild_dr_db(self) -> dict[str, Any]:
         return self._op("rebuild_dr_db")
+
+    def run_region_switch_plan(self, region: str, action: str = "activate", mode: str = "ungraceful") -> dict[str, Any]:
+        raise ConfigError("ARC Region switch is AWS-only: the lab has no Region switch plan", field="call")
+
+    def consumer_lag(self) -> dict[str, Any] | None:
+        return None  # the lab has no stream
 
     def describe(self) -> dict[str, Any]:
         """The lab's own status (every process, replication, endpoints)."""

@@ -18,7 +18,8 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
         {"Sid": "ReadOnlyResolution", "Effect": "Allow", "Resource": "*", "Action": [
             "sts:GetCallerIdentity", "ec2:DescribeInstances", "ec2:DescribeSubnets", "ec2:DescribeNetworkAcls",
             "autoscaling:DescribeAutoScalingGroups", "rds:DescribeDBInstances", "rds:DescribeDBClusters",
-            "rds:DescribeGlobalClusters", "cloudwatch:DescribeAlarms"]},
+            "rds:DescribeGlobalClusters", "cloudwatch:DescribeAlarms",
+            "cloudwatch:GetMetricData"]},  # the DR replica's lag at T0, MSK consumer lag (no resource-level grant)
         {"Sid": "TaggedInstancesOnly", "Effect": "Allow", "Condition": tag_cond,
          "Resource": [f"arn:aws:ec2:{r}:{acct}:instance/*" for r in regions],
          "Action": ["ec2:StopInstances", "ec2:StartInstances", "ec2:TerminateInstances", "ec2:CreateTags",
@@ -40,6 +41,9 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
         statements.append({"Sid": "Kafka", "Effect": "Allow", "Resource": a.msk_cluster_arn,
                            "Action": ["kafka:ListNodes", "kafka:RebootBroker"]})
         statements[0]["Action"] += ["ec2:DescribeSubnets", "kafka:DescribeClusterOperation"]
+    if a.region_switch is not None:
+        statements.append({"Sid": "RegionSwitchPlan", "Effect": "Allow", "Resource": a.region_switch.plan_arn,
+                           "Action": ["arc-region-switch:StartPlanExecution", "arc-region-switch:GetPlanExecution"]})
     templates = [t for t in (a.fis_az_template_id, a.fis_spot_template_id, a.fis_region_template_id) if t]
     if templates:
         statements.append({"Sid": "Fis", "Effect": "Allow",

@@ -5,13 +5,12 @@ stop-condition alarms in ALARM refuse a fault."""
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 import uuid
 from collections.abc import Callable
 from functools import partial
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from psycopg.conninfo import make_conninfo
 
@@ -19,36 +18,17 @@ from gameday.config import Environment
 from gameday.errors import Aborted, ConfigError
 from gameday.service.heartbeat import marker_present, write_marker
 from gameday.service.resolved import Service
-from gameday.targets.aws import asg, aurora, dns, ec2, failback, observe, rds, services, wait
+from gameday.targets.aws import asg, aurora, dns, ec2, failback, lag, observe, rds, services, wait
+from gameday.targets.aws.guard import guarded as _guarded
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.lockout import check_lockout, runner_addresses
-from gameday.targets.aws.session import Actions, AwsSession, attempt_all, boundary
+from gameday.targets.aws.regional import RegionalActions
+from gameday.targets.aws.session import Actions, AwsSession, attempt_all
 from gameday.targets.base import EnvironmentStatus, FaultResult
 
 __all__ = ["AwsTarget"]
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _guarded(fn: Callable[P, R]) -> Callable[P, R]:
-    """Every public method runs inside the one error boundary (reads included): AWS, chaosaws and Kubernetes
-    errors leave it as DriverError with the service's code. What an action waited for goes into its result
-    (``waited_for``), so the journal's step says it."""
-    @functools.wraps(fn)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        waits = args[0].actions.waits if args and isinstance(args[0], AwsTarget) else []
-        first = len(waits)
-        with boundary(fn.__name__):
-            result = fn(*args, **kwargs)
-        detail = result.detail if isinstance(result, FaultResult) else result
-        if isinstance(detail, dict) and len(waits) > first:
-            detail.setdefault("waited_for", waits[first:])
-        return result
-    return run
-
-
-class AwsTarget:
+class AwsTarget(RegionalActions):
     def __init__(self, env: Environment, *, confirm: str | None = None, plan_only: bool = False,
                  kube_clients: dict[str, Any] | None = None, db_password: str | None = None) -> None:
         if env.aws is None:
@@ -215,8 +195,10 @@ class AwsTarget:
         if self.settings.fis_region_template_id:
             out["fis_experiment"] = services.start_fis(self.session, self.actions, self.settings.fis_region_template_id,
                                                        self.run_id)
-        else:
+        else:  # the DR replica keeps receiving WAL (RDS replicates outside the VPC): the report says so
+            out["replica_lag_at_t0"] = lag.replica_lag(self.session)
             out["isolated_subnets"] = ec2.isolate_region(self.session, self.actions, region, subnets)
+            out["managed_replication"] = "not stopped by the NACL isolation"
         return FaultResult(t, out)
 
     def delay_link(self, ms: float) -> FaultResult:
