@@ -49,6 +49,8 @@ def test_the_region_failover_drill_runs_end_to_end_on_aws(moto, pg, tmp_path):
     ec2 = boto3.client("ec2", region_name="us-east-1")
     untagged = ec2.create_subnet(VpcId=s["vpc"], CidrBlock="10.213.9.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
     before = _associations()
+    boto3.client("cloudwatch", region_name="us-west-2").put_metric_data(Namespace="AWS/RDS", MetricData=[{
+        "MetricName": "ReplicaLag", "Value": 1.5, "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": "ingest-db-dr"}]}])
     with DataPlane(pg, s["zone_id"]) as plane:
         env, drill = _files(tmp_path, s, plane.url, pg)
         calls = aws_plan(drill, env)
@@ -62,6 +64,9 @@ def test_the_region_failover_drill_runs_end_to_end_on_aws(moto, pg, tmp_path):
         answers = dict(plane.answers)
     events = read_journal(tmp_path / "out" / "journal.jsonl")
     assert summary["verdict"] == "pass", summary.get("reasons")
+    report = (tmp_path / "out" / "report.md").read_text()  # the NACL left RDS replication running: said, estimated
+    assert "the measured RPO is a lower bound of a real region loss" in report
+    assert "| RPO estimate of a real region loss (CloudWatch ReplicaLag at T0) | 1.5 s |" in report
     assert answers.get(503) and answers.get(202), "the service was down during the isolation and served after"
     applied = next(e for e in events if e.kind == "fault.applied")
     assert sorted(applied.value["result"]["isolated_subnets"]) == sorted(s["subnets"].values())

@@ -71,6 +71,16 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
     parts += _probe_strip(summary, probes, x, t0)
     if lag is not None:  # MSK consumer lag as CloudWatch reported it (one point per reading)
         parts += panel(STEPS_Y + 12, LAG_H, LEFT, W - RIGHT, lag[0], [(lag[1], "#8c564b")], x)
+    parts += _step_rows(steps, steps_y, x, t0)
+    parts += _marks(summary, x, height)
+    parts += time_axis(tmin, tmax, height - 22, LEFT, W - RIGHT, x)
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _step_rows(steps: list[dict[str, Any]], steps_y: float, x: Any, t0: float) -> list[str]:
+    """One row per runbook step: its budget (dashed) and what it took (green done, red not)."""
+    parts: list[str] = []
     for i, s in enumerate(steps):
         y = steps_y + i * ROW
         parts.append(f'<text x="{LEFT - 8}" y="{y + 13}" text-anchor="end">{i + 1}. {escape(s["id"])}</text>')
@@ -86,10 +96,7 @@ def timeline_svg(summary: dict[str, Any], events: list[Event]) -> str:
                          f'height="10" fill="{colour}" opacity="0.8"/>')
             label = f'{s["name"]}: {s["actual_s"]:.2f} s of {s["budget_s"]:.2f} s'
             parts.append(f'<text x="{x(st + s["actual_s"]) + 6:.1f}" y="{y + 13}" fill="#333">{escape(label)}</text>')
-    parts += _marks(summary, x, height)
-    parts += time_axis(tmin, tmax, height - 22, LEFT, W - RIGHT, x)
-    parts.append("</svg>")
-    return "\n".join(parts)
+    return parts
 
 
 def _lag_points(summary: dict[str, Any], tmin: float, tmax: float) -> tuple[str, list[tuple[float, float]]] | None:
