@@ -76,6 +76,26 @@ def test_the_writer_dsn_quotes_a_password_with_spaces_and_quotes(moto, tmp_path)
     assert parsed["password"] == password and parsed["user"] == "gameday" and parsed["port"] == "5432"
 
 
+def test_every_command_builds_its_aws_target_with_the_db_password_the_environment_names(moto, tmp_path, monkeypatch):
+    """drill, plan and recover (gameday.api.targets) and chaos (its session) build the target the same way: the
+    password of aws.rds.password_env reaches the writer DSN in each."""
+    from gameday.api.targets import aws_target
+    from gameday.chaos import session
+    from gameday.config import load_environment
+
+    s = seed()
+    monkeypatch.setenv("GAMEDAY_DB_PASSWORD", "s3cret with space")
+    env = tmp_path / "aws.yaml"
+    env.write_text(environment_yaml(s))
+    try:
+        targets = [aws_target(load_environment(env), confirm=None),
+                   aws_target(load_environment(env), confirm=None, plan_only=True),
+                   session.session_for({"gameday_env": str(env)}).target]
+        assert [conninfo_to_dict(t.writer_dsn()).get("password") for t in targets] == ["s3cret with space"] * 3
+    finally:
+        session.reset()
+
+
 def test_an_unknown_kube_context_is_a_usage_error_naming_the_field(moto, tmp_path, monkeypatch):
     from gameday.errors import ConfigError
 

@@ -67,3 +67,23 @@ def test_fis_experiments_can_be_stopped_and_the_dns_mode_decides_the_route53_gra
     assert not allows(fp, "route53:UpdateHealthCheck", "arn:aws:route53:::healthcheck/hc-2")
     assert not allows(fp, "route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z1"), \
         "the failover mode never changes a record"
+
+
+def test_the_region_switch_plan_and_the_isolation_record_are_the_only_ones_granted(policy, tmp_path):
+    _, acct = policy
+    text = (ROOT / "environments" / "aws-staging.example.yaml").read_text()
+    plan = f"arn:aws:arc-region-switch::{acct}:plan/ingest-failover/abc123"
+    env = tmp_path / "env.yaml"
+    env.write_text(text.replace("  public_url:", f"  region_switch: {{plan_arn: '{plan}'}}\n  public_url:", 1))
+    aws = load_environment(env).aws
+    assert aws is not None
+    p = iam_policy(aws)
+    for action in ("arc-region-switch:StartPlanExecution", "arc-region-switch:GetPlanExecution"):
+        assert allows(p, action, plan)
+        assert not allows(p, action, f"arn:aws:arc-region-switch::{acct}:plan/another-team/def456")
+    assert not allows(iam_policy(load_environment(ROOT / "environments" / "aws-staging.example.yaml").aws),
+                      "arc-region-switch:StartPlanExecution", plan), "no plan in the environment: no grant"
+    record = f"arn:aws:ssm:us-east-1:{acct}:parameter/gameday/{aws.tag_filter.value}/isolation/us-east-1"
+    for action in ("ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameter"):
+        assert allows(p, action, record)
+        assert not allows(p, action, f"arn:aws:ssm:us-east-1:{acct}:parameter/prod/db-password"), "a team's parameter"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,18 +9,17 @@ from pathlib import Path
 from gameday.api.lab import lab_session
 from gameday.config import Environment
 from gameday.lab.control import DEFAULT_DIR
+from gameday.targets import target_for
 from gameday.targets.base import Target
 
 __all__ = ["open_target", "aws_target"]
 
 
 def aws_target(env: Environment, *, confirm: str | None, plan_only: bool = False) -> Target:
-    """The AWS driver; the DB password is read from the variable the environment names, never printed."""
-    from gameday.targets.aws.target import AwsTarget
-
+    """The AWS driver, built the one way every command builds it (:func:`gameday.targets.target_for`, which the
+    Chaos Toolkit extension uses too): the DB password from the variable the environment names, never printed."""
     assert env.aws is not None
-    return AwsTarget(env, confirm=confirm, plan_only=plan_only,
-                     db_password=os.environ.get(env.aws.rds.password_env))
+    return target_for(env, confirm=confirm, plan_only=plan_only)
 
 
 @contextmanager

@@ -15,7 +15,9 @@ __all__ = ["Target", "target_for"]
 
 def target_for(env: Environment, *, state_dir: Path | None = None, confirm: str | None = None,
                plan_only: bool = False, db_password: str | None = None) -> Target:
-    """The driver the environment names (``kind: local | aws``)."""
+    """The driver the environment names (``kind: local | aws``): the one way every command (drill, plan,
+    recover, chaos) builds it. On AWS the DB password is ``db_password`` or else the variable the environment
+    names (``aws.rds.password_env``); S3 uploads use the same session class (the environment's profile/role)."""
     if env.kind == "aws":
         from gameday.targets.aws.target import AwsTarget
 
