@@ -17,7 +17,7 @@ from gameday.drill.models import Step, load_runbook
 from gameday.drill.steps import StepContext, StepOutcome, run_step
 from gameday.targets.aws.iam import iam_policy
 from gameday.targets.aws.target import AwsTarget
-from targets.conftest import environment_yaml, seed, service_yaml
+from targets.conftest import _IAM_PREFIX, environment_yaml, seed, service_yaml
 
 
 def _target(tmp_path, s, pg: str | dict[str, str], **kw) -> AwsTarget:
@@ -85,8 +85,8 @@ def test_failback_rebuilds_the_primary_as_a_replica_returns_the_writer_restores_
     dsns = _two_databases(pg)
     t = _target(tmp_path, s, dsns)
     sent: set[str] = set()  # every AWS call the driver's own clients make, reads and waiters included
-    t.session.session.events.register("before-call", lambda model, **kw: sent.add(
-        f"{model.service_model.signing_name}:{model.name}"))
+    t.session.session.events.register("before-call", lambda model, **kw: sent.add(  # IAM's prefix (cloudwatch)
+        f"{_IAM_PREFIX.get(model.service_model.signing_name, model.service_model.signing_name)}:{model.name}"))
     t.fail_region("us-east-1")  # the failover first, as the region drill leaves it
     t.promote_dr_db()
     t.switch_dns("us-west-2")
