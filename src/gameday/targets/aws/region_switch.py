@@ -59,17 +59,19 @@ def execute(s: AwsSession, acts: Actions, region: str, action: str, mode: str) -
         return out
     ex_id = started["executionId"]
 
-    def execution() -> dict[str, Any]:
-        return dict(arc.get_plan_execution(planArn=plan, executionId=ex_id))
+    seen: dict[str, Any] = {}  # the last answer: the terminal check and the timeout's message read it, no new call
+
+    def completed() -> dict[str, Any] | None:
+        seen.clear()
+        seen.update(arc.get_plan_execution(planArn=plan, executionId=ex_id))
+        return dict(seen) if seen.get("executionState") in DONE else None
 
     def failed() -> str | None:
-        ex = execution()
-        state = ex.get("executionState")
-        return f"the plan execution {ex_id} is {state}{_failed_steps(ex)}" if state in FAILED else None
+        state = seen.get("executionState")
+        return f"the plan execution {ex_id} is {state}{_failed_steps(seen)}" if state in FAILED else None
 
     done = wait.until(s, acts, f"the Region switch plan execution {ex_id} ({action} {region}) to complete",
-                      lambda: (lambda ex: ex if ex.get("executionState") in DONE else None)(execution()),
-                      lambda: str(execution().get("executionState")), terminal=failed)
+                      completed, lambda: str(seen.get("executionState", "no answer yet")), terminal=failed)
     assert done is not None
     art = done.get("actualRecoveryTime")
     return {**out, "execution_id": ex_id, "state": done["executionState"],
