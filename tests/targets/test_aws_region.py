@@ -276,7 +276,9 @@ def test_more_subnets_than_a_nacl_has_tags_are_cut_off_and_put_back_from_one_doc
     env = tmp_path / "aws.yaml"
     env.write_text(environment_yaml({"zone_id": zone.split("/")[-1]}))
     before = _associations("us-west-2")
-    assert sorted(AwsTarget(load_environment(env)).fail_region("us-west-2").detail["isolated_subnets"]) == sorted(subnets)
+    out = AwsTarget(load_environment(env)).fail_region("us-west-2").detail
+    assert sorted(out["isolated_subnets"]) == sorted(subnets)
+    assert out["original_associations_in"] == "ssm:/gameday/staging/isolation/us-west-2"
     (acl,) = _gameday_acls("us-west-2")
     assert {s for s, a in _associations("us-west-2").items() if a == acl} == set(subnets)
     tags = boto3.client("ec2", region_name="us-west-2").describe_network_acls(NetworkAclIds=[acl])["NetworkAcls"][0]["Tags"]

@@ -18,7 +18,7 @@ __all__ = ["tagged_instances", "instances", "stop_zone_instances", "start_zone_i
            "blackhole_zone",
            "unblackhole_zone", "region_subnets", "zone_subnets", "isolate_region", "unisolate_region", "blackholed_subnets",
            "region_isolated",
-           "MARK_STOPPED", "MARK_NACL", "MARK_REGION"]
+           "record_name", "MARK_STOPPED", "MARK_NACL", "MARK_REGION"]
 
 MARK_STOPPED = "gameday:stopped-by"
 MARK_NACL = "gameday:blackhole-of"
@@ -205,6 +205,11 @@ def unblackhole_zone(s: AwsSession, acts: Actions, zone: str) -> list[str]:
 def isolate_region(s: AwsSession, acts: Actions, region: str, subnets: list[dict[str, Any]]) -> list[str]:
     """Cut every tagged subnet of ``region`` off (ingress and egress), as the zone blackhole does for a zone."""
     return _blackhole(s, acts, region, subnets, MARK_REGION, region)
+
+
+def record_name(s: AwsSession, region: str) -> str:
+    """The document (SSM parameter) a region isolation keeps the original associations in."""
+    return _doc(s, MARK_REGION, region)
 
 
 def unisolate_region(s: AwsSession, acts: Actions, region: str) -> list[str]:

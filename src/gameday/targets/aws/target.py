@@ -198,6 +198,7 @@ class AwsTarget(RegionalActions):
         else:  # the DR replica keeps receiving WAL (RDS replicates outside the VPC): the report says so
             out["replica_lag_at_t0"] = lag.replica_lag(self.session)
             out["isolated_subnets"] = ec2.isolate_region(self.session, self.actions, region, subnets)
+            out["original_associations_in"] = f"ssm:{ec2.record_name(self.session, region)}"  # the journal points to it
             out["managed_replication"] = "not stopped by the NACL isolation"
         return FaultResult(t, out)
 
