@@ -367,12 +367,13 @@ class AwsTarget(RegionalActions):
         """Nodes per region and zone (EKS or EC2), the database roles and the writer, the DNS answer.
 
         One status costs about ten API calls and a runbook wait asks for it every 50 ms: an answer is
-        reused for up to ``min(waiter_delay_s, 2)`` seconds unless the driver changed something since
-        (AWS throttles a faster poll, and nothing it reports changes faster)."""
+        reused for up to ``min(waiter_delay_s, 2)`` seconds after it arrived unless the driver changed something
+        since (AWS throttles a faster poll, and nothing it reports changes faster; a slow read, a busy runner,
+        does not use the window up)."""
         now, changes = time.monotonic(), len(self.actions.calls)
         if self._status is not None and self._status[1] == changes and now - self._status[0] < min(
                 self.settings.waiter_delay_s, 2.0):
             return self._status[2]
         st = observe.status(self.session, self.kube)
-        self._status = (now, changes, st)
+        self._status = (time.monotonic(), changes, st)
         return st
