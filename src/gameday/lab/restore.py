@@ -70,7 +70,7 @@ async def _restore_databases(lab: Lab) -> list[str]:
         rebuilt.append(p.name)
         await switch_over(lab, src, p)
     lab.writers[sh.primary_region].route = lambda: p.port
-    streaming = {r["standby"] for r in await lab.replication() if r["upstream"] == p.name and r["state"] == "streaming"}
+    streaming = await _streaming_from(lab, p, (s, d))
     for db, upstream in ((s, p.port), (d, lab.link.port)):
         if db.name in streaming and db.state == "running" and not db.fenced:
             continue
@@ -80,6 +80,20 @@ async def _restore_databases(lab: Lab) -> list[str]:
     lab.rds.adopt(p, s, sync=True)
     lab.dr_promoted = False
     return rebuilt
+
+
+async def _streaming_from(lab: Lab, p: DbInstance, standbys: tuple[DbInstance, ...], within_s: float = 3.0) -> set[str]:
+    """The standbys streaming from ``p``. One still running and unfenced gets ``within_s`` to reconnect first (a
+    primary restarted from its crash, a switchover, a link just mended: it retries every 200 ms), so a standby
+    that only lost its connection is kept, not rebuilt from a base backup."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while True:
+        streaming = {r["standby"] for r in await lab.replication() if r["upstream"] == p.name and r["state"] == "streaming"}
+        waiting = [db for db in standbys if db.name not in streaming and db.state == "running" and not db.fenced]
+        if not waiting or loop.time() >= deadline:
+            return streaming
+        await asyncio.sleep(0.2)
 
 
 async def switch_over(lab: Lab, old: DbInstance, new: DbInstance) -> None:
