@@ -22,6 +22,7 @@ from gameday.service.resolved import Service
 from gameday.targets.aws import asg, aurora, dns, ec2, failback, observe, rds, services, wait
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.lockout import check_lockout, runner_addresses
+from gameday.targets.aws.restore import AwsRestores
 from gameday.targets.aws.session import Actions, AwsSession, attempt_all, boundary
 from gameday.targets.base import EnvironmentStatus, FaultResult
 
@@ -48,7 +49,7 @@ def _guarded(fn: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-class AwsTarget:
+class AwsTarget(AwsRestores):
     def __init__(self, env: Environment, *, confirm: str | None = None, plan_only: bool = False,
                  kube_clients: dict[str, Any] | None = None, db_password: str | None = None) -> None:
         if env.aws is None:
