@@ -16,7 +16,7 @@ from typing import Any
 from gameday.journal import Event
 from gameday.judge.rpo import FLOOR_S, ledger_rpo
 
-__all__ = ["split_missing", "restore_measure", "restore_targets", "BUCKETS"]
+__all__ = ["split_missing", "restore_measure", "restore_targets", "BUCKETS", "check_restore_test"]
 
 BUCKETS = ("before_restore_point", "pitr_price", "after_swap")
 
@@ -86,3 +86,53 @@ def restore_targets(restore: dict[str, Any] | None) -> list[dict[str, Any]]:
              "ok": m["before_restore_point"]["events"] == 0},
             {"name": "lost_after_swap", "target": 0, "observed": m["after_swap"]["events"],
              "ok": m["after_swap"]["events"] == 0}]
+
+
+def _first(events: list[Event], kind: str) -> Event | None:
+    return next((e for e in events if e.kind == kind), None)
+
+
+def check_restore_test(events: list[Event]) -> dict[str, Any]:
+    """The backup validation's verdict from its journal: PASS only when the latest restorable point was restored
+    and holds every event of the burst acknowledged by its restore point, the burst was covered, the throwaway
+    instance deleted."""
+    start, end = _first(events, "restore_test.start"), _first(events, "restore_test.end")
+    burst, done, failed, verify = (_first(events, k) for k in ("burst", "restore.done", "restore.failed", "verify"))
+    out: dict[str, Any] = {"kind": "restore-test", "environment": start.value.get("environment") if start else None,
+                           "run_id": start.value.get("run_id") if start else None,
+                           "started_at": start.t_wall if start else None, "reasons": []}
+    if done is not None:
+        r = done.value
+        latest, taken = r.get("latest_restorable"), r.get("source_taken_at")
+        out.update({"restore_s": r.get("restore_s"), "restore_point": r.get("restore_point"), "source": r.get("source"),
+                    "backup_age_s": None if taken is None else round(float(r["t_started"]) - float(taken), 3),
+                    "restorable_lag_s": None if latest is None else round(float(r["t_started"]) - float(latest), 3)})
+    if verify is not None:
+        out.update({k: verify.value[k] for k in ("acked_before", "present_before", "missing_before",
+                                                 "missing_before_sample")})
+    out["events_acked"] = burst.value["acked"] if burst else None
+    out["verdict"], out["reasons"] = _restore_test_verdict(end, burst, failed, verify, events)
+    return out
+
+
+def _restore_test_verdict(end: Event | None, burst: Event | None, failed: Event | None, verify: Event | None,
+                          events: list[Event]) -> tuple[str, list[str]]:
+    if end is None:
+        return "aborted", ["incomplete: the journal ends before restore_test.end (the run was killed)"]
+    if failed is not None:
+        return "fail", [f"the latest restorable point could not be restored: {failed.error}"]
+    if burst is None or not burst.value["acked"]:
+        return "inconclusive", ["the write burst was not acknowledged: nothing to check the restore against"]
+    if verify is None:
+        return "inconclusive", ["the restored instance was not checked against the ledger"]
+    v = verify.value
+    reasons = []
+    if v["missing_before"]:
+        reasons.append(f"{v['missing_before']} of {v['acked_before']} events acknowledged before the restore point are "
+                       "missing from the restored instance: the backup chain is broken")
+    if v["acked_before"] < burst.value["acked"]:
+        reasons.append(f"the restore point covered {v['acked_before']} of the burst's {burst.value['acked']} "
+                       "acknowledged events: the latest restorable time lags behind")
+    if any(e.kind == "fault.inverse_failed" for e in events):
+        reasons.append("the throwaway instance was not deleted (gameday recover JOURNAL deletes it)")
+    return ("fail" if reasons else "pass"), reasons
