@@ -22,6 +22,7 @@ from gameday import operations
 from gameday.drill import cache
 from gameday.drill.background import Background, BackgroundSpec, Reconciler, live_background, live_reconciler
 from gameday.drill.confirm import auto_confirm
+from gameday.drill.data_probe import data_probe_options
 from gameday.drill.live import LiveRecovery
 from gameday.drill.models import LoadedDrill, Step, resolve_ref
 from gameday.drill.steady import STEADY_FAILED, STEADY_OK, steady_state
@@ -380,4 +381,5 @@ def _signals_deferred() -> Iterator[None]:
 
 
 def run_drill(loaded: LoadedDrill, target: Target, out_dir: Path, **kwargs: Any) -> dict[str, Any]:
-    return DrillRun(loaded, target, out_dir, **kwargs).execute()
+    """Run a drill, with the data probe after a data fault (``gameday.drill.data_probe``)."""
+    return DrillRun(loaded, target, out_dir, **data_probe_options(kwargs)).execute()
