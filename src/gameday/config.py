@@ -19,6 +19,7 @@ from gameday.service.spec import LabServiceSpec, ServiceSpec
 
 __all__ = [
     "Strict", "LabRegions", "NodeCounts", "LinkSettings", "RdsSettings", "CacheSettings", "HealthCheckSettings",
+    "BackupSettings",
     "LabSettings", "StopConditions", "Environment", "load_yaml_model", "load_environment", "check_service",
 ]
 
@@ -77,6 +78,20 @@ class CacheSettings(Strict):
     failover_timeout_ms: int = Field(3000, ge=500, le=600_000)
 
 
+class BackupSettings(Strict):
+    """The lab's RDS backups (lab seconds): WAL archived continuously to the region's backup folder (its "S3
+    bucket"), copied to the DR region's on a schedule, and scheduled base backups kept as snapshots."""
+
+    enabled: bool = True
+    archive_timeout_s: float = Field(1.0, ge=1, le=3600, description="a WAL segment is archived at least this often")
+    base_backup_every_s: float = Field(1440.0, ge=5, le=86_400, description="RDS's daily backup at the lab's 60x")
+    dr_copy_every_s: float = Field(5.0, ge=0.5, le=86_400, description="the cross-region copy's schedule")
+    keep_snapshots: int = Field(7, ge=1, le=100)
+    restore_timeout_s: float = Field(120.0, ge=5, le=3600, description="a restore that takes longer fails")
+    seed_rows: int = Field(2000, ge=0, le=1_000_000, description="historical rows written before the first "
+                           "snapshot (an accidental delete hits the oldest)")
+
+
 class HealthCheckSettings(Strict):
     interval_s: float = Field(0.5, gt=0, le=30)
     timeout_s: float = Field(0.4, gt=0, le=30)
@@ -90,6 +105,7 @@ class LabSettings(Strict):
     link: LinkSettings = LinkSettings()
     rds: RdsSettings = RdsSettings()
     cache: CacheSettings = CacheSettings()
+    backups: BackupSettings = BackupSettings()
     health_check: HealthCheckSettings = HealthCheckSettings()
     dns_ttl_s: float = Field(1.0, ge=0, le=3600)
     spot_notice_s: float = Field(1.0, ge=0, le=600)

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from gameday.targets.base import Target
 
 __all__ = ["Operation", "OPERATIONS", "EFFECT_WITHIN_S", "FAULTS", "ACTIONS", "get", "validate", "apply", "intent",
-           "undo", "fill", "env_regions", "env_zones", "from_chaos", "CHAOS_FAULTS", "lab_arguments", "Retry", "UNDO_RETRY"]
+           "undo", "fill", "env_regions", "env_zones", "from_chaos", "CHAOS_FAULTS", "lab_arguments", "Retry", "UNDO_RETRY",
+           "DATA_FAULTS"]
 
 Role = Literal["fault", "action", "inverse"]
 
@@ -79,6 +80,32 @@ class ClusterArgs(Args):
     cluster: str | None = None
 
 
+# ---- restore drills (issue 24): the data faults and the restore actions ------------------------------------
+INSTANCE_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"  # an RDS DB instance identifier (and a lab instance name)
+
+
+class DamageArgs(Args):
+    max_rows: int = Field(200, ge=1, le=1_000_000, description="rows the statement may touch; more: rolled back, "
+                          "the fault fails")
+
+
+class RestorePitrArgs(Args):
+    to: float | Literal["before_fault", "latest"] = Field(
+        "before_fault", description="epoch seconds, 'before_fault' (just before T0, from the journal) or 'latest' "
+        "(the latest restorable time)")
+    instance: str = Field("gameday-restore", pattern=INSTANCE_PATTERN, description="the NEW instance's name")
+
+
+class RestoreSnapshotArgs(Args):
+    snapshot: str = Field("latest", min_length=1, description="a snapshot's name, or 'latest' (the newest before "
+                          "T0)")
+    instance: str = Field("gameday-restore", pattern=INSTANCE_PATTERN, description="the NEW instance's name")
+
+
+class InstanceArgs(Args):
+    instance: str = Field("gameday-restore", pattern=INSTANCE_PATTERN, description="a restored instance's name")
+
+
 @dataclass(frozen=True)
 class Operation:
     name: str  # the Target method
@@ -121,6 +148,20 @@ _ALL = (
               lab_op="rebuild_dr_db"),
     Operation("drain_zone", "action", ZoneArgs, "take a zone's ingest nodes out of the balancers",
               lab_op="drain_zone"),
+    Operation("corrupt_data", "fault", DamageArgs, "data corruption: the service description's corrupt statement "
+              "(an UPDATE ... SET col = NULL), bounded by max_rows, on the writer", "restore"),
+    Operation("delete_data", "fault", DamageArgs, "accidental deletion: the service description's delete statement "
+              "(a DELETE), bounded by max_rows, on the writer", "restore"),
+    Operation("restore_point_in_time", "action", RestorePitrArgs, "point-in-time restore into a NEW instance",
+              "discard_restore", ("instance",), lab_op="restore_point_in_time"),
+    Operation("restore_snapshot", "action", RestoreSnapshotArgs, "restore a snapshot into a NEW instance",
+              "discard_restore", ("instance",), lab_op="restore_snapshot"),
+    Operation("verify_restore", "action", InstanceArgs, "check the restored instance against the ledger (the "
+              "service description's present_query)", lab_op="describe_restore"),
+    Operation("swap_writer", "action", InstanceArgs, "point the writer endpoint at the restored instance",
+              lab_op="swap_writer"),
+    Operation("discard_restore", "inverse", InstanceArgs, "delete a restored instance (the writer handed back "
+              "first when it was swapped in)", lab_op="discard_restore"),
     Operation("restore", "inverse", NoArgs, "bring the environment back to its configured shape", lab_op="restore",
               chaos="restore_region", chaos_args=RegionArgs),
     Operation("restore_zone", "inverse", ZoneArgs, "bring a zone back", lab_op="restore",
@@ -133,9 +174,11 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in _ALL}
 # a spot interruption only bites after its two-minute notice. A drill's ``fault.effect_within_s`` overrides it.
 EFFECT_WITHIN_S: dict[str, float] = {"fail_zone": 60, "freeze_zone": 60, "interrupt_spot": 180, "fail_over_db": 120,
                                      "fail_cache_primary": 60,
-                                     "fail_region": 60, "delay_link": 60, "inject_latency": 60}
+                                     "fail_region": 60, "delay_link": 60, "inject_latency": 60,
+                                     "corrupt_data": 1, "delete_data": 1}  # a statement: its damage is there at once
 FAULTS = tuple(n for n, op in OPERATIONS.items() if op.role == "fault")
-ACTIONS = tuple(n for n, op in OPERATIONS.items() if op.role == "action") + ("restore",)  # runbook ``call``
+ACTIONS = tuple(n for n, op in OPERATIONS.items() if op.role == "action") + ("restore", "discard_restore")  # runbook ``call``
+DATA_FAULTS = ("corrupt_data", "delete_data")  # destructive: a protected environment needs --confirm
 CHAOS_FAULTS = tuple(sorted({op.chaos for op in _ALL if op.chaos and op.role == "fault"}))
 
 

@@ -14,12 +14,14 @@ from typing import Any
 
 from gameday.config import LabSettings
 from gameday.lab import postgres as pg
+from gameday.lab.backups import Backups
 from gameday.lab.cache import CacheGroup, CacheNode
 from gameday.lab.database import DbInstance, RdsController
 from gameday.lab.fleet import Fleet, Node
 from gameday.lab.hosted import HostedService
 from gameday.lab.network import Relay
 from gameday.lab.refusals import RefusalWatch
+from gameday.lab.restored import RestoredInstances
 from gameday.lab.topology import Shape, resolve_zone, shape_of
 from gameday.procs import kill_trees
 
@@ -53,6 +55,9 @@ class Lab:
                                  self.dbs[sh.db("sync-standby").name], self.record)
         self._pending: set[asyncio.Task[None]] = set()
         self.refusals = RefusalWatch({n: db.log for n, db in self.dbs.items()}, self.record, settings.rds.max_connections)
+        self.backups = Backups(settings.backups, root, (sh.primary_region, sh.dr_region), self._primary_port,
+                               self.record)
+        self.restored = RestoredInstances(root, sh.primary_region, sh.zones[0])
         self.cache = (CacheGroup(settings.cache, root, sh.primary_region, sh.zones, self.record)
                       if settings.cache.enabled else None)
         self.ready = False
@@ -96,10 +101,14 @@ class Lab:
         for relay in [*self.writers.values(), *self.balancers.values(), self.link, self.public]:
             await relay.start()
         p, s, d = (self.dbs[sh.db(r).name] for r in ("primary", "sync-standby", "dr-replica"))
-        await asyncio.to_thread(pg.init_primary, p.datadir, self.settings.rds.max_connections)
+        b = self.settings.backups
+        if b.enabled:
+            await asyncio.to_thread(self.backups.prepare)
+        await asyncio.to_thread(pg.init_primary, p.datadir, self.settings.rds.max_connections,
+                                archive=self.backups.wal_dir() if b.enabled else None, archive_timeout_s=b.archive_timeout_s)
         await p.start()
         await asyncio.to_thread(pg.create_app_role, p.port)
-        await asyncio.to_thread(self._create_schema, p.port)
+        await asyncio.to_thread(self._create_schema, p.port, 0 if self.hosted is not None else b.seed_rows)
         if self.hosted is not None:  # the team's migration, once, against the primary, as the application
             await asyncio.to_thread(self.hosted.run_setup, pg.app_dsn(p.port), self.root / "service-setup.log")
         await asyncio.gather(s.rebuild_as_standby(source_port=p.port, upstream_port=p.port),
@@ -110,6 +119,8 @@ class Lab:
         for spec in sh.nodes:
             self.fleet.add(spec.region, spec.zone, spec.capacity_type)
         self.fleet.start()
+        if b.enabled:
+            self._later(self.backups.run())
         await self._settle(timeout=40)
         if self.cache is not None:
             await self.cache.wait_ready()
@@ -125,9 +136,15 @@ class Lab:
                 self.record("rds.error", {"error": f"connection refusal watch: {exc}"})
 
     @staticmethod
-    def _create_schema(port: int) -> None:
+    def _create_schema(port: int, seed_rows: int = 0) -> None:
         with pg.connect_app(port) as conn:  # the application owns its tables
             conn.execute(pg.SCHEMA_SQL)
+            if seed_rows:  # the history a database has before any drill (an accidental delete hits the oldest)
+                conn.execute(pg.SEED_SQL, {"n": seed_rows})
+
+    def _primary_port(self) -> int | None:
+        db = self.rds.primary
+        return db.port if db.state == "running" and not self.regions_down else None
 
     async def _settle(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -147,6 +164,7 @@ class Lab:
         if self.cache is not None:
             await self.cache.stop()
         await self.fleet.stop()
+        await self.restored.delete_all()
         for relay in [self.public, *self.balancers.values(), self.link, *self.writers.values()]:
             await relay.stop()
         await asyncio.gather(*(db.stop_clean(timeout=5) for db in self.dbs.values() if db.state != "frozen"))

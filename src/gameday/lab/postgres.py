@@ -22,8 +22,9 @@ from gameday.procs import spawn
 
 __all__ = [
     "PG_USER", "bin_path", "server_user", "prepare", "init_primary", "base_backup", "start_server",
-    "connect", "promote", "set_sync_standby", "app_name", "SCHEMA_SQL", "APP_USER", "RESERVED", "app_dsn",
-    "control_dsn", "REFUSED_MARKERS", "create_app_role", "connect_app",
+    "connect", "promote", "set_sync_standby", "app_name", "SCHEMA_SQL", "SEED_SQL", "APP_USER", "RESERVED", "app_dsn",
+    "control_dsn", "REFUSED_MARKERS", "create_app_role", "connect_app", "make_dir", "snapshot_backup",
+    "verify_backup", "copy_backup", "recovery_settings",
 ]
 
 # Two kinds of connections, as on RDS: the control plane's (the lab's RDS automation, restore, faults, runbook
@@ -42,13 +43,19 @@ SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS trips (
     event_id    text PRIMARY KEY,
     trip_id     text NOT NULL,
-    kind        text NOT NULL,
+    kind        text,  -- nullable: the corrupt_data fault NULLs it (the ingest API never writes NULL)
     ts          double precision NOT NULL,
     lat         double precision NOT NULL,
     lon         double precision NOT NULL,
     node        text NOT NULL,
     inserted_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+"""
+
+SEED_SQL = """
+INSERT INTO trips (event_id, trip_id, kind, ts, lat, lon, node)
+SELECT 'history-' || g, 'trip-h' || (g / 10), 'update', extract(epoch FROM now()) - 86400 + g, 40.7, -74.0, 'seed'
+FROM generate_series(1, %(n)s) AS g ON CONFLICT DO NOTHING
 """
 
 _CONF = """
@@ -153,12 +160,67 @@ def _fresh_dir(datadir: Path) -> None:
     datadir.chmod(0o700)
 
 
-def init_primary(datadir: Path, max_connections: int = 100) -> None:
-    """initdb a new cluster in ``datadir`` with the lab's replication and connection settings."""
+def init_primary(datadir: Path, max_connections: int = 100, *, archive: Path | None = None,
+                 archive_timeout_s: float = 60) -> None:
+    """initdb a new cluster in ``datadir`` with the lab's replication and connection settings; with ``archive``,
+    every completed WAL segment (1 MB) is copied there, at least every ``archive_timeout_s`` (RDS's PITR log
+    shipping). Standbys copy the setting and archive once promoted, as RDS's backups follow a failover."""
     _fresh_dir(datadir)
-    _run("initdb", ["-D", str(datadir), "--auth=trust", "--encoding=UTF8", "-U", PG_USER, "--no-sync"])
+    _run("initdb", ["-D", str(datadir), "--auth=trust", "--encoding=UTF8", "-U", PG_USER, "--no-sync",
+                    "--wal-segsize=1"])
     with open(datadir / "postgresql.conf", "a") as f:
         f.write(_conf(max_connections))
+        if archive is not None:
+            f.write(f"archive_mode = on\narchive_command = '{_ARCHIVE.format(a=archive)}'\n"
+                    f"archive_timeout = {max(1, round(archive_timeout_s))}\n")
+
+
+# A segment appears in the archive whole or not at all (a restore never reads half a file).
+_ARCHIVE = "test ! -f {a}/%f && cp %p {a}/.%f.tmp && mv {a}/.%f.tmp {a}/%f"
+
+
+def make_dir(path: Path) -> None:
+    """A folder the server user can write (an archive, a backup folder)."""
+    path.mkdir(parents=True, exist_ok=True)
+    _chown(path)
+
+
+def snapshot_backup(dest: Path, port: int) -> None:
+    """A base backup of the instance on ``port`` into ``dest`` (plain format, its WAL included, a manifest)."""
+    _run("pg_basebackup", ["-D", str(dest), "-h", "127.0.0.1", "-p", str(port), "-U", PG_USER, "-X", "stream",
+                           "-c", "fast", "--no-sync"], timeout=300)
+
+
+def verify_backup(backup: Path) -> str:
+    """pg_verifybackup of a base backup against its manifest (WAL checked too); LabError when it fails."""
+    return _run("pg_verifybackup", ["-q", str(backup)], timeout=120)
+
+
+def copy_backup(src: Path, datadir: Path) -> None:
+    """A base backup copied into a NEW data folder, as the server user (its files must stay the server's)."""
+    _fresh_dir(datadir)
+    datadir.rmdir()
+    res = subprocess.run(["cp", "-a", str(src), str(datadir)], user=server_user(), capture_output=True, text=True,
+                         timeout=300, stdin=subprocess.DEVNULL)
+    if res.returncode != 0:
+        raise LabError(f"copying the backup {src.name} failed: {res.stderr.strip()[-300:]}")
+
+
+def recovery_settings(datadir: Path, *, archive: Path | None, target_time: str | None) -> None:
+    """A restored instance: replay the archive (``archive``) up to ``target_time`` (None: all of it), then
+    promote; no archiving of its own, no synchronous standby (its own timeline, nothing waits on it)."""
+    lines = ["# written by gameday: a restored instance", "archive_mode = off", "synchronous_standby_names = ''"]
+    if archive is not None:
+        lines += [f"restore_command = 'cp {archive}/%f %p'", "recovery_target_action = 'promote'",
+                  "recovery_target_timeline = 'latest'"]
+        if target_time is not None:
+            lines.append(f"recovery_target_time = '{target_time}'")
+        (datadir / "recovery.signal").write_text("")
+        _chown(datadir / "recovery.signal")
+    (datadir / "postgresql.auto.conf").write_text("\n".join(lines) + "\n")
+    _chown(datadir / "postgresql.auto.conf")
+    for stale in ("standby.signal", "postmaster.pid"):
+        (datadir / stale).unlink(missing_ok=True)
 
 
 def create_app_role(port: int) -> None:

@@ -37,6 +37,7 @@ async def restore(lab: Lab) -> dict[str, Any]:
         rebuilt = await _restore_databases(lab)
     finally:
         lab.rds.paused = False
+    rebuilt += [f"deleted {n}" for n in await lab.restored.delete_all()]  # no restored instance outlives it
     nodes = restore_nodes(lab)
     for b in (lab.public, *lab.balancers.values()):  # the latency and stall faults live in the network path
         b.inject_s, b.stall_until = 0.0, 0.0
@@ -53,6 +54,9 @@ async def restore(lab: Lab) -> dict[str, Any]:
 
 async def _source(lab: Lab) -> DbInstance:
     """The instance holding every acknowledged write: where writes currently go."""
+    swapped = lab.restored.swapped()
+    if swapped is not None:  # the writer was swapped to a restored instance (a restore drill)
+        return swapped.db
     dr = lab.dbs[lab.shape.db("dr-replica").name]
     src = dr if lab.dr_promoted else lab.rds.primary
     if src.state in ("killed", "stopped"):  # a dead primary's data is intact: crash recovery brings it back

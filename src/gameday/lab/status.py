@@ -48,6 +48,9 @@ async def lab_status(lab: Lab) -> dict[str, Any]:
         "cache": None if lab.cache is None else {
             "primary_endpoint": f"redis://127.0.0.1:{lab.cache.endpoint.port}", "port": lab.cache.endpoint.port,
             "target": lab.cache.primary_port, "elected": getattr(lab.cache.node_at(lab.cache.primary_port), "name", None)},
+        "backups": {**lab.backups.status(list(lab.restored.all)).model_dump(),
+                    "restored_instances": lab.restored.rows(), "enabled": lab.settings.backups.enabled,
+                    "archive": str(lab.backups.wal_dir()), "failed_backups": lab.backups.errors},
         "processes": procs,
         "replication": await lab.replication(),
         "events": lab.events[-30:],

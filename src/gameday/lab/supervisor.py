@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from gameday.config import load_environment
 from gameday.errors import ConfigError
-from gameday.lab import failback
+from gameday.lab import failback, restores
 from gameday.lab.lab import Lab
 from gameday.lab.restore import restore
 from gameday.lab.status import lab_status
@@ -31,8 +31,12 @@ __all__ = ["serve", "OPERATIONS", "write_state", "main"]
 # Operations the control API accepts, and the argument model of each: the operation registry's.
 OPERATIONS = lab_arguments()
 # Operations that are functions of the whole lab rather than methods of it (the rest are Lab methods).
-_WHOLE_LAB = {"restore": restore, "rebuild_primary_region": failback.rebuild_primary_region,
-              "return_primary_db": failback.return_primary_db, "rebuild_dr_db": failback.rebuild_dr_db}
+_WHOLE_LAB: dict[str, Any] = {
+    "restore": restore, "rebuild_primary_region": failback.rebuild_primary_region,
+    "return_primary_db": failback.return_primary_db, "rebuild_dr_db": failback.rebuild_dr_db,
+    "restore_point_in_time": restores.restore_point_in_time, "restore_snapshot": restores.restore_snapshot,
+    "describe_restore": restores.describe_restore, "swap_writer": restores.swap_writer,
+    "discard_restore": restores.discard_restore}
 
 
 def write_state(root: Path, **fields: Any) -> None:
@@ -61,6 +65,7 @@ def write_scrape_targets(root: Path, lab: Lab, control_port: int) -> None:
 def _child_pids(lab: Lab) -> list[int]:
     pids = [db.pid for db in lab.dbs.values()] + [n.pid for n in lab.fleet.nodes]
     pids += lab.cache.pids() if lab.cache is not None else []
+    pids += lab.restored.pids()
     return [p for p in pids if p is not None]
 
 
@@ -82,7 +87,7 @@ def _api(lab: Lab, stop: asyncio.Event) -> web.Application:
             return web.json_response({"error": f"{name}: {where}: {msg}"}, status=400)
         async with lock:
             try:
-                result = await (_WHOLE_LAB[name](lab) if name in _WHOLE_LAB else getattr(lab, name)(**kwargs))
+                result = await (_WHOLE_LAB[name](lab, **kwargs) if name in _WHOLE_LAB else getattr(lab, name)(**kwargs))
             except ValueError as exc:
                 return web.json_response({"error": str(exc)}, status=400)
             except Exception as exc:  # noqa: BLE001 - reported to the caller, the lab goes on

@@ -7,6 +7,7 @@ from typing import Any
 from jinja2 import Environment
 
 from gameday.report.aws_lines import aws_rows, aws_sentences, lag_rows
+from gameday.report.restore import restore_rows
 from gameday.report.words import fmt, full_scale, indeterminate_sentence, rpo_sentence, rto_sentence, seconds, target_rows
 
 __all__ = ["render_markdown"]
@@ -40,6 +41,12 @@ Run `{{ s.run_id }}` on environment `{{ s.environment }}`{% if s.time_scale != 1
 | time | max offset lag | estimated max time lag |
 |---|---|---|
 {% for r in lag_rows %}| {{ r.t }} | {{ r.offset }} | {{ r.time }} |
+{% endfor %}{% endif %}{% if restore %}
+## Restore
+
+| measure | value |
+|---|---|
+{% for k, v in restore %}| {{ k }} | {{ v }} |
 {% endfor %}{% endif %}{% if s.failure_reasons %}
 ## What the service answered
 
@@ -79,4 +86,4 @@ def render_markdown(summary: dict[str, Any]) -> str:
         s=s, fmt=fmt, secs=seconds, at=lambda t: "-" if t is None else f"{t:+.2f} s",
         cell=lambda text: text.replace("|", "\\|"), full=lambda v: full_scale(v, scale), targets=target_rows(s),
         rto=rto_sentence(s), rpo=rpo_sentence(s), indeterminate=indeterminate_sentence(s), aws_rows=aws_rows(s),
-        aws_sentences=aws_sentences(s), lag_rows=lag_rows(s))
+        aws_sentences=aws_sentences(s), lag_rows=lag_rows(s), restore=restore_rows(s))

@@ -41,6 +41,8 @@ class ReadSpec(Strict):
     ok: list[int] = Field(default_factory=lambda: [200], min_length=1)
     within_s: float = Field(0.0, ge=0, le=60, description="asynchronous services: the read is asked again (a bounded "
                             "number of times) until it answers ok or this long after the write was acknowledged")
+    intact: str | None = Field(None, description="restore drills: a regular expression the body of a record's read "
+                               "matches only when its data is correct (a damaged record answers ok without it)")
 
 
 class StoreSpec(Strict):
@@ -49,6 +51,10 @@ class StoreSpec(Strict):
     present_query: str = Field(min_length=1, description="receives %(ids)s, returns the present ids first")
     settle_s: float = Field(0.0, ge=0, le=3600, description="async pipelines: poll until no new ids appear")
     dsn: str | dict[str, str] | None = None  # one DSN, or one per region; default: the Target's writer endpoint
+    # Restore drills (docs/restore.md): the destructive statements the data faults run on the writer, once, in a
+    # transaction, given %(max_rows)s, returning the damaged ids first (RETURNING); the operator confirms them.
+    corrupt_statement: str | None = Field(None, description="corrupt_data: an UPDATE ... SET col = NULL ... RETURNING id")
+    delete_statement: str | None = Field(None, description="delete_data: a DELETE ... RETURNING id")
 
     @field_validator("present_query")
     @classmethod

@@ -17,6 +17,7 @@ from gameday.errors import DriverError
 from gameday.service.resolved import Service
 from gameday.service.spec import ServiceSpec, StoreSpec, WriteSpec
 from gameday.targets.base import DbStatus, EnvironmentStatus, FaultResult, NodeStatus
+from gameday.targets.fake_restore import FakeRestores
 
 FAKE_SERVICE = ServiceSpec(write=WriteSpec(path="/events", body="[{{events}}]", event='{"id":"{{event_id}}"}'),
                            store=StoreSpec(present_query="SELECT id FROM events WHERE id = ANY(%(ids)s)"))
@@ -24,7 +25,7 @@ FAKE_SERVICE = ServiceSpec(write=WriteSpec(path="/events", body="[{{events}}]", 
 __all__ = ["FakeTarget"]
 
 
-class FakeTarget:
+class FakeTarget(FakeRestores):
     def __init__(self, *, primary: str = "us-east-1", dr: str = "us-west-2", zones: tuple[str, ...] = ("a", "b", "c"),
                  lag_s: float = 0.0, db_outage_s: float = 0.3, fail_on: dict[str, Exception] | None = None,
                  slow: dict[str, float] | None = None) -> None:
@@ -45,6 +46,8 @@ class FakeTarget:
         self.dr_nodes = 1
         self.link_delay_ms: float | None = None
         self.applied: list[str] = []
+        self.restored: dict[str, dict[str, Any]] = {}
+        self.t_first_backup = time.time()
         self.answer: str | None = None  # the service fails every request with this, fault or not ("write: HTTP 401: ...")
         self.restore()
         self.calls.clear()

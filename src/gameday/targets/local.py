@@ -10,7 +10,9 @@ from gameday.config import Environment
 from gameday.errors import ConfigError, DriverError, LabError
 from gameday.lab.control import DEFAULT_DIR, LabClient
 from gameday.lab.ingest_api import LAB_SERVICE
-from gameday.operations import OPERATIONS
+from gameday.operations import DATA_FAULTS, OPERATIONS
+from gameday.restore.damage import run_damage, statement_for
+from gameday.restore.models import BackupStatus
 from gameday.service.resolved import Service
 from gameday.targets.base import DbStatus, EnvironmentStatus, FaultResult, NodeStatus
 
@@ -82,11 +84,43 @@ class LocalTarget:
     def restore(self) -> dict[str, Any]:
         return self._op("restore")
 
+    # ---- restore drills: the data faults run the service description's statement through the writer ------
+    def corrupt_data(self, max_rows: int = 200) -> FaultResult:
+        return self._damage("corrupt_data", max_rows)
+
+    def delete_data(self, max_rows: int = 200) -> FaultResult:
+        return self._damage("delete_data", max_rows)
+
+    def _damage(self, fault: str, max_rows: int) -> FaultResult:
+        return FaultResult(*run_damage(self.writer_dsn(), statement_for(self.service().spec, fault), max_rows, fault=fault))
+
+    def restore_point_in_time(self, to: float | str = "latest", instance: str = "gameday-restore") -> dict[str, Any]:
+        return self._op("restore_point_in_time", to=to, instance=instance)
+
+    def restore_snapshot(self, snapshot: str = "latest", instance: str = "gameday-restore") -> dict[str, Any]:
+        return self._op("restore_snapshot", snapshot=snapshot, instance=instance)
+
+    def verify_restore(self, instance: str = "gameday-restore") -> dict[str, Any]:
+        """Where the restored instance answers: the ledger check itself is gameday.restore.verify's."""
+        found = self._op("describe_restore", instance=instance)
+        return {"instance": instance, "dsn": _dsn(int(found["port"]))}
+
+    def swap_writer(self, instance: str = "gameday-restore") -> dict[str, Any]:
+        return self._op("swap_writer", instance=instance)
+
+    def discard_restore(self, instance: str = "gameday-restore") -> dict[str, Any]:
+        return self._op("discard_restore", instance=instance)
+
+    def backup_status(self) -> BackupStatus:
+        return BackupStatus.model_validate(self.describe()["backups"])
+
     def check_stop_conditions(self) -> None:
         """The lab's stop conditions are judged on the load by the chaos control; nothing to check here."""
 
     def preflight(self, name: str, args: dict[str, Any]) -> None:
-        """Nothing the lab can do cuts off the machine it runs on."""
+        """Nothing the lab can do cuts off the machine it runs on; a data fault needs its statement."""
+        if name in DATA_FAULTS:
+            statement_for(self.service().spec, name)
 
     def promote_dr_db(self) -> dict[str, Any]:
         return self._op("promote_dr_db")
@@ -139,18 +173,25 @@ class LocalTarget:
     def writer_dsn(self, region: str | None = None) -> str:
         st = self.describe()
         port = st["writer_endpoints"][region or st["regions"]["primary"]]["port"]
-        return f"host=127.0.0.1 port={port} user=postgres dbname=postgres connect_timeout=2"
+        return _dsn(port)
 
     def primary_dsn(self) -> str:
         """The instance that holds the writes now (after any failover or promotion)."""
         st = self.describe()
+        swapped = [r for r in st.get("backups", {}).get("restored_instances", []) if r.get("swapped")]
+        if swapped:  # a restored instance the writer endpoint points at holds the writes now
+            return _dsn(int(swapped[0]["port"]))
         prims = [p for p in st["processes"] if p["kind"] == "db" and p["role"] == "primary"]
         if not prims:
             raise DriverError("no DB instance is primary")
         if len(prims) > 1:  # the promoted DR replica wins over nothing else alive; otherwise ambiguous
             dr = [p for p in prims if p["region"] == st["regions"]["dr"]]
             prims = dr if st["dr_promoted"] and dr else prims[:1]
-        return f"host=127.0.0.1 port={prims[0]['port']} user=postgres dbname=postgres connect_timeout=2"
+        return _dsn(int(prims[0]["port"]))
+
+
+def _dsn(port: int) -> str:
+    return f"host=127.0.0.1 port={port} user=postgres dbname=postgres connect_timeout=2"
 
 
 def lab_environment_status(st: dict[str, Any]) -> EnvironmentStatus:

@@ -23,12 +23,13 @@ from gameday.targets.aws.guard import guarded as _guarded
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.lockout import check_lockout, runner_addresses
 from gameday.targets.aws.regional import RegionalActions
+from gameday.targets.aws.restore import AwsRestores
 from gameday.targets.aws.session import Actions, AwsSession, attempt_all
 from gameday.targets.base import EnvironmentStatus, FaultResult
 
 __all__ = ["AwsTarget"]
 
-class AwsTarget(RegionalActions):
+class AwsTarget(RegionalActions, AwsRestores):
     def __init__(self, env: Environment, *, confirm: str | None = None, plan_only: bool = False,
                  kube_clients: dict[str, Any] | None = None, db_password: str | None = None) -> None:
         if env.aws is None:
