@@ -18,7 +18,8 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
         {"Sid": "ReadOnlyResolution", "Effect": "Allow", "Resource": "*", "Action": [
             "sts:GetCallerIdentity", "ec2:DescribeInstances", "ec2:DescribeSubnets", "ec2:DescribeNetworkAcls",
             "autoscaling:DescribeAutoScalingGroups", "rds:DescribeDBInstances", "rds:DescribeDBClusters",
-            "rds:DescribeGlobalClusters", "cloudwatch:DescribeAlarms"]},
+            "rds:DescribeGlobalClusters", "cloudwatch:DescribeAlarms", "rds:DescribeDBInstanceAutomatedBackups",
+            "rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots"]},
         {"Sid": "TaggedInstancesOnly", "Effect": "Allow", "Condition": tag_cond,
          "Resource": [f"arn:aws:ec2:{r}:{acct}:instance/*" for r in regions],
          "Action": ["ec2:StopInstances", "ec2:StartInstances", "ec2:TerminateInstances", "ec2:CreateTags",
@@ -30,6 +31,7 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
     ]
     statements += _network(a, tag_cond)
     statements += _database(a)
+    statements += _restores(a)
     statements += _dns(a)
     if a.elasticache_replication_group:
         statements.append({"Sid": "Cache", "Effect": "Allow",
@@ -95,6 +97,33 @@ def _database(a: AwsSettings) -> list[dict[str, Any]]:
             {"Sid": "DatabaseRebuildKms", "Effect": "Allow", "Resource": [f"arn:aws:kms:{r}:{acct}:key/*" for r in regions],
              "Action": ["kms:CreateGrant", "kms:DescribeKey"],
              "Condition": {"StringEquals": {"kms:ViaService": [f"rds.{r}.amazonaws.com" for r in regions]}}}]
+
+
+def _restores(a: AwsSettings) -> list[dict[str, Any]]:
+    """Restore drills (docs/restore.md): restores of the environment's database (or its snapshots) into NEW
+    instances, which must be created with the tag filter's tag and ``gameday:restore-of``; deletion only of
+    instances carrying ``gameday:restore-of`` (never the database it protects). RDS authorises a restore on the
+    new instance and on the source, and tags given at creation with AddTagsToResource."""
+    acct, r, region = a.account_id, a.rds, a.primary_region
+    tagged = {"StringEquals": {f"aws:RequestTag/{a.tag_filter.key}": a.tag_filter.value},
+              "StringLike": {"aws:RequestTag/gameday:restore-of": "?*"}}
+    new_db = f"arn:aws:rds:{region}:{acct}:db:*"
+    groups = [f"arn:aws:rds:{region}:{acct}:{kind}:*" for kind in ("subgrp", "pg", "og", "secgrp")]
+    if r.cluster_id:
+        source = [f"arn:aws:rds:{region}:{acct}:cluster:{r.cluster_id}"]
+        new = [f"arn:aws:rds:{region}:{acct}:cluster:*", new_db]
+        restore, delete = ["rds:RestoreDBClusterToPointInTime", "rds:CreateDBInstance"], ["rds:DeleteDBInstance",
+                                                                                          "rds:DeleteDBCluster"]
+    else:
+        source = [f"arn:aws:rds:{region}:{acct}:db:{r.instance_id}", f"arn:aws:rds:{region}:{acct}:snapshot:*"]
+        new = [new_db]
+        restore = ["rds:RestoreDBInstanceToPointInTime", "rds:RestoreDBInstanceFromDBSnapshot"]
+        delete = ["rds:DeleteDBInstance"]
+    return [{"Sid": "RestoreFromTheDatabase", "Effect": "Allow", "Resource": source + groups, "Action": restore},
+            {"Sid": "RestoreIntoNewTaggedInstances", "Effect": "Allow", "Resource": new, "Condition": tagged,
+             "Action": [*restore, "rds:AddTagsToResource"]},
+            {"Sid": "DeleteRestoredInstancesOnly", "Effect": "Allow", "Resource": new, "Action": delete,
+             "Condition": {"StringLike": {"aws:ResourceTag/gameday:restore-of": "?*"}}}]
 
 
 def _dns(a: AwsSettings) -> list[dict[str, Any]]:

@@ -5,48 +5,31 @@ stop-condition alarms in ALARM refuse a fault."""
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 import uuid
 from collections.abc import Callable
 from functools import partial
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from psycopg.conninfo import make_conninfo
 
 from gameday.config import Environment
 from gameday.errors import Aborted, ConfigError
+from gameday.operations import DATA_FAULTS
 from gameday.service.heartbeat import marker_present, write_marker
 from gameday.service.resolved import Service
 from gameday.targets.aws import asg, aurora, dns, ec2, failback, observe, rds, services, wait
+from gameday.targets.aws.guard import guarded
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.lockout import check_lockout, runner_addresses
 from gameday.targets.aws.restore import AwsRestores
-from gameday.targets.aws.session import Actions, AwsSession, attempt_all, boundary
+from gameday.targets.aws.session import Actions, AwsSession, attempt_all
 from gameday.targets.base import EnvironmentStatus, FaultResult
 
 __all__ = ["AwsTarget"]
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _guarded(fn: Callable[P, R]) -> Callable[P, R]:
-    """Every public method runs inside the one error boundary (reads included): AWS, chaosaws and Kubernetes
-    errors leave it as DriverError with the service's code. What an action waited for goes into its result
-    (``waited_for``), so the journal's step says it."""
-    @functools.wraps(fn)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        waits = args[0].actions.waits if args and isinstance(args[0], AwsTarget) else []
-        first = len(waits)
-        with boundary(fn.__name__):
-            result = fn(*args, **kwargs)
-        detail = result.detail if isinstance(result, FaultResult) else result
-        if isinstance(detail, dict) and len(waits) > first:
-            detail.setdefault("waited_for", waits[first:])
-        return result
-    return run
+_guarded = guarded
 
 
 class AwsTarget(AwsRestores):
@@ -57,6 +40,7 @@ class AwsTarget(AwsRestores):
         if env.protected and confirm != env.name:
             raise ConfigError(f"environment '{env.name}' is protected: pass --confirm {env.name}", field="--confirm")
         self.env, self.name, self.settings = env, env.name, env.aws
+        self.confirmed = confirm == env.name  # --confirm NAME: a data fault's statement may run (restore.py)
         self.session = AwsSession(env.aws)
         self.actions = Actions(plan_only=plan_only)
         self.run_id = uuid.uuid4().hex[:10]
@@ -89,6 +73,8 @@ class AwsTarget(AwsRestores):
         exit 2). A region isolation checks every tagged subnet of the region; a zone blackhole its zone's."""
         if name == "fail_cache_primary":
             self.fail_cache_primary()  # refused: not driven on AWS yet
+        if name in DATA_FAULTS:  # its statement: described, bounded, confirmed (restore.py)
+            self.data_statement(name)
         if name == "fail_region":
             self._isolation_subnets(str(args["region"]))
         elif name in ("fail_zone", "freeze_zone") and self.settings.blackhole_network:
