@@ -24,20 +24,20 @@ RESTORED = "gameday-restore"
 
 CORRUPT = ("UPDATE events SET payload = NULL WHERE id IN (SELECT id FROM events WHERE payload IS NOT NULL ORDER BY t "
            "LIMIT %(max_rows)s) RETURNING id")
+PRESENT = "SELECT id FROM events WHERE id = ANY(%(ids)s) AND payload IS NOT NULL"
 DELETE = "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY t LIMIT %(max_rows)s) RETURNING id"
 
 
-def service(pg: str, **store: str | None) -> str:
-    """A ``service:`` whose store is the local PostgreSQL (table ``events``), with the data faults' statements
-    (``store`` overrides them; None: left out)."""
+def service(pg: str, url: str = "http://127.0.0.1:9", present_query: str = PRESENT, **store: str | None) -> str:
+    """A ``service:`` at ``url`` whose store is the local PostgreSQL (table ``events``), with the data faults'
+    statements (``store`` overrides them; None: left out)."""
     statements = {"corrupt_statement": CORRUPT, "delete_statement": DELETE, **store}
     return "\n" + yaml.safe_dump({"service": {
-        "url": "http://127.0.0.1:9",
+        "url": url,
         "write": {"method": "POST", "path": "/v1/events", "body": '{"events":[{{events}}]}',
                   "event": '{"id":"{{event_id}}"}', "ok": [202]},
         "read": {"method": "GET", "path": "/v1/events/{{event_id}}", "ok": [200]},
-        "store": {"present_query": "SELECT id FROM events WHERE id = ANY(%(ids)s) AND payload IS NOT NULL",
-                  "dsn": pg, **{k: v for k, v in statements.items() if v is not None}},
+        "store": {"present_query": present_query, "dsn": pg, **{k: v for k, v in statements.items() if v is not None}},
         "heartbeat_table": "gameday.heartbeat"}}, sort_keys=False)
 
 
