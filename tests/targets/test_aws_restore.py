@@ -17,7 +17,7 @@ from gameday.errors import ConfigError, DriverError
 from gameday.restore.models import RESTORE_RESULT_KEYS
 from gameday.targets.aws import wait
 from gameday.targets.aws.target import AwsTarget
-from targets.conftest import environment_yaml, seed
+from targets.conftest import environment_yaml
 
 RESTORED = "gameday-restore"
 
@@ -52,9 +52,19 @@ def env_file(tmp_path, s: dict, pg: str, *, cluster: bool = False, protected: bo
     return str(path)
 
 
+def small_seed() -> dict:
+    """What the restores touch: the RDS primary (with its automated backup) and the hosted zone the environment
+    names (``seed`` makes a whole staging account and costs seconds)."""
+    rds().create_db_instance(DBInstanceIdentifier="ingest-db", DBInstanceClass="db.r6g.large", Engine="postgres",
+                             MasterUsername="gameday", MasterUserPassword="secret123", AllocatedStorage=100,
+                             MultiAZ=True, AvailabilityZone="us-east-1a", BackupRetentionPeriod=7)
+    zone = boto3.client("route53").create_hosted_zone(Name="example.com", CallerReference="r")["HostedZone"]["Id"]
+    return {"zone_id": zone.split("/")[-1]}
+
+
 def target(tmp_path, pg: str, **kw) -> AwsTarget:
     confirm = kw.pop("confirm", "aws-staging")
-    s = kw.pop("seeded", None) or seed()
+    s = kw.pop("seeded", None) or small_seed()
     return AwsTarget(load_environment(env_file(tmp_path, s, pg, **kw)), confirm=confirm)
 
 
@@ -144,7 +154,7 @@ def test_a_snapshot_restore_takes_the_newest_snapshot_or_the_named_one(moto, pg,
 
 
 def test_aurora_restores_a_new_cluster_with_a_writer_and_discard_deletes_both(moto, pg, tmp_path):
-    s = seed()
+    s = small_seed()
     rds().create_db_cluster(DBClusterIdentifier="ingest-cl", Engine="aurora-postgresql", MasterUsername="gameday",
                             MasterUserPassword="secret123")
     rds().create_db_instance(DBInstanceIdentifier="ingest-cl-1", DBClusterIdentifier="ingest-cl",
@@ -163,19 +173,50 @@ def test_aurora_restores_a_new_cluster_with_a_writer_and_discard_deletes_both(mo
     assert clusters == {"ingest-cl"} and f"{RESTORED}-w" not in instances()
 
 
-def test_a_restore_whose_instance_turns_terminal_stops_its_wait_at_once(moto, tmp_path, httpserver, monkeypatch):
-    """moto keeps every instance 'available': RDS is a recording stub here answering 'restore-error', a state
-    botocore's db_instance_available waiter does not stop on by itself."""
-    from targets.test_aws_waits import _rds_stub, _target
+_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
+_INST = ("<DBInstance><DBInstanceIdentifier>{ident}</DBInstanceIdentifier><DBInstanceStatus>{status}</DBInstanceStatus>"
+         "<DBInstanceClass>db.r6g.large</DBInstanceClass><LatestRestorableTime>2030-01-01T00:00:00Z</LatestRestorableTime>"
+         "<DBInstanceArn>arn:aws:rds:us-east-1:123456789012:db:{ident}</DBInstanceArn></DBInstance>")
 
-    sent = _rds_stub(httpserver, monkeypatch, "restore-error")
-    t = _target(tmp_path)
+
+def _restoring_stub(httpserver, monkeypatch, state: str) -> list[str]:
+    """RDS as a recording stub: the source instance, no restored one until the restore call, then the restored
+    one in ``state`` (moto makes every instance 'available' at once, so it cannot show a failed restore)."""
+    from werkzeug import Response
+
+    sent: list[str] = []
+
+    def answer(request):
+        action, ident = request.form["Action"], request.form.get("DBInstanceIdentifier")
+        sent.append(action)
+        if action == "DescribeDBInstances" and ident == RESTORED and "RestoreDBInstanceToPointInTime" not in sent:
+            return Response(f"<ErrorResponse xmlns='{_NS}'><Error><Type>Sender</Type><Code>DBInstanceNotFound</Code>"
+                            f"<Message>DBInstance {ident} not found.</Message></Error><RequestId>1</RequestId>"
+                            "</ErrorResponse>", status=404, content_type="text/xml")
+        body = {"DescribeDBInstances": "<DBInstances>" + _INST.format(
+                    ident=ident or "ingest-db", status=state if ident == RESTORED else "available") + "</DBInstances>",
+                "RestoreDBInstanceToPointInTime": _INST.format(ident=RESTORED, status="creating"),
+                }.get(action, "")
+        return Response(f"<{action}Response xmlns='{_NS}'><{action}Result>{body}</{action}Result><ResponseMetadata>"
+                        f"<RequestId>1</RequestId></ResponseMetadata></{action}Response>", content_type="text/xml")
+
+    httpserver.expect_request("/", method="POST").respond_with_handler(answer)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_RDS", httpserver.url_for("").rstrip("/"))
+    return sent
+
+
+@pytest.mark.parametrize("state", ["incompatible-restore", "restore-error"])  # botocore knows one, not the other
+def test_a_restore_whose_instance_turns_terminal_fails_at_once_naming_the_state(
+        moto, pg, tmp_path, httpserver, monkeypatch, state):
+    s = small_seed()
+    sent = _restoring_stub(httpserver, monkeypatch, state)
+    t = target(tmp_path, pg, seeded=s)
     started = time.monotonic()
     with pytest.raises(DriverError) as info:
-        wait.waiter(t.session, t.actions, "rds", None, "db_instance_available", "the restored instance available",
-                    failures={"restore-error"}, DBInstanceIdentifier=RESTORED)
-    assert info.value.code == wait.TERMINAL and "it is restore-error, a terminal state" in str(info.value)
-    assert sent.count("DescribeDBInstances") == 1 and time.monotonic() - started < 5
+        t.restore_point_in_time(to="latest", instance=RESTORED)
+    assert info.value.code == wait.TERMINAL, "not a timeout: the wait stopped on the state"
+    assert f"the restored instance {RESTORED} available: it is {state}, a terminal state" in str(info.value)
+    assert sent.count("RestoreDBInstanceToPointInTime") == 1 and time.monotonic() - started < 5
 
 
 # ---- the data faults ---------------------------------------------------------------------------------------
@@ -194,7 +235,7 @@ def _intact(pg: str) -> int:
 
 
 def test_a_data_fault_runs_the_described_statement_only_once_confirmed_and_bounded(moto, events, tmp_path):
-    s = seed()
+    s = small_seed()
     unconfirmed = target(tmp_path, events, seeded=s, confirm=None)
     with pytest.raises(ConfigError) as info:
         unconfirmed.preflight("corrupt_data", {"max_rows": 5})
@@ -214,7 +255,7 @@ def test_a_data_fault_runs_the_described_statement_only_once_confirmed_and_bound
 
 
 def test_an_unbounded_statement_or_none_is_refused_naming_the_field(moto, pg, tmp_path):
-    s = seed()
+    s = small_seed()
     unbounded = service(pg, corrupt_statement=CORRUPT.replace("%(max_rows)s", "10"))
     with pytest.raises(ConfigError) as info:
         target(tmp_path, pg, seeded=s, store=unbounded).preflight("corrupt_data", {})

@@ -14,9 +14,8 @@ from gameday.config import load_environment
 from gameday.journal import Journal, read_journal
 from gameday.targets.aws.iam import iam_policy
 from gameday.targets.aws.target import AwsTarget
-from targets.conftest import seed
 from targets.iam_eval import allows
-from targets.test_aws_restore import RESTORED, env_file, instances
+from targets.test_aws_restore import RESTORED, env_file, instances, small_seed
 
 RUNBOOK = """
 name: pitr-restore-aws
@@ -30,7 +29,7 @@ steps:
 
 
 def drill_files(tmp_path, pg: str) -> tuple[str, str]:
-    env = env_file(tmp_path, seed(), pg)
+    env = env_file(tmp_path, small_seed(), pg)
     (tmp_path / "runbook.yaml").write_text(RUNBOOK)
     drill = tmp_path / "drill.yaml"
     drill.write_text(f"""
@@ -88,7 +87,7 @@ def test_a_drill_run_with_a_data_fault_is_refused_without_confirm_before_anythin
 def test_gameday_recover_deletes_the_restored_instance_a_killed_run_left(moto, pg, tmp_path, capsys):
     from gameday.cli import main
 
-    env = env_file(tmp_path, seed(), pg)
+    env = env_file(tmp_path, small_seed(), pg)
     j = Journal(tmp_path / "journal.jsonl")
     j.record("drill.start", "runner", {"environment_file": env})
     j.record("fault.intent", "runner", operations.intent("restore_point_in_time", {"to": "latest", "instance": RESTORED}))
@@ -109,7 +108,7 @@ def test_gameday_recover_deletes_the_restored_instance_a_killed_run_left(moto, p
 
 
 def test_the_policy_allows_restores_into_tagged_instances_and_deletes_only_restored_ones(moto, pg, tmp_path):
-    env = load_environment(env_file(tmp_path, seed(), pg))
+    env = load_environment(env_file(tmp_path, small_seed(), pg))
     assert env.aws is not None
     p, acct = iam_policy(env.aws), env.aws.account_id
     new, source = f"arn:aws:rds:us-east-1:{acct}:db:{RESTORED}", f"arn:aws:rds:us-east-1:{acct}:db:ingest-db"

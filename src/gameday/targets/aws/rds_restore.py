@@ -64,7 +64,7 @@ def _instance_window(s: AwsSession, ident: str, region: str) -> tuple[float | No
     none (moto, a replicated backup still copying), the instance's LatestRestorableTime and its oldest automated
     snapshot."""
     client = s.client("rds", region)
-    backups = client.describe_db_instance_automated_backups(DBInstanceIdentifier=ident)["DBInstanceAutomatedBackups"]
+    backups = client.describe_db_instance_automated_backups(DBInstanceIdentifier=ident).get("DBInstanceAutomatedBackups", [])
     window: dict[str, Any] = next((b["RestoreWindow"] for b in backups if b.get("RestoreWindow")), {})
     earliest, latest = _epoch(window.get("EarliestTime")), _epoch(window.get("LatestTime"))
     if latest is None and region == s.settings.primary_region:
@@ -79,10 +79,10 @@ def _snapshots(s: AwsSession) -> list[Snapshot]:
     kind, ident = source(s)
     client, region = s.client("rds"), s.settings.primary_region
     if kind == "cluster":
-        found = client.describe_db_cluster_snapshots(DBClusterIdentifier=ident)["DBClusterSnapshots"]
+        found = client.describe_db_cluster_snapshots(DBClusterIdentifier=ident).get("DBClusterSnapshots", [])
         name_key = "DBClusterSnapshotIdentifier"
     else:
-        found = client.describe_db_snapshots(DBInstanceIdentifier=ident)["DBSnapshots"]
+        found = client.describe_db_snapshots(DBInstanceIdentifier=ident).get("DBSnapshots", [])
         name_key = "DBSnapshotIdentifier"
     return [Snapshot(name=sn[name_key], t_taken=t, region=region, kind=str(sn.get("SnapshotType", "manual")))
             for sn in found if sn.get("Status") == "available" and (t := _epoch(sn.get("SnapshotCreateTime")))]
@@ -92,9 +92,9 @@ def _restored_names(s: AwsSession) -> list[str]:
     kind, ident = source(s)
     client = s.client("rds")
     if kind == "cluster":
-        found = client.describe_db_clusters()["DBClusters"]
+        found = client.describe_db_clusters().get("DBClusters", [])
         return sorted(c["DBClusterIdentifier"] for c in found if _tags(c).get(RESTORE_OF) == ident)
-    found = client.describe_db_instances()["DBInstances"]
+    found = client.describe_db_instances().get("DBInstances", [])
     return sorted(i["DBInstanceIdentifier"] for i in found if _tags(i).get(RESTORE_OF) == ident)
 
 
@@ -157,6 +157,8 @@ def restore_pitr(s: AwsSession, acts: Actions, ident: str, to: float | str) -> d
     """RestoreDBInstanceToPointInTime (Aurora: RestoreDBClusterToPointInTime, then a writer instance in it) to
     ``to`` (epoch seconds, or ``latest``), waited for. In a plan, ``before_fault`` stands for T0."""
     kind, src_id = source(s)
+    if to == "before_fault" and not acts.plan_only:
+        raise DriverError("restore to 'before_fault': the runbook step resolves it to T0 before the driver is called")
     _check_new(s, ident)
     status = backup_status(s)
     point = status.latest_restorable if to in ("latest", "before_fault") else float(to)
