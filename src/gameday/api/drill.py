@@ -10,11 +10,14 @@ from typing import Any
 from gameday.api.observe import new_run_id, observers
 from gameday.api.targets import open_target
 from gameday.config import check_service
+from gameday.drill.data_probe import data_probe_options
 from gameday.drill.models import LoadedDrill, load_drill
 from gameday.drill.runner import DrillRun
 from gameday.errors import ConfigError
 from gameday.journal import Event, read_journal
 from gameday.lab.control import DEFAULT_DIR
+from gameday.lab.ingest_api import LAB_SERVICE
+from gameday.operations import DATA_FAULTS
 from gameday.report.write import write_reports
 
 __all__ = ["load_drill_for_run", "plan_drill", "run_drill", "regenerate_reports"]
@@ -41,6 +44,9 @@ def plan_drill(loaded: LoadedDrill, *, confirm: str | None = None) -> list[str]:
              f"events/s; heartbeat every {d.heartbeat_interval_s:g} s",
              f"fault: {d.fault.action} {d.fault.args} (inverse journaled first)" if d.fault else
              "no fault: a planned move, timed from the runbook's start"]
+    if d.fault is not None and d.fault.action in DATA_FAULTS:  # the operator reads what will run on the data
+        store = (loaded.environment.service or LAB_SERVICE).store
+        lines.append(f"  statement: {store.corrupt_statement if d.fault.action == 'corrupt_data' else store.delete_statement}")
     for op in d.prepare:
         lines.append(f"prepare (unless already failed over): {op.action} {op.args}")
     if d.conditions.link_delay_ms is not None:
@@ -70,7 +76,7 @@ def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Pa
         with open_target(loaded.environment, Path(loaded.environment_path), state_dir=state_dir, keep_lab=keep_lab,
                          confirm=confirm, on_progress=on_progress) as target:
             summary = DrillRun(loaded, target, out_dir, on_progress=on_progress, listeners=obs.listeners,
-                               run_id=run_id, **run_options).execute()
+                               run_id=run_id, **data_probe_options(run_options)).execute()
     finally:
         obs.finish(summary["verdict"], _figures(summary), summary)
     return summary

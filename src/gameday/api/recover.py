@@ -27,7 +27,8 @@ def recover_journal(journal: Path, *, state_dir: Path = DEFAULT_DIR, confirm: st
     """Apply every pending inverse of ``journal`` on the environment the run used."""
     events = read_journal(journal)
     env_file = environment_file(events, journal)
-    kind = next(e.kind for e in events if e.kind in ("drill.start", "chaos.start", "gate.start")).split(".")[0]
+    kind = next(e.kind for e in events if e.kind in ("drill.start", "chaos.start", "gate.start",
+                                                     "restore_test.start")).split(".")[0]
     if not pending_inverses(events):
         return RecoverResult(journal, kind, [])
     env = load_environment(env_file)

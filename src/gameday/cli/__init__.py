@@ -15,7 +15,7 @@ from gameday.cli.aws import iam_policy_cmd, plan_cmd
 from gameday.cli.chaos import chaos_app
 from gameday.cli.common import err
 from gameday.cli.dashboards import dashboards_app
-from gameday.cli.drill import drill_app, recover_cmd, rehearse_cmd, report_cmd, runbook_app
+from gameday.cli.drill import drill_app, recover_cmd, rehearse_cmd, report_cmd, restore_test_cmd, runbook_app
 from gameday.cli.history import history_cmd
 from gameday.cli.lab import lab_app
 from gameday.cli.load import load_app
@@ -56,6 +56,7 @@ app.add_typer(dashboards_app, name="dashboards")
 app.command("rehearse")(rehearse_cmd)
 app.command("report")(report_cmd)
 app.command("recover")(recover_cmd)
+app.command("restore-test")(restore_test_cmd)
 app.command("plan")(plan_cmd)
 app.command("iam-policy")(iam_policy_cmd)
 app.command("history")(history_cmd)

@@ -169,6 +169,28 @@ def report_cmd(journal_at: str = typer.Argument(..., metavar="JOURNAL",
     exit_by(summary["verdict"])
 
 
+def restore_test_cmd(env: Path = typer.Option(Path("environments/local.yaml"), "--env", help="The environment file."),
+                     out_dir: Path = typer.Option(Path("out/restore-test"), "--out", help="Journal and reports."),
+                     events: int = typer.Option(200, "--events", min=1, max=100_000, help="Events in the write burst."),
+                     state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB, confirm: str | None = CONFIRM,
+                     as_json: bool = typer.Option(False, "--json", help="Print summary.json.")) -> None:
+    """Backup validation: restore the latest restorable point into a throwaway instance, check it against a write
+    burst's ledger, time it, delete it."""
+    from gameday.api.restore_test import run_restore_test
+
+    s = run_restore_test(env, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm, events=events,
+                         on_progress=progress)
+    if as_json:
+        typer.echo(json.dumps(s, indent=2, default=str))
+    else:
+        out.print(f"[{colour_of(s['verdict'])}]{s['verdict'].upper()}[/]: restore {s.get('restore_s')} s, "
+                  f"{s.get('present_before')}/{s.get('acked_before')} acknowledged events present, "
+                  f"{s.get('missing_before')} missing; report {out_dir / 'report.md'}")
+        for r in s["reasons"]:
+            out.print(f"  {r}", highlight=False)
+    exit_by(s["verdict"])
+
+
 def recover_cmd(journal: Path = typer.Argument(..., help="The journal of a drill, chaos experiment or load gate."),
                 state_dir: Path = STATE_DIR, confirm: str | None = CONFIRM) -> None:
     """Undo every fault and condition a run left applied (from its journal alone)."""

@@ -19,7 +19,7 @@ from gameday.targets.base import Target
 
 __all__ = ["pending_inverses", "recover", "environment_file", "intent_for_inverse"]
 
-_STARTS = ("drill.start", "chaos.start", "gate.start")
+_STARTS = ("drill.start", "chaos.start", "gate.start", "restore_test.start")
 
 
 def pending_inverses(events: list[Event]) -> list[dict[str, Any]]:

@@ -255,7 +255,9 @@ class DrillRun:
         ctx = StepContext(self.target, self._live, d.probe.consecutive, t_fault,
                           {"primary_region": primary, "dr_region": dr},
                           self.manual or auto_confirm(d.manual_confirm_s), on_wait=self.on_progress,
-                          time_scale=self.loaded.environment.time_scale, close_window=lambda: self._close_window(j))
+                          time_scale=self.loaded.environment.time_scale, close_window=lambda: self._close_window(j),
+                          ledger=bg.ledger, on_intent=lambda name, args: j.record(
+                              "fault.intent", "runner", {**operations.intent(name, args), "condition": True}))
         for step in self.loaded.runbook.steps:
             self.target.check_stop_conditions()  # Aborted: the inverse is applied in _finish, exit 4
             j.record("step.start", "runner", {"id": step.id, "name": step.name})
@@ -263,7 +265,7 @@ class DrillRun:
             outcome = (self.gate(step, ctx) if self.gate else None) or run_step(step, ctx)
             j.record("step.end", "responder" if self.gate else "runner",
                      {"id": step.id, "ok": outcome.ok, "detail": outcome.detail,
-                      "auto_confirmed": outcome.auto_confirmed, "skipped": outcome.skipped,
+                      "auto_confirmed": outcome.auto_confirmed, "skipped": outcome.skipped, "result": outcome.result,
                       **({"confirmed_by": outcome.confirmed_by} if outcome.confirmed_by else {})},
                      error=None if outcome.ok else outcome.detail)
             if not outcome.ok and not outcome.skipped:

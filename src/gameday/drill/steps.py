@@ -5,11 +5,13 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
 
 from gameday import operations
 from gameday.drill.models import Step
+from gameday.drill.restore_steps import RESTORE_CALLS, run_restore_step
 from gameday.errors import DriverError
 from gameday.judge.recovery import Recovery
 from gameday.operations import fill
@@ -29,6 +31,7 @@ class StepOutcome:
     auto_confirmed: bool = False
     skipped: bool = False  # a responder chose to skip it (rehearsals): recorded, the runbook goes on
     confirmed_by: str | None = None  # the person who answered a manual step
+    result: dict[str, Any] | None = None  # what an action returned (a restore's point and duration: the report's)
 
 
 class RecoveryView(Protocol):
@@ -55,6 +58,9 @@ class StepContext:
     on_wait: Callable[[str], None] | None = None  # a status line while a wait lasts
     time_scale: float = 1.0
     close_window: Callable[[], None] | None = None  # a planned move's smoke test closes its effect window
+    ledger: Path | None = None  # the load's ledger (verify_restore checks a restored instance against it)
+    on_intent: Callable[[str, dict[str, Any]], object] | None = None  # journals an action's inverse before it runs
+    restores: dict[str, dict[str, Any]] = field(default_factory=dict)  # restored instance -> its restore's result
 
     def budget_of(self, step: Step) -> float:
         return step.budget_s * self.time_scale
@@ -111,6 +117,9 @@ def run_step(step: Step, ctx: StepContext) -> StepOutcome:
             return StepOutcome(False, f"{type(exc).__name__}: {exc}")
         tail = (res.stdout.strip().splitlines() or [""])[-1][:200]
         return StepOutcome(res.returncode == 0, f"exit {res.returncode}: {tail or res.stderr.strip()[-200:]}")
+    if step.kind == "action" and step.call in RESTORE_CALLS:
+        ok, detail, result = run_restore_step(step, ctx)
+        return StepOutcome(ok, detail, result=result)
     if step.kind == "action":
         assert step.call is not None
         try:  # the driver waits for the action's effect, at most the step's timeout_s

@@ -24,7 +24,7 @@ __all__ = ["Run", "collect"]
 @dataclass
 class Run:
     path: str
-    kind: str  # drill | gate | capacity | chaos | load | unknown
+    kind: str  # drill | gate | capacity | chaos | load | restore-test | unknown
     name: str
     environment: str
     time_scale: float
@@ -93,6 +93,8 @@ def _read(journal: Path) -> Run:
         return _capacity(journal, events)
     if start == "drill.start":
         return _drill(journal, events)
+    if events and events[0].kind == "restore_test.start":
+        return _restore_test(journal, events)
     if start == "gate.start":
         return _gate(journal, events)
     if start == "chaos.start":
@@ -141,12 +143,38 @@ def _drill(journal: Path, events: list[Event]) -> Run:
     return Run(str(journal.parent), "drill", start.value["drill"], start.value["environment"],
                float(start.value["time_scale"]), start.t_wall, s["verdict"],
                status="incomplete" if incomplete else "complete",
-               figures={k: s.get(k) for k in ("rto_s", "rpo_s", "events_lost", "events_acked", "t_detect_s",
-                                               "t_declare_s")},
+               figures={**{k: s.get(k) for k in ("rto_s", "rpo_s", "events_lost", "events_acked", "t_detect_s",
+                                                  "t_declare_s")}, **restore_figures(s.get("restore"))},
                targets=targets, operator=operator,
                steps=[{k: st[k] for k in ("id", "name", "actual_s", "budget_s")} for st in s.get("steps", [])],
                problem="the journal ends before drill.end (the run was killed or cut off)" if incomplete else None,
                run_id=start.value.get("run_id"), fault=(start.value.get("fault") or {}).get("action"))
+
+
+def restore_figures(r: dict[str, Any] | None) -> dict[str, Any]:
+    """A restore drill's or a backup validation's trend figures: restore duration, backup age, restorable lag."""
+    if not r:
+        return {}
+    m = r.get("missing") or {}
+    out = {k: r.get(k) for k in ("restore_s", "backup_age_s", "restorable_lag_s")}
+    if m:
+        out.update({"pitr_price_events": m["pitr_price"]["events"],
+                    "backup_defect_events": m["before_restore_point"]["events"]})
+    return out
+
+
+def _restore_test(journal: Path, events: list[Event]) -> Run:
+    """A backup validation (``gameday restore-test``), judged again from its journal."""
+    from gameday.judge.restore import check_restore_test
+
+    s = check_restore_test(events)
+    st = events[0].value
+    return Run(str(journal.parent), "restore-test", "backup validation", str(st.get("environment")),
+               float(st.get("time_scale") or 1.0), events[0].t_wall, s["verdict"],
+               status="incomplete" if s["verdict"] == "aborted" else "complete",
+               figures={**restore_figures(s), "events_acked": s.get("events_acked"),
+                        "backup_defect_events": s.get("missing_before")},
+               problem=s["reasons"][0] if s["verdict"] == "aborted" else None, run_id=st.get("run_id"))
 
 
 def _capacity(journal: Path, events: list[Event]) -> Run:

@@ -53,12 +53,22 @@ def row_of(run: Run, scale: float) -> dict[str, str]:
         s["budget_s"], 1e-9), default=None)
     if run.kind == "chaos":
         return {"date": _date(run.started_at), "verdict": verdict_text(run), "faults": f.get("faults") or "-"}
+    if run.kind == "restore-test":
+        return {"date": _date(run.started_at), "verdict": verdict_text(run), **_restore_cols(f, scale),
+                "acked": _count(f.get("events_acked"))}
     return {"date": _date(run.started_at), "verdict": verdict_text(run),
             "RTO": f"{_sec(f.get('rto_s'), scale)} / {_sec(run.targets.get('rto_s'), scale)}",
             "RPO": f"{_sec(f.get('rpo_s'), scale)} / {_sec(run.targets.get('rpo_s'), scale)}",
             "lost/acked": f"{_count(f.get('events_lost'))}/{_count(f.get('events_acked'))}",
             "slowest step": "-" if slow is None else f"{slow['id']} {slow['actual_s']:.2f}/{slow['budget_s']:g} s",
-            "operator": run.operator or "-"}
+            "operator": run.operator or "-", **(_restore_cols(f, scale) if "restore_s" in f else {})}
+
+
+def _restore_cols(f: dict[str, Any], scale: float) -> dict[str, str]:
+    """Restore duration, backup age, latest-restorable lag, and what the restore lacked (a restore's trend)."""
+    return {"restore": _sec(f.get("restore_s"), scale), "backup age": _sec(f.get("backup_age_s"), scale),
+            "restorable lag": _sec(f.get("restorable_lag_s"), scale),
+            "PITR price/defect": f"{_count(f.get('pitr_price_events'))}/{_count(f.get('backup_defect_events'))}"}
 
 
 def _count(v: Any) -> str:

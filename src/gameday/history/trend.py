@@ -62,7 +62,7 @@ class Group:
 
 def _metrics(run: Run) -> dict[str, float]:
     out = {k: float(v) for k, v in run.figures.items()
-           if k in ("rto_s", "rpo_s", "p95_ms", "capacity_rate") and v is not None}
+           if k in ("rto_s", "rpo_s", "p95_ms", "capacity_rate", "restore_s") and v is not None}
     out.update({f"step:{s['id']}": float(s["actual_s"]) for s in run.steps if s.get("actual_s") is not None})
     return out
 

@@ -21,6 +21,7 @@ from gameday.journal import Event
 from gameday.judge.cache import cache_measure, cache_targets
 from gameday.judge.evidence import stream_recovery
 from gameday.judge.recovery import Recovery, State
+from gameday.judge.restore import restore_measure, restore_targets
 from gameday.judge.rpo import measure
 from gameday.reasons import top_reasons
 from gameday.verdict import Verdict
@@ -111,7 +112,11 @@ def _check(events: list[Event]) -> dict[str, Any]:
     out.update(_times(rec, t0, steps, meta.get("declare_step")))
     out.update(_data(events, reconciled, t0, rec.t_recovered))
     out["cache"] = cache_measure(events, t0, meta["probe_consecutive"], window_end(applied))
-    out["targets"] = _targets(meta["targets"], scale, out, rec, t0) + cache_targets(meta["targets"], scale, out["cache"])
+    out["restore"] = restore_measure(events, reconciled.value if reconciled else None, t0, out.get("rpo_heartbeat_s"))
+    if out["restore"] is not None and "rpo_s" in out["restore"]:  # a restore drill's RPO: the data before T0 it gave up
+        out["rpo_s"] = out["restore"]["rpo_s"]
+    out["targets"] = (_targets(meta["targets"], scale, out, rec, t0) + cache_targets(meta["targets"], scale, out["cache"])
+                      + restore_targets(out["restore"]))
     out["critical_path"] = [s["id"] for s in steps if s["started_at"]
                             and (rec.t_recovered is None or s["started_at"] <= rec.t_recovered)]
     out["blown_steps"] = [s["id"] for s in steps if s["over_budget"]]

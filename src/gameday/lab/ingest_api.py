@@ -8,10 +8,10 @@ from gameday.service.spec import ReadSpec, ServiceSpec, StoreSpec, WriteSpec
 
 __all__ = ["LAB_SERVICE"]
 
-# The data faults' statements on the lab's own table: the newest max_rows rows, as a bad deploy's migration or
-# a mistyped WHERE would hit them (bounded; the ids come back for the data probe).
-_NEWEST = ("{op} WHERE event_id IN (SELECT event_id FROM trips WHERE kind IS NOT NULL "
-           "ORDER BY inserted_at DESC LIMIT %(max_rows)s) RETURNING event_id")
+# The data faults' statements on the lab's own table, bounded, the ids returned for the data probe: a bad
+# deploy's migration corrupts the newest rows; a clean-up job with a wrong date deletes the oldest.
+_ROWS = ("{op} WHERE event_id IN (SELECT event_id FROM trips WHERE kind IS NOT NULL "
+         "ORDER BY inserted_at {order}, event_id LIMIT %(max_rows)s) RETURNING event_id")
 
 LAB_SERVICE = ServiceSpec(
     write=WriteSpec(method="POST", path="/v1/trips", body='{"events":[{{events}}]}',
@@ -21,6 +21,6 @@ LAB_SERVICE = ServiceSpec(
     read=ReadSpec(method="GET", path="/v1/trips/{{event_id}}", ok=[200], intact=r'"kind":\s*"'),
     # present means present with its data: a corrupted row (kind NULL) is not what the service acknowledged
     store=StoreSpec(present_query="SELECT event_id FROM trips WHERE event_id = ANY(%(ids)s) AND kind IS NOT NULL",
-                    corrupt_statement=_NEWEST.format(op="UPDATE trips SET kind = NULL"),
-                    delete_statement=_NEWEST.format(op="DELETE FROM trips")),
+                    corrupt_statement=_ROWS.format(op="UPDATE trips SET kind = NULL", order="DESC"),
+                    delete_statement=_ROWS.format(op="DELETE FROM trips", order="ASC")),
 )

@@ -7,6 +7,7 @@ from typing import Any
 from jinja2 import Environment
 
 from gameday.journal import Event
+from gameday.report.restore import restore_rows
 from gameday.report.timeline import timeline_svg
 from gameday.report.words import fmt, full_scale, indeterminate_sentence, rpo_sentence, rto_sentence, seconds, target_rows
 
@@ -34,6 +35,8 @@ _TEMPLATE = """<!doctype html>
 <p>{{ rto }}</p>
 <p>{{ rpo }}</p>
 <p>{{ indeterminate }}</p>
+{% if restore %}<h2>Restore</h2>
+<table>{% for k, v in restore %}<tr><td>{{ k }}</td><td>{{ v }}</td></tr>{% endfor %}</table>{% endif %}
 {% if s.failure_reasons %}<h2>What the service answered</h2>
 <p>Top failure reasons, times relative to {{ "T0" if s.t0 is not none else "the check before the fault" }}.</p>
 <table class="reasons"><tr><th>source</th><th>reason</th><th>count</th><th>first</th><th>last</th></tr>
@@ -65,5 +68,5 @@ def render_html(summary: dict[str, Any], events: list[Event]) -> str:
     scale = s.get("time_scale") or 1
     return env.from_string(_TEMPLATE).render(s=s, fmt=fmt, secs=seconds, at=lambda t: "-" if t is None else f"{t:+.2f} s", full=lambda v: full_scale(v, scale),
                                              targets=target_rows(s), rto=rto_sentence(s), rpo=rpo_sentence(s),
-                                             indeterminate=indeterminate_sentence(s),
+                                             indeterminate=indeterminate_sentence(s), restore=restore_rows(s),
                                              svg=Markup(timeline_svg(summary, events)))

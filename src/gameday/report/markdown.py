@@ -6,6 +6,7 @@ from typing import Any
 
 from jinja2 import Environment
 
+from gameday.report.restore import restore_rows
 from gameday.report.words import fmt, full_scale, indeterminate_sentence, rpo_sentence, rto_sentence, seconds, target_rows
 
 __all__ = ["render_markdown"]
@@ -30,7 +31,13 @@ Run `{{ s.run_id }}` on environment `{{ s.environment }}`{% if s.time_scale != 1
 {{ rpo }}
 
 {{ indeterminate }}
-{% if s.failure_reasons %}
+{% if restore %}
+## Restore
+
+| measure | value |
+|---|---|
+{% for k, v in restore %}| {{ k }} | {{ v }} |
+{% endfor %}{% endif %}{% if s.failure_reasons %}
 ## What the service answered
 
 Top failure reasons, times relative to {{ "T0" if s.t0 is not none else "the check before the fault" }}:
@@ -68,4 +75,5 @@ def render_markdown(summary: dict[str, Any]) -> str:
     return Environment(autoescape=False).from_string(_TEMPLATE).render(
         s=s, fmt=fmt, secs=seconds, at=lambda t: "-" if t is None else f"{t:+.2f} s",
         cell=lambda text: text.replace("|", "\\|"), full=lambda v: full_scale(v, scale), targets=target_rows(s),
-        rto=rto_sentence(s), rpo=rpo_sentence(s), indeterminate=indeterminate_sentence(s))
+        rto=rto_sentence(s), rpo=rpo_sentence(s), indeterminate=indeterminate_sentence(s),
+        restore=restore_rows(s))
