@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import boto3
 import psycopg
+import pytest
 
 from gameday.journal import read_journal
 from gameday.service.ids import ack_times
@@ -38,11 +39,6 @@ recovery_timeout_s: 20
 
 
 def test_the_data_corruption_drill_restores_verifies_and_deletes_on_aws(moto, pg, tmp_path):
-    import pytest
-
-    # the runbook's restore steps (before_fault resolved, the inverse journaled, the ledger check) come with the
-    # restore branch; until it is merged this branch has the driver only
-    pytest.importorskip("gameday.drill.restore_steps")
     from gameday.api.drill import run_drill
 
     s = seed()
@@ -57,9 +53,9 @@ def test_the_data_corruption_drill_restores_verifies_and_deletes_on_aws(moto, pg
     ends = {e.value["id"]: e.value for e in events if e.kind == "step.end"}
     assert ends["restore"]["ok"] and ends["verify"]["ok"], ends
     restored = ends["restore"]["result"]
-    assert restored["instance"] == RESTORED and restored["restore_point"] == t0
+    assert restored["instance"] == RESTORED and restored["restore_point"] == pytest.approx(t0, abs=1e-5)
     assert any("available" in w for w in restored["waited_for"])
-    assert standin.made[RESTORED] == round(t0, 3), "RDS was asked for the point just before the damage"
+    assert standin.made[RESTORED] == pytest.approx(t0, abs=1e-3), "RDS was asked for the point just before the damage"
 
     verify = ends["verify"]["result"]
     with psycopg.connect(restored_dsn(pg).format(instance=RESTORED)) as c:  # our own SQL on the restored copy

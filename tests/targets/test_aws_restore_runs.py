@@ -123,3 +123,59 @@ def test_the_policy_allows_restores_into_tagged_instances_and_deletes_only_resto
     assert not allows(p, "rds:DeleteDBInstance", f"arn:aws:rds:us-west-2:{acct}:db:ingest-db-dr",
                       {"aws:ResourceTag/gameday:restore-of": "ingest-db"}), "the primary region's only"
     assert allows(p, "rds:DescribeDBInstanceAutomatedBackups", "*")
+
+
+def _tags(ident: str) -> dict[str, str]:
+    from targets.test_aws_restore import tags
+
+    return tags(ident)
+
+
+def test_swap_writer_gives_the_restored_instance_the_writers_name_and_discard_gives_it_back(moto, pg, tmp_path):
+    env = load_environment(env_file(tmp_path, small_seed(), pg))
+    t = AwsTarget(env, confirm="aws-staging")
+    t.restore_point_in_time("latest", RESTORED)
+    swapped = t.swap_writer(RESTORED)
+    kept = swapped["kept_as"]
+    assert instances() == {"ingest-db", kept}, "the restored instance holds the writer's name, the original is kept"
+    assert _tags("ingest-db")["gameday:restore-of"] == "ingest-db" and _tags(kept)["gameday:swapped-for"] == RESTORED
+    assert "host=ingest-db." in t.writer_dsn(), "the writer endpoint follows the name"
+
+    out = t.discard_restore(RESTORED)
+    assert out["deleted"] is True and out["unswapped"] == {"writer_back": "ingest-db", "from": kept}
+    assert instances() == {"ingest-db"}
+    assert not {"gameday:restore-of", "gameday:swapped-for"} & set(_tags("ingest-db")), "the original, as it was"
+
+
+def test_recover_puts_the_names_back_and_deletes_the_restore_after_a_run_killed_mid_swap(moto, pg, tmp_path):
+    import boto3
+
+    env = env_file(tmp_path, small_seed(), pg)
+    j = Journal(tmp_path / "journal.jsonl")
+    j.record("drill.start", "runner", {"environment_file": env})
+    j.record("fault.intent", "runner", operations.intent("restore_point_in_time", {"to": "latest", "instance": RESTORED}))
+    AwsTarget(load_environment(env), confirm="aws-staging").restore_point_in_time("latest", RESTORED)
+    rds = boto3.client("rds", region_name="us-east-1")  # the swap's first half, then the runner is killed
+    arn = rds.describe_db_instances(DBInstanceIdentifier="ingest-db")["DBInstances"][0]["DBInstanceArn"]
+    rds.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "gameday:swapped-for", "Value": RESTORED}])
+    rds.modify_db_instance(DBInstanceIdentifier="ingest-db", NewDBInstanceIdentifier="ingest-db-pre-restore-x",
+                           ApplyImmediately=True)
+    j.close()
+    assert instances() == {"ingest-db-pre-restore-x", RESTORED}, "no writer by the configured name"
+
+    from gameday.api.recover import recover_journal
+
+    assert [u["action"] for u in recover_journal(tmp_path / "journal.jsonl").undone] == ["restore_point_in_time"]
+    assert instances() == {"ingest-db"} and "gameday:swapped-for" not in _tags("ingest-db")
+
+
+def test_the_data_corruption_drill_planned_on_aws_lists_restore_swap_and_delete(moto, pg, tmp_path):
+    from conftest import ROOT
+    from gameday.api.plan import aws_plan
+
+    env = env_file(tmp_path, small_seed(), pg)
+    before = instances()
+    apis = [c["api"] for c in aws_plan(ROOT / "drills" / "data-corruption.yaml", Path(env))]
+    assert apis[:6] == ["postgres:statement", "rds:RestoreDBInstanceToPointInTime", "rds:AddTagsToResource",
+                        "rds:ModifyDBInstance", "rds:ModifyDBInstance", "rds:DeleteDBInstance"], apis
+    assert instances() == before

@@ -119,7 +119,16 @@ def _restores(a: AwsSettings) -> list[dict[str, Any]]:
         new = [new_db]
         restore = ["rds:RestoreDBInstanceToPointInTime", "rds:RestoreDBInstanceFromDBSnapshot"]
         delete = ["rds:DeleteDBInstance"]
-    return [{"Sid": "RestoreFromTheDatabase", "Effect": "Allow", "Resource": source + groups, "Action": restore},
+    out: list[dict[str, Any]] = []
+    if not r.cluster_id:  # swap_writer: the original renamed (kept) and tagged, a restored instance renamed
+        out = [{"Sid": "SwapRenamesTheOriginal", "Effect": "Allow",
+                "Resource": [f"arn:aws:rds:{region}:{acct}:db:{r.instance_id}",
+                             f"arn:aws:rds:{region}:{acct}:db:{r.instance_id}-pre-restore-*"],
+                "Action": ["rds:ModifyDBInstance", "rds:AddTagsToResource", "rds:RemoveTagsFromResource"]},
+               {"Sid": "SwapRenamesRestoredInstances", "Effect": "Allow", "Resource": new_db,
+                "Action": ["rds:ModifyDBInstance"],
+                "Condition": {"StringLike": {"aws:ResourceTag/gameday:restore-of": "?*"}}}]
+    return out + [{"Sid": "RestoreFromTheDatabase", "Effect": "Allow", "Resource": source + groups, "Action": restore},
             {"Sid": "RestoreIntoNewTaggedInstances", "Effect": "Allow", "Resource": new, "Condition": tagged,
              "Action": [*restore, "rds:AddTagsToResource"]},
             {"Sid": "DeleteRestoredInstancesOnly", "Effect": "Allow", "Resource": new, "Action": delete,

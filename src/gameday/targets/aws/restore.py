@@ -6,8 +6,9 @@
   (``gameday plan`` and ``--dry-run`` show it first); without, the run is refused before anything starts;
 - ``restore_point_in_time`` / ``restore_snapshot``: into a NEW instance (``rds_restore``), returning once it
   accepts connections; ``verify_restore`` hands its endpoint (as a DSN) to the shared ledger check;
-- ``discard_restore``: DeleteDBInstance, the inverse journaled before the restore (``gameday recover``);
-- ``swap_writer`` is refused: RDS's endpoint follows the instance's name, the runbook's person does the rename.
+- ``swap_writer``: the restored instance renamed to the original's name (the endpoint follows it; ``rds_swap``);
+- ``discard_restore``: the names back when swapped, then DeleteDBInstance: the inverse journaled before the
+  restore (``gameday recover``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from psycopg.conninfo import make_conninfo
 from gameday.errors import ConfigError
 from gameday.restore.damage import run_damage, statement_for
 from gameday.restore.models import BackupStatus
-from gameday.targets.aws import rds_restore, wait
+from gameday.targets.aws import rds_restore, rds_swap, wait
 from gameday.targets.aws.guard import guarded
 from gameday.targets.base import FaultResult
 
@@ -43,6 +44,7 @@ class AwsRestores:
     actions: Actions
     confirmed: bool
     db_password: str | None
+    run_id: str
 
     def service(self) -> Service:
         raise NotImplementedError  # AwsTarget's
@@ -132,14 +134,16 @@ class AwsRestores:
         host, port = rds_restore.restored_endpoint(self.session, instance)
         return {"instance": instance, "dsn": self.restored_dsn(instance, host, port), "endpoint": f"{host}:{port}"}
 
+    @guarded
     def swap_writer(self, instance: str = "gameday-restore") -> dict[str, Any]:
-        raise ConfigError("swap_writer is not driven on AWS: an RDS endpoint follows the instance's name, so the swap "
-                          "is a rename (ModifyDBInstance) a person does as a manual step after verify_restore",
-                          field="runbook")
+        """The restored instance takes the original's name, and with it the writer endpoint (rds_swap)."""
+        return rds_swap.swap(self.session, self.actions, instance, self.run_id)
 
     @guarded
     def discard_restore(self, instance: str = "gameday-restore") -> dict[str, Any]:
-        return rds_restore.discard(self.session, self.actions, instance)
+        """The names back first when the writer was swapped to it, then DeleteDBInstance."""
+        back = rds_swap.unswap(self.session, self.actions, instance)
+        return {**rds_restore.discard(self.session, self.actions, instance), **({"unswapped": back} if back else {})}
 
     @guarded
     def backup_status(self) -> BackupStatus:
