@@ -1,10 +1,11 @@
 """A stand-in for the databases RDS restores, for restore drills against the moto server (moto runs no
 database). Every instance gameday restores carries ``gameday:restore-of`` and ``gameday:restore-point``; for
-each one that appears in moto, a database of the same name is made in the local PostgreSQL holding the rows of
-``events`` committed at or before the restore point, as a point-in-time restore replays them: they are read from
-``events_wal``, which a trigger fills on every insert (the write-ahead log), so a corruption after the point
-does not reach the restored copy. The environment reaches it through ``aws.rds.restored_dsn``
-(``dbname={instance}``). Loopback only; the watcher stops with the test, and after ``max_s`` in any case."""
+each one that appears in moto, a database of the same name is made in the local PostgreSQL (dropped once the
+instance is deleted) holding the rows of ``events`` committed at or before the restore point, as a
+point-in-time restore replays them: they are read from ``events_wal``, which a trigger fills on every insert
+(the write-ahead log), so a corruption after the point does not reach the restored copy. The environment
+reaches it through ``aws.rds.restored_dsn`` (``dbname={instance}``). Loopback only; the watcher stops with the
+test, and after ``max_s`` in any case."""
 
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ def restored_dsn(dsn: str) -> str:
 class RestoredStandIn:
     def __init__(self, dsn: str, *, max_s: float = 120.0) -> None:
         self.dsn, self.max_s = dsn, max_s
-        self.made: dict[str, float] = {}  # instance -> the restore point its database reflects
+        self.made: dict[str, float] = {}  # instance -> the restore point its database reflects (while it exists)
+        self.history: list[tuple[str, float, set[str]]] = []  # every restore: instance, point, the ids it held
+        self.lose = 0  # the newest rows by the restore point the next restores leave out: a lost WAL segment
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute(SCHEMA)
         self._rds = boto3.client("rds", region_name="us-east-1")
@@ -57,17 +60,26 @@ class RestoredStandIn:
                 found = self._rds.describe_db_instances()["DBInstances"]
             except Exception:  # noqa: BLE001 - moto going away at the end of a test
                 return
+            for gone in set(self.made) - {i["DBInstanceIdentifier"] for i in found}:
+                self._drop(gone)  # deleted in moto: its database goes too (a later restore of the name is new)
             for inst in found:
                 tags = {t["Key"]: t["Value"] for t in inst.get("TagList", [])}
                 name = inst["DBInstanceIdentifier"]
-                if "gameday:restore-of" in tags and name not in self.made:
-                    self._restore(name, float(tags["gameday:restore-point"]))
+                point = tags.get("gameday:restore-point")
+                if "gameday:restore-of" in tags and point and self.made.get(name) != float(point):
+                    self._restore(name, float(point))
+
+    def _drop(self, name: str) -> None:
+        with psycopg.connect(self.dsn, autocommit=True) as c:
+            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        del self.made[name]
 
     def _restore(self, name: str, point: float) -> None:
         """Made under another name and renamed once filled: a connection to it finds it whole or not at all."""
         building = f"{name}-building"
         with psycopg.connect(self.dsn, autocommit=True) as c:
-            rows = c.execute("SELECT id, payload, t FROM events_wal WHERE t <= %s", (point,)).fetchall()
+            rows = c.execute("SELECT id, payload, t FROM events_wal WHERE t <= %s ORDER BY t DESC OFFSET %s",
+                             (point, self.lose)).fetchall()
             for db in (name, building):
                 c.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(db)))
             c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(building)))
@@ -79,3 +91,4 @@ class RestoredStandIn:
         with psycopg.connect(self.dsn, autocommit=True) as c:
             c.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(building), sql.Identifier(name)))
         self.made[name] = point
+        self.history.append((name, point, {str(r[0]) for r in rows}))

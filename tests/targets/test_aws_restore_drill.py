@@ -5,8 +5,8 @@ database standing in for it: tests/targets/restored.py), and the restored instan
 
 from __future__ import annotations
 
-import boto3
-import psycopg
+from pathlib import Path
+
 import pytest
 
 from gameday.journal import read_journal
@@ -55,11 +55,10 @@ def test_the_data_corruption_drill_restores_verifies_and_deletes_on_aws(moto, pg
     restored = ends["restore"]["result"]
     assert restored["instance"] == RESTORED and restored["restore_point"] == pytest.approx(t0, abs=1e-5)
     assert any("available" in w for w in restored["waited_for"])
-    assert standin.made[RESTORED] == pytest.approx(t0, abs=1e-3), "RDS was asked for the point just before the damage"
+    [(name, point, present)] = standin.history  # what the restored instance held (its database is gone now)
+    assert name == RESTORED and point == pytest.approx(t0, abs=1e-3), "RDS was asked for the point just before it"
 
     verify = ends["verify"]["result"]
-    with psycopg.connect(restored_dsn(pg).format(instance=RESTORED)) as c:  # our own SQL on the restored copy
-        present = {r[0] for r in c.execute("SELECT id FROM events").fetchall()}
     times = ack_times(tmp_path / "out" / "ledger.txt")
     before = {i for i, t in times.items() if t <= t0}
     assert verify["missing_before"] == 0 == len(before - present) and verify["acked_before"] == len(before) > 10
@@ -68,7 +67,19 @@ def test_the_data_corruption_drill_restores_verifies_and_deletes_on_aws(moto, pg
 
     assert any(e.kind == "fault.inverse_applied" and e.value["inverse"] == "discard_restore" for e in events)
     assert RESTORED not in instances() and "ingest-db" in instances()
-    calls = boto3.client("rds", region_name="us-east-1").describe_db_instances()["DBInstances"]
-    assert all(i["DBInstanceIdentifier"] != RESTORED for i in calls)
     assert summary["verdict"] == "pass", summary.get("reasons")
 
+
+def test_the_backup_validation_on_aws_passes_and_fails_when_the_restore_lacks_acknowledged_writes(moto, pg, tmp_path):
+    from gameday.api.restore_test import run_restore_test
+
+    s = seed()
+    with RestoredStandIn(pg) as standin, DataPlane(pg, s["zone_id"]) as plane:
+        env, _ = _files(tmp_path, pg, plane.url, s)
+        good = run_restore_test(Path(env), out_dir=tmp_path / "good", confirm="aws-staging", events=40)
+        standin.lose = 5  # the next restore lacks the 5 newest rows: a WAL segment lost
+        broken = run_restore_test(Path(env), out_dir=tmp_path / "broken", confirm="aws-staging", events=40)
+    assert good["verdict"] == "pass", good["reasons"]
+    assert good["acked_before"] == good["present_before"] == 40 and good["missing_before"] == 0
+    assert broken["verdict"] == "fail" and broken["missing_before"] == 5, broken["reasons"]
+    assert "gameday-restore-test" not in instances(), "the throwaway instance deleted both times"
