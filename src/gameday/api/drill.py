@@ -19,6 +19,7 @@ from gameday.lab.control import DEFAULT_DIR
 from gameday.lab.ingest_api import LAB_SERVICE
 from gameday.operations import DATA_FAULTS
 from gameday.report.write import write_reports
+from gameday.restore.damage import statement_for
 
 __all__ = ["load_drill_for_run", "plan_drill", "run_drill", "regenerate_reports"]
 
@@ -30,6 +31,9 @@ def load_drill_for_run(drill: Path, env: Path | None = None, *, confirm: str | N
     if e.protected and confirm != e.name:
         raise ConfigError(f"environment '{e.name}' is protected: pass --confirm {e.name}", field="--confirm")
     check_service(e, loaded.environment_path)
+    fault = loaded.drill.fault.action if loaded.drill.fault else None
+    if fault in DATA_FAULTS:  # the destructive statement must be described before anything starts
+        statement_for(e.service or LAB_SERVICE, fault, file=loaded.environment_path)
     return loaded
 
 

@@ -43,7 +43,10 @@ def run_rehearsal(drill: Path, responder: Responder, *, fault: str | None = None
     loaded = load_drill_for_run(drill, env)
     if loaded.environment.kind != "local":
         raise ConfigError("rehearsals run on the local lab: use an environment with kind: local", field="--env")
-    name = fault or random.Random(seed).choice(sorted(FAULTS))
+    drawable = sorted(f for f in FAULTS if f != "data" or "data" in loaded.fault_runbooks)  # corruption: its runbook
+    if fault == "data" and "data" not in drawable:
+        raise ConfigError("the drill names no runbook for a data corruption (runbooks.data)", field="--fault")
+    name = fault or random.Random(seed).choice(drawable)
     loaded = rehearsal_drill(loaded, name)
     primary, dr = env_regions(loaded.environment)
     action, args = FAULTS[name]

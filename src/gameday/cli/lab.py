@@ -51,6 +51,21 @@ def status(state_dir: Path = STATE_DIR, as_json: bool = typer.Option(False, "--j
     _print_status(st)
 
 
+def _print_backups(b: dict[str, Any] | None) -> None:
+    """The backups: latest restorable time and its lag (the primary region's and the DR copy's), snapshots."""
+    if not b or not b.get("enabled"):
+        return
+
+    def when(t: float | None) -> str:
+        return "none yet" if t is None else (f"{time.strftime('%H:%M:%S', time.localtime(t))} "
+                                             f"(lag {b['measured_at'] - t:.1f} s)")
+    snaps = b.get("snapshots") or []
+    restored = [r["name"] + (" (writer)" if r["swapped"] else "") for r in b.get("restored_instances", [])]
+    out.print(f"backups: latest restorable {when(b.get('latest_restorable'))}; DR copy {when(b.get('dr_latest_restorable'))}; "
+              f"{len(snaps)} snapshot(s), newest {snaps[-1]['name'] if snaps else '-'}; restored instances: "
+              f"{', '.join(restored) or 'none'}", highlight=False)
+
+
 def _print_status(st: dict[str, Any]) -> None:
     out.print(f"gameday lab - public endpoint {st['public_endpoint']} "
               f"(DNS -> {st['dns']['answer']}, TTL {st['dns']['ttl_s']} s)", highlight=False)
@@ -78,6 +93,7 @@ def _print_status(st: dict[str, Any]) -> None:
     cache = st.get("cache")
     if cache:
         out.print(f"cache primary endpoint {cache['primary_endpoint']} -> {cache['elected'] or 'nothing'}", highlight=False)
+    _print_backups(st.get("backups"))
     link = st["link"]
     out.print(f"cross-region link: delay {link['delay_ms']} ms, {'CUT' if link['cut'] else 'up'}; "
               f"regions down: {', '.join(st['regions_down']) or 'none'}; "

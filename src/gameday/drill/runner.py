@@ -22,6 +22,7 @@ from gameday import operations
 from gameday.drill import cache
 from gameday.drill.background import Background, BackgroundSpec, Reconciler, live_background, live_reconciler
 from gameday.drill.confirm import auto_confirm
+from gameday.drill.data_probe import data_probe_options
 from gameday.drill.live import LiveRecovery
 from gameday.drill.models import LoadedDrill, Step, resolve_ref
 from gameday.drill.steady import STEADY_FAILED, STEADY_OK, steady_state
@@ -101,7 +102,8 @@ class DrillRun:
             "drill": d.name, "run_id": run_id, "environment": env.name,
             "environment_file": self.loaded.environment_path, "drill_file": self.loaded.path,
             "runbook": rb.name, "time_scale": env.time_scale, "targets": d.targets.model_dump(),
-            "probe_consecutive": d.probe.consecutive, "declare_step": next((s.id for s in rb.steps if s.declares), None),
+            "probe_consecutive": d.probe.consecutive, "request_timeout_s": d.probe.timeout_s,
+            "declare_step": next((s.id for s in rb.steps if s.declares), None),
             "steps": [{"id": s.id, "name": s.name, "kind": s.kind, "budget_s": s.budget_s} for s in rb.steps],
             "load": d.load.model_dump(), "fault": {"action": action, "hidden": self.fault_override is not None},
             "operator": self.operator, "evidence_sources": list(EVIDENCE_SOURCES),
@@ -380,4 +382,5 @@ def _signals_deferred() -> Iterator[None]:
 
 
 def run_drill(loaded: LoadedDrill, target: Target, out_dir: Path, **kwargs: Any) -> dict[str, Any]:
-    return DrillRun(loaded, target, out_dir, **kwargs).execute()
+    """Run a drill, with the data probe after a data fault (``gameday.drill.data_probe``)."""
+    return DrillRun(loaded, target, out_dir, **data_probe_options(kwargs)).execute()

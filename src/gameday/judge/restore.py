@@ -5,7 +5,10 @@ Acknowledged events the restored database lacks (the reconciliation's ``lost_ack
 split by when they were acknowledged: at or before the restore point they are a **backup defect** (a broken
 WAL chain, a bad snapshot: must be 0); after it and before the writer was swapped to the restored instance they
 are the **PITR price** (the restore point's, reported apart, with the span they cover); after the swap they are
-plain **lost** writes (must be 0). RPO for a restore drill is measured over the events acknowledged before T0,
+plain **lost** writes (must be 0). A request in flight when the writer was swapped may have committed on the old
+instance and be acknowledged up to its timeout later: "after the swap" begins once that window has passed
+(``drill.start``'s ``request_timeout_s``; missing events inside it are counted in the PITR price).
+RPO for a restore drill is measured over the events acknowledged before T0,
 by gaps (``gameday.judge.rpo``): what the restore gave up of the data that existed when the damage happened.
 """
 
@@ -68,7 +71,10 @@ def restore_measure(events: list[Event], rec: dict[str, Any] | None, t0: float,
     if rec is None:
         return out
     lost = rec.get("lost_acks") or []
-    out["missing"] = split_missing(lost, point, swap["t_swapped"] if swap else None)
+    start = next((e for e in events if e.kind == "drill.start"), None)
+    in_flight = float(start.value.get("request_timeout_s", 0.0)) if start is not None else 0.0
+    out["missing"] = split_missing(lost, point, swap["t_swapped"] + in_flight if swap else None)
+    out["in_flight_s"] = in_flight
     before_t0 = [x for x in lost if x[0] <= t0]
     span = ledger_rpo(before_t0, rec.get("last_ack_before_fault_ts")) or 0.0
     rpo = max(span, rpo_heartbeat_s or 0.0)

@@ -31,7 +31,7 @@ async def restore_point_in_time(lab: Lab, to: float | str = "latest", instance: 
         await b.wait_restorable(target, timeout)
     status = b.status(list(lab.restored.all))
     base = base_for(status, target)
-    point = target if target is not None else status.latest_restorable
+    point = target if target is not None else max(status.latest_restorable or 0.0, base.t_taken)  # at least the base
     await asyncio.to_thread(pg.copy_backup, b.base_dir() / base.name, db.datadir)
     pg.recovery_settings(db.datadir, archive=b.wal_dir(), target_time=None if target is None else pg_time(target))
     return await _started(lab, db, "pitr", point, base, status.latest_restorable, t_started)

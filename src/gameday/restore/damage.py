@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 
 from gameday.errors import ConfigError, DriverError
-from gameday.service.resolved import Service
+from gameday.service.spec import ServiceSpec
 
 __all__ = ["statement_for", "run_damage", "SAMPLE_MAX"]
 
@@ -23,12 +23,13 @@ SAMPLE_MAX = 50  # damaged ids kept in the journal (the data probe reads them ba
 _FIELD = {"corrupt_data": "corrupt_statement", "delete_data": "delete_statement"}
 
 
-def statement_for(service: Service, fault: str) -> str:
+def statement_for(spec: ServiceSpec, fault: str, *, file: str | None = None) -> str:
     """The statement the service description gives for ``fault``; ConfigError naming the field when none."""
     field = _FIELD[fault]
-    statement = getattr(service.spec.store, field)
+    statement = getattr(spec.store, field)
     if not statement:
-        raise ConfigError(f"{fault} needs the statement that damages the service's data", field=f"service.store.{field}")
+        raise ConfigError(f"{fault} needs the statement that damages the service's data", file=file,
+                          field=f"service.store.{field}")
     return str(statement)
 
 

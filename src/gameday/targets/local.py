@@ -92,7 +92,7 @@ class LocalTarget:
         return self._damage("delete_data", max_rows)
 
     def _damage(self, fault: str, max_rows: int) -> FaultResult:
-        return FaultResult(*run_damage(self.writer_dsn(), statement_for(self.service(), fault), max_rows, fault=fault))
+        return FaultResult(*run_damage(self.writer_dsn(), statement_for(self.service().spec, fault), max_rows, fault=fault))
 
     def restore_point_in_time(self, to: float | str = "latest", instance: str = "gameday-restore") -> dict[str, Any]:
         return self._op("restore_point_in_time", to=to, instance=instance)
@@ -120,7 +120,7 @@ class LocalTarget:
     def preflight(self, name: str, args: dict[str, Any]) -> None:
         """Nothing the lab can do cuts off the machine it runs on; a data fault needs its statement."""
         if name in DATA_FAULTS:
-            statement_for(self.service(), name)
+            statement_for(self.service().spec, name)
 
     def promote_dr_db(self) -> dict[str, Any]:
         return self._op("promote_dr_db")
