@@ -59,7 +59,7 @@ class AwsRestores:
     def data_statement(self, fault: str) -> str:
         """The statement ``fault`` would run; ConfigError (exit 2, before anything starts) when the service
         description has none, when it is not bounded, or when nobody confirmed it (a plan needs no confirmation)."""
-        statement = statement_for(self.service(), fault)
+        statement = statement_for(self.service().spec, fault)
         if "%(max_rows)s" not in statement:
             raise ConfigError(f"{fault}: the statement must be bounded by %(max_rows)s (e.g. WHERE id IN (SELECT id "
                               "... LIMIT %(max_rows)s))", field=f"service.store.{_FIELD[fault]}")
