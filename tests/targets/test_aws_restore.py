@@ -269,3 +269,12 @@ def test_an_unbounded_statement_or_none_is_refused_naming_the_field(moto, pg, tm
 def test_a_protected_environment_refuses_without_confirm(moto, pg, tmp_path):
     with pytest.raises(ConfigError, match="--confirm aws-staging"):
         target(tmp_path, pg, protected=True, confirm=None)
+
+
+def test_restored_dsn_fills_the_restored_instance_and_the_password_from_the_environment(moto, pg, tmp_path, monkeypatch):
+    t = target(tmp_path, pg, restored_dsn="host=localhost port=15432 password=${RA_PASSWORD} application_name={instance}")
+    with pytest.raises(ConfigError) as info:
+        t.restored_dsn(RESTORED, "h.rds.amazonaws.com", 5432)
+    assert info.value.field == "aws.rds.restored_dsn" and "RA_PASSWORD" in str(info.value)
+    monkeypatch.setenv("RA_PASSWORD", "s3cret")
+    assert t.restored_dsn(RESTORED, "h", 1) == f"host=localhost port=15432 password=s3cret application_name={RESTORED}"

@@ -22,6 +22,7 @@ from psycopg.conninfo import make_conninfo
 from gameday.errors import ConfigError
 from gameday.restore.damage import run_damage, statement_for
 from gameday.restore.models import BackupStatus
+from gameday.service.template import expand_env
 from gameday.targets.aws import rds_restore, rds_swap, wait
 from gameday.targets.aws.guard import guarded
 from gameday.targets.base import FaultResult
@@ -122,7 +123,8 @@ class AwsRestores:
         """How the runner reaches a restored instance: ``aws.rds.restored_dsn`` (a tunnel), else its endpoint."""
         r = self.settings.rds
         if r.restored_dsn:
-            return r.restored_dsn.replace("{host}", host).replace("{port}", str(port)).replace("{instance}", instance)
+            dsn = expand_env(r.restored_dsn, field="aws.rds.restored_dsn")  # ${VAR}: a password, never in the file
+            return dsn.replace("{host}", host).replace("{port}", str(port)).replace("{instance}", instance)
         return make_conninfo(host=host, port=port, user=r.user, dbname=r.database, connect_timeout=3,
                              password=self.db_password or None)
 
