@@ -14,6 +14,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from gameday.errors import ConfigError, DriverError
 from gameday.restore.models import BackupStatus, Snapshot
 from gameday.targets.aws import rds, wait
@@ -25,6 +27,7 @@ __all__ = ["RESTORE_OF", "RESTORE_POINT", "source", "backup_status", "restore_pi
 
 RESTORE_OF = "gameday:restore-of"
 RESTORE_POINT = "gameday:restore-point"
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}  # the policy's to fix: said at once
 
 
 def _epoch(value: Any) -> float | None:
@@ -107,8 +110,14 @@ def backup_status(s: AwsSession) -> BackupStatus:
         dr_latest = None
     else:
         earliest, latest = _instance_window(s, ident, s.settings.primary_region)
-        # the cross-region automated backup replication, when the team set it up: the DR region's window
-        dr_latest = _instance_window(s, ident, s.settings.dr_region)[1]
+        # the cross-region automated backup replication, when the team set it up: the DR region's window (a DR
+        # region that does not answer leaves it unknown: a restore in the primary region does not need it)
+        try:
+            dr_latest = _instance_window(s, ident, s.settings.dr_region)[1]
+        except (ClientError, BotoCoreError) as exc:
+            if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _DENIED:
+                raise
+            dr_latest = None
     return BackupStatus(measured_at=measured, latest_restorable=latest, earliest_restorable=earliest,
                         dr_latest_restorable=dr_latest, snapshots=_snapshots(s), restored=_restored_names(s))
 
