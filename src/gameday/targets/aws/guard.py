@@ -1,4 +1,4 @@
-"""The one error boundary around every public method of the AWS driver (``AwsTarget`` and its mixins)."""
+"""The one error boundary every public method of the AWS target runs in."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from gameday.operations import DATA_FAULTS
 from gameday.service.heartbeat import marker_present, write_marker
 from gameday.service.resolved import Service
 from gameday.targets.aws import asg, aurora, dns, ec2, failback, observe, rds, services, wait
-from gameday.targets.aws.guard import guarded
+from gameday.targets.aws.guard import guarded as _guarded
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.lockout import check_lockout, runner_addresses
 from gameday.targets.aws.restore import AwsRestores
@@ -28,8 +28,6 @@ from gameday.targets.aws.session import Actions, AwsSession, attempt_all
 from gameday.targets.base import EnvironmentStatus, FaultResult
 
 __all__ = ["AwsTarget"]
-
-_guarded = guarded
 
 
 class AwsTarget(AwsRestores):
