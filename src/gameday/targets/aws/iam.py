@@ -18,8 +18,7 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
         {"Sid": "ReadOnlyResolution", "Effect": "Allow", "Resource": "*", "Action": [
             "sts:GetCallerIdentity", "ec2:DescribeInstances", "ec2:DescribeSubnets", "ec2:DescribeNetworkAcls",
             "autoscaling:DescribeAutoScalingGroups", "rds:DescribeDBInstances", "rds:DescribeDBClusters",
-            "rds:DescribeGlobalClusters", "cloudwatch:DescribeAlarms", "rds:DescribeDBInstanceAutomatedBackups",
-            "rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots"]},
+            "rds:DescribeGlobalClusters", "cloudwatch:DescribeAlarms"]},
         {"Sid": "TaggedInstancesOnly", "Effect": "Allow", "Condition": tag_cond,
          "Resource": [f"arn:aws:ec2:{r}:{acct}:instance/*" for r in regions],
          "Action": ["ec2:StopInstances", "ec2:StartInstances", "ec2:TerminateInstances", "ec2:CreateTags",
@@ -32,6 +31,8 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
     statements += _network(a, tag_cond)
     statements += _database(a)
     statements += _restores(a)
+    statements[0]["Action"] += ["rds:DescribeDBInstanceAutomatedBackups", "rds:DescribeDBSnapshots",  # restores
+                                "rds:DescribeDBClusterSnapshots"]
     statements += _dns(a)
     if a.elasticache_replication_group:
         statements.append({"Sid": "Cache", "Effect": "Allow",
@@ -102,8 +103,9 @@ def _database(a: AwsSettings) -> list[dict[str, Any]]:
 def _restores(a: AwsSettings) -> list[dict[str, Any]]:
     """Restore drills (docs/restore.md): restores of the environment's database (or its snapshots) into NEW
     instances, which must be created with the tag filter's tag and ``gameday:restore-of``; deletion only of
-    instances carrying ``gameday:restore-of`` (never the database it protects). RDS authorises a restore on the
-    new instance and on the source, and tags given at creation with AddTagsToResource."""
+    instances carrying ``gameday:restore-of`` (never the database it protects); ``swap_writer``'s renames of the
+    original (to ``-pre-restore-*``, tagged) and of restored instances. RDS authorises a restore on the new
+    instance and on the source, and tags given at creation with AddTagsToResource."""
     acct, r, region = a.account_id, a.rds, a.primary_region
     tagged = {"StringEquals": {f"aws:RequestTag/{a.tag_filter.key}": a.tag_filter.value},
               "StringLike": {"aws:RequestTag/gameday:restore-of": "?*"}}
