@@ -140,6 +140,8 @@ CASES = [
     ("recover-not-a-journal", lambda t: ["recover", _not_a_journal(t)], "notes.jsonl"),
     ("report-missing", lambda t: ["report", str(t / "nope.jsonl")], "nope.jsonl"),
     ("rehearse-unknown-fault", lambda t: ["rehearse", DRILL, "--fault", "meteor"], "meteor"),
+    ("rehearse-data-without-its-runbook", lambda t: ["rehearse", str(ROOT / "drills" / "rds-failover.yaml"), "--fault",
+                                                     "data"], "runbooks.data"),
     ("restore-test-events-zero", lambda t: ["restore-test", "--events", "0", "--state-dir", str(t / "lab"),
                                             "--out", str(t / "out")], "--events"),
     ("restore-test-protected", lambda t: ["restore-test", "--env", AWS_ENV, "--state-dir", str(t / "lab"),

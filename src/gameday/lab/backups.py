@@ -2,7 +2,8 @@
 
 The primary archives every completed WAL segment (1 MB, at least every ``archive_timeout_s``) into the
 primary region's backup folder (``backups/<region>/wal``: its "S3 bucket"); base backups (``pg_basebackup``,
-plain, WAL and a manifest included) go to ``backups/<region>/base/<snapshot>``, one at lab start and then every
+plain, WAL and a manifest included, checked by ``pg_verifybackup`` before it is kept) go to
+``backups/<region>/base/<snapshot>``, one at lab start and then every
 ``base_backup_every_s``, the newest ``keep_snapshots`` kept. A copier mirrors both into the DR region's folder
 every ``dr_copy_every_s`` (the cross-region backup copy). The latest restorable time is measured from the
 bucket itself: the time the newest complete segment landed there.
@@ -81,6 +82,11 @@ class Backups:
         name = "snap-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")[:-3]
         tmp = self.base_dir() / f".{name}"
         await asyncio.to_thread(pg.snapshot_backup, tmp, port)
+        try:  # pg_verifybackup: every file against the backup's manifest, its WAL parsed; a bad one is not kept
+            await asyncio.to_thread(pg.verify_backup, tmp)
+        except Exception:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         tmp.rename(self.base_dir() / name)
         snap = Snapshot(name=name, t_taken=time.time(), region=self.primary_region, kind=kind)
         self.snapshots.append(snap)

@@ -67,6 +67,11 @@ class Connections:
                 self.stale_before = time.monotonic()  # one broken connection: reopen them all on next use
             if slot is not None and (slot[0].broken or slot[0].closed):
                 slot = None
+            elif slot is not None and isinstance(exc, asyncio.CancelledError):
+                # a request cut off by its deadline mid-transaction: its connection may still be inside that
+                # transaction (and hold its row locks); never hand it to the next request
+                asyncio.ensure_future(slot[0].close())
+                slot = None
             raise
         finally:
             self._free.put_nowait(slot)

@@ -78,6 +78,7 @@ async def swap_writer(lab: Lab, instance: str = "gameday-restore") -> dict[str, 
     lab.rds.paused = True  # the Multi-AZ automation watches the old primary, which no longer takes the writes
     writer.route = lambda: r.db.port
     writer.drop_all()
+    lab.link.cut()  # the DR replica followed the old instance; it cannot follow a new timeline (restore rebuilds it)
     r.swapped = True
     out = {"instance": instance, "t_swapped": time.time(), "port": r.db.port}
     lab.record("action.swap_writer", out)
