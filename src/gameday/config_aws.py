@@ -36,6 +36,10 @@ class RdsRefs(Strict):
     database: str = "postgres"
     user: str = "gameday"
     password_env: str = "GAMEDAY_DB_PASSWORD"  # read by the CLI only; never logged
+    # how the runner reaches an instance a restore drill created (a tunnel, a bastion): a libpq conninfo in which
+    # {host}, {port} and {instance} are the restored instance's, ${VAR} from the process environment (a password);
+    # default: its endpoint with user, database and the password_env password
+    restored_dsn: str | None = None
 
     @model_validator(mode="after")
     def _one(self) -> RdsRefs:

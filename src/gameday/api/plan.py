@@ -47,10 +47,16 @@ def _drill_calls(path: Path, env_file: Path) -> list[tuple[str, dict[str, Any]]]
     calls = [(op.action, operations.validate(op.action, op.args, env, file=str(path))) for op in d.prepare]
     if d.fault is not None:
         calls.append((d.fault.action, operations.validate(d.fault.action, d.fault.args, env, file=str(path))))
+    undo: list[tuple[str, dict[str, Any]]] = []
     for step in loaded.runbook.steps:
         if step.kind == "action" and step.call:
-            calls.append((step.call, operations.validate(step.call, step.args, env, file=loaded.runbook_path)))
-    return [*calls, ("restore", {})]
+            args = operations.validate(step.call, step.args, env, file=loaded.runbook_path)
+            calls.append((step.call, args))
+            op = operations.OPERATIONS[step.call]
+            if op.role == "action" and op.inverse:  # a restore's discard, journaled before it and run at the end
+                undo.insert(0, (op.inverse, {k: args[k] for k in op.inverse_args if k in args}))
+    done = {(n, tuple(sorted(a.items()))) for n, a in calls}  # a runbook that discards by itself: once
+    return [*calls, *(u for u in undo if (u[0], tuple(sorted(u[1].items()))) not in done), ("restore", {})]
 
 
 def aws_plan(file: Path, env_file: Path, *, confirm: str | None = None) -> list[dict[str, Any]]:

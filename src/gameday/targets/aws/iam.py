@@ -31,6 +31,9 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
     ]
     statements += _network(a, tag_cond)
     statements += _database(a)
+    statements += _restores(a)
+    statements[0]["Action"] += ["rds:DescribeDBInstanceAutomatedBackups", "rds:DescribeDBSnapshots",  # restores
+                                "rds:DescribeDBClusterSnapshots"]
     statements += _dns(a)
     if a.elasticache_replication_group:
         statements.append({"Sid": "Cache", "Effect": "Allow",
@@ -99,6 +102,43 @@ def _database(a: AwsSettings) -> list[dict[str, Any]]:
             {"Sid": "DatabaseRebuildKms", "Effect": "Allow", "Resource": [f"arn:aws:kms:{r}:{acct}:key/*" for r in regions],
              "Action": ["kms:CreateGrant", "kms:DescribeKey"],
              "Condition": {"StringEquals": {"kms:ViaService": [f"rds.{r}.amazonaws.com" for r in regions]}}}]
+
+
+def _restores(a: AwsSettings) -> list[dict[str, Any]]:
+    """Restore drills (docs/restore.md): restores of the environment's database (or its snapshots) into NEW
+    instances, which must be created with the tag filter's tag and ``gameday:restore-of``; deletion only of
+    instances carrying ``gameday:restore-of`` (never the database it protects); ``swap_writer``'s renames of the
+    original (to ``-pre-restore-*``, tagged) and of restored instances. RDS authorises a restore on the new
+    instance and on the source, and tags given at creation with AddTagsToResource."""
+    acct, r, region = a.account_id, a.rds, a.primary_region
+    tagged = {"StringEquals": {f"aws:RequestTag/{a.tag_filter.key}": a.tag_filter.value},
+              "StringLike": {"aws:RequestTag/gameday:restore-of": "?*"}}
+    new_db = f"arn:aws:rds:{region}:{acct}:db:*"
+    groups = [f"arn:aws:rds:{region}:{acct}:{kind}:*" for kind in ("subgrp", "pg", "og", "secgrp")]
+    if r.cluster_id:
+        source = [f"arn:aws:rds:{region}:{acct}:cluster:{r.cluster_id}"]
+        new = [f"arn:aws:rds:{region}:{acct}:cluster:*", new_db]
+        restore, delete = ["rds:RestoreDBClusterToPointInTime", "rds:CreateDBInstance"], ["rds:DeleteDBInstance",
+                                                                                          "rds:DeleteDBCluster"]
+    else:
+        source = [f"arn:aws:rds:{region}:{acct}:db:{r.instance_id}", f"arn:aws:rds:{region}:{acct}:snapshot:*"]
+        new = [new_db]
+        restore = ["rds:RestoreDBInstanceToPointInTime", "rds:RestoreDBInstanceFromDBSnapshot"]
+        delete = ["rds:DeleteDBInstance"]
+    out: list[dict[str, Any]] = []
+    if not r.cluster_id:  # swap_writer: the original renamed (kept) and tagged, a restored instance renamed
+        out = [{"Sid": "SwapRenamesTheOriginal", "Effect": "Allow",
+                "Resource": [f"arn:aws:rds:{region}:{acct}:db:{r.instance_id}",
+                             f"arn:aws:rds:{region}:{acct}:db:{r.instance_id}-pre-restore-*"],
+                "Action": ["rds:ModifyDBInstance", "rds:AddTagsToResource", "rds:RemoveTagsFromResource"]},
+               {"Sid": "SwapRenamesRestoredInstances", "Effect": "Allow", "Resource": new_db,
+                "Action": ["rds:ModifyDBInstance"],
+                "Condition": {"StringLike": {"aws:ResourceTag/gameday:restore-of": "?*"}}}]
+    return out + [{"Sid": "RestoreFromTheDatabase", "Effect": "Allow", "Resource": source + groups, "Action": restore},
+            {"Sid": "RestoreIntoNewTaggedInstances", "Effect": "Allow", "Resource": new, "Condition": tagged,
+             "Action": [*restore, "rds:AddTagsToResource"]},
+            {"Sid": "DeleteRestoredInstancesOnly", "Effect": "Allow", "Resource": new, "Action": delete,
+             "Condition": {"StringLike": {"aws:ResourceTag/gameday:restore-of": "?*"}}}]
 
 
 def _dns(a: AwsSettings) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from psycopg.conninfo import make_conninfo
 
 from gameday.config import Environment
 from gameday.errors import Aborted, ConfigError
+from gameday.operations import DATA_FAULTS
 from gameday.service.heartbeat import marker_present, write_marker
 from gameday.service.resolved import Service
 from gameday.targets.aws import asg, aurora, dns, ec2, failback, lag, observe, rds, services, wait
@@ -29,6 +30,7 @@ from gameday.targets.base import EnvironmentStatus, FaultResult
 
 __all__ = ["AwsTarget"]
 
+
 class AwsTarget(RegionalActions, AwsRestores):
     def __init__(self, env: Environment, *, confirm: str | None = None, plan_only: bool = False,
                  kube_clients: dict[str, Any] | None = None, db_password: str | None = None) -> None:
@@ -37,6 +39,7 @@ class AwsTarget(RegionalActions, AwsRestores):
         if env.protected and confirm != env.name:
             raise ConfigError(f"environment '{env.name}' is protected: pass --confirm {env.name}", field="--confirm")
         self.env, self.name, self.settings = env, env.name, env.aws
+        self.confirmed = confirm == env.name  # --confirm NAME: a data fault's statement may run (restore.py)
         self.session = AwsSession(env.aws)
         self.actions = Actions(plan_only=plan_only)
         self.run_id = uuid.uuid4().hex[:10]
@@ -69,6 +72,8 @@ class AwsTarget(RegionalActions, AwsRestores):
         exit 2). A region isolation checks every tagged subnet of the region; a zone blackhole its zone's."""
         if name == "fail_cache_primary":
             self.fail_cache_primary()  # refused: not driven on AWS yet
+        if name in DATA_FAULTS:  # its statement: described, bounded, confirmed (restore.py)
+            self.data_statement(name)
         if name == "fail_region":
             self._isolation_subnets(str(args["region"]))
         elif name in ("fail_zone", "freeze_zone") and self.settings.blackhole_network:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from botocore import xform_name
 from botocore.exceptions import WaiterError
+from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from gameday.errors import DriverError
 from gameday.targets.aws.session import Actions, AwsSession, boundary, transient
@@ -31,9 +33,26 @@ def _timed_out(what: str, waited_s: float, last: str = "") -> DriverError:
                        code=WAIT_TIMEOUT)
 
 
+def _with_failures(client: Any, name: str, failures: Iterable[str]) -> Any:
+    """botocore's waiter ``name`` with more failure states (its own acceptors first, unchanged): botocore's
+    ``db_instance_available`` stops on five states, and waits out the others RDS never leaves by itself."""
+    import botocore.session  # the waiter definitions botocore ships (a loader of its own: the client's is private)
+
+    config = botocore.session.get_session().get_component("data_loader").load_service_model(
+        client.meta.service_model.service_name, "waiters-2")
+    key = next(k for k in config["waiters"] if xform_name(k) == name)
+    one = dict(config["waiters"][key])
+    success = next(a for a in one["acceptors"] if a["state"] == "success")
+    known = {a.get("expected") for a in one["acceptors"]}
+    one["acceptors"] = [*one["acceptors"], *({"matcher": "pathAny", "argument": success["argument"], "state": "failure",
+                                               "expected": state} for state in sorted(failures) if state not in known)]
+    return create_waiter_with_client(key, WaiterModel({"version": 2, "waiters": {key: one}}), client)
+
+
 def waiter(s: AwsSession, acts: Actions, service: str, region: str | None, name: str, what: str,
-           **params: Any) -> None:
-    """botocore's waiter ``name`` (e.g. ``db_instance_available``), within the step's time."""
+           *, failures: Iterable[str] = (), **params: Any) -> None:
+    """botocore's waiter ``name`` (e.g. ``db_instance_available``), within the step's time; ``failures``: more
+    states that stop it at once (a TerminalState DriverError naming the state)."""
     if acts.plan_only:
         return
     delay = s.settings.waiter_delay_s
@@ -42,7 +61,8 @@ def waiter(s: AwsSession, acts: Actions, service: str, region: str | None, name:
     started = time.monotonic()
     try:  # a WaiterError is a BotoCoreError: caught here, before the boundary would translate it
         with boundary(f"wait {name}"):
-            w = s.client(service, region).get_waiter(name)
+            client = s.client(service, region)
+            w = _with_failures(client, name, failures) if failures else client.get_waiter(name)
         w.wait(**params, WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
     except WaiterError as exc:
         err = (exc.last_response or {}).get("Error") or {}
