@@ -49,8 +49,9 @@ def init_cmd(folder: Path = typer.Argument(..., metavar="DIR", help="The folder 
     result = init_folder(folder, force=force, aws=options)
     out.print(f"wrote {len(result.written)} files to {folder}", highlight=False)
     if result.aws_environment is not None:
-        out.print(f"environment: {result.aws_environment} ({result.todos} TODO to decide; then "
-                  f"`gameday plan drills/region-failover.yaml --env {result.aws_environment.relative_to(folder)}`"
-                  " in the folder)", highlight=False, markup=False)
-    out.print(f"next: cd {folder} && gameday drill validate drills/region-failover.yaml && make drill",
+        env = result.aws_environment
+        out.print(f"{env}: {result.todos} TODO to decide, then in the folder: gameday plan "
+                  f"drills/region-failover.yaml --env {env.relative_to(folder)} --confirm {env.stem}",
+                  highlight=False, markup=False)
+    out.print(f"next: cd {folder}; make validate; make drill (the region drill on the local lab)",
               highlight=False, markup=False)

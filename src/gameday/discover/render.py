@@ -49,8 +49,9 @@ def render_environment(name: str, found: dict[str, Any], *, written_by: str) -> 
     """The environment file (protected: a run needs ``--confirm NAME``) from :func:`discover`'s result."""
     aws = found["aws"]
     head = [
-        f"# Written by `{written_by}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, with read-only calls. Each value",
-        "# says where it came from; TODO marks what gameday could not decide: decide those, then check the file",
+        f"# Written by `{written_by}`",
+        f"# on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, with read-only calls. Each value says where it came from;",
+        "# TODO marks what gameday could not decide: decide those, then check the file",
         f"# with `gameday plan drills/region-failover.yaml --env THIS_FILE --confirm {name}` (it changes nothing).",
         f"name: {json.dumps(name)}  # from the tag's value",
         "kind: aws",
