@@ -13,6 +13,7 @@ import pytest
 import yaml
 from werkzeug import Response
 
+from conftest import ROOT
 from gameday.cli import main
 from gameday.discover.run import DISCOVERY_ACTIONS
 
@@ -198,3 +199,40 @@ def test_discovery_writes_the_seeded_staging_account_with_sources_and_todos(moto
     assert info.value.code == 0, err
     assert "rds:PromoteReadReplica" in out and "ingest-staging-usw2" in out and "nothing was changed" in out
     assert kube_seen and all(r.startswith("GET ") for r in kube_seen), kube_seen
+
+
+def test_an_aurora_global_database_is_found_and_what_is_ambiguous_is_a_todo_the_file_refuses(moto, tmp_path, capsys):
+    """Aurora global database; two tagged EKS clusters in the primary region (gameday picks neither); a simple
+    record whose DR value Route 53 cannot show: the file names the candidates, and is refused until decided."""
+    subnets = _network(P, "10.30", "ab")
+    _eks(P, "ingest-a", subnets, TAG)
+    _eks(P, "ingest-b", subnets, TAG)
+    rds, rds_dr = boto3.client("rds", region_name=P), boto3.client("rds", region_name=DR)
+    rds.create_global_cluster(GlobalClusterIdentifier="ingest-global", Engine="aurora-postgresql")
+    rds.create_db_cluster(DBClusterIdentifier="ingest-aurora-use1", Engine="aurora-postgresql", MasterUsername="master",
+                          MasterUserPassword="secret123", GlobalClusterIdentifier="ingest-global", DatabaseName="ingest",
+                          Tags=[TAG])
+    rds_dr.create_db_cluster(DBClusterIdentifier="ingest-aurora-usw2", Engine="aurora-postgresql",
+                             GlobalClusterIdentifier="ingest-global", Tags=[TAG])
+    r53 = boto3.client("route53", region_name=P)
+    zone = r53.create_hosted_zone(Name="example.com", CallerReference="z")["HostedZone"]["Id"].split("/")[-1]
+    r53.change_tags_for_resource(ResourceType="hostedzone", ResourceId=zone, AddTags=[TAG])
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+        "Name": "ingest.example.com", "Type": "CNAME", "TTL": 30, "ResourceRecords": [{"Value": ELB[P]}]}}]})
+    folder = _init(tmp_path)
+    path = folder / "environments" / "aws-staging.yaml"
+    text = path.read_text()
+    aws = yaml.safe_load(text)["aws"]
+    assert aws["rds"]["cluster_id"] == "ingest-aurora-use1" and "instance_id" not in aws["rds"]
+    assert aws["rds"]["global_cluster_id"] == "ingest-global" and aws["rds"]["dr_cluster_id"] == "ingest-aurora-usw2"
+    assert aws["zones"] == [f"{P}a", f"{P}b"]
+    assert P not in aws.get("eks", {}) and "2 EKS clusters in us-east-1 carry the tag (ingest-a, ingest-b)" in text
+    assert aws["route53"]["mode"] == "simple" and aws["route53"]["primary_value"] == ELB[P]
+    assert aws["route53"]["ttl"] == 30 and "dr_value" not in aws["route53"]
+    assert re.search(r"# dr_value:.*TODO", text) and re.search(r"# elasticache_replication_group:.*TODO", text)
+    assert aws["stop_condition_alarms"] == [] and re.search(r"stop_condition_alarms: \[\].*TODO", text)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:  # an undecided value is never run with
+        main(["plan", str(ROOT / "drills" / "region-failover.yaml"), "--env", str(path), "--confirm", "aws-staging"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "aws-staging.yaml" in err and "dr_value" in err, err

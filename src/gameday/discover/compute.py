@@ -25,9 +25,8 @@ def discover_eks(scope: Scope) -> dict[str, dict[str, Fact]]:
         src = f"eks:DescribeCluster {region}, tag {scope.tag}"
         fact = one_of([c["name"] for c in clusters], f"EKS clusters in {region}", src,
                       none=f"no EKS cluster with tag {scope.tag} in {region}")
-        if not fact.decided:
-            if clusters:  # several: say which, decide nothing
-                out[region] = {"cluster": fact}
+        if not fact.decided:  # none or several: say so, decide nothing
+            out[region] = {"cluster": fact}
             continue
         arn = clusters[0].get("arn")
         out[region] = {
