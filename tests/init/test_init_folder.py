@@ -4,6 +4,7 @@ from the folder; a non-empty folder is refused."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -92,3 +93,10 @@ def test_the_built_wheel_ships_exactly_the_templates_init_writes(tmp_path):
     assert {n for n in names if not n.startswith("folder/")} == set(standard_files())
     assert {"folder/Makefile", "folder/README.md", "folder/gameday-ci.yml", "folder/gitignore"} <= names
     assert "drills/region-failover.yaml" in names and "loadprofiles/ingest_steady.py" in names
+
+
+def test_the_permissions_docs_init_md_lists_are_the_ones_discovery_calls():
+    from gameday.discover.run import DISCOVERY_ACTIONS
+
+    block = (ROOT / "docs" / "init.md").read_text().split("```json")[1].split("```")[0]
+    assert sorted(json.loads(block)["Statement"][0]["Action"]) == sorted(DISCOVERY_ACTIONS)
