@@ -154,6 +154,8 @@ CASES = [
                                      "--regions", "us-east-1,us-west-2"], "--tag"),
     ("init-one-region", lambda t: ["init", str(t / "new"), "--aws", "--tag", "a=b", "--regions", "us-east-1"],
      "--regions"),
+    ("init-bad-role-arn", lambda t: ["init", str(t / "new"), "--aws", "--tag", "a=b", "--regions",
+                                     "us-east-1,us-west-2", "--role-arn", "gameday-role"], "--role-arn"),
     ("init-unknown-profile", lambda t: ["init", str(t / "new"), "--aws", "--tag", "a=b", "--regions",
                                         "us-east-1,us-west-2", "--profile", "no-such-profile-anywhere"], "--profile"),
 ]

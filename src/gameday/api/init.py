@@ -13,9 +13,10 @@ from gameday.discover.facts import AwsInitOptions
 from gameday.errors import ConfigError
 from gameday.scaffold import check_writable, folder_files, standard_files, write_folder
 
-__all__ = ["InitResult", "init_folder", "parse_tag", "parse_regions", "AwsInitOptions"]
+__all__ = ["ROLE_ARN", "InitResult", "init_folder", "parse_tag", "parse_regions", "AwsInitOptions"]
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
 
 
 @dataclass(frozen=True)

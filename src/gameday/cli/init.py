@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from gameday.api.init import AwsInitOptions, init_folder, parse_regions, parse_tag
+from gameday.api.init import ROLE_ARN, AwsInitOptions, init_folder, parse_regions, parse_tag
 from gameday.cli.common import out, progress
 from gameday.errors import ConfigError
 
@@ -27,6 +27,8 @@ def _aws_options(aws: bool, tag: str | None, regions: str | None, profile: str |
         raise ConfigError("--aws needs --regions PRIMARY,DR (e.g. us-east-1,us-west-2)", field="--regions")
     key, value = parse_tag(tag)
     primary, dr = parse_regions(regions)
+    if role_arn and not ROLE_ARN.match(role_arn):
+        raise ConfigError(f"expected arn:aws:iam::ACCOUNT:role/NAME, got {role_arn!r}", field="--role-arn")
     return AwsInitOptions(key, value, primary, dr, profile=profile, role_arn=role_arn)
 
 
