@@ -34,10 +34,12 @@ def _network(region: str, cidr: str, zones: str) -> list[str]:
     return subnets
 
 
-def _eks(region: str, name: str, subnets: list[str], tag: dict) -> str:
+def _eks(region: str, name: str, subnets: list[str], tag: dict, *, nodes: bool = True) -> str:
     eks = boto3.client("eks", region_name=region)
     eks.create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/eks", tags={tag["Key"]: tag["Value"]},
                        resourcesVpcConfig={"subnetIds": subnets})
+    if not nodes:
+        return ""
     ng = eks.create_nodegroup(clusterName=name, nodegroupName=f"{name}-nodes", subnets=subnets,
                               nodeRole="arn:aws:iam::123456789012:role/nodes")["nodegroup"]
     return ng["resources"]["autoScalingGroups"][0]["name"]
@@ -92,7 +94,7 @@ def seed_staging() -> dict:
     subnets = _network(P, "10.10", "abc")
     dr_subnets = _network(DR, "10.20", "ab")
     _eks(P, "ingest-staging-use1", subnets, TAG)
-    _eks(P, "billing-prod-use1", subnets, OTHER)
+    _eks(P, "billing-prod-use1", subnets, OTHER, nodes=False)
     dr_asg = _eks(DR, "ingest-staging-usw2", dr_subnets, TAG)
     _databases()
     msk = _services(subnets)
@@ -186,6 +188,7 @@ def test_discovery_writes_the_seeded_staging_account_with_sources_and_todos(moto
     assert {"user", "ingest_namespace", "ingest_deployment", "dr_scaled_replicas", "public_url",
             "kube_context", "dr_node_group_asg"} <= todos, todos
     assert "service:" in text and "TODO" in text.split("service:")[1]
+    assert re.search(r"# seen, not used: node group Auto Scaling groups of ingest-staging-use1: \S+; without tag", text)
     assert sent and sent <= set(DISCOVERY_ACTIONS), sorted(sent - set(DISCOVERY_ACTIONS))
     assert all(a.split(":")[1].startswith(("Describe", "List", "Get")) for a in DISCOVERY_ACTIONS)
     # the file is one `gameday plan` accepts, from the folder, once `aws eks update-kubeconfig` named the contexts
@@ -205,8 +208,8 @@ def test_an_aurora_global_database_is_found_and_what_is_ambiguous_is_a_todo_the_
     """Aurora global database; two tagged EKS clusters in the primary region (gameday picks neither); a simple
     record whose DR value Route 53 cannot show: the file names the candidates, and is refused until decided."""
     subnets = _network(P, "10.30", "ab")
-    _eks(P, "ingest-a", subnets, TAG)
-    _eks(P, "ingest-b", subnets, TAG)
+    _eks(P, "ingest-a", subnets, TAG, nodes=False)
+    _eks(P, "ingest-b", subnets, TAG, nodes=False)
     rds, rds_dr = boto3.client("rds", region_name=P), boto3.client("rds", region_name=DR)
     rds.create_global_cluster(GlobalClusterIdentifier="ingest-global", Engine="aurora-postgresql")
     rds.create_db_cluster(DBClusterIdentifier="ingest-aurora-use1", Engine="aurora-postgresql", MasterUsername="master",

@@ -7,7 +7,7 @@ from typing import Any
 
 from gameday.discover.facts import Fact, Scope, found, one_of, tagged, todo
 
-__all__ = ["discover_eks", "discover_zones", "discover_dr_node_group"]
+__all__ = ["discover_eks", "discover_zones", "discover_dr_node_group", "note_primary_node_groups"]
 
 
 def _eks_clusters(scope: Scope, region: str) -> list[dict[str, Any]]:
@@ -98,3 +98,17 @@ def discover_zones(scope: Scope) -> Fact:
         return found(zones, src)
     return todo(f"the primary region's zones (at least two); the tagged subnets span {zones or 'none'}",
                 source=src)
+
+
+def note_primary_node_groups(scope: Scope, eks: dict[str, dict[str, Fact]]) -> None:
+    """The primary cluster's node group Auto Scaling groups, noted: the zone faults act on the Auto Scaling groups
+    carrying the tag, so a group without it keeps replacing a lost zone's nodes during a drill."""
+    cluster = eks.get(scope.primary, {}).get("cluster")
+    if cluster is None or not cluster.decided:
+        return
+    named = _node_group_asgs(scope, scope.primary, cluster.value)
+    untagged = sorted(set(named) - set(_tagged_asgs(scope, scope.primary)))
+    if named:
+        scope.notes.append(f"node group Auto Scaling groups of {cluster.value}: {', '.join(sorted(named))}"
+                           + (f"; without tag {scope.tag} (the zone faults leave them alone): {', '.join(untagged)}"
+                              if untagged else ""))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gameday.discover.compute import discover_dr_node_group, discover_eks, discover_zones
+from gameday.discover.compute import discover_dr_node_group, discover_eks, discover_zones, note_primary_node_groups
 from gameday.discover.databases import discover_database
 from gameday.discover.dns import discover_route53
 from gameday.discover.facts import AwsInitOptions, Fact, Scope, found, todo
@@ -57,6 +57,7 @@ def discover(opts: AwsInitOptions) -> dict[str, Any]:
     with boundary("sts:GetCallerIdentity"):  # no account, no file: the credentials do not work
         account = clients("sts", opts.primary_region).get_caller_identity()["Account"]
     eks = _attempt("EKS", lambda: discover_eks(scope), lambda why: {opts.primary_region: {"cluster": todo(why)}})
+    _attempt("the primary cluster's node groups", lambda: note_primary_node_groups(scope, eks), lambda why: None)
     route53, url = _attempt("Route 53", lambda: discover_route53(scope), lambda why: ({"name": todo(why)}, todo(why)))
     tree: dict[str, Any] = {
         "account_id": found(account, "sts:GetCallerIdentity (the credentials used)"),
