@@ -17,6 +17,7 @@ from gameday.cli import app
 from gameday.drill.confirm import manual_handler
 from gameday.drill.models import load_drill
 from gameday.errors import ConfigError
+from gameday.scaffold import SHIPPED
 
 ROOT = Path(__file__).resolve().parents[1]
 CRONJOBS = sorted((ROOT / "deploy" / "k8s").glob("drill-cronjob*.yaml"))
@@ -94,6 +95,9 @@ def test_the_dockerfile_installs_with_pip_from_the_constraints_and_ships_what_th
     assert not any(tool in runs for tool in ("apt-get", "apk ", "yum ", "curl ", "wget "))
     copied = {src for ln in lines if ln.startswith("COPY") for src in ln.split()[1:-1]}
     assert {"src", "drills", "runbooks", "constraints.txt", "pyproject.toml"} <= copied
+    install = next(i for i, ln in enumerate(lines) if ln.startswith("RUN pip install"))
+    before = {src for ln in lines[:install] if ln.startswith("COPY") for src in ln.split()[1:-1]}
+    assert set(SHIPPED) <= before, "gameday init's templates are symlinks to these folders: copied before the install"
     assert 'ENTRYPOINT ["gameday"]' in lines and any(ln.startswith("USER ") and "root" not in ln for ln in lines)
     for manifest in CRONJOBS:
         (job,) = _cronjobs(manifest)

@@ -75,6 +75,12 @@ def _stock_locustfile(t: Path) -> str:
     return str(t / "stock.py")
 
 
+def _not_empty(t: Path) -> str:
+    (t / "mine").mkdir()
+    (t / "mine" / "notes.txt").write_text("mine")
+    return str(t / "mine")
+
+
 def _not_python(t: Path) -> str:
     (t / "notes.py").write_text("this is not python (\n")
     return str(t / "notes.py")
@@ -147,6 +153,17 @@ CASES = [
     ("restore-test-protected", lambda t: ["restore-test", "--env", AWS_ENV, "--state-dir", str(t / "lab"),
                                           "--out", str(t / "out")], "--confirm"),
     ("runbook-render-missing", lambda t: ["runbook", "render", str(t / "nope.yaml")], "nope.yaml"),
+    ("init-not-empty", lambda t: ["init", _not_empty(t)], "--force"),
+    ("init-tag-without-aws", lambda t: ["init", str(t / "new"), "--tag", "a=b"], "--aws"),
+    ("init-aws-without-tag", lambda t: ["init", str(t / "new"), "--aws", "--regions", "us-east-1,us-west-2"], "--tag"),
+    ("init-tag-no-value", lambda t: ["init", str(t / "new"), "--aws", "--tag", "gameday:target",
+                                     "--regions", "us-east-1,us-west-2"], "--tag"),
+    ("init-one-region", lambda t: ["init", str(t / "new"), "--aws", "--tag", "a=b", "--regions", "us-east-1"],
+     "--regions"),
+    ("init-bad-role-arn", lambda t: ["init", str(t / "new"), "--aws", "--tag", "a=b", "--regions",
+                                     "us-east-1,us-west-2", "--role-arn", "gameday-role"], "--role-arn"),
+    ("init-unknown-profile", lambda t: ["init", str(t / "new"), "--aws", "--tag", "a=b", "--regions",
+                                        "us-east-1,us-west-2", "--profile", "no-such-profile-anywhere"], "--profile"),
 ]
 
 _WITH_STATE = {"lab", "load", "chaos", "drill", "rehearse", "recover"}

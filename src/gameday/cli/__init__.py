@@ -17,6 +17,7 @@ from gameday.cli.common import err
 from gameday.cli.dashboards import dashboards_app
 from gameday.cli.drill import drill_app, recover_cmd, rehearse_cmd, report_cmd, restore_test_cmd, runbook_app
 from gameday.cli.history import history_cmd
+from gameday.cli.init import init_cmd
 from gameday.cli.lab import lab_app
 from gameday.cli.load import load_app
 from gameday.errors import EXIT_ABORTED, EXIT_INVALID, GamedayError
@@ -60,6 +61,7 @@ app.command("restore-test")(restore_test_cmd)
 app.command("plan")(plan_cmd)
 app.command("iam-policy")(iam_policy_cmd)
 app.command("history")(history_cmd)
+app.command("init")(init_cmd)
 
 
 def _one_line(text: str) -> str:

@@ -22,7 +22,7 @@ from botocore.parsers import ResponseParserError
 from gameday.config_aws import AwsSettings
 from gameday.errors import ConfigError, DriverError
 
-__all__ = ["AwsSession", "Actions", "translate", "boundary", "attempt_all", "transient"]
+__all__ = ["AwsSession", "open_session", "regional_client", "Actions", "translate", "boundary", "attempt_all", "transient"]
 
 # Standard retries (throttling and transient errors, with backoff); a region that does not answer is known
 # within seconds, not after botocore's default minute per attempt (a status poll must not hang on it).
@@ -77,29 +77,40 @@ def boundary(what: str) -> Iterator[None]:
         raise translate(exc, what) from exc
 
 
+def open_session(profile: str | None, role_arn: str | None, region: str, *,
+                 profile_field: str = "aws.profile") -> boto3.session.Session:
+    """THE way gameday builds its boto3 Session: a named profile (or the default chain), then the role assumed
+    if one is given. ``profile_field`` is what an unknown profile's error names (a file's field, an option)."""
+    try:
+        base = boto3.session.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound:
+        raise ConfigError(f"the AWS profile {profile!r} is not configured on this machine "
+                          "(~/.aws/config or AWS_CONFIG_FILE)", field=profile_field) from None
+    if role_arn:
+        with boundary("sts:AssumeRole"):
+            creds = base.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="gameday")["Credentials"]
+        base = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"],
+                                     aws_secret_access_key=creds["SecretAccessKey"],
+                                     aws_session_token=creds["SessionToken"], region_name=region)
+    return base
+
+
+def regional_client(session: boto3.session.Session, service: str, region: str) -> Any:
+    """A client of ``service`` in ``region`` with gameday's timeouts and retries."""
+    return session.client(service, region_name=region, config=_CLIENT_CONFIG)
+
+
 class AwsSession:
     def __init__(self, settings: AwsSettings) -> None:
         self.settings = settings
-        try:
-            base = boto3.session.Session(profile_name=settings.profile, region_name=settings.primary_region)
-        except ProfileNotFound:
-            raise ConfigError(f"the AWS profile {settings.profile!r} is not configured on this machine "
-                              "(~/.aws/config or AWS_CONFIG_FILE)", field="aws.profile") from None
-        if settings.role_arn:
-            with boundary("sts:AssumeRole"):
-                creds = base.client("sts").assume_role(RoleArn=settings.role_arn,
-                                                       RoleSessionName="gameday")["Credentials"]
-            base = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"],
-                                         aws_secret_access_key=creds["SecretAccessKey"],
-                                         aws_session_token=creds["SessionToken"], region_name=settings.primary_region)
-        self.session = base
+        self.session = open_session(settings.profile, settings.role_arn, settings.primary_region)
         self._clients: dict[tuple[str, str], Any] = {}
         self.answered: dict[str, str] = {}  # of several endpoints (Route 53 ARC's), the one that last answered
 
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.settings.primary_region)
         if key not in self._clients:
-            self._clients[key] = self.session.client(service, region_name=key[1], config=_CLIENT_CONFIG)
+            self._clients[key] = regional_client(self.session, service, key[1])
         return self._clients[key]
 
     def endpoint_client(self, service: str, region: str, endpoint_url: str) -> Any:
