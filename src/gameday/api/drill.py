@@ -16,6 +16,7 @@ from gameday.errors import ConfigError
 from gameday.journal import Event, read_journal
 from gameday.lab.control import DEFAULT_DIR
 from gameday.report.write import write_reports
+from gameday.runs import run_folder
 
 __all__ = ["load_drill_for_run", "plan_drill", "run_drill", "regenerate_reports"]
 
@@ -51,7 +52,7 @@ def plan_drill(loaded: LoadedDrill, *, confirm: str | None = None) -> list[str]:
     return [*lines, "dry run: nothing was changed"]
 
 
-def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Path = Path("out/drill"),
+def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Path | None = None,
               state_dir: Path = DEFAULT_DIR, keep_lab: bool = False, confirm: str | None = None,
               on_progress: Callable[[str], None] = lambda msg: None, grafana_url: str | None = None,
               metrics_port: int | None = None, metrics_addr: str = "127.0.0.1", metrics_linger_s: float = 0.0,
@@ -59,10 +60,12 @@ def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Pa
     """Run a drill end to end and return report.json's content (``verdict`` says how it ended).
 
     ``run_options`` go to :class:`~gameday.drill.runner.DrillRun` (``manual``, ``gate``, ``fault_override``,
-    ``on_fault``). The lab is started if needed and stopped again if this run started it.
+    ``on_fault``). The lab is started if needed and stopped again if this run started it. ``out_dir`` defaults
+    to a folder of the run's own, ``out/drill/<drill name>/<time>-<run id>/`` (``gameday.runs``).
     """
     loaded = drill if isinstance(drill, LoadedDrill) else load_drill_for_run(drill, env, confirm=confirm)
     run_id = run_options.pop("run_id", None) or new_run_id()  # one id: journal, metrics, annotations, uploads
+    out_dir = out_dir or run_folder("drill", loaded.drill.name, run_id)
     obs = observers("drill", grafana_url, metrics_port, run_id=run_id, metrics_addr=metrics_addr,
                     metrics_linger_s=metrics_linger_s, pushgateway=pushgateway)
     summary: dict[str, Any] = {"verdict": "aborted"}

@@ -68,6 +68,7 @@ class LoadRun:
     gate: bool = False  # a gate (its SLOs judged) rather than a plain load run: the reports' title
     events: list[Event] = field(default_factory=list)  # what this run journaled: its summary is judged on them
     reasons: ReasonTally = field(default_factory=ReasonTally)
+    ledger: Path | None = None  # where ledger.txt goes (default: out_dir; a drill's: its run folder's top)
     _tail: ProgressTail | None = field(default=None, init=False)  # progress.jsonl, read as it grows
     _windows: WindowTally = field(default_factory=lambda: WindowTally(set()), init=False)  # windowed SLOs
 
@@ -165,7 +166,7 @@ class LoadRun:
         self._flush_failures()
         self._record(LOAD_RESULT, "load", result)
         summary = summary_from_journal(self.events)
-        write_ledger(parts, self.out_dir / "ledger.txt")
+        write_ledger(parts, self.ledger or self.out_dir / "ledger.txt")
         from gameday.report.load import write_load_reports
 
         write_load_reports(summary, iter_progress(self.out_dir / "progress.jsonl"), self.out_dir)

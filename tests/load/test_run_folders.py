@@ -1,0 +1,55 @@
+"""Runs keep their history by default: each run's output in its own folder ``out/<kind>/<name>/<time>-<run id>/``
+with a ``latest`` link, ``--out`` still naming a folder outright, and ``gameday history out/`` trending them."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from test_gate_verdicts import STEADY, _noop
+
+from conftest import ROOT
+from gameday.cli import main
+from gameday.runs import run_folder
+
+ENV = str(ROOT / "environments" / "local.yaml")
+
+
+def test_each_run_gets_its_own_folder_and_latest_points_at_the_newest(tmp_path):
+    first = run_folder("drill", "region-failover", "aaa111", base=tmp_path, now=1_800_000_000)
+    second = run_folder("drill", "region-failover", "bbb222", base=tmp_path, now=1_800_000_060)
+    assert first != second and first.is_dir() and second.is_dir()
+    assert first.name == "20270115T080000Z-aaa111" and second.name == "20270115T080100Z-bbb222"
+    latest = tmp_path / "drill" / "region-failover" / "latest"
+    assert latest.is_symlink() and os.readlink(latest) == second.name, "relative: a copied out/ keeps working"
+    assert latest.resolve() == second.resolve()
+    assert sorted(p.name for p in first.parent.iterdir() if not p.is_symlink()) == [first.name, second.name]
+    assert run_folder("gate", "a profile/with:odd chars", "x", base=tmp_path).parent.name == "a-profile-with-odd-chars"
+
+
+def _gate(host: str, *args: str) -> int:
+    with pytest.raises(SystemExit) as info:
+        main(["load", "gate", STEADY, "--env", ENV, "--host", host, "--rate", "50", "--duration", "1", "--quiet", *args])
+    return int(info.value.code or 0)
+
+
+def test_two_gates_keep_both_runs_and_history_trends_them_without_an_out_option(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # a team's repository: out/ is relative to where gameday runs
+    with _noop() as host:
+        assert _gate(host) == 0
+        first_out = capsys.readouterr().out
+        assert _gate(host) == 0
+    series = tmp_path / "out" / "gate" / "ingest_steady"
+    runs = sorted(p for p in series.iterdir() if not p.is_symlink())
+    assert len(runs) == 2 and all((r / "journal.jsonl").exists() and (r / "summary.json").exists() for r in runs)
+    assert (series / "latest").resolve() == runs[1].resolve()
+    assert runs[0].name.split("-", 1)[1] == json.loads((runs[0] / "summary.json").read_text())["run_id"]
+    assert f"out/gate/ingest_steady/{runs[0].name}/summary.json" in " ".join(first_out.split()), "says where"
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        main(["history", "out/", "--json"])
+    assert info.value.code == 0
+    data = json.loads(capsys.readouterr().out)
+    [group] = data["groups"]
+    assert len(group["runs"]) == 2, "both runs, once each (latest is a link, not a third run)"
