@@ -31,13 +31,15 @@ def dry_run_experiment(path: Path, env_file: Path, *, state_dir: Path = DEFAULT_
         from gameday.api.plan import aws_plan, plan_lines
 
         return plan_lines(aws_plan(path, env_file, confirm=confirm))
-    from gameday.chaos.plan import plan_experiment
+    from gameday.chaos.plan import configured_status, plan_experiment
 
+    lines = []
     try:
         status = LabClient(state_dir).status()
-    except LabError:
-        raise ConfigError("--dry-run resolves targets on a running lab: start it with 'gameday lab up'") from None
-    lines = []
+    except LabError:  # no lab running: the shape the environment file configures (what 'lab up' would start)
+        assert env.lab is not None
+        status = configured_status(env.lab)
+        lines.append("the lab is not running: targets are the environment's configured shape (no pids yet)")
     for step in plan_experiment(exp, status, str(path)):
         lines.append(f"{step['phase']} {step['name']}: {step['call']}")
         lines += [f"    would touch {t}" for t in step["touches"]]

@@ -15,6 +15,7 @@ from gameday.drill.runner import DrillRun
 from gameday.errors import ConfigError
 from gameday.journal import Event, read_journal
 from gameday.lab.control import DEFAULT_DIR
+from gameday.operations import env_regions, fill
 from gameday.report.write import write_reports
 from gameday.runs import run_folder
 
@@ -38,16 +39,19 @@ def plan_drill(loaded: LoadedDrill, *, confirm: str | None = None) -> list[str]:
 
         return plan_lines(aws_plan(Path(loaded.path), Path(loaded.environment_path), confirm=confirm))
     d, scale = loaded.drill, loaded.environment.time_scale
+    primary, dr = env_regions(loaded.environment)
+    regions = {"primary_region": primary, "dr_region": dr}  # what the run fills in: the plan shows it filled
     lines = [f"environment {loaded.environment.name} (the local lab); load {d.load.profile} at {d.load.rate:g} "
              f"events/s; heartbeat every {d.heartbeat_interval_s:g} s",
-             f"fault: {d.fault.action} {d.fault.args} (inverse journaled first)" if d.fault else
+             f"fault: {d.fault.action} {fill(d.fault.args, regions)} (inverse journaled first)" if d.fault else
              "no fault: a planned move, timed from the runbook's start"]
     for op in d.prepare:
-        lines.append(f"prepare (unless already failed over): {op.action} {op.args}")
+        lines.append(f"prepare (unless already failed over): {op.action} {fill(op.args, regions)}")
     if d.conditions.link_delay_ms is not None:
         lines.insert(1, f"condition: cross-region link delay {d.conditions.link_delay_ms:g} ms (undone afterwards)")
     for i, st in enumerate(loaded.runbook.steps, 1):
         what = st.call or st.wait_for or (" ".join(st.command or []) if st.kind == "shell" else "a person confirms")
+        what += f" {fill(st.args, regions)}" if st.call and st.args else ""
         lines.append(f"  {i}. [{st.kind}] {st.name}: {what} (budget {round(st.budget_s * scale, 3):g} s)")
     return [*lines, "dry run: nothing was changed"]
 
