@@ -47,6 +47,7 @@ class LoadOptions:
     metrics_port: int | None = None
     metrics_addr: str = "127.0.0.1"
     gate: bool = False  # a gate: without an SLO on achieved or errors, it carries the defaults (load.slo)
+    service_headers: bool = False  # a plain locustfile's users send the service description's headers
 
     def kind(self) -> str:
         return "gate" if self.gate else "load"
@@ -70,7 +71,7 @@ class LoadOptions:
                      ("--grace", self.grace_s, 0 <= self.grace_s < math.inf, "a number >= 0"))
         from gameday.load.run import check_profile, check_windowed
 
-        kind = check_profile(self.profile, self.workers, bool(self.hard_limits))
+        kind = check_profile(self.profile, bool(self.hard_limits), self.service_headers)
         if self.host is not None:
             check_host(self.host)
         check_service(load_environment(self.env), self.env)
@@ -125,7 +126,8 @@ def _run(opts: LoadOptions, service: Service, slos: list[Slo], limits: list[Slo]
     run = LoadRun(profile=opts.profile, host=host, out_dir=out, rate=opts.rate, duration=opts.duration,
                   batch=opts.batch, workers=opts.workers, max_connections=opts.max_connections, users=opts.users,
                   slos=slos, hard_limits=limits, grace_s=opts.grace_s, service=service, journal=journal,
-                  gate=opts.gate, start_extra={"environment_file": str(opts.env.resolve())}, run_id=opts.run_id)
+                  gate=opts.gate, start_extra={"environment_file": str(opts.env.resolve())}, run_id=opts.run_id,
+                  service_headers=opts.service_headers)
     obs = observers("load-gate", opts.grafana_url, opts.metrics_port, run_id=run.run_id, metrics_addr=opts.metrics_addr)
     obs.attach(journal)
 
