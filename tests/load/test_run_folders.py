@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
+import yaml
 from test_gate_verdicts import STEADY, _noop
 
 from conftest import ROOT
@@ -28,18 +30,28 @@ def test_each_run_gets_its_own_folder_and_latest_points_at_the_newest(tmp_path):
     assert run_folder("gate", "a profile/with:odd chars", "x", base=tmp_path).parent.name == "a-profile-with-odd-chars"
 
 
-def _gate(host: str, *args: str) -> int:
+def _staging(tmp: Path, url: str) -> str:
+    """A team's environment: its service described with no store: (a gate needs no database)."""
+    env = yaml.safe_load(Path(ENV).read_text())
+    env["service"] = {"url": url, "write": {"path": "/v1/trips", "body": '{"events":[{{events}}]}',
+                                            "event": '{"event_id":"{{event_id}}"}', "ok": [202]}}
+    (tmp / "staging.yaml").write_text(yaml.safe_dump(env))
+    return str(tmp / "staging.yaml")
+
+
+def _gate(env: str, *args: str) -> int:
     with pytest.raises(SystemExit) as info:
-        main(["load", "gate", STEADY, "--env", ENV, "--host", host, "--rate", "50", "--duration", "1", "--quiet", *args])
+        main(["load", "gate", STEADY, "--env", env, "--rate", "50", "--duration", "1", "--quiet", *args])
     return int(info.value.code or 0)
 
 
-def test_two_gates_keep_both_runs_and_history_trends_them_without_an_out_option(tmp_path, monkeypatch, capsys):
+def test_two_gates_of_a_service_without_store_keep_both_runs_and_history_trends_them(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # a team's repository: out/ is relative to where gameday runs
     with _noop() as host:
-        assert _gate(host) == 0
+        env = _staging(tmp_path, host)
+        assert _gate(env) == 0
         first_out = capsys.readouterr().out
-        assert _gate(host) == 0
+        assert _gate(env) == 0
     series = tmp_path / "out" / "gate" / "ingest_steady"
     runs = sorted(p for p in series.iterdir() if not p.is_symlink())
     assert len(runs) == 2 and all((r / "journal.jsonl").exists() and (r / "summary.json").exists() for r in runs)
