@@ -4,7 +4,10 @@ cannot judge (RPO, lost events) makes the verdict INCONCLUSIVE naming ``store``,
 
 from __future__ import annotations
 
+import pytest
+
 from fakekit import _drill, _run
+from gameday.cli import main
 from gameday.service.spec import ServiceSpec
 from gameday.targets.fake import FAKE_SERVICE, FakeTarget
 from gameday.verdict import exit_code
@@ -12,7 +15,7 @@ from gameday.verdict import exit_code
 NO_STORE = ServiceSpec.model_validate({**FAKE_SERVICE.model_dump(), "store": None})
 
 
-def test_without_store_rpo_comes_from_the_heartbeat_and_the_report_says_events_were_not_counted(tmp_path):
+def test_without_store_rpo_comes_from_the_heartbeat_and_the_report_says_events_were_not_counted(tmp_path, capsys):
     target = FakeTarget(lag_s=0.2, service=NO_STORE)
     s = _run(tmp_path, target)
     assert s["verdict"] == "pass", s["reasons"]
@@ -21,6 +24,10 @@ def test_without_store_rpo_comes_from_the_heartbeat_and_the_report_says_events_w
     assert 0.1 <= s["rpo_s"] <= 0.35 and s["rpo_s"] == s["rpo_heartbeat_s"], "the last 0.2 s of heartbeats were lost"
     md = " ".join((tmp_path / "out" / "report.md").read_text().split())
     assert "lost events were not counted" in md and "store:" in md
+    with pytest.raises(SystemExit) as info:  # the terminal says it too (gameday report: the same summary)
+        main(["report", str(tmp_path / "out" / "journal.jsonl")])
+    out = " ".join(capsys.readouterr().out.split())
+    assert info.value.code == 0 and "note: lost events were not counted" in out and "not measured: lost" in out
 
 
 def test_without_store_and_without_any_database_an_rpo_target_is_inconclusive_naming_store(tmp_path):

@@ -90,6 +90,8 @@ def print_summary(s: dict[str, Any], out_dir: Path) -> None:
     for tg in s.get("targets", []):
         out.print(_target_line(tg))
     out.print(_figures_line(s), highlight=False)
+    if s.get("events_note"):  # a service without store: the RPO is the heartbeat's, and the terminal says so
+        out.print(f"  note: {s['events_note']}", highlight=False, markup=False)
     for r in s.get("reasons", []):
         out.print(f"  [red]- {r}[/]", highlight=False)
     if s.get("failure_reasons"):
