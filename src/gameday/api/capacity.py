@@ -18,6 +18,7 @@ from gameday.errors import ConfigError
 from gameday.journal import Journal, read_journal
 from gameday.load.capacity import CAPACITY_END, CAPACITY_START, capacity_from_journal, next_rate, served_rate
 from gameday.load.slo import Slo
+from gameday.runs import claim
 from gameday.service.resolved import Service
 
 __all__ = ["CapacityOptions", "run_capacity", "regenerate_capacity_reports"]
@@ -94,8 +95,7 @@ def _climb(opts: CapacityOptions, service: Service, slos: list[Slo], start: floa
            on_stair: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     from gameday.load.run import LoadRun
 
-    out = opts.output()
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim(opts.output())
     path = out / "journal.jsonl"
     path.unlink(missing_ok=True)
     journal = Journal(path)

@@ -16,7 +16,7 @@ from gameday.chaos.validate import load_experiment_file, validate_experiment
 from gameday.config import check_service, load_environment
 from gameday.errors import ConfigError, LabError
 from gameday.lab.control import DEFAULT_DIR, LabClient
-from gameday.runs import run_folder
+from gameday.runs import claim, run_folder
 
 __all__ = ["validate_experiment", "dry_run_experiment", "run_experiment", "load_experiment_file"]
 
@@ -75,7 +75,7 @@ def _run_in_process(path: Path, *, env_file: Path, out_dir: Path, state_dir: Pat
     from gameday.journal import read_journal
     from gameday.report.chaos import write_chaos_reports
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    claim(out_dir)
     for old in ("journal.json", "gameday-journal.jsonl", "verdict.json"):
         (out_dir / old).unlink(missing_ok=True)
     extra = (["--grafana-url", grafana_url] if grafana_url else []) + (["--confirm", confirm] if confirm else [])

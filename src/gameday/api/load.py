@@ -19,7 +19,7 @@ from gameday.lab.control import DEFAULT_DIR, LabClient
 from gameday.lab.ingest_api import LAB_SERVICE
 from gameday.load.profile import CLOSED
 from gameday.load.slo import Slo, parse_slo, with_defaults
-from gameday.runs import run_folder
+from gameday.runs import claim, run_folder
 from gameday.service.resolved import Service, check_url
 
 __all__ = ["LoadOptions", "run_load", "check_host", "regenerate_gate_reports"]
@@ -119,8 +119,7 @@ def _run(opts: LoadOptions, service: Service, slos: list[Slo], limits: list[Slo]
     from gameday.load.run import LoadRun
 
     host = service.redact(service.url)  # what runs and reports show; the load processes get the service itself
-    out = opts.output()
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim(opts.output())
     (out / "journal.jsonl").unlink(missing_ok=True)
     journal = Journal(out / "journal.jsonl")  # gate.start, load.tick...: what annotations and metrics follow
     run = LoadRun(profile=opts.profile, host=host, out_dir=out, rate=opts.rate, duration=opts.duration,

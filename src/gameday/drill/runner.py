@@ -31,6 +31,7 @@ from gameday.errors import Aborted
 from gameday.journal import Event, Journal, read_journal
 from gameday.judge.drill import window_end
 from gameday.report.write import write_reports
+from gameday.runs import claim
 from gameday.service.ids import outcome_series
 from gameday.service.resolved import Service
 from gameday.targets.base import FaultResult, Target
@@ -88,7 +89,7 @@ class DrillRun:
     # ---- phases -------------------------------------------------------------------------------
     def _begin(self) -> tuple[Journal, str]:
         d, rb, env = self.loaded.drill, self.loaded.runbook, self.loaded.environment
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        claim(self.out_dir)  # made now, and linked as latest when it is a run folder of its own
         for stale in ("journal.jsonl", "ledger.txt"):
             (self.out_dir / stale).unlink(missing_ok=True)
         j = Journal(self.out_dir / "journal.jsonl")
