@@ -69,3 +69,14 @@ def test_two_gates_of_a_service_without_store_keep_both_runs_and_history_trends_
     data = json.loads(capsys.readouterr().out)
     [group] = data["groups"]
     assert len(group["runs"]) == 2, "both runs, once each (latest is a link, not a third run)"
+
+
+@pytest.mark.parametrize("argv", [
+    ["drill", "run", str(ROOT / "drills" / "region-failover.yaml"), "--metrics-port", "99999"],
+    ["load", "gate", STEADY, "--env", ENV, "--slo", "p95>300ms"],
+], ids=["drill-bad-metrics-port", "gate-wrong-way-slo"])
+def test_a_run_rejected_before_it_starts_leaves_no_run_folder(argv, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--state-dir", str(tmp_path / "lab")])
+    assert info.value.code == 2 and not (tmp_path / "out").exists() and not (tmp_path / "lab").exists()
