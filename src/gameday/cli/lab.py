@@ -43,8 +43,8 @@ def down(state_dir: Path = STATE_DIR) -> None:
 
 @lab_app.command("status")
 def status(state_dir: Path = STATE_DIR, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """One row per process by region (zone, name, role, capacity type, port, health, connections), plus replication;
-    --json: every field, pids included."""
+    """One row per process by region (zone, name, role, capacity type, pid, port, health, connections), plus
+    replication; --json: every field."""
     st = LabClient(state_dir).status()
     if as_json:
         typer.echo(json.dumps(st, indent=2))
