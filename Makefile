@@ -33,8 +33,9 @@ test: check docs
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
+# Each run in its own folder, out/drill/region-failover/<time>-<run id>/ (latest: the newest); it prints where.
 drill: $(STAMP)
-	$(BIN)/gameday drill run drills/region-failover.yaml --out out/drill --auto-confirm 1
+	$(BIN)/gameday drill run drills/region-failover.yaml --auto-confirm 1
 
 lab-up: $(STAMP)
 	$(BIN)/gameday lab up

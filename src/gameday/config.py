@@ -211,7 +211,7 @@ def _check_store_regions(env: Environment, path: str) -> None:
     """``service.store.dsn`` per region: the heartbeat uses the primary region's, reconciliation the region
     holding the writer; a region the environment does not have is a typo that would silently fall back."""
     assert env.service is not None
-    dsn = env.service.store.dsn
+    dsn = env.service.store.dsn if env.service.store is not None else None
     if not isinstance(dsn, dict):
         return
     regions = ((env.aws.primary_region, env.aws.dr_region) if env.aws is not None

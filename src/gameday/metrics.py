@@ -100,8 +100,12 @@ class RunnerMetrics:
             "drill.start": self._start, "fault.applied": self._fault, "fault.inverse_applied": self._inverse,
             "step.start": self._step, "step.end": self._step_end, "probe": self._probe, "load.tick": self._tick,
             "heartbeat.ack": lambda e: self.heartbeat.set(e.value["ts"]),
-            "reconcile": lambda e: self.lost.set(e.value.get("events_lost", 0)),
+            "reconcile": self._reconciled,
         }
+
+    def _reconciled(self, e: Event) -> None:
+        if e.value.get("events_lost") is not None:  # a service without store: counts none (not 0)
+            self.lost.set(e.value["events_lost"])
 
     def final(self, summary: dict[str, Any]) -> None:
         """The report's figures once the run is judged (the checker's numbers, so metrics and report agree);

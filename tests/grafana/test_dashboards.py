@@ -120,7 +120,8 @@ def test_push_creates_each_dashboard_once_and_updates_on_the_second_push(httpser
     assert "s3cret-token" not in capsys.readouterr().out
 
 
-def test_push_to_an_unreachable_grafana_is_an_error_naming_it(capsys):
+def test_push_to_an_unreachable_grafana_is_an_error_naming_it(capsys, monkeypatch):
+    monkeypatch.setenv("GRAFANA_TOKEN", "tok")
     with pytest.raises(SystemExit) as info:
         main(["dashboards", "push", "--grafana-url", "http://127.0.0.1:9", "--dir", str(DASHBOARDS)])
     assert info.value.code == 1 and "127.0.0.1:9" in capsys.readouterr().err

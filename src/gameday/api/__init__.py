@@ -1,11 +1,11 @@
 """gameday's Python API: every command of the CLI as a function (the CLI only parses and prints).
 
     from gameday import api
-    report = api.run_drill("drills/region-failover.yaml", out_dir=Path("out/drill"))
+    report = api.run_drill("drills/region-failover.yaml")  # out/drill/region-failover/<time>-<run id>/
     summary = api.run_load(api.LoadOptions(profile=Path("loadprofiles/ingest_steady.py"), rate=200,
                                            slos=["p95<300ms"]))
     verdict = api.run_experiment("experiments/az-outage.yaml")
-    undone = api.recover_journal(Path("out/drill/journal.jsonl"))
+    undone = api.recover_journal(Path("out/drill/region-failover/latest/journal.jsonl"))
     api.init_folder(Path("gameday"))  # the standard folder (``aws=AwsInitOptions(...)``: with discovery)
 
 Runs on the local lab use :func:`lab_session`, one context manager with one stop policy: reuse a running

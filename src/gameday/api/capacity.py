@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from gameday.errors import ConfigError
 from gameday.journal import Journal, read_journal
 from gameday.load.capacity import CAPACITY_END, CAPACITY_START, capacity_from_journal, next_rate, served_rate
 from gameday.load.slo import Slo
+from gameday.runs import claim
 from gameday.service.resolved import Service
 
 __all__ = ["CapacityOptions", "run_capacity", "regenerate_capacity_reports"]
@@ -35,8 +35,10 @@ class CapacityOptions(LoadOptions):
     factor: float = 1.5  # each stair offers this many times the last until one fails
     resolution: float = 0.1  # then narrowed until the last passing and first failing are this close
     calibration: Path = Path("out/bench-load/calibration.json")
-    out_dir: Path = Path("out/capacity")
     gate: bool = True
+
+    def kind(self) -> str:
+        return "capacity"
 
     def check_capacity(self) -> tuple[list[Slo], float]:
         """Every capacity option, then the gate's; the SLOs (with the defaults) and the start rate."""
@@ -93,11 +95,11 @@ def _climb(opts: CapacityOptions, service: Service, slos: list[Slo], start: floa
            on_stair: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     from gameday.load.run import LoadRun
 
-    opts.out_dir.mkdir(parents=True, exist_ok=True)
-    path = opts.out_dir / "journal.jsonl"
+    out = claim(opts.output())
+    path = out / "journal.jsonl"
     path.unlink(missing_ok=True)
     journal = Journal(path)
-    run_id = uuid.uuid4().hex[:8]
+    run_id = opts.run_id
     journal.record(CAPACITY_START, "runner", {
         "profile": str(opts.profile), "host": service.redact(service.url), "run_id": run_id,
         "slos": [{"expr": s.expr, "default": s.default} for s in slos], "start_rate": start,
@@ -110,7 +112,7 @@ def _climb(opts: CapacityOptions, service: Service, slos: list[Slo], start: floa
         while (rate := next_rate(tried, start=start, max_rate=opts.max_rate, factor=opts.factor,
                                  resolution=opts.resolution)) is not None:
             run = LoadRun(profile=opts.profile, host=service.redact(service.url),
-                          out_dir=opts.out_dir / "stairs" / f"{len(tried) + 1:02d}-{rate:g}", rate=rate,
+                          out_dir=out / "stairs" / f"{len(tried) + 1:02d}-{rate:g}", rate=rate,
                           duration=opts.stair_s, batch=opts.batch, workers=opts.workers,
                           max_connections=opts.max_connections, slos=slos, service=service, journal=journal,
                           gate=True, run_id=f"{run_id}s{len(tried) + 1}", start_extra={"stair": len(tried) + 1})
@@ -125,7 +127,7 @@ def _climb(opts: CapacityOptions, service: Service, slos: list[Slo], start: floa
     finally:
         journal.record(CAPACITY_END, "runner", {"stairs": len(tried)})
         journal.close()
-    return regenerate_capacity_reports(read_journal(path), opts.out_dir)
+    return regenerate_capacity_reports(read_journal(path), out)
 
 
 def _tick(journal: Journal, rec: dict[str, Any]) -> None:

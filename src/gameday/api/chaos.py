@@ -16,6 +16,7 @@ from gameday.chaos.validate import load_experiment_file, validate_experiment
 from gameday.config import check_service, load_environment
 from gameday.errors import ConfigError, LabError
 from gameday.lab.control import DEFAULT_DIR, LabClient
+from gameday.runs import claim, run_folder
 
 __all__ = ["validate_experiment", "dry_run_experiment", "run_experiment", "load_experiment_file"]
 
@@ -30,30 +31,34 @@ def dry_run_experiment(path: Path, env_file: Path, *, state_dir: Path = DEFAULT_
         from gameday.api.plan import aws_plan, plan_lines
 
         return plan_lines(aws_plan(path, env_file, confirm=confirm))
-    from gameday.chaos.plan import plan_experiment
+    from gameday.chaos.plan import configured_status, plan_experiment
 
+    lines = []
     try:
         status = LabClient(state_dir).status()
-    except LabError:
-        raise ConfigError("--dry-run resolves targets on a running lab: start it with 'gameday lab up'") from None
-    lines = []
+    except LabError:  # no lab running: the shape the environment file configures (what 'lab up' would start)
+        assert env.lab is not None
+        status = configured_status(env.lab)
+        lines.append("the lab is not running: targets are the environment's configured shape (no pids yet)")
     for step in plan_experiment(exp, status, str(path)):
         lines.append(f"{step['phase']} {step['name']}: {step['call']}")
         lines += [f"    would touch {t}" for t in step["touches"]]
     return [*lines, "dry run: nothing was changed"]
 
 
-def run_experiment(path: Path, *, env_file: Path = Path("environments/local.yaml"), out_dir: Path = Path("out/chaos"),
+def run_experiment(path: Path, *, env_file: Path = Path("environments/local.yaml"), out_dir: Path | None = None,
                    state_dir: Path = DEFAULT_DIR, keep_lab: bool = False, confirm: str | None = None,
                    grafana_url: str | None = None,
-                   on_progress: Callable[[str], None] = lambda msg: None) -> dict[str, Any]:
-    """Run the experiment (its own process) and return verdict.json's content, judged from the journals."""
+                   on_progress: Callable[[str], None] = lambda msg: None, run_id: str | None = None) -> dict[str, Any]:
+    """Run the experiment (its own process) and return verdict.json's content, judged from the journals (in
+    ``out_dir``; default: a new folder ``out/chaos/<experiment>/<time>-<run id>/``)."""
     env = load_environment(env_file)
     validate_experiment(path, env)  # before the lab starts or anything is touched
     check_service(env, env_file)
     if env.protected and confirm != env.name:
         raise ConfigError(f"environment '{env.name}' is protected: pass --confirm {env.name}", field="--confirm")
-    run_id = new_run_id()  # one id: the gameday journal, annotations, heartbeat rows, verdict.json
+    run_id = run_id or new_run_id()  # one id: the gameday journal, annotations, heartbeat rows, verdict.json
+    out_dir = out_dir or run_folder("chaos", path.stem, run_id)
     with open_target(env, env_file, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm,
                      on_progress=on_progress):
         on_progress(f"running {path} (Chaos Toolkit, its own process)")
@@ -70,7 +75,7 @@ def _run_in_process(path: Path, *, env_file: Path, out_dir: Path, state_dir: Pat
     from gameday.journal import read_journal
     from gameday.report.chaos import write_chaos_reports
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    claim(out_dir)
     for old in ("journal.json", "gameday-journal.jsonl", "verdict.json"):
         (out_dir / old).unlink(missing_ok=True)
     extra = (["--grafana-url", grafana_url] if grafana_url else []) + (["--confirm", confirm] if confirm else [])

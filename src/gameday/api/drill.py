@@ -17,9 +17,10 @@ from gameday.errors import ConfigError
 from gameday.journal import Event, read_journal
 from gameday.lab.control import DEFAULT_DIR
 from gameday.lab.ingest_api import LAB_SERVICE
-from gameday.operations import DATA_FAULTS
+from gameday.operations import DATA_FAULTS, env_regions, fill
 from gameday.report.write import write_reports
 from gameday.restore.damage import statement_for
+from gameday.runs import run_folder
 
 __all__ = ["load_drill_for_run", "plan_drill", "run_drill", "regenerate_reports"]
 
@@ -44,24 +45,27 @@ def plan_drill(loaded: LoadedDrill, *, confirm: str | None = None) -> list[str]:
 
         return plan_lines(aws_plan(Path(loaded.path), Path(loaded.environment_path), confirm=confirm))
     d, scale = loaded.drill, loaded.environment.time_scale
+    primary, dr = env_regions(loaded.environment)
+    regions = {"primary_region": primary, "dr_region": dr}  # what the run fills in: the plan shows it filled
     lines = [f"environment {loaded.environment.name} (the local lab); load {d.load.profile} at {d.load.rate:g} "
              f"events/s; heartbeat every {d.heartbeat_interval_s:g} s",
-             f"fault: {d.fault.action} {d.fault.args} (inverse journaled first)" if d.fault else
+             f"fault: {d.fault.action} {fill(d.fault.args, regions)} (inverse journaled first)" if d.fault else
              "no fault: a planned move, timed from the runbook's start"]
     if d.fault is not None and d.fault.action in DATA_FAULTS:  # the operator reads what will run on the data
-        store = (loaded.environment.service or LAB_SERVICE).store
-        lines.append(f"  statement: {store.corrupt_statement if d.fault.action == 'corrupt_data' else store.delete_statement}")
+        spec = loaded.environment.service or LAB_SERVICE
+        lines.append(f"  statement: {statement_for(spec, d.fault.action, file=loaded.environment_path)}")
     for op in d.prepare:
-        lines.append(f"prepare (unless already failed over): {op.action} {op.args}")
+        lines.append(f"prepare (unless already failed over): {op.action} {fill(op.args, regions)}")
     if d.conditions.link_delay_ms is not None:
         lines.insert(1, f"condition: cross-region link delay {d.conditions.link_delay_ms:g} ms (undone afterwards)")
     for i, st in enumerate(loaded.runbook.steps, 1):
         what = st.call or st.wait_for or (" ".join(st.command or []) if st.kind == "shell" else "a person confirms")
+        what += f" {fill(st.args, regions)}" if st.call and st.args else ""
         lines.append(f"  {i}. [{st.kind}] {st.name}: {what} (budget {round(st.budget_s * scale, 3):g} s)")
     return [*lines, "dry run: nothing was changed"]
 
 
-def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Path = Path("out/drill"),
+def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Path | None = None,
               state_dir: Path = DEFAULT_DIR, keep_lab: bool = False, confirm: str | None = None,
               on_progress: Callable[[str], None] = lambda msg: None, grafana_url: str | None = None,
               metrics_port: int | None = None, metrics_addr: str = "127.0.0.1", metrics_linger_s: float = 0.0,
@@ -69,10 +73,12 @@ def run_drill(drill: Path | LoadedDrill, *, env: Path | None = None, out_dir: Pa
     """Run a drill end to end and return report.json's content (``verdict`` says how it ended).
 
     ``run_options`` go to :class:`~gameday.drill.runner.DrillRun` (``manual``, ``gate``, ``fault_override``,
-    ``on_fault``). The lab is started if needed and stopped again if this run started it.
+    ``on_fault``). The lab is started if needed and stopped again if this run started it. ``out_dir`` defaults
+    to a folder of the run's own, ``out/drill/<drill name>/<time>-<run id>/`` (``gameday.runs``).
     """
     loaded = drill if isinstance(drill, LoadedDrill) else load_drill_for_run(drill, env, confirm=confirm)
     run_id = run_options.pop("run_id", None) or new_run_id()  # one id: journal, metrics, annotations, uploads
+    out_dir = out_dir or run_folder("drill", loaded.drill.name, run_id)
     obs = observers("drill", grafana_url, metrics_port, run_id=run_id, metrics_addr=metrics_addr,
                     metrics_linger_s=metrics_linger_s, pushgateway=pushgateway)
     summary: dict[str, Any] = {"verdict": "aborted"}

@@ -4,6 +4,7 @@ request is sent (ConfigError: exit 2)."""
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from gameday.lab.control import DEFAULT_DIR, LabClient
 from gameday.lab.ingest_api import LAB_SERVICE
 from gameday.load.profile import CLOSED
 from gameday.load.slo import Slo, parse_slo, with_defaults
+from gameday.runs import claim, run_folder
 from gameday.service.resolved import Service, check_url
 
 __all__ = ["LoadOptions", "run_load", "check_host", "regenerate_gate_reports"]
@@ -34,7 +36,8 @@ class LoadOptions:
     workers: int = 1
     max_connections: int = 500  # per generator process, opened as demand needs
     users: int = 10  # a closed-model (plain Locust) locustfile: how many Locust users
-    out_dir: Path = Path("out/load")
+    out_dir: Path | None = None  # default: a new folder out/<gate|load>/<profile>/<time>-<run id>/ (gameday.runs)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     slos: list[str] = field(default_factory=list)
     hard_limits: list[str] = field(default_factory=list)
     grace_s: float = 5.0
@@ -44,6 +47,16 @@ class LoadOptions:
     metrics_port: int | None = None
     metrics_addr: str = "127.0.0.1"
     gate: bool = False  # a gate: without an SLO on achieved or errors, it carries the defaults (load.slo)
+    service_headers: bool = False  # a plain locustfile's users send the service description's headers
+
+    def kind(self) -> str:
+        return "gate" if self.gate else "load"
+
+    def output(self) -> Path:
+        """The run's folder: ``--out``, or (made once, on the first call) a new one of its own."""
+        if self.out_dir is None:
+            self.out_dir = run_folder(self.kind(), self.profile.stem, self.run_id)
+        return self.out_dir
 
     def check(self) -> tuple[list[Slo], list[Slo]]:
         """Every option, before anything starts; returns the parsed SLOs and hard limits."""
@@ -58,7 +71,7 @@ class LoadOptions:
                      ("--grace", self.grace_s, 0 <= self.grace_s < math.inf, "a number >= 0"))
         from gameday.load.run import check_profile, check_windowed
 
-        kind = check_profile(self.profile, self.workers, bool(self.hard_limits))
+        kind = check_profile(self.profile, bool(self.hard_limits), self.service_headers)
         if self.host is not None:
             check_host(self.host)
         check_service(load_environment(self.env), self.env)
@@ -106,13 +119,14 @@ def _run(opts: LoadOptions, service: Service, slos: list[Slo], limits: list[Slo]
     from gameday.load.run import LoadRun
 
     host = service.redact(service.url)  # what runs and reports show; the load processes get the service itself
-    opts.out_dir.mkdir(parents=True, exist_ok=True)
-    (opts.out_dir / "journal.jsonl").unlink(missing_ok=True)
-    journal = Journal(opts.out_dir / "journal.jsonl")  # gate.start, load.tick...: what annotations and metrics follow
-    run = LoadRun(profile=opts.profile, host=host, out_dir=opts.out_dir, rate=opts.rate, duration=opts.duration,
+    out = claim(opts.output())
+    (out / "journal.jsonl").unlink(missing_ok=True)
+    journal = Journal(out / "journal.jsonl")  # gate.start, load.tick...: what annotations and metrics follow
+    run = LoadRun(profile=opts.profile, host=host, out_dir=out, rate=opts.rate, duration=opts.duration,
                   batch=opts.batch, workers=opts.workers, max_connections=opts.max_connections, users=opts.users,
                   slos=slos, hard_limits=limits, grace_s=opts.grace_s, service=service, journal=journal,
-                  gate=opts.gate, start_extra={"environment_file": str(opts.env.resolve())})
+                  gate=opts.gate, start_extra={"environment_file": str(opts.env.resolve())}, run_id=opts.run_id,
+                  service_headers=opts.service_headers)
     obs = observers("load-gate", opts.grafana_url, opts.metrics_port, run_id=run.run_id, metrics_addr=opts.metrics_addr)
     obs.attach(journal)
 

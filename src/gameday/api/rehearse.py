@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gameday.api.drill import load_drill_for_run, run_drill
+from gameday.api.observe import new_run_id
 from gameday.drill.models import LoadedDrill
 from gameday.drill.rehearse import FAULTS, Responder, score
 from gameday.errors import ConfigError
@@ -21,6 +22,7 @@ from gameday.journal import read_journal
 from gameday.lab.control import DEFAULT_DIR
 from gameday.operations import env_regions, fill
 from gameday.report.rehearsal import render_score_md
+from gameday.runs import run_folder
 
 __all__ = ["run_rehearsal", "FAULTS", "rehearsal_drill"]
 
@@ -33,19 +35,28 @@ def rehearsal_drill(loaded: LoadedDrill, fault: str) -> LoadedDrill:
                                      "environment": env.model_copy(update={"time_scale": env.rehearsal_time_scale})})
 
 
-def run_rehearsal(drill: Path, responder: Responder, *, fault: str | None = None, seed: int | None = None,
-                  env: Path | None = None, out_dir: Path = Path("out/rehearsal"), state_dir: Path = DEFAULT_DIR,
-                  keep_lab: bool = False, on_progress: Callable[[str], None] = lambda msg: None
-                  ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Run the rehearsal; return (the drill's summary, the score). score.json and score.md go beside the reports."""
+def check_rehearsal(drill: Path, fault: str | None = None, env: Path | None = None) -> LoadedDrill:
+    """Everything a rehearsal needs checked (ConfigError: exit 2), before any banner, lab or fault."""
     if fault is not None and fault not in FAULTS:
         raise ConfigError(f"unknown fault {fault!r}; expected one of: {', '.join(FAULTS)}", field="--fault")
     loaded = load_drill_for_run(drill, env)
     if loaded.environment.kind != "local":
         raise ConfigError("rehearsals run on the local lab: use an environment with kind: local", field="--env")
-    drawable = sorted(f for f in FAULTS if f != "data" or "data" in loaded.fault_runbooks)  # corruption: its runbook
-    if fault == "data" and "data" not in drawable:
+    if fault == "data" and "data" not in loaded.fault_runbooks:
         raise ConfigError("the drill names no runbook for a data corruption (runbooks.data)", field="--fault")
+    return loaded
+
+
+def run_rehearsal(drill: Path, responder: Responder, *, fault: str | None = None, seed: int | None = None,
+                  env: Path | None = None, out_dir: Path | None = None, state_dir: Path = DEFAULT_DIR,
+                  keep_lab: bool = False, on_progress: Callable[[str], None] = lambda msg: None,
+                  run_id: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run the rehearsal; return (the drill's summary, the score). score.json and score.md go beside the reports
+    (default: ``out/rehearsal/<drill>/<time>-<run id>/``)."""
+    loaded = check_rehearsal(drill, fault, env)
+    run_id = run_id or new_run_id()
+    out_dir = out_dir or run_folder("rehearsal", loaded.drill.name, run_id)
+    drawable = sorted(f for f in FAULTS if f != "data" or "data" in loaded.fault_runbooks)  # corruption: its runbook
     name = fault or random.Random(seed).choice(drawable)
     loaded = rehearsal_drill(loaded, name)
     primary, dr = env_regions(loaded.environment)
@@ -53,7 +64,7 @@ def run_rehearsal(drill: Path, responder: Responder, *, fault: str | None = None
     responder.plan(loaded.runbook.steps)
     summary = run_drill(loaded, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab, on_progress=on_progress,
                         fault_override=(action, fill(args, {"primary_region": primary, "dr_region": dr})),
-                        gate=responder.gate, on_fault=responder.watch)
+                        gate=responder.gate, on_fault=responder.watch, run_id=run_id)
     result = score(read_journal(out_dir / "journal.jsonl"), summary)
     (out_dir / "score.json").write_text(json.dumps(result, indent=2))
     (out_dir / "score.md").write_text(render_score_md(result))

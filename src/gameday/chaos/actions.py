@@ -89,7 +89,7 @@ def start_load(profile: str = "loadprofiles/ingest_steady.py", rate: float = 100
     out.mkdir(parents=True, exist_ok=True)
     load = LocustLoad(profile=Path(profile), service=s.target.service(), out_dir=out, rate=rate, batch=batch,
                       max_s=duration, run_id=f"chaos{int(time.time())}",
-                      journal=s.journal or Journal(out / "journal.jsonl"))
+                      journal=s.journal or Journal(out / "journal.jsonl"), ledger=out / "ledger.txt")
     load.start()
     s.loads.append(load)
     deadline = time.monotonic() + 15  # return once the generator is sending

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
+from gameday.config import LabSettings
 from gameday.errors import ConfigError
+from gameday.lab.topology import shape_of
 
-__all__ = ["plan_experiment"]
+__all__ = ["plan_experiment", "configured_status"]
 
 _MODULE = "gameday.chaos.actions"
 
 
 def _nodes_and_dbs(st: dict[str, Any], pick: Any) -> list[str]:
-    return [f"{p['kind']} {p['name']} (pid {p['pid']}, {p['zone']})" for p in st["processes"]
-            if pick(p) and p["state"] in ("running", "starting", "draining", "frozen")]
+    return [f"{p['kind']} {p['name']} ({'not started' if p['pid'] is None else 'pid ' + str(p['pid'])}, {p['zone']})"
+            for p in st["processes"] if pick(p) and p["state"] in ("running", "starting", "draining", "frozen", "configured")]
+
+
+def configured_status(settings: LabSettings) -> dict[str, Any]:
+    """What ``lab status`` would show of a lab that is not running: its configured shape (no pids), so a dry
+    run needs no lab. Names follow the lab's (``node-<zone>-<od|spot>-<n>``, ``db-<zone>``)."""
+    sh = shape_of(settings)
+    seq = itertools.count(1)
+    procs = [{"kind": "db", "name": d.name, "region": d.region, "zone": d.zone, "pid": None, "state": "configured",
+              "role": "primary" if d.role == "primary" else "standby", "capacity_type": "on-demand"} for d in sh.dbs]
+    procs += [{"kind": "node", "name": f"node-{n.zone}-{'spot' if n.capacity_type == 'spot' else 'od'}-{next(seq)}",
+               "region": n.region, "zone": n.zone, "pid": None, "state": "configured", "role": "ingest",
+               "capacity_type": n.capacity_type} for n in sh.nodes]
+    return {"processes": procs, "zones": list(sh.all_zones), "public_endpoint": "the lab's public endpoint",
+            "regions": {"primary": sh.primary_region, "dr": sh.dr_region}}
 
 
 def _resolve(func: str, args: dict[str, Any], st: dict[str, Any]) -> list[str]:

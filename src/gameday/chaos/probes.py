@@ -134,5 +134,8 @@ def acked_events_present(configuration: Configuration = None, secrets: Secrets =
     if not load.ledger.exists():
         raise ActivityFailed("the background load left no ledger")
     svc = s.target.service()
+    if svc.spec.store is None:
+        raise ActivityFailed("lost events cannot be counted: the service description has no store: section "
+                             "(service.store.present_query)")
     result: dict[str, Any] = reconcile(holding_dsn(svc, s.target), load.ledger, "none", service=svc, t_fault=None)
     return int(result["events_lost"])

@@ -18,6 +18,7 @@ from gameday.drill.locust_load import LocustLoad
 from gameday.drill.store import Heartbeat, heartbeat_dsn
 from gameday.journal import Journal
 from gameday.lab.control import DEFAULT_DIR
+from gameday.runs import claim, run_folder
 from gameday.targets import target_for
 from gameday.targets.base import Target
 
@@ -59,12 +60,12 @@ def session_for(configuration: dict[str, Any] | None) -> Session:
             cfg = configuration or {}
             env_file = str(cfg.get("gameday_env") or "environments/local.yaml")
             env = load_environment(env_file)
-            out = Path(cfg.get("gameday_out") or "out/chaos")
+            run_id = str(cfg.get("gameday_run_id") or uuid.uuid4().hex[:10])
+            # a plain `chaos run` (no gameday_out): a folder of its own, as every gameday run has
+            out = Path(cfg["gameday_out"]) if cfg.get("gameday_out") else claim(run_folder("chaos", "chaostoolkit", run_id))
             target = target_for(env, state_dir=Path(cfg.get("gameday_state_dir") or DEFAULT_DIR),
                                 confirm=cfg.get("gameday_confirm"))
-            _session = Session(env_file, env, target, out)
-            if cfg.get("gameday_run_id"):
-                _session.run_id = str(cfg["gameday_run_id"])
+            _session = Session(env_file, env, target, out, run_id=run_id)
         return _session
 
 

@@ -8,8 +8,10 @@ from typing import Any
 import typer
 
 from gameday.api.chaos import dry_run_experiment, run_experiment, validate_experiment
+from gameday.api.observe import new_run_id
 from gameday.cli.common import CONFIRM, GRAFANA_URL, KEEP_LAB, STATE_DIR, colour_of, exit_by, out, progress
 from gameday.config import check_service, load_environment
+from gameday.runs import run_folder
 
 __all__ = ["chaos_app", "print_chaos_verdict"]
 
@@ -31,9 +33,9 @@ def validate(experiment: Path = typer.Argument(..., help="Experiment file (YAML 
 @chaos_app.command("run")
 def run(experiment: Path = typer.Argument(..., help="Experiment file, e.g. experiments/az-outage.yaml."),
         env: Path = ENV,
-        out_dir: Path = typer.Option(Path("out/chaos"), "--out", help="Journal, verdict and JUnit go here."),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Print what each action would touch; change nothing "
-                                     "(on the lab, targets are resolved on the running lab: 'gameday lab up' first)."),
+        out_dir: Path | None = typer.Option(None, "--out", help="Journal, verdict and JUnit go here (default: a new "
+                                            "folder out/chaos/<experiment>/<time>-<run id>/, linked as latest)."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print what each action would touch; change nothing."),
         state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB, grafana_url: str | None = GRAFANA_URL,
         confirm: str | None = CONFIRM) -> None:
     """Run EXPERIMENT; the verdict comes from the journal: 0 pass, 1 fail, 2 invalid, 4 aborted."""
@@ -41,8 +43,10 @@ def run(experiment: Path = typer.Argument(..., help="Experiment file, e.g. exper
         for line in dry_run_experiment(experiment, env, state_dir=state_dir, confirm=confirm):
             out.print(line, highlight=False)
         return
+    run_id = new_run_id()
+    out_dir = out_dir or run_folder("chaos", experiment.stem, run_id)
     verdict = run_experiment(experiment, env_file=env, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab,
-                             confirm=confirm, grafana_url=grafana_url, on_progress=progress)
+                             confirm=confirm, grafana_url=grafana_url, on_progress=progress, run_id=run_id)
     print_chaos_verdict(verdict, out_dir)
     exit_by(verdict["verdict"])
 

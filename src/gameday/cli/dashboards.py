@@ -19,10 +19,14 @@ def push(grafana_url: str = typer.Option(..., "--grafana-url", envvar="GRAFANA_U
          folder: Path = typer.Option(Path("dashboards"), "--dir", help="Folder of dashboard JSON."),
          folder_title: str = typer.Option("gameday", "--folder", help="Grafana folder title.")) -> None:
     """Create or update every dashboard in a 'gameday' folder (idempotent; token from GRAFANA_TOKEN)."""
+    from gameday.errors import ConfigError
     from gameday.grafana.dashboards import load_dashboards, push_dashboards
 
-    results = push_dashboards(load_dashboards(folder), url=grafana_url, token=os.environ.get("GRAFANA_TOKEN"),
-                              folder_title=folder_title)
+    token = os.environ.get("GRAFANA_TOKEN")
+    if not token:  # Grafana would answer 401 with no word about the token
+        raise ConfigError("GRAFANA_TOKEN is not set: export a Grafana service-account token (Editor role) as "
+                          "GRAFANA_TOKEN")
+    results = push_dashboards(load_dashboards(folder), url=grafana_url, token=token, folder_title=folder_title)
     for r in results:
         out.print(f"{r['uid']:<22} {r['title']:<28} {r['status']} (version {r['version']})")
 

@@ -11,8 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from gameday.api.drill import load_drill_for_run, plan_drill, regenerate_reports, run_drill
+from gameday.api.observe import new_run_id
 from gameday.api.recover import recover_journal
-from gameday.api.rehearse import FAULTS, run_rehearsal
+from gameday.api.rehearse import FAULTS, check_rehearsal, run_rehearsal
 from gameday.api.upload import local_copy, parse_s3_url, upload_run
 from gameday.cli.common import (
     CONFIRM,
@@ -40,6 +41,7 @@ from gameday.journal import read_journal
 from gameday.load.capacity import is_capacity_journal
 from gameday.load.gate import is_gate_journal
 from gameday.report.why import reason_line
+from gameday.runs import run_folder
 from gameday.verdict import exit_code
 
 __all__ = ["drill_app", "runbook_app", "report_cmd", "recover_cmd", "rehearse_cmd", "print_summary"]
@@ -88,6 +90,8 @@ def print_summary(s: dict[str, Any], out_dir: Path) -> None:
     for tg in s.get("targets", []):
         out.print(_target_line(tg))
     out.print(_figures_line(s), highlight=False)
+    if s.get("events_note"):  # a service without store: the RPO is the heartbeat's, and the terminal says so
+        out.print(f"  note: {s['events_note']}", highlight=False, markup=False)
     for r in s.get("reasons", []):
         out.print(f"  [red]- {r}[/]", highlight=False)
     if s.get("failure_reasons"):
@@ -102,7 +106,8 @@ def print_summary(s: dict[str, Any], out_dir: Path) -> None:
 @drill_app.command("run")
 def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-failover.yaml."),
         env: Path | None = typer.Option(None, "--env", help="Environment file (default: the drill's)."),
-        out_dir: Path = typer.Option(Path("out/drill"), "--out", help="Where the journal and reports go."),
+        out_dir: Path | None = typer.Option(None, "--out", help="Where the journal and reports go (default: a new "
+                                            "folder out/drill/<drill>/<time>-<run id>/, linked as latest)."),
         state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
         grafana_url: str | None = GRAFANA_URL, metrics_port: int | None = METRICS_PORT,
         metrics_addr: str = METRICS_ADDR, metrics_linger: float = METRICS_LINGER, pushgateway: str | None = PUSHGATEWAY,
@@ -122,12 +127,14 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
             out.print(line, highlight=False, markup=False)
         return
     who = operator or default_operator()
+    run_id = new_run_id()
+    out_dir = out_dir or run_folder("drill", loaded.drill.name, run_id)
     manual = manual_handler(loaded, auto_confirm_s=auto_confirm_s, stdin=stdin_kind(), operator=who, ask=ask_line,
                             say=lambda msg: out.print(msg, highlight=False, markup=False))
     summary = run_drill(loaded, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm,
                         on_progress=progress, grafana_url=grafana_url, metrics_port=metrics_port,
                         metrics_addr=metrics_addr, metrics_linger_s=metrics_linger, pushgateway=pushgateway,
-                        manual=manual, operator=who)
+                        manual=manual, operator=who, run_id=run_id)
     print_summary(summary, out_dir)
     if destination is not None:  # after the verdict is shown: a failed upload must not hide it
         try:
@@ -207,15 +214,19 @@ def rehearse_cmd(drill: Path = typer.Argument(..., help="Drill file whose runboo
                  fault: str | None = typer.Option(None, "--fault", help=f"One of {', '.join(FAULTS)}; default: drawn."),
                  seed: int | None = typer.Option(None, "--seed", help="Seed for drawing the fault."),
                  env: Path | None = typer.Option(None, "--env"),
-                 out_dir: Path = typer.Option(Path("out/rehearsal"), "--out"),
+                 out_dir: Path | None = typer.Option(None, "--out", help="Default: a new folder "
+                                                     "out/rehearsal/<drill>/<time>-<run id>/, linked as latest."),
                  state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB) -> None:
     """On-call rehearsal: a hidden fault on the lab; work the runbook at the prompt; get scored."""
+    loaded = check_rehearsal(drill, fault, env)  # exit 2 before the banner, the lab, anything
+    run_id = new_run_id()
+    out_dir = out_dir or run_folder("rehearsal", loaded.drill.name, run_id)
     responder = Responder(ask=ask_line, say=lambda msg: out.print(msg, highlight=False),
                           status=lambda: _lab_status(state_dir))
     out.print("[bold]Rehearsal[/]: something will break in a few seconds. Watch for alerts. In another "
               "terminal: 'gameday lab status', 'gameday lab --help' for every runbook action.")
     summary, result = run_rehearsal(drill, responder, fault=fault, seed=seed, env=env, out_dir=out_dir,
-                                    state_dir=state_dir, keep_lab=keep_lab, on_progress=progress)
+                                    state_dir=state_dir, keep_lab=keep_lab, on_progress=progress, run_id=run_id)
     print_summary(summary, out_dir)
     if result.get("not_rehearsed"):
         out.print(f"\nnot rehearsed: {escape(result['not_rehearsed'])} (nothing was broken; score not given)")

@@ -43,8 +43,8 @@ def down(state_dir: Path = STATE_DIR) -> None:
 
 @lab_app.command("status")
 def status(state_dir: Path = STATE_DIR, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """One row per process by region (zone, name, role, capacity type, port, health, connections), plus replication;
-    --json: every field, pids included."""
+    """One row per process by region (zone, name, role, capacity type, pid, port, health, connections), plus
+    replication; --json: every field."""
     st = LabClient(state_dir).status()
     if as_json:
         typer.echo(json.dumps(st, indent=2))
@@ -68,20 +68,22 @@ def _print_backups(b: dict[str, Any] | None) -> None:
 
 
 def _print_status(st: dict[str, Any]) -> None:
+    """The status as tables (``print_status`` of a dict: a test can print a made-up one)."""
     out.print(f"gameday lab - public endpoint {st['public_endpoint']} "
               f"(DNS -> {st['dns']['answer']}, TTL {st['dns']['ttl_s']} s)", highlight=False)
     t = Table()
-    for col in ("zone", "name", "role", "cap", "port", "health", "connections"):
+    for col in ("zone", "name", "role", "cap", "pid", "port", "health", "connections"):
         t.add_column(col, no_wrap=True)
     procs = sorted(st["processes"], key=lambda p: (p["region"] != st["regions"]["primary"], p["zone"], p["kind"]))
     for i, p in enumerate(procs):
         if i == 0 or p["region"] != procs[i - 1]["region"]:
             t.add_section() if i else None
-            t.add_row(f"[bold]{p['region']}[/]", "", "", "", "", "", "")
+            t.add_row(f"[bold]{p['region']}[/]", "", "", "", "", "", "", "")
         health = p["health"] if p["state"] in ("running", "starting", "draining") or p["kind"] == "db" else p["state"]
         colour = "green" if health in ("ok", "healthy") else "red"
         cap = {"on-demand": "od", "spot": "spot"}.get(p["capacity_type"], p["capacity_type"])
-        t.add_row(p["zone"], p["name"], p["role"], cap, str(p["port"]), f"[{colour}]{health}[/]", _connections(p))
+        t.add_row(p["zone"], p["name"], p["role"], cap, str(p.get("pid") or "-"), str(p["port"]),
+                  f"[{colour}]{health}[/]", _connections(p))
     out.print(t)
     r = Table(title="replication")
     for col in ("standby", "upstream", "state", "sync", "lag bytes", "replay lag s"):
@@ -229,14 +231,18 @@ def kill_region(region: str = typer.Argument(..., help="Region, e.g. us-east-1."
     _run("fail_region", state_dir, region=region)
 
 
-@fault_app.command("link-delay")
+# A negative number reads as a number, not as options ("-50" is not "-5 -0"): the value is then judged
+NUMBER_ARGUMENT = {"ignore_unknown_options": True}
+
+
+@fault_app.command("link-delay", context_settings=NUMBER_ARGUMENT)
 def link_delay(ms: float = typer.Argument(..., help="One-way delay in milliseconds."),
                state_dir: Path = STATE_DIR) -> None:
     """Delay every byte on the cross-region link (replication lag becomes real)."""
     _run("delay_link", state_dir, ms=ms)
 
 
-@fault_app.command("ingest-latency")
+@fault_app.command("ingest-latency", context_settings=NUMBER_ARGUMENT)
 def ingest_latency(ms: float = typer.Argument(..., help="Extra milliseconds on every ingest request (0 removes it)."),
                    state_dir: Path = STATE_DIR) -> None:
     """Slow every ingest node down by MS per request."""

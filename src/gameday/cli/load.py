@@ -20,6 +20,10 @@ load_app = typer.Typer(help="Open-model ingest load on Locust, and the pre-relea
 
 PROFILE = typer.Argument(..., help="A locustfile, e.g. loadprofiles/ingest_ramp.py.")
 ENV = typer.Option(Path("environments/local.yaml"), "--env", help="Environment (default: the local lab).")
+OUT_DIR = typer.Option(None, "--out", help="Where the journal and reports go (default: a new folder "
+                       "out/<load|gate|capacity>/<profile>/<time>-<run id>/, linked as latest).")
+SERVICE_HEADERS = typer.Option(False, "--service-headers", help="A locustfile written the plain Locust way: its "
+                               "users' clients send the environment's service.headers (tokens from ${VAR}).")
 HOST = typer.Option(None, "--host", help="Base URL to load instead of the environment's public endpoint.")
 RATE = typer.Option(100.0, "--rate", help="Target events per second (> 0).")
 DURATION = typer.Option(30.0, "--duration", help="Seconds of load (> 0).")
@@ -95,32 +99,32 @@ def _reprint(s: dict[str, Any], out_dir: Path, as_json: bool, show: Callable[[di
 
 def _go(opts: LoadOptions, quiet: bool) -> None:
     s = run_load(opts, on_progress=(lambda rec: None) if quiet else _tick, on_status=progress)
-    _print(s, opts.out_dir)
+    _print(s, opts.output())
     exit_by(s["verdict"])
 
 
 @load_app.command("run")
 def run(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate: float = RATE,
         duration: float = DURATION, batch: int = BATCH, workers: int = WORKERS,
-        max_connections: int = MAX_CONNECTIONS, users: int = USERS,
-        out_dir: Path = typer.Option(Path("out/load"), "--out"), state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
+        max_connections: int = MAX_CONNECTIONS, users: int = USERS, service_headers: bool = SERVICE_HEADERS,
+        out_dir: Path | None = OUT_DIR, state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
         quiet: bool = typer.Option(False, "--quiet", help="No per-second progress.")) -> None:
     """Run PROFILE and report; the verdict only reflects the generator's health (no SLOs)."""
     _go(LoadOptions(profile=profile, env=env, host=host, rate=rate, duration=duration, batch=batch, workers=workers,
                     max_connections=max_connections, users=users, out_dir=out_dir, state_dir=state_dir,
-                    keep_lab=keep_lab), quiet)
+                    keep_lab=keep_lab, service_headers=service_headers), quiet)
 
 
 @load_app.command("gate")
 def gate(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate: float = RATE,
          duration: float = DURATION, batch: int = BATCH, workers: int = WORKERS,
-         max_connections: int = MAX_CONNECTIONS, users: int = USERS,
+         max_connections: int = MAX_CONNECTIONS, users: int = USERS, service_headers: bool = SERVICE_HEADERS,
          slo: list[str] = typer.Option([], "--slo", help="e.g. 'p95<300ms', 'errors<0.1%', 'achieved>=95%' "
                                        "(default, without an SLO on them: achieved>=95% and errors<1%)"),
          hard_limit: list[str] = typer.Option([], "--hard-limit", help="Abort early when breached past --grace, "
                                               "judged per second, e.g. 'errors<50%'"),
          grace: float = typer.Option(5.0, "--grace", help="Seconds a hard limit may be breached before the abort."),
-         out_dir: Path = typer.Option(Path("out/gate"), "--out"), state_dir: Path = STATE_DIR,
+         out_dir: Path | None = OUT_DIR, state_dir: Path = STATE_DIR,
          keep_lab: bool = KEEP_LAB, quiet: bool = typer.Option(False, "--quiet"),
          grafana_url: str | None = GRAFANA_URL, metrics_port: int | None = METRICS_PORT,
          metrics_addr: str = METRICS_ADDR) -> None:
@@ -131,7 +135,7 @@ def gate(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate
                     max_connections=max_connections, users=users, out_dir=out_dir, slos=slo,
                     hard_limits=hard_limit, grace_s=grace, state_dir=state_dir,
                     keep_lab=keep_lab, grafana_url=grafana_url, metrics_port=metrics_port,
-                    metrics_addr=metrics_addr, gate=True), quiet)
+                    metrics_addr=metrics_addr, gate=True, service_headers=service_headers), quiet)
 
 
 @load_app.command("plan")
@@ -204,7 +208,7 @@ def capacity(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST,
                                            "defaults achieved>=95% and errors<1% unless given)."),
              calibration: Path = typer.Option(Path("out/bench-load/calibration.json"), "--calibration",
                                               help="For the workers a limited stair needs (load plan)."),
-             out_dir: Path = typer.Option(Path("out/capacity"), "--out"), state_dir: Path = STATE_DIR,
+             out_dir: Path | None = OUT_DIR, state_dir: Path = STATE_DIR,
              keep_lab: bool = KEEP_LAB) -> None:
     """Stairs of open-model load, each judged as a gate, up to the first the service fails, narrowed around it:
     the knee (capacity_rate in summary.json). PASS (0): a knee (or every stair held); FAIL (1): the first stair
@@ -217,5 +221,5 @@ def capacity(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST,
                            out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab)
     out.print(STAIR_HEADER, highlight=False)
     s = run_capacity(opts, on_stair=lambda r: out.print(_stair_line(r), highlight=False), on_status=progress)
-    print_capacity(s, opts.out_dir, table=False)
+    print_capacity(s, opts.output(), table=False)
     exit_by(s["verdict"])

@@ -25,7 +25,7 @@ class BackgroundSpec:
     """Everything a background needs, resolved by the runner before anything starts."""
 
     service: Service
-    writer_dsn: str  # where the heartbeat commits: the primary region's writer
+    writer_dsn: str | None  # where the heartbeat commits: the primary region's writer (None: no database)
     run_id: str
     journal: Journal
     out_dir: Path
@@ -59,32 +59,34 @@ class LiveBackground:
     def __init__(self, spec: BackgroundSpec) -> None:
         builtin = spec.profile is None
         self.workload = Workload(service=spec.service, run_id=spec.run_id, journal=spec.journal,
-                                 ledger=spec.out_dir / "ledger.txt", rate=spec.rate, batch=spec.batch,
+                                 ledger=spec.out_dir / "ledger.txt" if builtin else None, rate=spec.rate, batch=spec.batch,
                                  probe_interval_s=spec.probe_interval_s, probe_timeout_s=spec.probe_timeout_s,
                                  max_s=spec.max_s, builtin_load=builtin, evidence_bucket_s=spec.evidence_bucket_s)
         self.locust = None if spec.profile is None else LocustLoad(
             profile=spec.profile, service=spec.service, out_dir=spec.out_dir / "load", rate=spec.rate,
             batch=spec.batch, max_s=spec.max_s, run_id=spec.run_id, journal=spec.journal,
-            evidence_bucket_s=spec.evidence_bucket_s)
-        self.heartbeat = Heartbeat(dsn=spec.writer_dsn, table=spec.service.spec.heartbeat_table, run_id=spec.run_id,
-                                   journal=spec.journal,
-                                   interval_s=spec.heartbeat_interval_s, max_s=spec.max_s)
+            ledger=spec.out_dir / "ledger.txt", evidence_bucket_s=spec.evidence_bucket_s)
+        self.heartbeat = None if spec.writer_dsn is None else Heartbeat(
+            dsn=spec.writer_dsn, table=spec.service.spec.heartbeat_table, run_id=spec.run_id, journal=spec.journal,
+            interval_s=spec.heartbeat_interval_s, max_s=spec.max_s)
         self._ledger = spec.out_dir / "ledger.txt"
         self.probe_log = self.workload.probe_log
 
     @property
     def ledger(self) -> Path:
-        return self.locust.ledger if self.locust is not None else self._ledger
+        return self._ledger  # the built-in writer's or the Locust profile's: one place in every run folder
 
     def start(self) -> None:
-        self.heartbeat.start()
+        if self.heartbeat is not None:
+            self.heartbeat.start()
         self.workload.start()
         if self.locust is not None:
             self.locust.start()
 
     def stop(self) -> None:
         self.workload.stop()
-        self.heartbeat.stop()
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         if self.locust is not None:
             self.locust.stop()
 

@@ -22,11 +22,11 @@ class LocustLoad:
     """Runs a LoadRun on a thread for at most ``max_s``; ``stop()`` ends it early and waits for its results."""
 
     def __init__(self, *, profile: Path, service: Service, out_dir: Path, rate: float, batch: int, max_s: float,
-                 run_id: str, journal: Journal, evidence_bucket_s: float = 0.1) -> None:
+                 run_id: str, journal: Journal, ledger: Path, evidence_bucket_s: float = 0.1) -> None:
         self.journal = journal
         self.bucket_s = evidence_bucket_s
         self.run = LoadRun(profile=profile, host=service.url, out_dir=out_dir, rate=rate, batch=batch, duration=max_s,
-                           on_progress=self._tick, run_id=run_id, service=service)
+                           on_progress=self._tick, run_id=run_id, service=service, ledger=ledger)
         self.summary: dict[str, Any] | None = None
         self.error: str | None = None
         self._thread = threading.Thread(target=self._main, name="locust-load", daemon=True)
@@ -37,7 +37,8 @@ class LocustLoad:
 
     @property
     def ledger(self) -> Path:
-        return self.run.out_dir / "ledger.txt"
+        assert self.run.ledger is not None
+        return self.run.ledger
 
     def _tick(self, rec: dict[str, Any]) -> None:
         self.journal.record("load.tick", "load", {k: rec.get(k) for k in _TICK_FIELDS})

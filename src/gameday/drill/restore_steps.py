@@ -11,6 +11,7 @@ import psycopg
 
 from gameday import operations
 from gameday.drill.store import present_ids
+from gameday.errors import ConfigError
 from gameday.operations import fill
 from gameday.restore.point import resolve_to, snapshot_for
 from gameday.service.ids import ACKED, ack_times, read_ledger
@@ -71,6 +72,8 @@ def verify_restored(dsn: str, service: Service, ledger: Path, restore_point: flo
     how many it holds (all, or the backup chain is broken), and of those acknowledged after it."""
     acked = read_ledger(ledger)[ACKED]
     times = ack_times(ledger)
+    if service.spec.store is None:  # a restore is checked against the service's own query, or not at all
+        raise ConfigError("verify_restore needs the service description's store.present_query", field="service.store")
     with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
         present = present_ids(conn, service.spec.store.present_query, acked)
     point = float("inf") if restore_point is None else float(restore_point)

@@ -32,6 +32,7 @@ from gameday.errors import Aborted
 from gameday.journal import Event, Journal, read_journal
 from gameday.judge.drill import window_end
 from gameday.report.write import write_reports
+from gameday.runs import claim
 from gameday.service.ids import outcome_series
 from gameday.service.resolved import Service
 from gameday.targets.base import FaultResult, Target
@@ -90,7 +91,7 @@ class DrillRun:
     # ---- phases -------------------------------------------------------------------------------
     def _begin(self) -> tuple[Journal, str]:
         d, rb, env = self.loaded.drill, self.loaded.runbook, self.loaded.environment
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        claim(self.out_dir)  # made now, and linked as latest when it is a run folder of its own
         for stale in ("journal.jsonl", "ledger.txt"):
             (self.out_dir / stale).unlink(missing_ok=True)
         j = Journal(self.out_dir / "journal.jsonl")
@@ -136,7 +137,7 @@ class DrillRun:
         profile = None if d.load.profile == "builtin" else resolve_ref(Path(self.loaded.path), d.load.profile)
         service = self.target.service()
         bg = self.background(BackgroundSpec(
-            service=service, writer_dsn=heartbeat_dsn(service, self.target, self._writer_region()), run_id=run_id,
+            service=service, writer_dsn=self._heartbeat_dsn(j, service), run_id=run_id,
             journal=j, out_dir=self.out_dir, rate=d.load.rate, batch=d.load.batch, profile=profile,
             probe_interval_s=d.probe.interval_s, probe_timeout_s=d.probe.timeout_s,
             heartbeat_interval_s=d.heartbeat_interval_s, max_s=max_s,
@@ -150,6 +151,16 @@ class DrillRun:
         self.on_progress(f"load {d.load.rate:g} events/s and heartbeat running; warming up {d.warmup_s:g} s")
         time.sleep(d.warmup_s)
         return bg
+
+    def _heartbeat_dsn(self, j: Journal, service: Service) -> str | None:
+        """Where the heartbeat commits; None (journaled: RPO unmeasured, never 0) when the Target gives no
+        database, e.g. a service without ``store:`` on an environment whose writer gameday cannot find."""
+        try:
+            return heartbeat_dsn(service, self.target, self._writer_region())
+        except Exception as exc:  # noqa: BLE001 - a run without a heartbeat still measures RTO
+            j.record("heartbeat.failed", "heartbeat", {"table": service.spec.heartbeat_table},
+                     error=f"no database to write the heartbeat to: {type(exc).__name__}: {exc}")
+            return None
 
     def _steady_state(self, j: Journal, bg: Background) -> bool:
         """After the warm-up: the last ``probe.consecutive`` probes ok and the load's requests answered
@@ -318,13 +329,15 @@ class DrillRun:
 
     def _reconcile(self, j: Journal, bg: Background, run_id: str) -> None:
         self.on_progress("reconciling acknowledged events against the new primary")
+        store = True
         try:
             service = self.target.service()
+            store = service.spec.store is not None
             reconciler = self.reconciler or live_reconciler(service)
             dsn = self._store_dsn(service)
             j.record("reconcile", "runner", reconciler(dsn, bg.ledger, run_id, self._t_fault))
         except Exception as exc:  # noqa: BLE001 - no reconciliation makes the verdict inconclusive
-            j.record("reconcile.failed", "runner", {}, error=f"{type(exc).__name__}: {exc}")
+            j.record("reconcile.failed", "runner", {"store": store}, error=f"{type(exc).__name__}: {exc}")
 
     def _store_dsn(self, service: Service) -> str:
         """The database holding the writes now (``drill.store.holding_dsn``)."""

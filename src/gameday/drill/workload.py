@@ -10,6 +10,7 @@ time of the answer. Why requests failed is tallied per source (``probe``, ``load
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from pathlib import Path
@@ -53,7 +54,7 @@ class AnswerBuckets:
 class Workload:
     """Load + probe in one asyncio loop on a background thread; bounded by ``max_s``."""
 
-    def __init__(self, *, service: Service, run_id: str, journal: Journal, ledger: Path, rate: float, batch: int,
+    def __init__(self, *, service: Service, run_id: str, journal: Journal, ledger: Path | None, rate: float, batch: int,
                  probe_interval_s: float, probe_timeout_s: float, max_s: float, builtin_load: bool = True,
                  evidence_bucket_s: float = 0.1) -> None:
         self.service = service
@@ -65,7 +66,8 @@ class Workload:
         self.probe_interval_s, self.probe_timeout_s = probe_interval_s, probe_timeout_s
         self.max_s = max_s
         self.builtin_load = builtin_load
-        self._ledger: IO[str] = open(ledger, "a")  # noqa: SIM115 - written by the loop, closed by stop()
+        # written by the loop, closed by stop(); none without the built-in load (a Locust profile writes its own)
+        self._ledger: IO[str] = open(ledger if ledger is not None else os.devnull, "a")  # noqa: SIM115
         self._stop = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="workload", daemon=True)
         self._tick = SecondWindow()

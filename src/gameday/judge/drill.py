@@ -148,19 +148,43 @@ def _times(rec: Recovery, t0: float, steps: list[dict[str, Any]], declare_step: 
             "observed_for_s": _rel(rec.last_seen, t0)}
 
 
+NO_STORE = ("the service description has no store: section (service.store: a present_query, and a dsn this "
+            "runner can reach)")
+
+
 def _data(events: list[Event], rec: Event | None, t0: float, t_recovered: float | None) -> dict[str, Any]:
     hb = [e for e in events if e.kind == "heartbeat.ack"]
     last_acked = max((e.value["ts"] for e in hb), default=None)
     if rec is None:
         failed = next((e for e in events if e.kind == "reconcile.failed"), None)
-        return {"rpo_s": None, "heartbeats_acked": len(hb), "last_acked_heartbeat_ts": last_acked,
-                **({"reconcile_error": failed.error} if failed is not None else {})}
+        out: dict[str, Any] = {"rpo_s": None, "heartbeats_acked": len(hb), "last_acked_heartbeat_ts": last_acked,
+                               **({"reconcile_error": failed.error} if failed is not None else {})}
+        if failed is not None and failed.value.get("store") is False:  # no database reached, none described
+            out["rpo_why"] = out["lost_events_why"] = f"gameday reached no database, and {NO_STORE}"
+        return out
     r = rec.value
+    if r.get("events_counted") is False:
+        return _heartbeat_only(events, r, t0, t_recovered, last_acked)
     return {"events_acked": r["events_acked"], "events_lost": r["events_lost"],
             "events_indeterminate": r["events_indeterminate"], "events_unexpected": r["events_unexpected"],
             "indeterminate_present": r["indeterminate_present"], "lost_sample": r.get("lost_sample", []),
             "settle_s": r.get("settle_s"), "last_acked_heartbeat_ts": last_acked,
             **measure(events, r, t0, t_recovered)}
+
+
+def _heartbeat_only(events: list[Event], r: dict[str, Any], t0: float, t_recovered: float | None,
+                    last_acked: float | None) -> dict[str, Any]:
+    """A service without ``store:``: RPO from the heartbeat's gaps alone; lost events not counted, and said.
+    No heartbeat acknowledged before T0 leaves nothing to measure a gap in: RPO unmeasured, never 0."""
+    m = measure(events, r, t0, t_recovered)
+    out: dict[str, Any] = {"events_acked": r["events_acked"], "events_lost": None, "events_counted": False,
+                           "last_acked_heartbeat_ts": last_acked, **m, "rpo_ledger_s": None,
+                           "events_note": f"lost events were not counted: {NO_STORE}; RPO is the heartbeat's alone",
+                           "lost_events_why": f"lost events were not counted: {NO_STORE}"}
+    if not any(e.value["ts"] <= t0 for e in events if e.kind == "heartbeat.ack"):
+        out["rpo_s"] = out["rpo_heartbeat_s"] = None
+        out["rpo_why"] = f"no heartbeat was acknowledged before the fault, and {NO_STORE}"
+    return out
 
 
 def _targets(tg: dict[str, Any], scale: float, out: dict[str, Any], rec: Recovery, t0: float) -> list[dict[str, Any]]:
@@ -174,6 +198,8 @@ def _targets(tg: dict[str, Any], scale: float, out: dict[str, Any], rec: Recover
     for t in targets:
         limit = t.get("target_s", t.get("target"))
         t["ok"] = t["observed"] is not None and t["observed"] <= limit
+        if t["observed"] is None and out.get(f"{t['name']}_why"):
+            t["why"] = out[f"{t['name']}_why"]
     observed = out.get("observed_for_s")
     if out["rto_s"] is None and observed is not None and observed > rto_limit:
         targets[0]["never_recovered"] = True  # watched for longer than the target: breached, not unmeasured
@@ -195,7 +221,7 @@ def _judge(out: dict[str, Any], steps: list[dict[str, Any]], errors: list[str], 
                            f"it was observed ({t['name']} target {limit} s)")
         elif t["observed"] is None:
             unmeasured = True
-            reasons.append(f"{t['name']} could not be measured")
+            reasons.append(f"{t['name']} could not be measured" + (f": {t['why']}" if t.get("why") else ""))
         elif not t["ok"]:
             breached = True
             reasons.append(f"{t['name']} target breached: observed {t['observed']} > {limit}")

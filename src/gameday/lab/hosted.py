@@ -2,14 +2,15 @@
 
 Each node is the user's process, started with its placeholders filled (``{{port}}``, ``{{dsn}}`` the
 node's region writer endpoint, ``{{region}}``, ``{{zone}}``, ``{{node}}``, ``{{tls_cert}}``,
-``{{tls_key}}``), in the lab's process group like every lab process. ``setup`` runs once against the
-primary before the nodes start (a migration).
+``{{tls_key}}``, ``{{python}}`` the Python gameday runs on), in the lab's process group like every lab
+process. ``setup`` runs once against the primary before the nodes start (a migration).
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,7 @@ class HostedService:
         return {**os.environ, **{k: expand_env(v) for k, v in self.spec.env.items()}}
 
     def _fill(self, argv: list[str], values: dict[str, str]) -> list[str]:
-        base = {"tls_cert": str(self.cert or ""), "tls_key": str(self.key or ""), **values}
+        base = {"tls_cert": str(self.cert or ""), "tls_key": str(self.key or ""), "python": sys.executable, **values}
         return [Template(a, LAB_SERVICE_NAMES).render({**dict.fromkeys(LAB_SERVICE_NAMES, ""), **base}) for a in argv]
 
     def command(self, *, port: int, dsn: str, region: str, zone: str, node: str) -> list[str]:

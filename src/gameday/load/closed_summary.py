@@ -33,8 +33,9 @@ def _errors(result: dict[str, Any]) -> list[str]:
 
 
 def summarize_closed(result: dict[str, Any] | None, *, target_rate: float, duration_s: float, slos: list[Slo],
-                     locust_said: list[str]) -> dict[str, Any]:
-    """summary.json for a closed-model run; ``result`` None when Locust left no statistics."""
+                     locust_said: list[str], workers: int = 1) -> dict[str, Any]:
+    """summary.json for a closed-model run; ``result`` None when Locust left no statistics. With ``workers`` > 1
+    the statistics are Locust's master's, aggregated over its workers."""
     total = (result or {}).get("total", {})
     acked = (result or {}).get("acked", {})
     sent, ok = total.get("num_requests", 0), acked.get("num_requests", 0)
@@ -52,8 +53,12 @@ def summarize_closed(result: dict[str, Any] | None, *, target_rate: float, durat
         "errors": total.get("num_failures", 0), "indeterminate": 0, "late": None, "late_ratio": None, "dropped": 0,
         "users": (result or {}).get("users"), "locust_errors": _errors(result or {}),
         "locust_said": locust_said if result is None else [],  # with statistics, its error table is locust_errors
-        "generator": {"processes": 1, "cpu_percent_avg": [], "max_schedule_lag_s": 0.0},
+        "generator": {"processes": workers, "cpu_percent_avg": [], "max_schedule_lag_s": 0.0},
+        "workers": workers, "workers_reported": (result or {}).get("workers_reported") if workers > 1 else None,
     }
+    if workers > 1:
+        s["notes"].append(f"Locust's distributed mode: a master and {workers} workers on this machine; the figures "
+                          "are the master's statistics, aggregated over the workers")
     s["slos"] = evaluate(slos, s)
     s["verdict"], s["reasons"] = _verdict(s, slos, result, locust_said)
     return s
@@ -67,8 +72,11 @@ def _verdict(s: dict[str, Any], slos: list[Slo], result: dict[str, Any] | None,
     if result is None:
         limits.append("Locust left no statistics" + (f": {locust_said[-1]}" if locust_said else ""))
     elif result.get("cpu_warning"):
-        limits.append("the generator saturated its CPU (Locust's own warning): add --workers is not "
-                      "available to a closed-model run here; use fewer --users or a bigger machine")
+        limits.append("the generator saturated its CPU (Locust's own warning): add --workers (Locust's "
+                      "distributed mode), use fewer --users, or a bigger machine")
+    workers = s["workers"]
+    if result is not None and workers > 1 and result.get("workers_reported", workers) < workers:
+        limits.append(f"only {result.get('workers_reported')} of {workers} Locust workers reported statistics")
     if not sent and result is not None:
         limits.append("Locust sent no request")
     # Locust's failures are the service's answers or refusals, but a timeout may be a saturated generator's

@@ -59,7 +59,7 @@ def summary_from_journal(events: list[Event]) -> dict[str, Any]:
                 "batch": st.get("batch", 1), "failure_reasons": top, "slos": [], "reasons": [why]}
     if result["kind"] == CLOSED:
         s = summarize_closed(result.get("closed"), target_rate=st["rate"], duration_s=st["duration"], slos=slos,
-                             locust_said=result.get("locust_said", []))
+                             locust_said=result.get("locust_said", []), workers=int(st.get("workers") or 1))
     else:
         parts = result.get("parts", [])
         s = summarize(parts, target_rate=st["rate"], duration_s=st["duration"], batch=st.get("batch", 1),

@@ -43,7 +43,7 @@ def fleet_size(calibration: dict[str, Any], *, rate: float, batch: int, headroom
     explanation = (f"{rate:,.0f} events/s at batch {batch} = {rate / batch:,.0f} requests/s. The calibration measured "
                    f"{per_core_req:,.0f} requests/s per generator core at batch {nearest}, i.e. "
                    f"{per_core_events:,.0f} events/s per core. At {headroom:.0%} of a core per worker (the gate "
-                   f"calls a generator above 90 % saturated), that is {cpu_workers} workers: ceil({rate:,.0f} / "
+                   f"calls a generator above 90 % saturated), that is {_workers(cpu_workers)}: ceil({rate:,.0f} / "
                    f"({per_core_events:,.0f} x {headroom})).")
     workers, connections = cpu_workers, None
     if latency_s is not None:
@@ -52,8 +52,8 @@ def fleet_size(calibration: dict[str, Any], *, rate: float, batch: int, headroom
         workers = max(cpu_workers, conn_workers)
         explanation += (f" At {latency_s * 1000:,.0f} ms of latency, {rate / batch:,.0f} requests/s keep "
                         f"{connections:,} requests in flight (rate x latency), one connection each: at most "
-                        f"{max_connections} per worker (--max-connections) needs {conn_workers} workers. "
-                        f"Fleet: {workers} workers, {math.ceil(connections / workers):,} connections each.")
+                        f"{max_connections} per worker (--max-connections) needs {_workers(conn_workers)}. "
+                        f"Fleet: {_workers(workers)}, {math.ceil(connections / workers):,} connections each.")
     else:
         explanation += " Without --latency the connections the target's latency needs are not counted."
     explanation += " The system under test must of course take it."
@@ -62,3 +62,7 @@ def fleet_size(calibration: dict[str, Any], *, rate: float, batch: int, headroom
             "latency_s": latency_s, "connections": connections, "max_connections": max_connections,
             "connections_per_worker": math.ceil(connections / workers) if connections else None,
             "explanation": explanation}
+
+
+def _workers(n: int) -> str:
+    return f"{n} worker" if n == 1 else f"{n} workers"

@@ -2,7 +2,8 @@
 abort on a hard limit after its grace period, and judge the result. No ``locust`` import here.
 
 A locustfile written the plain Locust way (no gameday users: ``gameday.load.profile``) runs as Locust
-runs it, closed model, and is judged from Locust's own statistics (``gameday.load.closed``). Either way
+runs it, closed model (with ``--workers N``: Locust's master and N workers), and is judged from Locust's own
+(aggregated) statistics (``gameday.load.closed``). Either way
 Locust's own error lines (locust.log) reach the summary, so the terminal shows why a run went wrong.
 """
 
@@ -68,6 +69,8 @@ class LoadRun:
     gate: bool = False  # a gate (its SLOs judged) rather than a plain load run: the reports' title
     events: list[Event] = field(default_factory=list)  # what this run journaled: its summary is judged on them
     reasons: ReasonTally = field(default_factory=ReasonTally)
+    ledger: Path | None = None  # where ledger.txt goes (default: out_dir; a drill's: its run folder's top)
+    service_headers: bool = False  # a plain locustfile's users send the service description's headers
     _tail: ProgressTail | None = field(default=None, init=False)  # progress.jsonl, read as it grows
     _windows: WindowTally = field(default_factory=lambda: WindowTally(set()), init=False)  # windowed SLOs
 
@@ -100,7 +103,7 @@ class LoadRun:
             raise ConfigError("load profile not found", file=str(self.profile))
         if self.rate <= 0 or self.duration <= 0 or self.batch < 1 or self.workers < 1:
             raise ConfigError("rate and duration must be > 0, batch and workers >= 1", field="--rate/--duration")
-        self.kind = check_profile(self.profile, self.workers, bool(self.hard_limits))
+        self.kind = check_profile(self.profile, bool(self.hard_limits), self.service_headers)
         check_windowed(self.kind, self.slos, self.hard_limits)
 
     def _closed_argv(self) -> list[str]:
@@ -124,15 +127,17 @@ class LoadRun:
         env = {**os.environ, **({SERVICE_ENV: self.service.handoff()} if self.service is not None else {})}
         common = {"stdin": subprocess.DEVNULL, "stdout": log, "stderr": subprocess.STDOUT, "start_new_session": True,
                   "preexec_fn": lambda: die_with_parent(parent), "env": env}
-        if self.kind == CLOSED:
-            return [subprocess.Popen(self._closed_argv(), **common)]  # type: ignore[call-overload]
+        if self.service_headers:
+            env.update({"GAMEDAY_SERVICE_HEADERS": "1", "GAMEDAY_RUN_ID": self.run_id})
+        argv, module = (self._closed_argv(), "gameday.load.closed") if self.kind == CLOSED else (self._argv(), "locust")
         if self.workers == 1:
-            return [subprocess.Popen(self._argv(), **common)]  # type: ignore[call-overload]
+            return [subprocess.Popen(argv, **common)]  # type: ignore[call-overload]
+        # Locust's own distributed mode, on loopback: a master that aggregates, N workers that make the requests
         port = free_port()
-        master = subprocess.Popen(self._argv() + ["--master", "--expect-workers", str(self.workers),
-                                                  "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)],
-                                  **common)  # type: ignore[call-overload]
-        workers = [subprocess.Popen([sys.executable, "-m", "locust", "-f", str(self.profile), "--worker",
+        master = subprocess.Popen(argv + ["--master", "--expect-workers", str(self.workers),
+                                          "--expect-workers-max-wait", "60", "--master-bind-host", "127.0.0.1",
+                                          "--master-bind-port", str(port)], **common)  # type: ignore[call-overload]
+        workers = [subprocess.Popen([sys.executable, "-m", module, "-f", str(self.profile), "--worker",
                                      "--master-host", "127.0.0.1", "--master-port", str(port), "--loglevel", "WARNING"],
                                     **common) for _ in range(self.workers)]  # type: ignore[call-overload]
         return [master, *workers]
@@ -165,7 +170,7 @@ class LoadRun:
         self._flush_failures()
         self._record(LOAD_RESULT, "load", result)
         summary = summary_from_journal(self.events)
-        write_ledger(parts, self.out_dir / "ledger.txt")
+        write_ledger(parts, self.ledger or self.out_dir / "ledger.txt")
         from gameday.report.load import write_load_reports
 
         write_load_reports(summary, iter_progress(self.out_dir / "progress.jsonl"), self.out_dir)
@@ -218,12 +223,12 @@ class LoadRun:
         return out
 
 
-def check_profile(profile: Path, workers: int, hard_limits: bool) -> str:
+def check_profile(profile: Path, hard_limits: bool, service_headers: bool = False) -> str:
     """The profile's kind (engine or closed); ConfigError for what a closed-model locustfile cannot do here."""
     kind = profile_kind(profile)
-    if kind == CLOSED and workers != 1:
-        raise ConfigError("a locustfile written the plain Locust way runs in one Locust process here; use --users "
-                          "(or gameday's IngestUser for distributed, open-model load)", field="--workers")
+    if kind != CLOSED and service_headers:
+        raise ConfigError("--service-headers is for a locustfile written the plain Locust way: gameday's own users "
+                          "already send the service description's headers", field="--service-headers")
     if kind == CLOSED and hard_limits:
         raise ConfigError("hard limits are judged on the gameday engine's per-second progress, which a plain "
                           "Locust locustfile does not give", field="--hard-limit")

@@ -60,6 +60,12 @@ def parse_slo(expr: str) -> Slo:
 
 def _parse_figure(expr: str, m: re.Match[str]) -> Slo:
     metric, op, num, unit = m["metric"], m["op"], float(m["num"]), m["unit"]
+    lower = metric == "achieved"  # the one figure a release must reach; every other one it must stay under
+    if lower != op.startswith(">"):
+        want = ">=" if lower else "<"
+        raise ConfigError(f"{expr!r}: {metric} is {'a floor' if lower else 'a ceiling'}: write "
+                          f"'{metric}{want}{m['num']}{unit or ''}' (the other way round a worse service would pass)",
+                          field="--slo")
     if metric.startswith("p") or metric == "max":
         if metric.startswith("p") and not 0 < float(metric[1:]) < 100:
             raise ConfigError(f"{expr!r}: percentile must be between 0 and 100", field="--slo")

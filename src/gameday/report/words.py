@@ -50,18 +50,26 @@ def rto_sentence(s: dict[str, Any]) -> str:
 
 def rpo_sentence(s: dict[str, Any]) -> str:
     lost, rpo = s.get("events_lost"), s.get("rpo_s")
+    if s.get("events_counted") is False and rpo is not None:  # no service.store: the heartbeat alone
+        return f"RPO {seconds(rpo)}, from the heartbeat's gaps alone: {s.get('events_note')}.{_within(s, rpo)}"
+    if rpo is None and s.get("rpo_why"):
+        return f"RPO could not be measured: {s['rpo_why']}."
     if lost is None or rpo is None:
         why = s.get("reconcile_error")
         return ("RPO could not be measured: " + (f"the reconciliation failed ({why})." if why else
                                                   "there was no reconciliation against the new primary."))
-    limit = next((t.get("target_s") for t in s.get("targets", []) if t["name"] == "rpo"), None)
-    within = "" if limit is None else (" That is within the RPO target of " if rpo <= limit else
-                                       " That breaches the RPO target of ") + f"{seconds(limit)}."
+    within = _within(s, rpo)
     if not lost:
         return f"No acknowledged write was lost; the data the new primary lacked spans {seconds(rpo)}.{within}"
     out = (f"{lost} acknowledged write(s) were lost: {_when_lost(s)}. RPO {seconds(rpo)} is the data-time they "
            f"span (the larger of the heartbeat and ledger measures).{within}")
     return out + (f" Note: {s['rpo_note']}." if s.get("rpo_note") else "")
+
+
+def _within(s: dict[str, Any], rpo: float) -> str:
+    limit = next((t.get("target_s") for t in s.get("targets", []) if t["name"] == "rpo"), None)
+    return "" if limit is None else (" That is within the RPO target of " if rpo <= limit else
+                                     " That breaches the RPO target of ") + f"{seconds(limit)}."
 
 
 def _when_lost(s: dict[str, Any]) -> str:

@@ -26,6 +26,9 @@ _FIELD = {"corrupt_data": "corrupt_statement", "delete_data": "delete_statement"
 def statement_for(spec: ServiceSpec, fault: str, *, file: str | None = None) -> str:
     """The statement the service description gives for ``fault``; ConfigError naming the field when none."""
     field = _FIELD[fault]
+    if spec.store is None:
+        raise ConfigError(f"{fault} needs the service's database: the service description has no store", file=file,
+                          field="service.store")
     statement = getattr(spec.store, field)
     if not statement:
         raise ConfigError(f"{fault} needs the statement that damages the service's data", file=file,

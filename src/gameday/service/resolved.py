@@ -84,7 +84,7 @@ class Service:
         headers = {k: env(v, f"headers.{k}") for k, v in spec.headers.items()}
         for k, v in headers.items():
             Template(v, HEADER_NAMES, file=file, field=f"{where}.headers.{k}")
-        dsn = spec.store.dsn
+        dsn = spec.store.dsn if spec.store is not None else None
         if isinstance(dsn, str):
             dsn = env(dsn, "store.dsn")
         elif isinstance(dsn, dict):

@@ -70,7 +70,7 @@ class ServiceSpec(Strict):
     headers: dict[str, str] = Field(default_factory=dict)
     write: WriteSpec
     read: ReadSpec | None = None  # without it, the probe is a write alone
-    store: StoreSpec
+    store: StoreSpec | None = None  # without it: no reconciliation (a gate needs none; a drill's RPO is the heartbeat's)
     heartbeat_table: str = Field("gameday.heartbeat", pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 

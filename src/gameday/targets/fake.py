@@ -28,8 +28,11 @@ __all__ = ["FakeTarget"]
 class FakeTarget(FakeRestores):
     def __init__(self, *, primary: str = "us-east-1", dr: str = "us-west-2", zones: tuple[str, ...] = ("a", "b", "c"),
                  lag_s: float = 0.0, db_outage_s: float = 0.3, fail_on: dict[str, Exception] | None = None,
-                 slow: dict[str, float] | None = None) -> None:
+                 slow: dict[str, float] | None = None, service: ServiceSpec = FAKE_SERVICE,
+                 database: bool = True) -> None:
         self.name = "fake"
+        self.service_spec = service  # e.g. one without store:
+        self.database = database  # False: no database reachable (the heartbeat and reconciliation get none)
         self.primary, self.dr = primary, dr
         self.zones = [f"{primary}{z}" for z in zones]
         self.lag_s, self.db_outage_s = lag_s, db_outage_s
@@ -79,7 +82,7 @@ class FakeTarget(FakeRestores):
     def write_primary(self, ids: list[str], ts: float) -> bool:
         """Store through the primary region's writer endpoint (the heartbeat's path): down with the region."""
         with self._lock:
-            if self.region_down_at is not None:
+            if self.region_down_at is not None or not self.database:
                 return False
             self.rows.extend((ts, i) for i in ids)
             return True
@@ -196,13 +199,17 @@ class FakeTarget(FakeRestores):
         return "http://fake.invalid"
 
     def service(self) -> Service:
-        return Service.resolve(FAKE_SERVICE, url=self.public_endpoint())
+        return Service.resolve(self.service_spec, url=self.public_endpoint())
 
     def writer_dsn(self, region: str | None = None) -> str:
+        if not self.database:
+            raise DriverError("no database endpoint is reachable from this runner")
         return f"fake://writer/{region or self.primary}"
 
     def primary_dsn(self) -> str:
         self._call("primary_dsn")
+        if not self.database:
+            raise DriverError("no database endpoint is reachable from this runner")
         return f"fake://primary/{self.dr if self.promoted else self.primary}"
 
     def regions(self) -> tuple[str, str]:

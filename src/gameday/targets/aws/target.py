@@ -333,7 +333,7 @@ class AwsTarget(RegionalActions, AwsRestores):
         """The database of ``region`` as the runner reaches it: ``service.store.dsn`` (per region, or one that
         follows the writer), else the region's writer endpoint."""
         spec = self.env.service
-        if spec is not None and spec.store.dsn is not None:
+        if spec is not None and spec.store is not None and spec.store.dsn is not None:
             dsn = self.service().store_dsn_for(region)
             if dsn:
                 return dsn
