@@ -22,11 +22,14 @@ check: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 
-# The tests without the lab run on both cores (pytest-xdist); the lab tests share one lab, in one process,
-# with the tests whose verdict needs the generator to keep time (marked serial) beside nothing else.
+# The tests without the lab run on both cores (pytest-xdist); so do the lab tests, each worker with its own
+# session lab (tests/conftest.py; every port is free_port(), every state dir the worker's own), a test file
+# whole on one worker (--dist loadfile: a module's own lab and its tests stay together). Last, the tests whose
+# verdict needs the generator to keep time (marked serial) run in one process beside nothing else.
 test: check docs
 	$(BIN)/python -m pytest -q -m "not lab and not serial" -n 2
-	$(BIN)/python -m pytest -q -m "lab or serial"
+	$(BIN)/python -m pytest -q -m "lab and not serial" -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -m "serial"
 
 # The documentation site (docs/, mkdocs.yml) into site/: a warning is an error; the command and operation
 # reference pages are generated from the code while it builds (gameday.cli.reference). Seconds.
