@@ -23,12 +23,12 @@ check: $(STAMP)
 	$(BIN)/mypy
 
 # The tests without the lab run on both cores (pytest-xdist); so do the lab tests, each worker with its own
-# session lab (tests/conftest.py; every port is free_port(), every state dir the worker's own), a test file
-# whole on one worker (--dist loadfile: a module's own lab and its tests stay together). Last, the tests whose
-# verdict needs the generator to keep time (marked serial) run in one process beside nothing else.
+# session lab (tests/conftest.py; every port is free_port(), every state dir the worker's own), test by test
+# (--dist loadgroup) but for those sharing a lab of their own (marked xdist_group: on one worker). Last, the
+# tests whose verdict needs the generator to keep time (marked serial) run in one process beside nothing else.
 test: check docs
 	$(BIN)/python -m pytest -q -m "not lab and not serial" -n 2
-	$(BIN)/python -m pytest -q -m "lab and not serial" -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -m "lab and not serial" -n 2 --dist loadgroup
 	$(BIN)/python -m pytest -q -m "serial"
 
 # The documentation site (docs/, mkdocs.yml) into site/: a warning is an error; the command and operation
