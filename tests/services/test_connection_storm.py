@@ -96,7 +96,6 @@ def storm(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
     yield from _lab(tmp_path_factory.mktemp("storm"), 40)
 
 
-@pytest.mark.xdist_group("storm-lab")  # one lab for the class: its tests on one xdist worker (--dist loadgroup)
 class TestFortyConnections:
 
     def test_the_az_drill_exhausts_the_services_connections_and_the_lab_stays_in_control(self, storm, tmp_path):

@@ -19,8 +19,7 @@ from gameday.lab.control import LabClient, lab_down, lab_up, read_state
 from gameday.service.ids import ack_times, read_ledger
 from labkit import in_shape
 
-# One lab of the fleet service for the module: its tests stay on one xdist worker (make test: --dist loadgroup).
-pytestmark = [pytest.mark.lab, pytest.mark.xdist_group("fleet-lab")]
+pytestmark = pytest.mark.lab
 FLEET = Path(__file__).with_name("fleet.py")
 TOKEN = "fleet-secret-7f3a"  # what the service accepts, and what must never reach an output file
 PROFILE = str(ROOT / "loadprofiles" / "ingest_steady.py")
