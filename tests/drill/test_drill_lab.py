@@ -33,7 +33,7 @@ def _drill_file(tmp: Path, name: str, **changes) -> Path:
     data["environment"] = str(ROOT / "environments" / "local.yaml")
     data["runbook"] = str(ROOT / "runbooks" / Path(data["runbook"]).name)
     data["runbooks"] = {k: str(ROOT / "runbooks" / Path(v).name) for k, v in data.get("runbooks", {}).items()}
-    data.update({"warmup_s": 2, "cooldown_s": 1, **changes})
+    data.update({"warmup_s": 1.5, "cooldown_s": 0.5, **changes})  # sleeps: no assertion needs longer
     p = tmp / f"{name}.yaml"
     p.write_text(yaml.safe_dump(data))
     return p

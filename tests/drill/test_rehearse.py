@@ -26,7 +26,7 @@ class Person:
 
     def __init__(self, lab, tmp_path: Path, fault: str) -> None:
         data = yaml.safe_load((ROOT / "drills" / "region-failover.yaml").read_text())
-        data.update({"environment": str(ROOT / "environments" / "local.yaml"), "warmup_s": 2, "cooldown_s": 1,
+        data.update({"environment": str(ROOT / "environments" / "local.yaml"), "warmup_s": 1.5, "cooldown_s": 0.5,
                      "runbook": str(ROOT / "runbooks" / "region-failover.yaml"),
                      "runbooks": {k: str(ROOT / "runbooks" / Path(v).name) for k, v in data["runbooks"].items()}})
         drill = tmp_path / "drill.yaml"

@@ -23,7 +23,7 @@ def _drill(tmp_path, name="region-failover"):
     data.update({"environment": str(ROOT / "environments" / "local.yaml"),
                  "runbook": str(ROOT / "runbooks" / Path(
                      yaml.safe_load((ROOT / "drills" / f"{name}.yaml").read_text())["runbook"]).name),
-                 "warmup_s": 2, "cooldown_s": 1})
+                 "warmup_s": 1.5, "cooldown_s": 0.5})
     data["runbooks"] = {k: str(ROOT / "runbooks" / Path(v).name) for k, v in data.get("runbooks", {}).items()}
     if data["load"]["profile"] != "builtin":
         data["load"]["profile"] = str(ROOT / data["load"]["profile"])

@@ -18,7 +18,9 @@ from gameday.cli import main
 from gameday.procs import free_port, wait_port
 from gameday.service.ids import read_ledger
 
-pytestmark = pytest.mark.lab
+# Each verdict here needs the generator to keep time (a starved one is rightly INCONCLUSIVE), and the
+# unreachable-rate test saturates a core on purpose: beside nothing else (make test's serial run).
+pytestmark = [pytest.mark.lab, pytest.mark.serial]
 PROFILE = str(ROOT / "loadprofiles" / "ingest_steady.py")
 
 

@@ -123,6 +123,7 @@ def test_the_region_drill_on_the_foreign_service_measures_rpo_and_loss_truly(fle
     _no_token_in(tmp_path / "out")
 
 
+@pytest.mark.serial  # a gate's pass or fail needs the generator to keep time: beside nothing else
 def test_a_gate_passes_at_a_sustainable_rate_and_fails_an_impossible_slo(fleet, tmp_path):
     client, env_file = fleet
     for name, slo, want in (("ok", "p95<1s", 0), ("impossible", "p95<0.001ms", 1)):
@@ -163,6 +164,7 @@ def test_a_wrong_token_fails_every_write_and_the_gate_says_so(fleet, tmp_path, m
 
 
 
+@pytest.mark.serial  # a gate's pass or fail needs the generator to keep time: beside nothing else
 def test_latency_and_spot_faults_work_on_the_hosted_service(fleet, tmp_path):
     client, env_file = fleet
     client.op("ingest_latency", ms=300)  # injected in the network path: the service knows nothing of it
