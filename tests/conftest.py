@@ -1,6 +1,12 @@
+# ruff: noqa: I001
 """Fixtures: one real lab for the lab tests, always torn down, even when tests fail."""
 
 from __future__ import annotations
+
+# Locust patches the standard library with gevent when it is first imported, and every pytest process imports it
+# while collecting (test modules import locust's users). Patching after ssl was imported breaks ssl (RecursionError
+# in urllib3), so it happens here, first, before any test module is collected.
+import locust  # noqa: F401  (first: the file opts out of import sorting)
 
 from pathlib import Path
 
