@@ -13,7 +13,7 @@ from gameday.api.lab import lab_session
 from gameday.api.observe import observers
 from gameday.config import Environment, check_service, load_environment
 from gameday.errors import ConfigError
-from gameday.journal import Event, Journal
+from gameday.journal import Journal, iter_journal
 from gameday.lab.control import DEFAULT_DIR, LabClient
 from gameday.lab.ingest_api import LAB_SERVICE
 from gameday.load.profile import CLOSED
@@ -131,14 +131,15 @@ def _run(opts: LoadOptions, service: Service, slos: list[Slo], limits: list[Slo]
     return summary
 
 
-def regenerate_gate_reports(events: list[Event], out_dir: Path) -> dict[str, Any]:
-    """summary.json, junit.xml and report.html of a gate (or load run) from its journal alone (offline)."""
+def regenerate_gate_reports(journal: Path, out_dir: Path) -> dict[str, Any]:
+    """summary.json, junit.xml and report.html of a gate (or load run) from its journal alone (offline). The
+    journal is streamed twice (the verdict, then the timeline): memory does not grow with the run's length."""
     from gameday.load.gate import summary_from_journal
     from gameday.report.load import write_load_reports
 
-    summary = summary_from_journal(events)
+    summary = summary_from_journal(iter_journal(journal))
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_load_reports(summary, [e.value for e in events if e.kind == "load.tick"], out_dir)
+    write_load_reports(summary, (e.value for e in iter_journal(journal) if e.kind == "load.tick"), out_dir)
     return summary
 
 

@@ -82,6 +82,11 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ 
 <h2>Over time</h2>{{ svg }}
 <h2>SLOs</h2><table><tr><th>SLO</th><th>observed</th><th>ok</th></tr>
 {% for x in s.slos %}<tr><td>{{ x.expr }}{{ " (default)" if x.default }}</td><td>{{ x.shown or x.observed }}</td><td>{{ "yes" if x.ok else "NO" }}</td></tr>{% endfor %}</table>
+{% if s.stairs %}<h2>Stairs (each judged by the gate's rules)</h2><table><tr><th>stair</th><th>seconds</th><th>target events/s</th>
+<th>achieved events/s</th><th>p50 / p95 / p99 ms</th><th>error ratio</th><th>verdict</th><th>why</th></tr>
+{% for r in s.stairs %}<tr><td>{{ r.stair }} of {{ r.of }}</td><td>{{ r.from_s }}-{{ r.to_s }}</td><td>{{ r.target_rate }}</td>
+<td>{{ r.achieved_rate }}</td><td>{{ r.p50_ms }} / {{ r.p95_ms }} / {{ r.p99_ms }}</td><td>{{ r.error_ratio }}</td>
+<td><span class="v {{ r.verdict or 'aborted' }}">{{ (r.verdict or "not reached") | upper }}</span></td><td>{{ r.reasons | join("; ") }}</td></tr>{% endfor %}</table>{% endif %}
 {% if s.failure_reasons %}<h2>Top error reasons</h2><table><tr><th>count</th><th>reason</th><th>first / last (s after start)</th></tr>
 {% for f in s.failure_reasons %}<tr><td>{{ f.count }}</td><td>{{ f.reason }}</td><td>{{ f.first_s }} / {{ f.last_s }}</td></tr>{% endfor %}</table>{% endif %}
 </body></html>
