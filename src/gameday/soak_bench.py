@@ -134,7 +134,7 @@ def _parts(seconds: int, workers: int) -> list[dict[str, Any]]:
     return [{"worker": w, "share": 1 / workers, "batch": 1, "hist": h, "steady_hist": h,
              "counts": {"sent": 100 * seconds, "acked_events": 100 * seconds, "steady_acked_events": 100 * seconds},
              "steady_window_s": [0, seconds], "max_schedule_lag_s": 0.01, "max_connections": 500,
-             "peak_connections": 4, "cpu_percent": [21.5] * seconds} for w in range(workers)]
+             "peak_connections": 4, "cpu_percent": [21.5], "cpu_samples": seconds} for w in range(workers)]
 
 
 def _windows(seconds: int, workers: int) -> list[dict[str, Any]]:

@@ -78,7 +78,7 @@ class Engine:
         self.ranges: dict[str, list[tuple[int, int, int]]] = {"a": [], "f": [], "i": []}
         self.answers: dict[int, list[int]] = {}  # 0.1 s bucket of answer time -> [acked, failed, indeterminate]
         self.max_lag_s = 0.0
-        self.cpu: list[float] = []
+        self.cpu: list[float] = [0.0, 0.0, -1.0]  # samples, their sum, the last one: a day's run keeps 3 numbers
         self.stopped = False
         self.t0 = 0.0
         self.max_queue = max(1000, max_connections * 50)
@@ -233,7 +233,10 @@ class Engine:
         proc.cpu_percent(None)
         while True:
             gevent.sleep(1.0)
-            self.cpu.append(proc.cpu_percent(None))
+            c = proc.cpu_percent(None)
+            self.cpu[0], self.cpu[1], self.cpu[2] = self.cpu[0] + 1, self.cpu[1] + c, c
+            if self.stair_s:
+                self._stair_of(time.monotonic() - 0.5).cpu.append(c)
             self.payloads.refresh()  # fresh {{ts}} in the events
             self._tick()
 
@@ -252,7 +255,7 @@ class Engine:
                    "sent": w.sent, "acked_events": w.acked_events, "errors": w.errors,
                    "indeterminate": w.indeterminate, "dropped": w.dropped, "late": w.late,
                    "acked_requests": w.hist.get_total_count(), **w.latency_fields(),
-                   "cpu_percent": self.cpu[-1] if self.cpu else None, "failures": self.reasons.drain(),
+                   "cpu_percent": self.cpu[2] if self.cpu[0] else None, "failures": self.reasons.drain(),
                    "evidence": self._answered(),
                    "hist": w.hist.encode().decode() if w.hist.get_total_count() else None})  # windowed SLOs
         self._flush_ledger()
@@ -278,7 +281,8 @@ class Engine:
                 "hist": self.total.encode().decode(), "steady_hist": self.steady.encode().decode(),
                 "steady_window_s": [lo, hi], "max_schedule_lag_s": round(self.max_lag_s, 4),
                 "max_connections": self.max_connections, "peak_connections": self.peak,
-                "cpu_percent": self.cpu, "stairs": [st.result(self.cpu) for st in self.stairs],
+                "cpu_percent": [round(self.cpu[1] / self.cpu[0], 2)] if self.cpu[0] else [],  # the average
+                "cpu_samples": int(self.cpu[0]), "stairs": [st.result() for st in self.stairs],
                 "ledger": {**self._ledger_ids(), "spilled": self.on_ledger is not None,
                            "ranges": {k: _merge(v) for k, v in self.ranges.items()}}}
 
@@ -294,6 +298,7 @@ class StairTally:
         self.hist = new_histogram()
         self.lag_s = 0.0
         self.peak = 0
+        self.cpu: list[float] = []  # the CPU samples of its seconds (a stair is short)
 
     def behind(self, lag_s: float) -> None:
         self.lag_s = max(self.lag_s, lag_s)
@@ -312,12 +317,11 @@ class StairTally:
         if key:
             c[key] += 1
 
-    def result(self, cpu: list[float]) -> dict[str, Any]:
-        """The stair as a part of its own (the shape of ``result()``): the CPU samples of its seconds."""
-        mine = [c for i, c in enumerate(cpu) if self.lo <= i + 0.5 < self.hi]  # sample i: the second ending at i+1
+    def result(self) -> dict[str, Any]:
+        """The stair as a part of its own (the shape of ``result()``)."""
         return {"from_s": self.lo, "to_s": self.hi, "rate": self.rate, "counts": self.counts,
                 "steady_hist": self.hist.encode().decode(), "steady_window_s": [self.lo, self.hi],
-                "max_schedule_lag_s": round(self.lag_s, 4), "peak_connections": self.peak, "cpu_percent": mine}
+                "max_schedule_lag_s": round(self.lag_s, 4), "peak_connections": self.peak, "cpu_percent": self.cpu}
 
 
 def _error(status: int) -> str:
