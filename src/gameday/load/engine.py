@@ -24,6 +24,7 @@ from typing import Any
 import gevent
 import psutil
 from gevent.queue import Queue
+from hdrh.histogram import HdrHistogram
 
 from gameday.load.http import HTTP, NO_ANSWER, NOT_SENT, REFUSED, TIMEOUT, Connection, blame
 from gameday.load.payloads import Payloads, RequestHook, hook_payloads
@@ -45,6 +46,8 @@ class Engine:
 
     ``hook`` (a locustfile's ``build_request``) replaces the description's templates; ``on_request``
     receives (method, name, milliseconds, error or None) per answer: Locust's statistics, when wanted.
+    ``on_second`` receives each second's method and name, acknowledged latency (HdrHistogram, microseconds), their sum and the
+    failed requests by what Locust's failure table shows: Locust's statistics fed in bulk (``locust_stats``).
     ``on_ledger`` receives each second's ledger ranges (merged) as the run goes, so the engine's memory does not
     grow with the run's age; without it they are kept and returned with the result (a short run's, or a test's).
     """
@@ -53,7 +56,8 @@ class Engine:
                  timeout_s: float, run_id: str, worker: int, emit: Callable[[dict[str, Any]], None],
                  hook: RequestHook | None = None,
                  on_request: Callable[[str, str, float, str | None], None] | None = None,
-                 on_ledger: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 on_ledger: Callable[[dict[str, Any]], None] | None = None,
+                 on_second: Callable[[str, str, HdrHistogram, int, dict[str, int]], None] | None = None) -> None:
         self.service = service
         self.ids = IdScheme(f"{run_id}w{worker}", uuid=service.uses_uuid)
         self.payloads = Payloads(service, self.ids, batch, run_id) if hook is None else \
@@ -62,6 +66,8 @@ class Engine:
         self.max_connections, self.timeout_s = max_connections, timeout_s
         self.on_request = on_request
         self.on_ledger = on_ledger
+        self.on_second = on_second
+        self.failed_as: dict[int, int] | None = {} if on_second is not None else None  # status -> this second's
         self.open = self.idle = self.peak = 0
         self.workers: list[gevent.Greenlet] = []
         self.emit = emit
@@ -197,11 +203,15 @@ class Engine:
             self.ranges["i"].append((first, self.batch, bucket))
             answered[2] += 1
             self._failed(status, conn, now + self.epoch)
+            if self.failed_as is not None:
+                self.failed_as[status] = self.failed_as.get(status, 0) + 1
         else:  # -1: could not connect (nothing sent); or a definite HTTP error
             w.errors += 1
             self.ranges["f"].append((first, self.batch, bucket))
             answered[1] += 1
             self._failed(status, conn, now + self.epoch)
+            if self.failed_as is not None:
+                self.failed_as[status] = self.failed_as.get(status, 0) + 1
         if self.stair_s:
             self._stair_of(intended).count(status, ok, latency_us, self.batch, None if ok else blame(status, conn.error))
 
@@ -249,6 +259,10 @@ class Engine:
         if w.edge.get_total_count():
             self.total.add(w.edge)
             w.hist.add(w.edge)  # the progress shows the whole second
+        if self.on_second is not None and self.failed_as is not None:
+            failed, self.failed_as = self.failed_as, {}
+            self.on_second(self.payloads.method, self.payloads.name, w.hist, w.lat_sum_us,
+                           {_error(s): n for s, n in failed.items()})
         elapsed = time.monotonic() - self.t0
         rate = self.shape.rate_at(max(0.0, elapsed - 0.5))
         self.emit({"worker": self.worker, "t": round(elapsed, 3), "target_rate": (rate or 0.0) * self.share,

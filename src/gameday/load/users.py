@@ -26,6 +26,7 @@ from locust import LoadTestShape, User, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
 from gameday.load.engine import Engine
+from gameday.load.locust_stats import StatsFeed
 from gameday.load.payloads import Request
 from gameday.load.shapes import SHAPES, RateShape
 from gameday.service.ids import IdScheme
@@ -58,8 +59,9 @@ def _options(parser: Any) -> None:
     g.add_argument("--gameday-workers", type=int, default=1, help="how many processes share the rate")
     g.add_argument("--gameday-max-connections", type=int, default=500,
                    help="keep-alive connections per process, opened as demand needs, at most this many")
-    g.add_argument("--gameday-locust-stats", choices=("auto", "on", "off"), default="auto",
-                   help="feed Locust's statistics (auto: on unless --gameday-out is given)")
+    g.add_argument("--gameday-locust-stats", choices=("auto", "on", "off", "events"), default="auto",
+                   help="feed Locust's statistics (auto: on unless --gameday-out is given; on: once a second, in "
+                        "bulk; events: Locust's request event per answer, for its listeners, at its full cost)")
     g.add_argument("--gameday-timeout", type=float, default=5.0, help="seconds before a request is indeterminate")
     g.add_argument("--gameday-run-id", default="", help="prefix of every event id (default: random)")
     g.add_argument("--gameday-out", default="", help="folder for progress and results (the master's, when distributed)")
@@ -157,7 +159,8 @@ class IngestUser(User):
                         batch=o.gameday_batch, max_connections=o.gameday_max_connections, timeout_s=o.gameday_timeout,
                         run_id=o.gameday_run_id or os.urandom(4).hex(), worker=worker,
                         emit=lambda r: self._emit(r, "tick"), hook=getattr(self, "build_request", None),
-                        on_request=self._locust_stats() if _stats_on(o) else None,
+                        on_request=self._locust_events() if o.gameday_locust_stats == "events" else None,
+                        on_second=StatsFeed(self.environment.stats).second if _stats_on(o) else None,
                         on_ledger=lambda r: self._emit(r, "ledger"))
         IngestUser.engines.append(engine)
         result = engine.run()
@@ -166,7 +169,7 @@ class IngestUser(User):
             gevent.sleep(1.0)
 
 
-    def _locust_stats(self) -> Any:
+    def _locust_events(self) -> Any:
         fire = self.environment.events.request.fire
 
         def on_request(method: str, name: str, ms: float, error: str | None) -> None:
