@@ -24,6 +24,7 @@ from typing import Any
 
 from gameday.api.capacity import CapacityOptions, run_capacity
 from gameday.api.lab import lab_operation, lab_session
+from gameday.api.load import LoadOptions, run_load
 
 OUT = Path("out/bench-capacity")
 STATE = OUT / "lab"
@@ -31,6 +32,7 @@ SLO = "p95<1s"  # a budget every latency below fits in, so the knee is where the
 LATENCIES_MS = (0.0, 100.0, 200.0, 400.0)
 START_RATE, MAX_RATE = 100.0, 6000.0
 STAIR_S, FACTOR = 6.0, 1.5
+WARM_S = 8.0
 
 
 def knee_rank(knee: dict[str, Any]) -> float | None:
@@ -63,6 +65,10 @@ def one(ms: float) -> dict[str, Any]:
     with lab_session(env, STATE, restore=False, on_progress=print):
         try:
             lab_operation("inject_latency", {"ms": ms}, STATE)
+            # a lab just started answers its first seconds slowly (connections opening, caches cold): warm it up
+            # at the start rate, unjudged, so the first stair measures the lab and not its start
+            run_load(LoadOptions(profile=Path("loadprofiles/ingest_steady.py"), env=env, rate=START_RATE,
+                                 duration=WARM_S, state_dir=STATE, out_dir=OUT / f"warm-{ms:g}ms"))
             print(f"ingest latency +{ms:g} ms, --slo '{SLO}':", flush=True)
             s = run_capacity(CapacityOptions(
                 profile=Path("loadprofiles/ingest_steady.py"), env=env, max_rate=MAX_RATE, start_rate=START_RATE,
