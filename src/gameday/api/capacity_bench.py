@@ -2,12 +2,14 @@
 
 The lab's ingest nodes work like a deployment's pods: each works on at most ``node_workers`` writes at once (8 in
 environments/local.yaml), and the injected latency is inside the node, holding a worker as a slow dependency
-would. So the primary region's 6 nodes serve at most 48 / (service time + latency) writes per second: ~870/s at
-+50 ms, ~460/s at +100 ms, ~230/s at +200 ms, ~120/s at +400 ms, and at +0 what the database and the shared CPU
-allow. (The first version added the latency in the network path in front of nodes that took any number of
-writes at once: the latency then cost no capacity, only SLO budget, and the knees were 1,092, 1,291, 977 and
-781/s at +0/50/150/250 ms: noise, not a trend.) The latencies are 2x apart so each knee is about half the one
-before: a margin over the run-to-run noise.
+would. So the primary region's 6 nodes serve at most 48 / (service time + latency) writes per second: ~460/s at
++100 ms, ~230/s at +200 ms, ~120/s at +400 ms, ~60/s at +800 ms. (The first version added the latency in the
+network path in front of nodes that took any number of writes at once: the latency then cost no capacity, only
+SLO budget, and the knees were 1,092, 1,291, 977 and 781/s at +0/50/150/250 ms: noise, not a trend.) The
+latencies are 2x apart so each knee is about half the one before, a margin over the run-to-run noise, and all
+of them are concurrency-bound: with no latency added, the knee is whatever the database and the two shared
+cores allow at that moment (a synchronous-replication COMMIT per write; on this machine, shared with other
+work, the primary's health check failed and writes timed out at 150/s in one run), which no rule predicts.
 
 One latency per invocation (``--latency MS``), each its own lab under the shared lab lock (the Makefile takes it
 per latency: each hold is about two minutes, never the whole bench); ``--combine`` prints the knees as a table
@@ -28,9 +30,9 @@ from gameday.api.load import LoadOptions, run_load
 
 OUT = Path("out/bench-capacity")
 STATE = OUT / "lab"
-SLO = "p95<1s"  # a budget every latency below fits in, so the knee is where the queue starts to grow
-LATENCIES_MS = (0.0, 100.0, 200.0, 400.0)
-START_RATE, MAX_RATE = 100.0, 6000.0
+SLO = "p95<2s"  # a budget every latency below fits in, so the knee is where the queue starts to grow
+LATENCIES_MS = (100.0, 200.0, 400.0, 800.0)
+START_RATE, MAX_RATE = 40.0, 6000.0
 STAIR_S, FACTOR = 6.0, 1.5
 WARM_S = 8.0
 
