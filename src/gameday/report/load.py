@@ -14,7 +14,7 @@ from markupsafe import Markup
 from gameday.report.junit import gate_cases, render_junit
 from gameday.report.svg import panel, time_axis
 
-__all__ = ["write_load_reports", "load_junit", "load_html"]
+__all__ = ["write_load_reports", "load_junit", "load_html", "Timeline"]
 
 W, LEFT, RIGHT = 1000, 90, 30
 
@@ -26,30 +26,46 @@ def load_junit(s: dict[str, Any]) -> str:
 MAX_POINTS = 720  # the HTML's timeline keeps at most this many points; the full series stays in the data files
 
 
-def _buckets(progress: Iterable[dict[str, Any]], duration_s: float) -> tuple[dict[int, dict[str, float]], int]:
-    """The progress streamed into buckets of ``width`` seconds (1 for a run of up to MAX_POINTS seconds): rates
-    are per second averaged over the bucket, latency the bucket's worst second (a spike is never averaged away)."""
-    width = max(1, math.ceil(max(duration_s, 1.0) / MAX_POINTS))
-    by_b: dict[int, dict[str, float]] = {}
-    seconds: dict[int, set[int]] = {}
-    for r in progress:  # several workers: add their seconds up
+class Timeline:
+    """The progress folded, as it streams, into buckets of ``width`` seconds (1 for a run of up to MAX_POINTS
+    seconds): rates are per second averaged over the bucket, latency the bucket's worst second (a spike is
+    never averaged away). Memory: the buckets, whatever the run's length."""
+
+    def __init__(self, duration_s: float) -> None:
+        self.width = max(1, math.ceil(max(duration_s, 1.0) / MAX_POINTS))
+        self.by_b: dict[int, dict[str, float]] = {}
+        self.seconds: dict[int, set[int]] = {}
+
+    def add(self, r: dict[str, Any]) -> None:  # several workers: their seconds add up
         sec = int(round(r["t"]))
-        k = sec // width * width
-        b = by_b.setdefault(k, {"target": 0.0, "acked": 0.0, "p95": 0.0, "p99": 0.0, "err": 0.0})
-        seconds.setdefault(k, set()).add(sec)
+        k = sec // self.width * self.width
+        b = self.by_b.setdefault(k, {"target": 0.0, "acked": 0.0, "p95": 0.0, "p99": 0.0, "err": 0.0})
+        self.seconds.setdefault(k, set()).add(sec)
         b["target"] += r["target_rate"]
         b["acked"] += r["acked_events"]
         b["p95"] = max(b["p95"], r["p95_ms"] or 0)
         b["p99"] = max(b["p99"], r["p99_ms"] or 0)
         b["err"] += r["errors"] + r["indeterminate"]
-    for k, b in by_b.items():
-        n = len(seconds[k])
-        for key in ("target", "acked", "err"):
-            b[key] /= n
-    return by_b, width
+
+    def buckets(self) -> tuple[dict[int, dict[str, float]], int]:
+        out = {k: dict(b) for k, b in self.by_b.items()}
+        for k, b in out.items():
+            n = len(self.seconds[k])
+            for key in ("target", "acked", "err"):
+                b[key] /= n
+        return out, self.width
 
 
-def _svg(progress: Iterable[dict[str, Any]], duration_s: float) -> str:
+def _buckets(progress: Iterable[dict[str, Any]] | Timeline, duration_s: float) -> tuple[dict[int, dict[str, float]], int]:
+    if isinstance(progress, Timeline):  # folded already, as the journal streamed by
+        return progress.buckets()
+    timeline = Timeline(duration_s)
+    for r in progress:
+        timeline.add(r)
+    return timeline.buckets()
+
+
+def _svg(progress: Iterable[dict[str, Any]] | Timeline, duration_s: float) -> str:
     by_t, width = _buckets(progress, duration_s)
     per = "" if width == 1 else f" (each point: {width} s, rates averaged, latency its worst second)"
     ts = sorted(by_t)
@@ -93,13 +109,13 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ 
 """
 
 
-def load_html(s: dict[str, Any], progress: Iterable[dict[str, Any]]) -> str:
+def load_html(s: dict[str, Any], progress: Iterable[dict[str, Any]] | Timeline) -> str:
     title = "Load gate" if s.get("gate") or s.get("slos") else \
         "Load run (no SLO judged: the verdict is the generator's health)"
     return Environment(autoescape=True).from_string(_PAGE).render(s=s, svg=Markup(_svg(progress, float(s.get("duration_s") or 0.0))), title=title)
 
 
-def write_load_reports(summary: dict[str, Any], progress: Iterable[dict[str, Any]], out_dir: Path) -> None:
+def write_load_reports(summary: dict[str, Any], progress: Iterable[dict[str, Any]] | Timeline, out_dir: Path) -> None:
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     (out_dir / "junit.xml").write_text(load_junit(summary))
     (out_dir / "report.html").write_text(load_html(summary, progress))
