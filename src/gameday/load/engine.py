@@ -187,8 +187,11 @@ class Engine:
         w.sent += 1
         lo, hi = self.steady_window
         in_steady = lo <= intended - self.t0 < hi
-        bucket = int((now + self.epoch) / _BUCKET_S)
-        answered = self.answers.setdefault(int((now + self.epoch) / _EVIDENCE_S), [0, 0, 0])
+        wall = now + self.epoch
+        bucket = int(wall / _BUCKET_S)
+        answered = self.answers.get(k := int(wall / _EVIDENCE_S))
+        if answered is None:  # a new 0.1 s bucket (not a list made per request)
+            answered = self.answers[k] = [0, 0, 0]
         ok = status in self.ok
         if self.on_request is not None:
             self.on_request(self.payloads.method, self.payloads.name, latency_us / 1000, None if ok else _error(status))
@@ -208,14 +211,14 @@ class Engine:
             w.indeterminate += 1
             self.ranges["i"].append((first, self.batch, bucket))
             answered[2] += 1
-            self._failed(status, conn, now + self.epoch)
+            self._failed(status, conn, wall)
             if self.failed_as is not None:
                 self.failed_as[status] = self.failed_as.get(status, 0) + 1
         else:  # -1: could not connect (nothing sent); or a definite HTTP error
             w.errors += 1
             self.ranges["f"].append((first, self.batch, bucket))
             answered[1] += 1
-            self._failed(status, conn, now + self.epoch)
+            self._failed(status, conn, wall)
             if self.failed_as is not None:
                 self.failed_as[status] = self.failed_as.get(status, 0) + 1
         if self.stair_s:
