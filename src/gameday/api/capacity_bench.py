@@ -11,9 +11,9 @@ of them are concurrency-bound: with no latency added, the knee is whatever the d
 cores allow at that moment (a synchronous-replication COMMIT per write; on this machine, shared with other
 work, the primary's health check failed and writes timed out at 150/s in one run), which no rule predicts.
 
-One latency per invocation (``--latency MS``), each its own lab under the shared lab lock (the Makefile takes it
-per latency: each hold is about two minutes, never the whole bench); ``--combine`` prints the knees as a table
-from out/bench-capacity/knee-*.json and exits 1 unless every knee is below the one before.
+``--latency MS [MS ...]``: those runs in one lab (started, warmed up, stopped); the Makefile runs two latencies
+per hold of the shared lab lock (about three minutes each, never the whole bench). ``--combine`` prints the
+knees as a table from out/bench-capacity/knee-*.json and exits 1 unless every knee is below the one before.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ STATE = OUT / "lab"
 SLO = "p95<2s"  # a budget every latency below fits in, so the knee is where the queue starts to grow
 LATENCIES_MS = (100.0, 200.0, 400.0, 800.0)
 START_RATE, MAX_RATE = 40.0, 6000.0
-STAIR_S, FACTOR = 6.0, 1.5
+STAIR_S, FACTOR = 5.0, 1.5
 WARM_S = 8.0
 
 
@@ -61,29 +61,35 @@ def _stair(row: dict[str, Any]) -> None:
           f"  p95 {ms(row.get('p95_ms'))} ms  {row['verdict'].upper()}", flush=True)
 
 
-def one(ms: float) -> dict[str, Any]:
-    """The lab's knee with ``ms`` of latency inside its ingest nodes (a lab of its own, stopped after)."""
+def runs(latencies: list[float]) -> list[dict[str, Any]]:
+    """The lab's knee at each added latency inside its ingest nodes, in one lab (started, warmed up, stopped)."""
     env = Path("environments/local.yaml")
+    knees = []
     with lab_session(env, STATE, restore=False, on_progress=print):
+        # a lab just started answers its first seconds slowly (connections opening, caches cold): warm it up at
+        # the start rate, unjudged, so the first stair measures the lab and not its start
+        run_load(LoadOptions(profile=Path("loadprofiles/ingest_steady.py"), env=env, rate=START_RATE,
+                             duration=WARM_S, state_dir=STATE, out_dir=OUT / "warm-up"))
         try:
-            lab_operation("inject_latency", {"ms": ms}, STATE)
-            # a lab just started answers its first seconds slowly (connections opening, caches cold): warm it up
-            # at the start rate, unjudged, so the first stair measures the lab and not its start
-            run_load(LoadOptions(profile=Path("loadprofiles/ingest_steady.py"), env=env, rate=START_RATE,
-                                 duration=WARM_S, state_dir=STATE, out_dir=OUT / f"warm-{ms:g}ms"))
-            print(f"ingest latency +{ms:g} ms, --slo '{SLO}':", flush=True)
-            s = run_capacity(CapacityOptions(
-                profile=Path("loadprofiles/ingest_steady.py"), env=env, max_rate=MAX_RATE, start_rate=START_RATE,
-                stair_s=STAIR_S, factor=FACTOR, slos=[SLO], state_dir=STATE, max_connections=2000,
-                out_dir=OUT / f"latency-{ms:g}ms"),
-                on_stair=_stair)
+            for ms in latencies:
+                knees.append(_one(env, ms))
         finally:
             lab_operation("inject_latency", {"ms": 0.0}, STATE)
-    knee = {"ingest_latency_ms": ms, "slo": SLO, "verdict": s["verdict"], "capacity_rate": s["capacity_rate"],
-            "first_failing": s.get("first_failing"), "reasons": s["reasons"]}
+    return knees
+
+
+def _one(env: Path, ms: float) -> dict[str, Any]:
+    lab_operation("inject_latency", {"ms": ms}, STATE)
+    print(f"ingest latency +{ms:g} ms, --slo '{SLO}':", flush=True)
+    s = run_capacity(CapacityOptions(
+        profile=Path("loadprofiles/ingest_steady.py"), env=env, max_rate=MAX_RATE, start_rate=START_RATE,
+        stair_s=STAIR_S, factor=FACTOR, slos=[SLO], state_dir=STATE, max_connections=2000,
+        out_dir=OUT / f"latency-{ms:g}ms"),
+        on_stair=_stair)
     print(f"ingest latency {ms:>5g} ms: {s['verdict'].upper():<12} knee {s['capacity_rate']} events/s "
           f"(first failing {s.get('first_failing')})", flush=True)
-    return knee
+    return {"ingest_latency_ms": ms, "slo": SLO, "verdict": s["verdict"], "capacity_rate": s["capacity_rate"],
+            "first_failing": s.get("first_failing"), "reasons": s["reasons"]}
 
 
 def combine() -> int:
@@ -105,16 +111,16 @@ def combine() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="the lab's knee as ingest latency goes up")
-    p.add_argument("--latency", type=float, help="one run: this many ms inside the ingest nodes")
+    p.add_argument("--latency", type=float, nargs="+", help="runs in one lab: these many ms inside the nodes")
     p.add_argument("--combine", action="store_true", help="the knees of every run, and whether they moved down")
     a = p.parse_args(argv)
     if a.combine:
         return combine()
     if a.latency is None:
         p.error("--latency MS or --combine")
-    knee = one(a.latency)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"knee-{a.latency:g}.json").write_text(json.dumps(knee, indent=2))
+    for knee in runs(a.latency):
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / f"knee-{knee['ingest_latency_ms']:g}.json").write_text(json.dumps(knee, indent=2))
     return 0
 
 
