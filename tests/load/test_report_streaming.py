@@ -95,3 +95,18 @@ def test_a_long_healthy_gates_journal_is_judged_in_memory_that_does_not_grow_wit
     short, _ = _judged_peak(tmp_path / "short.jsonl", 300)
     long, size = _judged_peak(tmp_path / "long.jsonl", 3000)
     assert long < short * 1.3 and long < size / 4, f"peak {short} -> {long} bytes for a 10x longer journal ({size} B)"
+
+
+def test_a_days_timeline_is_downsampled_to_720_points_keeping_a_one_second_spike():
+    from gameday.report.load import MAX_POINTS, Timeline, load_html
+
+    day = Timeline(86400.0)
+    for t in range(1, 86401):
+        day.add({"t": float(t), "target_rate": 100.0, "acked_events": 100, "p95_ms": 900.0 if t == 40000 else 5.0,
+                 "p99_ms": 9.0, "errors": 0, "indeterminate": 0})
+    buckets, width = day.buckets()
+    assert len(buckets) <= MAX_POINTS and width == 121
+    assert all(b["acked"] == 100.0 for b in buckets.values()), "a rate is averaged per second of its bucket"
+    assert max(b["p95"] for b in buckets.values()) == 900.0 and buckets[40000 // 121 * 121]["p95"] == 900.0
+    html = load_html({"verdict": "pass", "duration_s": 86400, "slos": [], "reasons": []}, day)
+    assert len(html) < 100_000 and "each point: 121 s" in html

@@ -32,15 +32,16 @@ class Timeline:
     never averaged away). Memory: the buckets, whatever the run's length."""
 
     def __init__(self, duration_s: float) -> None:
-        self.width = max(1, math.ceil(max(duration_s, 1.0) / MAX_POINTS))
+        # the ticks of a run of d seconds are at t = 1 .. d (a tick closes its second): d + 1 bucket starts
+        self.width = max(1, math.ceil((max(duration_s, 1.0) + 1) / MAX_POINTS))
         self.by_b: dict[int, dict[str, float]] = {}
-        self.seconds: dict[int, set[int]] = {}
+        self.seconds: dict[int, int] = {}  # bucket -> a bit per second of it that has progress (not a set of them)
 
     def add(self, r: dict[str, Any]) -> None:  # several workers: their seconds add up
         sec = int(round(r["t"]))
         k = sec // self.width * self.width
         b = self.by_b.setdefault(k, {"target": 0.0, "acked": 0.0, "p95": 0.0, "p99": 0.0, "err": 0.0})
-        self.seconds.setdefault(k, set()).add(sec)
+        self.seconds[k] = self.seconds.get(k, 0) | 1 << (sec - k)
         b["target"] += r["target_rate"]
         b["acked"] += r["acked_events"]
         b["p95"] = max(b["p95"], r["p95_ms"] or 0)
@@ -50,7 +51,7 @@ class Timeline:
     def buckets(self) -> tuple[dict[int, dict[str, float]], int]:
         out = {k: dict(b) for k, b in self.by_b.items()}
         for k, b in out.items():
-            n = len(self.seconds[k])
+            n = bin(self.seconds[k]).count("1")
             for key in ("target", "acked", "err"):
                 b[key] /= n
         return out, self.width
