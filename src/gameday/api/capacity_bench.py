@@ -12,9 +12,10 @@ runs (the primary's health check failing, the generator starved): no rule predic
 version of this bench (the latency in the network path, no bound on a node's concurrency) measured knees of
 1,092, 1,291, 977 and 781/s at +0/50/150/250 ms: noise, not a trend.
 
-``--latency MS [MS ...]``: those runs in one lab (started, warmed up, stopped); the Makefile runs two latencies
-per hold of the shared lab lock (about three minutes each, never the whole bench). ``--combine`` prints the
-knees as a table from out/bench-capacity/knee-*.json and exits 1 unless every knee is below the one before.
+``--latency MS [MS ...]``: those runs in one lab (started, warmed up, stopped), about four minutes for the four
+under one hold of the shared lab lock: stairs of 4 s, 2x apart, narrowed to within 20 % (the knees are 2x
+apart: that resolution orders them). ``--combine`` prints the knees as a table from
+out/bench-capacity/knee-*.json and exits 1 unless every knee is below the one before.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ SLO = "p95<2s"  # a budget every latency below fits in, so the knee is where the
 LATENCIES_MS = (100.0, 200.0, 400.0, 800.0)
 NODE_WORKERS = 1
 START_RATE, MAX_RATE = 4.0, 1000.0
-STAIR_S, FACTOR = 5.0, 1.5
+STAIR_S, FACTOR, RESOLUTION = 4.0, 2.0, 0.2
 WARM_S = 8.0
 
 
@@ -97,7 +98,7 @@ def _one(env: Path, ms: float) -> dict[str, Any]:
     print(f"ingest latency +{ms:g} ms, --slo '{SLO}':", flush=True)
     s = run_capacity(CapacityOptions(
         profile=Path("loadprofiles/ingest_steady.py"), env=env, max_rate=MAX_RATE, start_rate=START_RATE,
-        stair_s=STAIR_S, factor=FACTOR, slos=[SLO], state_dir=STATE, max_connections=2000,
+        stair_s=STAIR_S, factor=FACTOR, resolution=RESOLUTION, slos=[SLO], state_dir=STATE, max_connections=2000,
         out_dir=OUT / f"latency-{ms:g}ms"),
         on_stair=_stair)
     print(f"ingest latency {ms:>5g} ms: {s['verdict'].upper():<12} knee {s['capacity_rate']} events/s "
