@@ -59,7 +59,7 @@ bench-soak: $(STAMP)
 bench-soak-lab: $(STAMP)
 	flock /tmp/gameday-lab.lock $(BIN)/python -m gameday.api.soak_lab_bench
 
-# The lab's knee as ingest latency is added inside its nodes: one lab, about three minutes under the shared lab
+# The lab's knee as ingest latency is added inside its nodes: one lab, under five minutes under the shared lab
 # lock (not part of make test); then the table, exit 1 unless each knee is below the one before.
 bench-capacity: $(STAMP)
 	rm -f out/bench-capacity/knee-*.json

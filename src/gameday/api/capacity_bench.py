@@ -14,7 +14,7 @@ failing, the generator starved): no rule predicts that, and the first version of
 the network path, no bound on a node's concurrency) measured knees of 1,092, 1,291, 977 and 781/s at
 +0/50/150/250 ms: noise, not a trend.
 
-``--latency MS [MS ...]``: those runs in one lab (started, warmed up, stopped), about three minutes for the three
+``--latency MS [MS ...]``: those runs in one lab (started, warmed up, stopped), under five minutes for the three
 under one hold of the shared lab lock: stairs of 4 s, 2x apart, narrowed to within 20 % (the knees are 2x
 apart: that resolution orders them). ``--combine`` prints the knees as a table from
 out/bench-capacity/knee-*.json and exits 1 unless every knee is below the one before.
