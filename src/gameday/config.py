@@ -111,6 +111,9 @@ class LabSettings(Strict):
     spot_notice_s: float = Field(1.0, ge=0, le=600)
     spot_replace_delay_s: float = Field(2.0, ge=0, le=600)
     db_pool_size: int = Field(4, ge=1, le=32)
+    # Writes one lab ingest node works on at once (a pod's worker concurrency); more wait in its queue. A node
+    # then serves at most node_workers / service time writes per second, so latency inside it lowers capacity.
+    node_workers: int = Field(8, ge=1, le=4096)
     # How long a fault's effect may take to show to clients here, in lab seconds (not scaled): the lab's
     # processes die at once (a spot node after its notice, added to this), so AWS's propagation windows do not apply.
     effect_within_s: float = Field(1.0, gt=0, le=600)

@@ -11,14 +11,14 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from gameday.errors import ConfigError
 
-__all__ = ["Event", "Journal", "read_journal"]
+__all__ = ["Event", "Journal", "read_journal", "iter_journal"]
 
 
 @dataclass(frozen=True)
@@ -68,21 +68,25 @@ class Journal:
 
 def read_journal(path: str | Path) -> list[Event]:
     """All events of a journal file; a torn last line (a crash mid-write) is ignored."""
+    return list(iter_journal(path))
+
+
+def iter_journal(path: str | Path) -> Iterator[Event]:
+    """The events of a journal file, streamed (memory: one line, whatever the journal's length); a torn last
+    line is ignored, a bad line anywhere else is a ConfigError naming it."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        f = open(path, encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError("journal not found", file=str(path)) from None
-    events: list[Event] = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            d = json.loads(line)
-            events.append(Event(**d))
-        except (json.JSONDecodeError, TypeError):
-            if n == len(lines):
-                break
-            raise ConfigError(f"line {n} is not a journal event", file=str(path)) from None
-    return events
-
+    bad = 0  # a line that did not parse: an error unless it turns out to be the last one
+    with f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            if bad:
+                raise ConfigError(f"line {bad} is not a journal event", file=str(path))
+            try:
+                yield Event(**json.loads(line))
+            except (json.JSONDecodeError, TypeError):
+                bad = n

@@ -92,7 +92,9 @@ def _knee(rate: float | None, verdict: str = "pass", first_failing: float | None
 def test_the_bench_says_the_knee_moved_down_only_when_no_knee_rose_and_none_is_missing():
     from gameday.api.capacity_bench import moves_down
 
-    assert moves_down([_knee(900.0), _knee(900.0), _knee(450.0), _knee(None, "fail", 200.0)])
+    assert moves_down([_knee(900.0), _knee(450.0), _knee(None, "fail", 200.0)])
+    assert not moves_down([_knee(900.0), _knee(900.0)]), "a knee that did not move"
+    assert not moves_down([_knee(None, "fail", 200.0), _knee(None, "fail", 100.0)]), "nothing held, twice"
     assert not moves_down([_knee(800.0), _knee(870.0)]), "a knee that rose"
     assert not moves_down([_knee(900.0), _knee(None, "inconclusive", None)]), "no knee: the generator limited it"
     assert not moves_down([_knee(None, "fail", 200.0), _knee(300.0)]), "nothing held, then a knee"

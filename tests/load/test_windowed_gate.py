@@ -32,3 +32,18 @@ def test_a_service_that_slows_down_after_a_while_fails_naming_the_window(tmp_pat
     assert any(r.startswith("SLO breached: p99<150ms over 2s") and first in r for r in s["reasons"]), s["reasons"]
     events = read_journal(tmp_path / "journal.jsonl")
     assert summary_from_journal(events)["slos"] == s["slos"], "the journal alone gives the same windows"
+
+
+STEP = str(ROOT / "loadprofiles" / "ingest_step.py")
+
+
+def test_a_step_gate_fails_on_a_lower_stair_the_service_slowed_though_the_last_stair_held(tmp_path):
+    """4 stairs of 1 s; the service answers 300 ms late only while stair 2 runs: before per-stair verdicts the
+    gate judged the last stair alone and passed."""
+    with _server(DRIFTING, "--slow-after", "1.1", "--slow-until", "1.9", "--slow-ms", "300") as host:
+        code, s = _gate(tmp_path, STEP, host, "--rate", "80", "--duration", "4", "--slo", "p95<150ms")
+    assert [r["verdict"] for r in s["stairs"]] == ["pass", "fail", "pass", "pass"], s["stairs"]
+    assert code == 1 and s["verdict"] == "fail", s["reasons"]
+    assert s["reasons"][0].startswith("stair 2 of 4 (40 events/s, 1-2 s) was FAIL: SLO breached: p95<150ms")
+    assert all(x["ok"] for x in s["slos"]), "the last stair (the steady window) held"
+    assert summary_from_journal(read_journal(tmp_path / "journal.jsonl"))["stairs"] == s["stairs"]

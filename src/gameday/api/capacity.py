@@ -115,7 +115,8 @@ def _climb(opts: CapacityOptions, service: Service, slos: list[Slo], start: floa
                           out_dir=out / "stairs" / f"{len(tried) + 1:02d}-{rate:g}", rate=rate,
                           duration=opts.stair_s, batch=opts.batch, workers=opts.workers,
                           max_connections=opts.max_connections, slos=slos, service=service, journal=journal,
-                          gate=True, run_id=f"{run_id}s{len(tried) + 1}", start_extra={"stair": len(tried) + 1})
+                          gate=True, run_id=f"{run_id}s{len(tried) + 1}", start_extra={"stair": len(tried) + 1},
+                          keep_ticks=True)
             run.on_progress = lambda rec: _tick(journal, rec)
             s = run.execute()
             tried.append((rate, s["verdict"]))

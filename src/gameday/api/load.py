@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from gameday.api.lab import lab_session
 from gameday.api.observe import observers
 from gameday.config import Environment, check_service, load_environment
 from gameday.errors import ConfigError
-from gameday.journal import Event, Journal
+from gameday.journal import Event, Journal, iter_journal
 from gameday.lab.control import DEFAULT_DIR, LabClient
 from gameday.lab.ingest_api import LAB_SERVICE
 from gameday.load.profile import CLOSED
@@ -145,14 +145,26 @@ def _run(opts: LoadOptions, service: Service, slos: list[Slo], limits: list[Slo]
     return summary
 
 
-def regenerate_gate_reports(events: list[Event], out_dir: Path) -> dict[str, Any]:
-    """summary.json, junit.xml and report.html of a gate (or load run) from its journal alone (offline)."""
-    from gameday.load.gate import summary_from_journal
-    from gameday.report.load import write_load_reports
+def regenerate_gate_reports(journal: Path, out_dir: Path) -> dict[str, Any]:
+    """summary.json, junit.xml and report.html of a gate (or load run) from its journal alone (offline). The
+    journal is streamed once, the verdict judged and the timeline folded as it goes by: memory does not grow
+    with the run's length."""
+    from gameday.load.gate import GATE_START, summary_from_journal
+    from gameday.report.load import Timeline, write_load_reports
 
-    summary = summary_from_journal(events)
+    timeline: list[Timeline] = []
+
+    def folded() -> Iterator[Event]:
+        for e in iter_journal(journal):
+            if e.kind == GATE_START and not timeline:
+                timeline.append(Timeline(float(e.value.get("duration") or 0.0)))
+            elif e.kind == "load.tick" and timeline:
+                timeline[0].add(e.value)
+            yield e
+
+    summary = summary_from_journal(folded())
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_load_reports(summary, [e.value for e in events if e.kind == "load.tick"], out_dir)
+    write_load_reports(summary, timeline[0] if timeline else [], out_dir)
     return summary
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from gameday.drill.confirm import default_operator, manual_handler, stdin_kind
 from gameday.drill.models import load_drill, load_runbook
 from gameday.drill.rehearse import Responder
 from gameday.errors import EXIT_FAIL, DriverError
-from gameday.journal import read_journal
+from gameday.journal import iter_journal, read_journal
 from gameday.load.capacity import is_capacity_journal
 from gameday.load.gate import is_gate_journal
 from gameday.report.why import reason_line
@@ -163,11 +164,11 @@ def report_cmd(journal_at: str = typer.Argument(..., metavar="JOURNAL",
                as_json: bool = typer.Option(False, "--json", help="Print report.json.")) -> None:
     """Regenerate every report from a journal alone (offline)."""
     journal = local_copy(journal_at)
-    events = read_journal(journal)
-    if is_gate_journal(events):  # a load gate's (or load run's) journal: its own reports
-        report_gate(events, out_dir or journal.parent, as_json)
-    if is_capacity_journal(events):  # a capacity run's: its stairs and knee
-        report_capacity(events, out_dir or journal.parent, as_json)
+    first = list(islice(iter_journal(journal), 1))  # the first event says what kind of run it was
+    if is_gate_journal(first):  # a load gate's (or load run's) journal: its own reports, the journal streamed
+        report_gate(journal, out_dir or journal.parent, as_json)
+    if is_capacity_journal(first):  # a capacity run's: its stairs and knee
+        report_capacity(read_journal(journal), out_dir or journal.parent, as_json)
     summary = regenerate_reports(journal, out_dir)
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))

@@ -67,6 +67,7 @@ def _print(s: dict[str, Any], out_dir: Path) -> None:
         tag = " (default)" if x.get("default") else ""
         out.print(f"  {x['expr'] + tag:<28} observed {x.get('shown', x['observed'])!s:<14} "
                   f"{'[green]ok[/]' if x['ok'] else '[red]BREACHED[/]'}", highlight=False)
+    _print_stairs(s.get("stairs") or [])
     for r in s["reasons"]:
         out.print(f"  [{colour}]- {escape(r)}[/]")
     if s.get("failure_reasons"):
@@ -83,9 +84,24 @@ def _print(s: dict[str, Any], out_dir: Path) -> None:
     out.print(f"summary: {out_dir / 'summary.json'} (also junit.xml, report.html, ledger.txt)")
 
 
-def report_gate(events: list[Event], out_dir: Path, as_json: bool) -> NoReturn:
+def _print_stairs(rows: list[dict[str, Any]]) -> None:
+    """A step shape's stairs, each judged by the gate's rules: a table under 80 columns."""
+    if not rows:
+        return
+    out.print(f"  {'stair':>5}  {'target/s':>10}  {'achieved/s':>10}  {'p95 ms':>9}  {'p99 ms':>9}  {'errors':>8}  verdict",
+              highlight=False)
+    for r in rows:
+        def f(v: Any, spec: str = ",.1f") -> str:
+            return "n/a" if v is None else format(v, spec)
+        verdict = (r["verdict"] or "not reached").upper()
+        out.print(f"  {r['stair']:>5}  {f(r['target_rate']):>10}  {f(r.get('achieved_rate')):>10}  "
+                  f"{f(r.get('p95_ms')):>9}  {f(r.get('p99_ms')):>9}  {f(r.get('error_ratio'), '.4f'):>8}  {verdict}",
+                  highlight=False)
+
+
+def report_gate(journal: Path, out_dir: Path, as_json: bool) -> NoReturn:
     """``gameday report`` on a gate's (or load run's) journal: its own reports, printed as the gate printed them."""
-    _reprint(regenerate_gate_reports(events, out_dir), out_dir, as_json, _print)
+    _reprint(regenerate_gate_reports(journal, out_dir), out_dir, as_json, _print)
 
 
 def _reprint(s: dict[str, Any], out_dir: Path, as_json: bool, show: Callable[[dict[str, Any], Path], None]) -> NoReturn:

@@ -53,6 +53,8 @@ class Fleet:
     pool_size: int
     record: Callable[[str, dict[str, object]], None]
     hosted: HostedService | None = None  # the team's own service as the nodes (default: the lab's ingest node)
+    workers: int = 8  # writes each of the lab's own nodes works on at once (lab settings' node_workers)
+    latency_ms: float = 0.0  # the latency fault inside the lab's own nodes: new nodes start with it
     nodes: list[Node] = field(default_factory=list)
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
     _rr: dict[str, int] = field(default_factory=dict)
@@ -70,7 +72,8 @@ class Fleet:
             node.proc = spawn(
                 [sys.executable, "-m", "gameday.lab.ingest_node", "--name", node.name, "--region", region,
                  "--zone", zone, "--capacity-type", capacity_type, "--port", str(node.port),
-                 "--db-port", str(self.db_port_of(region)), "--pool-size", str(self.pool_size)],
+                 "--db-port", str(self.db_port_of(region)), "--pool-size", str(self.pool_size),
+                 "--workers", str(self.workers), "--latency-ms", str(self.latency_ms)],
                 log=self.root / f"{node.name}.log")
         self.nodes.append(node)
         return node
@@ -129,6 +132,14 @@ class Fleet:
                 return r.status == 200
         except (TimeoutError, aiohttp.ClientError):
             return False
+
+    async def set_latency(self, ms: float) -> list[str]:
+        """Every running node of the lab's own holds each write ``ms`` longer (and so will the nodes started
+        later); the names of the nodes that did not answer."""
+        self.latency_ms = ms
+        nodes = [n for n in self.nodes if n.state in ("starting", "running", "draining")]
+        done = await asyncio.gather(*(self.admin(n, "latency", {"ms": ms}) for n in nodes))
+        return [n.name for n, ok in zip(nodes, done, strict=True) if not ok]
 
     def forget_dead(self) -> None:
         self.nodes = [n for n in self.nodes if n.alive]

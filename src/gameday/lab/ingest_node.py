@@ -1,6 +1,11 @@
 """One ingest node of the lab: ``POST /v1/trips`` answers 202 only after COMMIT.
 
-Run as its own process: ``python -m gameday.lab.ingest_node --name … --port … --db-port …``.
+Like a real deployment's pod, a node works on at most ``--workers`` writes at once (its server's worker
+concurrency); the others wait in its queue. So a node serves at most workers / service time writes per second,
+and latency added inside it (``/admin/latency``: a slow dependency, ``gameday lab fault ingest-latency``) lowers
+that capacity, as it would in production. The queue's wait counts in the latency clients see.
+
+Run as its own process: ``python -m gameday.lab.ingest_node --name … --port … --db-port … [--workers N]``.
 """
 
 from __future__ import annotations
@@ -125,8 +130,17 @@ def _metrics(labels: dict[str, str]) -> dict[str, Any]:
 
 async def post_trips(request: web.Request) -> web.Response:
     m = request.app[METRICS_KEY]
+    node = request.app[NODE_KEY]
     started = time.perf_counter()
-    status, body = await _ingest(request)
+    async with node["workers"]:  # a worker of the node's: the rest wait in its queue
+        node["busy"] += 1
+        node["peak_busy"] = max(node["peak_busy"], node["busy"])
+        try:
+            if node["latency_s"]:
+                await asyncio.sleep(node["latency_s"])  # the injected latency holds the worker, as a slow dependency does
+            status, body = await _ingest(request)
+        finally:
+            node["busy"] -= 1
     m["requests"].labels(**m["base"], code=str(status)).inc()
     m["latency"].observe(time.perf_counter() - started)
     return web.json_response(body, status=status)
@@ -185,7 +199,7 @@ async def healthz(request: web.Request) -> web.Response:
     labels = {k: node[k] for k in ("name", "region", "zone", "capacity_type")}
     if node["draining"]:
         return web.json_response({"status": "draining", **labels}, status=503)
-    return web.json_response({"status": "ok", **labels})
+    return web.json_response({"status": "ok", **labels, "workers_busy": node["busy"], "workers_peak": node["peak_busy"]})
 
 
 async def drain(request: web.Request) -> web.Response:
@@ -194,14 +208,23 @@ async def drain(request: web.Request) -> web.Response:
     return web.json_response({"status": "draining"})
 
 
+async def latency(request: web.Request) -> web.Response:
+    """The latency fault inside the node: every write holds its worker ``ms`` longer (0: none)."""
+    ms = float((await request.json()).get("ms") or 0.0)
+    request.app[NODE_KEY]["latency_s"] = max(0.0, ms) / 1000
+    return web.json_response({"ms": ms})
+
+
 async def metrics(request: web.Request) -> web.Response:
     data = generate_latest(request.app[METRICS_KEY]["registry"])
     return web.Response(body=data, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def build_app(*, name: str, region: str, zone: str, capacity_type: str, db_port: int, pool_size: int) -> web.Application:
+def build_app(*, name: str, region: str, zone: str, capacity_type: str, db_port: int, pool_size: int,
+              workers: int = 8, latency_ms: float = 0.0) -> web.Application:
     app = web.Application(client_max_size=16 * 1024 * 1024)
-    app[NODE_KEY] = {"name": name, "region": region, "zone": zone, "capacity_type": capacity_type, "draining": False}
+    app[NODE_KEY] = {"name": name, "region": region, "zone": zone, "capacity_type": capacity_type, "draining": False,
+                     "workers": asyncio.Semaphore(workers), "busy": 0, "peak_busy": 0, "latency_s": latency_ms / 1000}
     app[METRICS_KEY] = _metrics({"node": name, "region": region, "zone": zone, "capacity_type": capacity_type})
     conninfo = app_dsn(db_port)  # the application's role: the control plane's slots are not its to take
     pool = Connections(conninfo, pool_size)
@@ -217,6 +240,7 @@ def build_app(*, name: str, region: str, zone: str, capacity_type: str, db_port:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/admin/drain", drain)
+    app.router.add_post("/admin/latency", latency)
     return app
 
 
@@ -229,9 +253,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--db-port", type=int, required=True)
     p.add_argument("--pool-size", type=int, default=4)
+    p.add_argument("--workers", type=int, default=8, help="writes worked on at once (the rest queue)")
+    p.add_argument("--latency-ms", type=float, default=0.0, help="injected latency each write holds its worker")
     a = p.parse_args(argv)
     app = build_app(name=a.name, region=a.region, zone=a.zone, capacity_type=a.capacity_type,
-                    db_port=a.db_port, pool_size=a.pool_size)
+                    db_port=a.db_port, pool_size=a.pool_size, workers=a.workers, latency_ms=a.latency_ms)
     web.run_app(app, host="127.0.0.1", port=a.port, print=None, access_log=None, handle_signals=True)
 
 

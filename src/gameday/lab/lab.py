@@ -50,7 +50,7 @@ class Lab:
         self.latency_ms = 0.0
         self.hosted = HostedService.prepare(settings.service, root) if settings.service is not None else None
         self.fleet = Fleet(root, settings.health_check, lambda r: self.writers[r].port, settings.db_pool_size,
-                           self.record, self.hosted)
+                           self.record, self.hosted, workers=settings.node_workers)
         self.rds = RdsController(settings.rds, self.writers[sh.primary_region], self.dbs[sh.db("primary").name],
                                  self.dbs[sh.db("sync-standby").name], self.record)
         self._pending: set[asyncio.Task[None]] = set()
@@ -303,15 +303,21 @@ class Lab:
         return {"ms": ms}
 
     async def ingest_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> dict[str, Any]:
-        """Every request through a balancer waits ``ms`` more; with ``stall_s``, requests arriving in the next
-        ``stall_s`` wait until it is over. Injected in the network path, so it works on any hosted service."""
+        """Every write takes ``ms`` more; with ``stall_s``, requests arriving in the next ``stall_s`` wait until
+        it is over (in the network path). On the lab's own nodes the latency is inside each node, holding one of
+        its workers as a slow dependency would (so it lowers the node's capacity, as in production); on a hosted
+        service, which gameday cannot reach into, it is in the network path in front of it."""
         if ms < 0 or stall_s < 0 or stall_s > 600:
             raise ValueError("ms must be >= 0 and stall_s between 0 and 600")
+        inside = self.hosted is None
         for b in (self.public, *self.balancers.values()):  # every way into the nodes
-            b.inject_s = ms / 1000
+            b.inject_s = 0.0 if inside else ms / 1000
             b.stall_until = time.monotonic() + stall_s if stall_s else 0.0
+        missed = await self.fleet.set_latency(ms) if inside else []
         self.latency_ms = ms
-        out = {"ms": ms, "stall_s": stall_s, "balancers": sorted(self.balancers), "t_applied": time.time()}
+        out = {"ms": ms, "stall_s": stall_s, "balancers": sorted(self.balancers), "t_applied": time.time(),
+               "where": "inside each ingest node (holding a worker)" if inside else "the network path",
+               **({"nodes_not_answering": missed} if missed else {})}
         self.record("fault.ingest_latency", out)
         return out
 

@@ -42,6 +42,8 @@ async def restore(lab: Lab) -> dict[str, Any]:
     for b in (lab.public, *lab.balancers.values()):  # the latency and stall faults live in the network path
         b.inject_s, b.stall_until = 0.0, 0.0
     lab.latency_ms = 0.0
+    if lab.hosted is None:
+        await lab.fleet.set_latency(0.0)
     lab.dns_region = sh.primary_region
     lab._resolved = (sh.primary_region, 0.0)
     if lab.cache is not None:  # the replication group back to its shape (primary in the first zone)

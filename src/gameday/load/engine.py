@@ -24,6 +24,7 @@ from typing import Any
 import gevent
 import psutil
 from gevent.queue import Queue
+from hdrh.histogram import HdrHistogram
 
 from gameday.load.http import HTTP, NO_ANSWER, NOT_SENT, REFUSED, TIMEOUT, Connection, blame
 from gameday.load.payloads import Payloads, RequestHook, hook_payloads
@@ -45,12 +46,18 @@ class Engine:
 
     ``hook`` (a locustfile's ``build_request``) replaces the description's templates; ``on_request``
     receives (method, name, milliseconds, error or None) per answer: Locust's statistics, when wanted.
+    ``on_second`` receives each second's method and name, acknowledged latency (HdrHistogram, microseconds), their sum and the
+    failed requests by what Locust's failure table shows: Locust's statistics fed in bulk (``locust_stats``).
+    ``on_ledger`` receives each second's ledger ranges (merged) as the run goes, so the engine's memory does not
+    grow with the run's age; without it they are kept and returned with the result (a short run's, or a test's).
     """
 
     def __init__(self, *, service: Service, shape: RateShape, share: float, batch: int, max_connections: int,
                  timeout_s: float, run_id: str, worker: int, emit: Callable[[dict[str, Any]], None],
                  hook: RequestHook | None = None,
-                 on_request: Callable[[str, str, float, str | None], None] | None = None) -> None:
+                 on_request: Callable[[str, str, float, str | None], None] | None = None,
+                 on_ledger: Callable[[dict[str, Any]], None] | None = None,
+                 on_second: Callable[[str, str, HdrHistogram, int, dict[str, int]], None] | None = None) -> None:
         self.service = service
         self.ids = IdScheme(f"{run_id}w{worker}", uuid=service.uses_uuid)
         self.payloads = Payloads(service, self.ids, batch, run_id) if hook is None else \
@@ -58,8 +65,12 @@ class Engine:
         self.shape, self.share, self.batch = shape, share, batch
         self.max_connections, self.timeout_s = max_connections, timeout_s
         self.on_request = on_request
+        self.on_ledger = on_ledger
+        self.on_second = on_second
+        self.failed_as: dict[int, int] | None = {} if on_second is not None else None  # status -> this second's
         self.open = self.idle = self.peak = 0
         self.workers: list[gevent.Greenlet] = []
+        self.conns: set[Connection] = set()  # open connections, whose deadlines the watchdog checks
         self.emit = emit
         self.worker = worker
         self.queue: Queue = Queue()
@@ -69,15 +80,18 @@ class Engine:
         self.counts = {"sent": 0, "acked_events": 0, "errors": 0, "indeterminate": 0, "dropped": 0, "late": 0,
                        "http_errors": 0, "refused": 0, "timeouts": 0, "steady_acked_events": 0, "steady_sent": 0}
         self.reasons = ReasonTally()  # why requests failed, drained into each second's progress
-        # acked, failed, indeterminate: (first id, count, answered at, in _BUCKET_S steps)
+        # acked, failed, indeterminate: (first id, count, answered at, in _BUCKET_S steps); handed to on_ledger
+        # every second (then: memory of one second's answers, whatever the run's age)
         self.ranges: dict[str, list[tuple[int, int, int]]] = {"a": [], "f": [], "i": []}
         self.answers: dict[int, list[int]] = {}  # 0.1 s bucket of answer time -> [acked, failed, indeterminate]
         self.max_lag_s = 0.0
-        self.cpu: list[float] = []
+        self.cpu: list[float] = [0.0, 0.0, -1.0]  # samples, their sum, the last one: a day's run keeps 3 numbers
         self.stopped = False
         self.t0 = 0.0
         self.max_queue = max(1000, max_connections * 50)
         self.steady_window = shape.steady()
+        self.stairs = [StairTally(lo, hi, rate) for lo, hi, rate in shape.stairs()]  # a step shape's, judged each
+        self.stair_s = self.stairs[0].hi - self.stairs[0].lo if self.stairs else 0.0
         self.ok = frozenset(service.spec.write.ok)
         self.epoch = time.time() - time.monotonic()  # monotonic -> epoch seconds, for the ledger's answer times
 
@@ -88,6 +102,7 @@ class Engine:
     def run(self) -> dict[str, Any]:
         self.t0 = time.monotonic()
         ticker = gevent.spawn(self._ticker)
+        watchdog = gevent.spawn(self._watchdog)
         try:
             self._schedule()
         finally:
@@ -96,6 +111,7 @@ class Engine:
             gevent.joinall(self.workers, timeout=self.timeout_s + 1)
             gevent.killall(self.workers, block=False)
             ticker.kill()
+            watchdog.kill()
             self._tick()
         return self.result()
 
@@ -114,6 +130,8 @@ class Engine:
             interval = self.batch / rate
             if next_t <= now:  # everything due now: a stall of the target never skips arrivals
                 self.max_lag_s = max(self.max_lag_s, now - next_t)
+                if self.stair_s:
+                    self._stair_of(next_t).behind(now - next_t)
                 due = int((now - next_t) / interval) + 1
                 take = min(due, max(0, self.max_queue - self.queue.qsize()))
                 for k in range(take):
@@ -121,6 +139,8 @@ class Engine:
                     counter += self.batch
                 if due > take:  # the queue is full: these arrivals are dropped, counted, never sent
                     self.window.dropped += due - take
+                    if self.stair_s:
+                        self._stair_of(now).counts["dropped"] += due - take
                     counter += (due - take) * self.batch
                 next_t += due * interval
                 self._grow()
@@ -135,9 +155,14 @@ class Engine:
             self.workers.append(gevent.spawn(self._connection))
             deficit -= 1
         self.peak = max(self.peak, self.open)
+        if self.stair_s:
+            st = self._stair_of(time.monotonic())
+            st.peak = max(st.peak, self.open)
 
     def _connection(self) -> None:
-        conn = Connection(self.payloads.host, self.payloads.port, self.service.ssl_context, self.timeout_s)
+        conn = Connection(self.payloads.host, self.payloads.port, self.service.ssl_context, self.timeout_s,
+                          swept=True)
+        self.conns.add(conn)
         queue, build = self.queue, self.payloads.request
         while True:
             self.idle += 1
@@ -148,8 +173,11 @@ class Engine:
             intended, first = item
             if time.monotonic() - intended > _LATE_S:
                 self.window.late += 1
+                if self.stair_s:
+                    self._stair_of(intended).counts["late"] += 1
             self._record(intended, first, conn.exchange(build(first)), conn)
         conn.close()
+        self.conns.discard(conn)
 
     def _record(self, intended: float, first: int, status: int, conn: Connection) -> None:
         """Count one answer in this second's window (the run's counts add up the seconds: a hot path)."""
@@ -159,8 +187,11 @@ class Engine:
         w.sent += 1
         lo, hi = self.steady_window
         in_steady = lo <= intended - self.t0 < hi
-        bucket = int((now + self.epoch) / _BUCKET_S)
-        answered = self.answers.setdefault(int((now + self.epoch) / _EVIDENCE_S), [0, 0, 0])
+        wall = now + self.epoch
+        bucket = int(wall / _BUCKET_S)
+        answered = self.answers.get(k := int(wall / _EVIDENCE_S))
+        if answered is None:  # a new 0.1 s bucket (not a list made per request)
+            answered = self.answers[k] = [0, 0, 0]
         ok = status in self.ok
         if self.on_request is not None:
             self.on_request(self.payloads.method, self.payloads.name, latency_us / 1000, None if ok else _error(status))
@@ -180,12 +211,18 @@ class Engine:
             w.indeterminate += 1
             self.ranges["i"].append((first, self.batch, bucket))
             answered[2] += 1
-            self._failed(status, conn, now + self.epoch)
+            self._failed(status, conn, wall)
+            if self.failed_as is not None:
+                self.failed_as[status] = self.failed_as.get(status, 0) + 1
         else:  # -1: could not connect (nothing sent); or a definite HTTP error
             w.errors += 1
             self.ranges["f"].append((first, self.batch, bucket))
             answered[1] += 1
-            self._failed(status, conn, now + self.epoch)
+            self._failed(status, conn, wall)
+            if self.failed_as is not None:
+                self.failed_as[status] = self.failed_as.get(status, 0) + 1
+        if self.stair_s:
+            self._stair_of(intended).count(status, ok, latency_us, self.batch, None if ok else blame(status, conn.error))
 
     def _failed(self, status: int, conn: Connection, wall: float) -> None:
         """Why a request failed: its reason tallied, its count by who it points at."""
@@ -204,13 +241,31 @@ class Engine:
         elif who == TIMEOUT:
             w.timeouts += 1
 
+    def _watchdog(self) -> None:
+        """The connections' deadlines, checked every tenth of the timeout (at most 0.1 s): a late exchange is
+        ended as a timeout (``http.Connection.expire_if_late``; no timer per request on the hot path)."""
+        every = min(0.1, self.timeout_s / 10)
+        while True:
+            gevent.sleep(every)
+            now = time.monotonic()
+            for conn in list(self.conns):
+                conn.expire_if_late(now)
+
+    def _stair_of(self, t: float) -> StairTally:
+        """The stair a moment (monotonic) belongs to (before the first: the first; after the last: the last)."""
+        k = int((t - self.t0) / self.stair_s)
+        return self.stairs[min(len(self.stairs) - 1, max(0, k))]
+
     # ---- progress ------------------------------------------------------------------------------
     def _ticker(self) -> None:
         proc = psutil.Process()
         proc.cpu_percent(None)
         while True:
             gevent.sleep(1.0)
-            self.cpu.append(proc.cpu_percent(None))
+            c = proc.cpu_percent(None)
+            self.cpu[0], self.cpu[1], self.cpu[2] = self.cpu[0] + 1, self.cpu[1] + c, c
+            if self.stair_s:
+                self._stair_of(time.monotonic() - 0.5).cpu.append(c)
             self.payloads.refresh()  # fresh {{ts}} in the events
             self._tick()
 
@@ -223,15 +278,29 @@ class Engine:
         if w.edge.get_total_count():
             self.total.add(w.edge)
             w.hist.add(w.edge)  # the progress shows the whole second
+        if self.on_second is not None and self.failed_as is not None:
+            failed, self.failed_as = self.failed_as, {}
+            self.on_second(self.payloads.method, self.payloads.name, w.hist, w.lat_sum_us,
+                           {_error(s): n for s, n in failed.items()})
         elapsed = time.monotonic() - self.t0
         rate = self.shape.rate_at(max(0.0, elapsed - 0.5))
         self.emit({"worker": self.worker, "t": round(elapsed, 3), "target_rate": (rate or 0.0) * self.share,
                    "sent": w.sent, "acked_events": w.acked_events, "errors": w.errors,
                    "indeterminate": w.indeterminate, "dropped": w.dropped, "late": w.late,
                    "acked_requests": w.hist.get_total_count(), **w.latency_fields(),
-                   "cpu_percent": self.cpu[-1] if self.cpu else None, "failures": self.reasons.drain(),
+                   "cpu_percent": self.cpu[2] if self.cpu[0] else None, "failures": self.reasons.drain(),
                    "evidence": self._answered(),
                    "hist": w.hist.encode().decode() if w.hist.get_total_count() else None})  # windowed SLOs
+        self._flush_ledger()
+
+    def _flush_ledger(self) -> None:
+        if self.on_ledger is None or not any(self.ranges.values()):
+            return
+        ranges, self.ranges = self.ranges, {"a": [], "f": [], "i": []}
+        self.on_ledger({"worker": self.worker, **self._ledger_ids(), "ranges": {k: _merge(v) for k, v in ranges.items()}})
+
+    def _ledger_ids(self) -> dict[str, Any]:
+        return {"prefix": self.ids.prefix, "uuid": self.ids.uuid, "width": WIDTH}
 
     def _answered(self) -> list[list[float]]:
         """The complete 0.1 s buckets of answers since the last tick: [t_start, acked, failed, indeterminate]."""
@@ -245,8 +314,47 @@ class Engine:
                 "hist": self.total.encode().decode(), "steady_hist": self.steady.encode().decode(),
                 "steady_window_s": [lo, hi], "max_schedule_lag_s": round(self.max_lag_s, 4),
                 "max_connections": self.max_connections, "peak_connections": self.peak,
-                "cpu_percent": self.cpu, "ledger": {"prefix": self.ids.prefix, "uuid": self.ids.uuid, "width": WIDTH,
-                                                    "ranges": {k: _merge(v) for k, v in self.ranges.items()}}}
+                "cpu_percent": [round(self.cpu[1] / self.cpu[0], 2)] if self.cpu[0] else [],  # the average
+                "cpu_samples": int(self.cpu[0]), "stairs": [st.result() for st in self.stairs],
+                "ledger": {**self._ledger_ids(), "spilled": self.on_ledger is not None,
+                           "ranges": {k: _merge(v) for k, v in self.ranges.items()}}}
+
+
+class StairTally:
+    """One stair of a step shape: its requests (by intended time) counted as the run's are, kept apart so each
+    stair is judged by the gate's rules (``gameday.load.stairs``). Memory: one histogram per stair."""
+
+    def __init__(self, lo: float, hi: float, rate: float) -> None:
+        self.lo, self.hi, self.rate = lo, hi, rate
+        self.counts = {"sent": 0, "acked_events": 0, "errors": 0, "indeterminate": 0, "dropped": 0, "late": 0,
+                       "http_errors": 0, "refused": 0, "timeouts": 0, "steady_acked_events": 0, "steady_sent": 0}
+        self.hist = new_histogram()
+        self.lag_s = 0.0
+        self.peak = 0
+        self.cpu: list[float] = []  # the CPU samples of its seconds (a stair is short)
+
+    def behind(self, lag_s: float) -> None:
+        self.lag_s = max(self.lag_s, lag_s)
+
+    def count(self, status: int, ok: bool, latency_us: int, batch: int, who: str | None) -> None:
+        c = self.counts
+        c["sent"] += 1
+        c["steady_sent"] += 1
+        if ok:
+            c["acked_events"] += batch
+            c["steady_acked_events"] += batch
+            self.hist.record_value(latency_us)
+            return
+        c["indeterminate" if status in (0, 504) else "errors"] += 1
+        key = {HTTP: "http_errors", REFUSED: "refused", TIMEOUT: "timeouts"}.get(who or "")
+        if key:
+            c[key] += 1
+
+    def result(self) -> dict[str, Any]:
+        """The stair as a part of its own (the shape of ``result()``)."""
+        return {"from_s": self.lo, "to_s": self.hi, "rate": self.rate, "counts": self.counts,
+                "steady_hist": self.hist.encode().decode(), "steady_window_s": [self.lo, self.hi],
+                "max_schedule_lag_s": round(self.lag_s, 4), "peak_connections": self.peak, "cpu_percent": self.cpu}
 
 
 def _error(status: int) -> str:

@@ -4,25 +4,30 @@ The journal of ``gameday load gate|run`` holds, in order: ``gate.start`` (the se
 duration, batch, workers, the SLOs judged with their ``default`` mark, the hard limits), ``load.tick`` (each
 worker's second), ``failures`` (the load's failure reasons, ``gameday.reasons``, source ``load``, every few
 seconds), ``load.result`` (what each generator process reported, or Locust's statistics for a closed-model
-run; whether a hard limit aborted it) and ``gate.end``. :func:`summary_from_journal` judges it; the run itself
+run; whether a hard limit aborted it; a step shape's stairs, each judged too: ``gameday.load.stairs``) and
+``gate.end``. :func:`summary_from_journal` judges it; the run itself
 and ``gameday report`` both call it, so the report of a journal is the gate's own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
 from gameday.journal import Event
 from gameday.load.closed_summary import summarize_closed
+from gameday.load.judge import TickFilter
 from gameday.load.profile import CLOSED
 from gameday.load.slo import Slo, parse_slo
-from gameday.load.summary import summarize
+from gameday.load.stairs import judge_stairs, with_stairs
+from gameday.load.summary import LATE_SHARE, SATURATED_CPU, summarize
 from gameday.load.windows import LOAD_WINDOW
 from gameday.reasons import top_reasons
 from gameday.verdict import Verdict
 
-__all__ = ["GATE_START", "LOAD_RESULT", "is_gate_journal", "slos_of", "summary_from_journal", "TOP_REASONS"]
+__all__ = ["GATE_START", "LOAD_RESULT", "is_gate_journal", "slos_of", "summary_from_journal", "judged_events",
+           "TOP_REASONS"]
 
 GATE_START, LOAD_RESULT = "gate.start", "load.result"
 TOP_REASONS = 5
@@ -41,8 +46,27 @@ def slos_of(settings: dict[str, Any]) -> list[Slo]:
     return out
 
 
-def summary_from_journal(events: list[Event]) -> dict[str, Any]:
-    """summary.json of the run this journal records (a journal cut off before ``load.result``: aborted)."""
+def judged_events(events: Iterable[Event]) -> list[Event]:
+    """The journal's events as the verdict needs them, in one pass (a stream will do): every event but the
+    per-second ticks, and of those only the seconds the time-ordering rule can use (``judge.TickFilter``)."""
+    out: list[Event] = []
+    keep: TickFilter | None = None
+    for e in events:
+        if e.kind == "load.tick":
+            v = keep.keep(e.value) if keep is not None else None
+            if v is not None:
+                out.append(replace(e, value=v))
+            continue
+        if e.kind == GATE_START and keep is None:
+            keep = TickFilter(slos_of(e.value), late_share=LATE_SHARE, saturated_cpu=SATURATED_CPU)
+        out.append(e)
+    return out
+
+
+def summary_from_journal(events: Iterable[Event]) -> dict[str, Any]:
+    """summary.json of the run this journal records (a journal cut off before ``load.result``: aborted).
+    ``events``: a list or a stream (``journal.iter_journal``); memory: the events but the healthy seconds."""
+    events = judged_events(events)
     start = next(e for e in events if e.kind == GATE_START)
     st = start.value
     slos = slos_of(st)
@@ -62,10 +86,15 @@ def summary_from_journal(events: list[Event]) -> dict[str, Any]:
                              locust_said=result.get("locust_said", []), workers=int(st.get("workers") or 1))
     else:
         parts = result.get("parts", [])
+        windows = [e.value for e in events if e.kind == LOAD_WINDOW]
+        ticks = [e.value for e in events if e.kind == "load.tick"]
         s = summarize(parts, target_rate=st["rate"], duration_s=st["duration"], batch=st.get("batch", 1),
                       slos=slos, aborted=result.get("aborted"), expected_parts=st.get("workers", 1), top=top,
-                      windows=[e.value for e in events if e.kind == LOAD_WINDOW],
-                      ticks=[e.value for e in events if e.kind == "load.tick"])
+                      windows=windows, ticks=ticks)
+        stairs = judge_stairs(parts, slos=slos, batch=st.get("batch", 1), expected_parts=st.get("workers", 1),
+                              windows=windows, ticks=ticks)
+        if stairs:  # a step shape: each stair judged, not only the last
+            s = with_stairs(s, stairs)
         s["locust_said"] = result.get("locust_said", [])
         if len(parts) < st.get("workers", 1) and s["locust_said"]:
             s["reasons"].append(f"Locust said: {s['locust_said'][-1]}")

@@ -20,7 +20,8 @@ from gameday.load.limits import holds_now
 from gameday.load.slo import Slo
 from gameday.verdict import Verdict
 
-__all__ = ["service_failures", "breach_text", "split_breaches", "decide", "limited_at", "breached_first"]
+__all__ = ["service_failures", "breach_text", "split_breaches", "decide", "limited_at", "breached_first",
+           "TickFilter"]
 
 PASS, FAIL, INCONCLUSIVE = Verdict.PASS.value, Verdict.FAIL.value, Verdict.INCONCLUSIVE.value
 
@@ -48,17 +49,47 @@ def breach_text(result: dict[str, Any]) -> str:
     return f"SLO breached: {result['expr']}{tag}, observed {result['shown']}"
 
 
+def _limited_now(r: dict[str, Any], late_share: float, saturated_cpu: float) -> bool:
+    sent = r.get("sent") or 0
+    return bool((sent and (r.get("late") or 0) / sent > late_share) or (r.get("dropped") or 0)
+                or (r.get("cpu_percent") or 0.0) >= saturated_cpu)
+
+
 def limited_at(ticks: list[dict[str, Any]], *, late_share: float, saturated_cpu: float) -> float | None:
     """The first second (progress ``t``) the generator was limited: more than ``late_share`` of that second's
     requests started late, it dropped any, or its CPU was saturated; None: no second shows it."""
     out: float | None = None
     for r in ticks:
-        sent = r.get("sent") or 0
-        if (sent and (r.get("late") or 0) / sent > late_share) or (r.get("dropped") or 0) \
-                or (r.get("cpu_percent") or 0.0) >= saturated_cpu:
+        if _limited_now(r, late_share, saturated_cpu):
             t = float(r.get("t") or 0.0)
             out = t if out is None else min(out, t)
     return out
+
+
+_JUDGED = ("worker", "t", "target_rate", "sent", "acked_events", "errors", "indeterminate", "late", "dropped",
+           "cpu_percent", "p50_ms", "p95_ms", "p99_ms", "max_ms")
+
+
+class TickFilter:
+    """The per-second progress reduced, as it streams, to the seconds the time-ordering rule can use: those the
+    generator was limited in or an SLO was breached in (each with its place ``n`` in its worker's seconds, so
+    consecutive seconds stay known), and only the figures the rule reads. A healthy run keeps nothing: memory
+    does not grow with the run's age (``gameday report`` on a day-long soak's journal)."""
+
+    def __init__(self, slos: list[Slo], *, late_share: float, saturated_cpu: float) -> None:
+        self.slos, self.late_share, self.saturated_cpu = slos, late_share, saturated_cpu
+        self.seen: dict[int, int] = {}
+        self.dropped = 0
+
+    def keep(self, rec: dict[str, Any]) -> dict[str, Any] | None:
+        w = int(rec.get("worker") or 0)
+        n = int(rec["n"]) if "n" in rec else self.seen.get(w, 0)  # filtered once already: its place stays
+        self.seen[w] = n + 1
+        self.dropped += rec.get("dropped") or 0
+        if _limited_now(rec, self.late_share, self.saturated_cpu) or \
+                not all(holds_now(s, rec, self.dropped) for s in self.slos):
+            return {**{k: rec.get(k) for k in _JUDGED}, "n": n}
+        return None
 
 
 def _onset(slo: Slo, ticks: list[dict[str, Any]]) -> float | None:
@@ -69,17 +100,18 @@ def _onset(slo: Slo, ticks: list[dict[str, Any]]) -> float | None:
     out: float | None = None
     for recs in by_worker.values():
         recs.sort(key=lambda r: float(r.get("t") or 0.0))
-        dropped, prev = 0, None
-        for r in recs:
+        dropped, prev, prev_n = 0, None, -1
+        for k, r in enumerate(recs):
             dropped += r.get("dropped") or 0
+            n = int(r.get("n", k))  # the second's place among its worker's (a filtered list keeps it: TickFilter)
             if holds_now(slo, r, dropped):
                 prev = None
                 continue
             t = float(r.get("t") or 0.0)
-            if prev is not None:
+            if prev is not None and n == prev_n + 1:
                 out = prev if out is None else min(out, prev)
                 break
-            prev = t
+            prev, prev_n = t, n
     return out
 
 

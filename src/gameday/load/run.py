@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,9 +26,11 @@ from typing import Any
 from gameday.errors import ConfigError
 from gameday.journal import Event, Journal
 from gameday.load.gate import GATE_START, LOAD_RESULT, summary_from_journal
+from gameday.load.judge import TickFilter
 from gameday.load.limits import HardLimits
 from gameday.load.profile import CLOSED, profile_kind
 from gameday.load.slo import Slo
+from gameday.load.summary import LATE_SHARE, SATURATED_CPU
 from gameday.load.tail import ProgressTail, iter_progress, last_records
 from gameday.load.windows import LOAD_WINDOW, WindowTally
 from gameday.procs import die_with_parent, free_port
@@ -73,6 +76,8 @@ class LoadRun:
     service_headers: bool = False  # a plain locustfile's users send the service description's headers
     _tail: ProgressTail | None = field(default=None, init=False)  # progress.jsonl, read as it grows
     _windows: WindowTally = field(default_factory=lambda: WindowTally(set()), init=False)  # windowed SLOs
+    keep_ticks: bool = False  # every second kept in ``events`` (a capacity stair's, short); else only those the
+    _ticks: TickFilter | None = field(default=None, init=False)  # verdict can use: memory flat over a soak
 
     def settings(self) -> dict[str, Any]:
         """gate.start's value: everything the summary is judged against."""
@@ -146,7 +151,8 @@ class LoadRun:
         """Run, judge, write summary.json, junit.xml, report.html and ledger.txt; return the summary."""
         self._check()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        for old in [*self.out_dir.glob("part-*.json"), self.out_dir / "progress.jsonl", self.out_dir / "abort",
+        for old in [*self.out_dir.glob("part-*.json"), *self.out_dir.glob("ledger-*.txt"),
+                    self.out_dir / "progress.jsonl", self.out_dir / "abort",
                     self.out_dir / "closed.json"]:
             old.unlink(missing_ok=True)
         self.events = []
@@ -206,6 +212,8 @@ class LoadRun:
     def start_windows(self) -> None:
         """The windowed SLOs' tallies, empty (``execute`` calls it; so does ``make bench-soak``)."""
         self._windows = WindowTally({s.over_s for s in self.slos if s.over_s})
+        self._ticks = None if self.keep_ticks else \
+            TickFilter(self.slos, late_share=LATE_SHARE, saturated_cpu=SATURATED_CPU)
 
     def _new_progress(self) -> list[dict[str, Any]]:
         """Progress records not yet passed on: each one's failure reasons tallied, the rest to ``on_progress``."""
@@ -218,7 +226,10 @@ class LoadRun:
             rec.pop("hist", None)  # the windows have it; progress.jsonl keeps it
             self.reasons.merge(rec.pop("failures", None) or {})
             self.on_progress(rec)  # the caller journals it (load.tick); the summary is judged on it here too
-            self.events.append(Event(len(self.events) + 1, time.monotonic_ns(), time.time(), "load.tick", "load", rec))
+            kept = rec if self._ticks is None else self._ticks.keep(rec)
+            if kept is not None:
+                self.events.append(Event(len(self.events) + 1, time.monotonic_ns(), time.time(), "load.tick", "load",
+                                         kept))
             out.append(rec)
         return out
 
@@ -293,8 +304,14 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 def write_ledger(parts: list[dict[str, Any]], path: Path) -> None:
     """Every event id by outcome, compactly (``gameday.service.ids``): a line per run of ids answered in the
-    same 50 ms, with the time (a: acknowledged, f: refused or never sent, i: indeterminate)."""
+    same millisecond, with the time (a: acknowledged, f: refused or never sent, i: indeterminate). The engine
+    hands its ranges over every second (``ledger-<worker>.txt`` beside ``path``, joined here and removed); what
+    a part still carries follows."""
     with open(path, "w") as f:
+        for spilled in sorted(path.parent.glob("ledger-*.txt")):
+            with open(spilled) as src:
+                shutil.copyfileobj(src, f)
+            spilled.unlink()
         for p in parts:
             led = p["ledger"]
             ids = IdScheme(led["prefix"], uuid=bool(led.get("uuid")))

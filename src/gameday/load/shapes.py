@@ -23,6 +23,10 @@ class RateShape:
         """(start, end) of the window where the rate is at its target: achieved rate is measured there."""
         return (0.0, self.duration)
 
+    def stairs(self) -> list[tuple[float, float, float]]:
+        """(start, end, rate) of each stair a step shape holds, judged one by one; [] for other shapes."""
+        return []
+
 
 @dataclass(frozen=True)
 class Steady(RateShape):
@@ -76,6 +80,10 @@ class Step(RateShape):
 
     def steady(self) -> tuple[float, float]:
         return (self.duration * (self.steps - 1) / self.steps, self.duration)
+
+    def stairs(self) -> list[tuple[float, float, float]]:
+        d, n = self.duration, self.steps
+        return [(d * k / n, d if k == n - 1 else d * (k + 1) / n, self.rate * (k + 1) / n) for k in range(n)]
 
 
 SHAPES: dict[str, type[RateShape]] = {"steady": Steady, "ramp": Ramp, "spike": Spike, "step": Step, "soak": Steady}

@@ -26,8 +26,10 @@ from locust import LoadTestShape, User, events, task
 from locust.runners import MasterRunner, WorkerRunner
 
 from gameday.load.engine import Engine
+from gameday.load.locust_stats import StatsFeed
 from gameday.load.payloads import Request
 from gameday.load.shapes import SHAPES, RateShape
+from gameday.service.ids import IdScheme
 from gameday.service.resolved import SERVICE_ENV, Service
 from gameday.service.spec import ServiceSpec
 
@@ -57,8 +59,9 @@ def _options(parser: Any) -> None:
     g.add_argument("--gameday-workers", type=int, default=1, help="how many processes share the rate")
     g.add_argument("--gameday-max-connections", type=int, default=500,
                    help="keep-alive connections per process, opened as demand needs, at most this many")
-    g.add_argument("--gameday-locust-stats", choices=("auto", "on", "off"), default="auto",
-                   help="feed Locust's statistics (auto: on unless --gameday-out is given)")
+    g.add_argument("--gameday-locust-stats", choices=("auto", "on", "off", "events"), default="auto",
+                   help="feed Locust's statistics (auto: on unless --gameday-out is given; on: once a second, in "
+                        "bulk; events: Locust's request event per answer, for its listeners, at its full cost)")
     g.add_argument("--gameday-timeout", type=float, default=5.0, help="seconds before a request is indeterminate")
     g.add_argument("--gameday-run-id", default="", help="prefix of every event id (default: random)")
     g.add_argument("--gameday-out", default="", help="folder for progress and results (the master's, when distributed)")
@@ -78,6 +81,15 @@ def _append(path: Path, record: dict[str, Any]) -> None:
         f.write(json.dumps(record) + "\n")
 
 
+def append_ledger(out: Path, record: dict[str, Any]) -> None:
+    """A second's ledger ranges (``Engine.on_ledger``) appended to ``ledger-<worker>.txt``, in ledger.txt's lines
+    (the runner joins the workers' files into ledger.txt at the end)."""
+    ids = IdScheme(record["prefix"], uuid=bool(record.get("uuid")))
+    with open(out / f"ledger-{int(record['worker'])}.txt", "a") as f:
+        for mark, ranges in record["ranges"].items():
+            f.writelines(ids.ledger_line(mark, int(first), int(count), t) for first, count, t in ranges)
+
+
 @events.init.add_listener
 def _on_init(environment: Any, **kw: Any) -> None:
     runner = environment.runner
@@ -92,8 +104,13 @@ def _on_init(environment: Any, **kw: Any) -> None:
             if out:
                 (out / f"part-{msg.data['worker']}.json").write_text(json.dumps(msg.data))
 
+        def ledger(msg: Any, **_: Any) -> None:
+            if out:
+                append_ledger(out, msg.data)
+
         runner.register_message("gameday_tick", tick)
         runner.register_message("gameday_part", part)
+        runner.register_message("gameday_ledger", ledger)
     if isinstance(runner, WorkerRunner):
         runner.register_message("gameday_abort", lambda msg, **_: IngestUser.abort_all())
 
@@ -118,6 +135,9 @@ class IngestUser(User):
         runner = self.environment.runner
         if isinstance(runner, WorkerRunner):
             runner.send_message(f"gameday_{kind}", record)
+        elif kind == "ledger":
+            if (out := _out(self.environment)) is not None:
+                append_ledger(out, record)  # a plain `locust -f` run without --gameday-out keeps no ledger
         elif (out := _out(self.environment)) is not None:
             if kind == "tick":
                 _append(out / "progress.jsonl", record)
@@ -139,7 +159,9 @@ class IngestUser(User):
                         batch=o.gameday_batch, max_connections=o.gameday_max_connections, timeout_s=o.gameday_timeout,
                         run_id=o.gameday_run_id or os.urandom(4).hex(), worker=worker,
                         emit=lambda r: self._emit(r, "tick"), hook=getattr(self, "build_request", None),
-                        on_request=self._locust_stats() if _stats_on(o) else None)
+                        on_request=self._locust_events() if o.gameday_locust_stats == "events" else None,
+                        on_second=StatsFeed(self.environment.stats).second if _stats_on(o) else None,
+                        on_ledger=lambda r: self._emit(r, "ledger"))
         IngestUser.engines.append(engine)
         result = engine.run()
         self._emit(result, "part")
@@ -147,7 +169,7 @@ class IngestUser(User):
             gevent.sleep(1.0)
 
 
-    def _locust_stats(self) -> Any:
+    def _locust_events(self) -> Any:
         fire = self.environment.events.request.fire
 
         def on_request(method: str, name: str, ms: float, error: str | None) -> None:

@@ -62,12 +62,15 @@ def drill_cases(summary: dict[str, Any]) -> list[Case]:
 
 
 def gate_cases(summary: dict[str, Any]) -> list[Case]:
-    """A case per SLO (a default one says so), and the verdict; a failure names the top error reasons."""
+    """A case per SLO (a default one says so), per stair of a step shape, and the verdict; a failure names the top error reasons."""
     why = "".join(f"\n{f['count']} x {f['reason']}" for f in summary.get("failure_reasons", []))
     why = f"\ntop error reasons:{why}" if why else ""
     cases = [Case(x["expr"] + (" (default)" if x.get("default") else ""),
                   None if x["ok"] else f"observed {x.get('shown', x['observed'])}{why}", classname="gameday.load.slo")
              for x in summary["slos"]]
+    cases += [Case(f"stair {r['stair']} of {r['of']} at {r['target_rate']:g} events/s",
+                   None if r["verdict"] in (None, "pass") else f"{r['verdict']}: {'; '.join(r['reasons'])}",
+                   classname="gameday.load.stair") for r in summary.get("stairs", [])]
     verdict = _verdict_case(summary)
     if verdict.failure:
         verdict = Case(verdict.name, verdict.failure + why)
