@@ -160,7 +160,7 @@ def load_yaml_model(path: str | Path, model: type[M]) -> M:
     if not isinstance(data, dict):
         raise ConfigError("expected a mapping at the top level", file=str(path))
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={"file": str(path)})  # context: for messages naming the file
     except ValidationError as exc:
         err = exc.errors()[0]
         more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""

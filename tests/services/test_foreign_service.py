@@ -165,7 +165,7 @@ def test_a_wrong_token_fails_every_write_and_the_gate_says_so(fleet, tmp_path, m
 
 def test_latency_and_spot_faults_work_on_the_hosted_service(fleet, tmp_path):
     client, env_file = fleet
-    client.op("ingest_latency", ms=300)  # injected in the network path: the service knows nothing of it
+    client.op("inject_latency", ms=300)  # injected in the network path: the service knows nothing of it
     try:
         with pytest.raises(SystemExit) as info:
             main(["load", "gate", PROFILE, "--env", str(env_file), "--state-dir", str(client.root), "--out",

@@ -53,7 +53,8 @@ class Lab:
                                  self.dbs[sh.db("sync-standby").name], self.record)
         self._pending: set[asyncio.Task[None]] = set()
         self.refusals = RefusalWatch({n: db.log for n, db in self.dbs.items()}, self.record, settings.rds.max_connections)
-        self.cache = (CacheGroup(settings.cache, root, sh.primary_region, sh.zones, self.record)
+        self.cache = (CacheGroup(settings.cache, root, sh.primary_region, sh.zones, self.record,
+                                 dr=(sh.dr_region, sh.dr_zones[0]), link_delay_s=settings.link.delay_ms / 1000)
                       if settings.cache.enabled else None)
         self.ready = False
 
@@ -163,7 +164,7 @@ class Lab:
             raise ValueError(f"unknown region {region!r}; expected one of: {', '.join(self.writers)}")
         return region
 
-    async def kill_zone(self, zone: str) -> dict[str, Any]:
+    async def fail_zone(self, zone: str) -> dict[str, Any]:
         z = self._zone(zone)
         nodes = self.fleet.in_zone(z)
         dbs = [db for db in self.dbs.values() if db.spec.zone == z and db.state in ("running", "frozen")]
@@ -172,7 +173,7 @@ class Lab:
         t = self._kill_at_once(nodes, dbs, cache)
         out = {"zone": z, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs],
                "cache": [c.name for c in cache], "t_applied": t}
-        self.record("fault.kill_zone", out)
+        self.record("fault.fail_zone", out)
         return out
 
     def _kill_at_once(self, nodes: list[Node], dbs: list[DbInstance], cache: list[CacheNode] | None = None) -> float:
@@ -242,14 +243,14 @@ class Lab:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def kill_db_primary(self) -> dict[str, Any]:
+    async def fail_over_db(self) -> dict[str, Any]:
         db = self.rds.primary
         if db.state not in ("running", "frozen"):
             raise ValueError(f"the primary {db.name} is not running ({db.state})")
         t = time.time()
         db.kill()
         out = {"instance": db.name, "zone": db.spec.zone, "t_applied": t}
-        self.record("fault.kill_db_primary", out)
+        self.record("fault.fail_over_db", out)
         return out
 
     async def fail_cache_primary(self) -> dict[str, Any]:
@@ -260,7 +261,7 @@ class Lab:
         self.record("fault.fail_cache_primary", out)
         return out
 
-    async def kill_region(self, region: str) -> dict[str, Any]:
+    async def fail_region(self, region: str) -> dict[str, Any]:
         r = self._region(region)
         self.regions_down.add(r)
         if r == self.shape.primary_region:
@@ -268,23 +269,27 @@ class Lab:
         nodes = self.fleet.in_region(r)
         dbs = [db for db in self.dbs.values() if db.spec.region == r and db.state in ("running", "frozen")]
         self.link.cut()
+        if self.cache is not None:
+            self.cache.secondary.link.cut()
         self.writers[r].cut()
         self.balancers[r].cut()
         cache = [c for c in self.cache.all if c.region == r and c.state in ("running", "frozen")] if self.cache else []
         t = self._kill_at_once(nodes, dbs, cache)
         out = {"region": r, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs],
                "cache": [c.name for c in cache], "t_applied": t}
-        self.record("fault.kill_region", out)
+        self.record("fault.fail_region", out)
         return out
 
-    async def link_delay(self, ms: float) -> dict[str, Any]:
+    async def delay_link(self, ms: float) -> dict[str, Any]:
         if ms < 0:
             raise ValueError("the delay must be >= 0 ms")
         self.link.delay_s = ms / 1000
-        self.record("fault.link_delay", {"ms": ms})
+        if self.cache is not None:  # one cross-region link: the cache's Global Datastore traffic crosses it too
+            self.cache.secondary.link.delay_s = ms / 1000
+        self.record("fault.delay_link", {"ms": ms})
         return {"ms": ms}
 
-    async def ingest_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> dict[str, Any]:
+    async def inject_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> dict[str, Any]:
         """Every request through a balancer waits ``ms`` more; with ``stall_s``, requests arriving in the next
         ``stall_s`` wait until it is over. Injected in the network path, so it works on any hosted service."""
         if ms < 0 or stall_s < 0 or stall_s > 600:
@@ -294,7 +299,7 @@ class Lab:
             b.stall_until = time.monotonic() + stall_s if stall_s else 0.0
         self.latency_ms = ms
         out = {"ms": ms, "stall_s": stall_s, "balancers": sorted(self.balancers), "t_applied": time.time()}
-        self.record("fault.ingest_latency", out)
+        self.record("fault.inject_latency", out)
         return out
 
     # ---- runbook actions --------------------------------------------------------------------
@@ -307,6 +312,14 @@ class Lab:
         self.dr_promoted = True
         self.record("action.promote_dr_db", {"instance": d.name})
         return {"instance": d.name}
+
+    async def promote_cache(self) -> dict[str, Any]:
+        """Runbook: promote the DR cache replica (Global Datastore failover); the primary endpoint moves to it."""
+        if self.cache is None:  # a runbook written for a cache runs on a lab without one: nothing to promote
+            return {"skipped": "the lab has no cache (lab.cache.enabled is false)"}
+        out = await self.cache.promote_dr()
+        self.record("action.promote_cache", out)
+        return out
 
     async def switch_dns(self, region: str) -> dict[str, Any]:
         self.dns_region = self._region(region)

@@ -31,7 +31,8 @@ __all__ = ["serve", "OPERATIONS", "write_state", "main"]
 # Operations the control API accepts, and the argument model of each: the operation registry's.
 OPERATIONS = lab_arguments()
 # Operations that are functions of the whole lab rather than methods of it (the rest are Lab methods).
-_WHOLE_LAB = {"restore": restore, "rebuild_primary_region": failback.rebuild_primary_region,
+# A zone's restore is the whole lab's: zones are not independent there.
+_WHOLE_LAB = {"restore": restore, "restore_zone": restore, "rebuild_primary_region": failback.rebuild_primary_region,
               "return_primary_db": failback.return_primary_db, "rebuild_dr_db": failback.rebuild_dr_db}
 
 

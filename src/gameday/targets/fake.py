@@ -152,6 +152,10 @@ class FakeTarget:
         self.promoted = True
         return {"promoted": self.dr}
 
+    def promote_cache(self) -> dict[str, Any]:
+        self._call("promote_cache")
+        return {"promoted": f"cache-{self.dr}"}
+
     def switch_dns(self, region: str) -> dict[str, Any]:
         self._call("switch_dns", region=region)
         self.dns_region = region

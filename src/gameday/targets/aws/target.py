@@ -1,7 +1,6 @@
-"""AwsTarget: the Target interface on AWS (EKS, RDS/Aurora, ElastiCache, MSK, Route 53), with guardrails:
-the caller's account must be the environment's, only resources carrying the tag filter are touched,
-a target that resolves to nothing is an error, a protected environment needs confirmation, and
-stop-condition alarms in ALARM refuse a fault."""
+"""AwsTarget: the Target interface on AWS (EKS, RDS/Aurora, ElastiCache, MSK, Route 53), with guardrails: the
+caller's account must be the environment's, only resources carrying the tag filter are touched, a target that
+resolves to nothing is an error, a protected environment needs confirmation, alarms in ALARM refuse a fault."""
 
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ from gameday.config import Environment
 from gameday.errors import Aborted, ConfigError
 from gameday.service.heartbeat import marker_present, write_marker
 from gameday.service.resolved import Service
-from gameday.targets.aws import asg, aurora, dns, ec2, failback, observe, rds, services, wait
+from gameday.targets.aws import asg, aurora, cache, dns, ec2, failback, observe, rds, services, wait
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.lockout import check_lockout, runner_addresses
 from gameday.targets.aws.session import Actions, AwsSession, attempt_all, boundary
@@ -84,11 +83,10 @@ class AwsTarget:
 
     @_guarded
     def preflight(self, name: str, args: dict[str, Any]) -> None:
-        """Before a run changes anything: a fault that would cut this machine off is refused (ConfigError,
-        exit 2). A region isolation checks every tagged subnet of the region; a zone blackhole its zone's."""
-        if name == "fail_cache_primary":
-            self.fail_cache_primary()  # refused: not driven on AWS yet
-        if name == "fail_region":
+        """Before any change: a fault that would cut this machine off, or touch nothing, is refused (exit 2)."""
+        if name == "fail_cache_primary":  # the group resolves (by the tags) before anything changes
+            cache.preflight(self.session)
+        elif name == "fail_region":
             self._isolation_subnets(str(args["region"]))
         elif name in ("fail_zone", "freeze_zone") and self.settings.blackhole_network:
             check_lockout(ec2.zone_subnets(self.session, str(args["zone"])),
@@ -195,19 +193,21 @@ class AwsTarget:
         t = time.time()
         return FaultResult(t, rds.fail_over(self.session, self.actions))
 
+    @_guarded
     def fail_cache_primary(self) -> FaultResult:
-        """ElastiCache TestFailover is not driven yet (issue 25): refused before anything changes."""
-        raise ConfigError("fail_cache_primary is not available on AWS yet (ElastiCache TestFailover: issue 25)",
-                          field="fault.action")
+        """ElastiCache Multi-AZ failover of the tagged replication group (TestFailover or FIS), waited for."""
+        cache.preflight(self.session)
+        self.check_stop_conditions()
+        return FaultResult(time.time(), cache.fail_primary(self.session, self.actions, self.run_id))
 
+    @_guarded
     def cache_url(self) -> str | None:
-        return None  # the replication group is not resolved on AWS yet (issue 25)
+        return cache.primary_url(self.session)
 
     @_guarded
     def fail_region(self, region: str) -> FaultResult:
-        """Cut every tagged subnet of ``region`` off with a deny-all NACL (ingress and egress), the original
-        associations kept; or the FIS scenario the environment names. Refused before any change when this
-        machine's address lies in one of those subnets."""
+        """Cut every tagged subnet of ``region`` off with a deny-all NACL (ingress and egress), the associations
+        kept; or the environment's FIS scenario. Refused before any change when this machine is in one of them."""
         subnets = self._isolation_subnets(region)
         self.check_stop_conditions()
         t = time.time()
@@ -248,6 +248,11 @@ class AwsTarget:
             raise ConfigError("no DR replica configured", field="aws.rds.dr_replica_id")
         rds.promote(s, self.actions, cfg.dr_region, cfg.rds.dr_replica_id, lambda: self._write_check(cfg.dr_region))
         return {"instance": cfg.rds.dr_replica_id, "region": cfg.dr_region}
+
+    @_guarded
+    def promote_cache(self) -> dict[str, Any]:
+        """The Global Datastore's failover to the DR region's group (FailoverGlobalReplicationGroup), waited for."""
+        return cache.promote_dr(self.session, self.actions)
 
     @_guarded
     def switch_dns(self, region: str) -> dict[str, Any]:
