@@ -71,7 +71,12 @@ def test_region_failover_rpo_matches_the_link_delay_and_lost_events_match_an_ind
     assert s["events_lost"] == _independent_lost(lab, tmp_path / "out")
     assert s["events_lost"] > 0, "with real lag, the writes in flight on the link are lost"
     assert s["verdict"] == "pass", s["reasons"]
-    assert in_shape(lab.status()), "the drill's inverse restores the lab"
+    step = next(e for e in read_journal(tmp_path / "out" / "journal.jsonl")
+                if e.kind == "step.end" and e.value["id"] == "promote-cache")
+    detail = step.value["detail"]  # the DR cache replica promoted; through the primary endpoint it takes writes
+    assert step.value["ok"] and "'node': 'cache-us-west-2a'" in detail, detail
+    assert "'endpoint_role': 'primary'" in detail and "'endpoint_write': True" in detail, detail
+    assert in_shape(lab.status()), "the drill's inverse restores the lab (the cache group rebuilt, DR replica following)"
 
 
 @pytest.mark.parametrize("name", ["az-outage", "rds-failover"])

@@ -86,7 +86,8 @@ def _print_status(st: dict[str, Any]) -> None:
 def _connections(p: dict[str, Any]) -> str:
     """A DB instance's client connections: in use of the maximum, and the application's of what it may have."""
     if p["kind"] == "cache" and p.get("repl_offset") is not None:  # a Valkey node: its replication offset
-        return f"offset {p['repl_offset']}" + (f" (link {p['link']})" if p.get("link") else "")
+        behind = f", {p['lag_bytes']} B behind" if p.get("lag_bytes") is not None else ""
+        return f"offset {p['repl_offset']}" + (f" (link {p['link']}{behind})" if p.get("link") else "")
     if p["kind"] == "sentinel" and p.get("elected"):
         return f"primary: {p['elected']}"
     c = p.get("connections")
@@ -98,11 +99,26 @@ def _connections(p: dict[str, Any]) -> str:
 
 @lab_app.command("lag")
 def lag(state_dir: Path = STATE_DIR) -> None:
-    """Look: replication to each standby (state, sync, bytes behind, replay lag)."""
-    for row in LabClient(state_dir).status()["replication"]:
+    """Look: replication to each standby (state, sync, bytes behind, replay lag), and the cache nodes' roles,
+    replication offsets and bytes behind the primary."""
+    st = LabClient(state_dir).status()
+    for row in st["replication"]:
         replay = "-" if row["replay_lag_s"] is None else f"{row['replay_lag_s']:.3f} s"
         out.print(f"{row['standby']:<16} <- {row['upstream']:<16} {row['state']:<10} {row['sync_state']:<6} "
                   f"{row['lag_bytes']} bytes behind, replay lag {replay}", highlight=False)
+    for line in cache_lag_lines(st):
+        out.print(line, highlight=False)
+
+
+def cache_lag_lines(st: dict[str, Any]) -> list[str]:
+    """One line per cache node: its configured and current role, replication offset and link, bytes behind."""
+    lines = []
+    for p in (p for p in st["processes"] if p["kind"] == "cache"):
+        behind = "" if p.get("lag_bytes") is None else f", {p['lag_bytes']} bytes behind"
+        link = f", link {p['link']}" if p.get("link") else ""
+        offset = "-" if p.get("repl_offset") is None else p["repl_offset"]
+        lines.append(f"{p['name']:<16} {p['configured_role']:<10} -> {p['role']:<8} offset {offset}{link}{behind}")
+    return lines
 
 
 @lab_app.command("events")

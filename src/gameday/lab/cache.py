@@ -263,7 +263,22 @@ class CacheGroup:
         await command(self.dr.port, "REPLICAOF", "NO", "ONE", timeout=2.0)
         t = self.secondary.promoted_now()
         self.endpoint.drop_all()
-        return {"node": self.dr.name, "region": self.dr.region, "t_applied": t}
+        return {"node": self.dr.name, "region": self.dr.region, "t_applied": t, **await self._endpoint_writes()}
+
+    async def _endpoint_writes(self, timeout: float = 5.0) -> dict[str, Any]:
+        """What the primary endpoint answers now: the role of the node behind it and whether a write is taken
+        (the runbook step's "done when", checked rather than assumed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                info = await command(self.endpoint.port, "INFO", "replication", timeout=0.5)
+                ok = await command(self.endpoint.port, "SET", "gameday:promoted", str(time.time()), timeout=0.5)
+                return {"endpoint_role": "primary" if info.get("role") == "master" else "replica",
+                        "endpoint_write": bool(ok)}
+            except Exception as exc:  # noqa: BLE001 - the endpoint's clients reconnect; so does this check
+                if time.monotonic() > deadline:
+                    return {"endpoint_role": None, "endpoint_write": False, "endpoint_error": str(exc)[:200]}
+                await asyncio.sleep(0.05)
 
     async def rows(self) -> list[dict[str, Any]]:
         """``lab status`` rows: each node's role and replication offset as it answers, each sentinel's view."""

@@ -319,6 +319,8 @@ class Lab:
             return {"skipped": "the lab has no cache (lab.cache.enabled is false)"}
         out = await self.cache.promote_dr()
         self.record("action.promote_cache", out)
+        if not out.get("endpoint_write", True):  # promoted, but the primary endpoint takes no write: not done
+            raise RuntimeError(f"the primary endpoint takes no write after the promotion: {out.get('endpoint_error')}")
         return out
 
     async def switch_dns(self, region: str) -> dict[str, Any]:
