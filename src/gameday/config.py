@@ -75,6 +75,9 @@ class CacheSettings(Strict):
     enabled: bool = True
     down_after_ms: int = Field(500, ge=100, le=60_000, description="sentinels call the primary down after this")
     failover_timeout_ms: int = Field(3000, ge=500, le=600_000)
+    # the lab's ingest API keeps each batch's idempotency key in the cache (fail closed: its clients feel a
+    # cache failover); a hosted service gets the primary endpoint as {{cache_url}} either way
+    idempotency_keys: bool = True
 
 
 class HealthCheckSettings(Strict):

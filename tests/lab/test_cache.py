@@ -25,7 +25,7 @@ pytestmark = pytest.mark.lab
 
 
 def _cache(st: dict, role: str) -> dict:
-    nodes = [p for p in st["processes"] if p["kind"] == "cache" and p["role"] == role]
+    nodes = [p for p in st["processes"] if p["kind"] == "cache" and p["role"] == role and p["region"] == "us-east-1"]
     assert len(nodes) == 1, f"expected one cache {role}, got {nodes}"
     return nodes[0]
 
@@ -68,6 +68,22 @@ def test_primary_killed_under_writes_the_endpoint_follows_and_lost_writes_are_co
     assert sum(1 for ts in acked.values() if ts > t0) > 10, "writes were acknowledged by the new primary"
 
 
+def test_the_ingest_api_answers_a_batch_sent_again_from_its_idempotency_key_in_the_cache(restored_lab):
+    import json
+    import urllib.request
+
+    url = restored_lab.status()["public_endpoint"] + "/v1/trips"
+    body = json.dumps({"events": [{"event_id": f"idem-{time.time_ns()}", "trip_id": "t-1", "kind": "start",
+                                   "ts": time.time(), "lat": 1.0, "lon": 2.0}]}).encode()
+    answers = []
+    for _ in range(2):
+        req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(req, timeout=5) as r:
+            answers.append((r.status, json.loads(r.read())))
+    assert answers[0][0] == answers[1][0] == 202 and answers[0][1]["stored"] == 1
+    assert answers[1][1].get("replayed") is True and "replayed" not in answers[0][1]
+
+
 def test_cache_failover_drill_passes_with_cache_rto_and_rpo_measured(restored_lab, tmp_path):
     data = yaml.safe_load((ROOT / "drills" / "cache-failover.yaml").read_text())
     data.update({"environment": str(ROOT / "environments" / "local.yaml"),
@@ -79,6 +95,8 @@ def test_cache_failover_drill_passes_with_cache_rto_and_rpo_measured(restored_la
     cache = report["cache"]
     assert report["verdict"] == "pass", report["reasons"]
     assert cache["rto_s"] is not None and cache["probes_failed"] > 0 and cache["lost_writes"] is not None
+    # the lab's ingest API keeps its idempotency keys in the cache: its clients saw the failover too
+    assert not report["no_outage"] and report["rto_s"] is not None and report["events_lost"] == 0, report
     assert {t["name"] for t in report["targets"]} >= {"cache_rto", "cache_rpo", "cache_lost_writes"}
     events = read_journal(Path(tmp_path / "out" / "journal.jsonl"))
     acked = {int(e.value["seq"]) for e in events if e.kind == "cache.ack"}

@@ -32,7 +32,7 @@ def _environment(tmp: Path) -> Path:
     env["lab"]["service"] = {
         "setup": [py, str(FLEET), "migrate", "--dsn", "{{dsn}}"],
         "command": [py, str(FLEET), "serve", "--port", "{{port}}", "--dsn", "{{dsn}}", "--cert", "{{tls_cert}}",
-                    "--key", "{{tls_key}}"],
+                    "--key", "{{tls_key}}", "--cache", "{{cache_url}}"],  # its idempotency keys in the lab's cache
         "health_path": "/livez", "tls": True, "env": {"FLEET_TOKEN": "${FLEET_TOKEN}"}}
     env["service"] = {
         "tls": {"verify": True},
@@ -121,6 +121,28 @@ def test_the_region_drill_on_the_foreign_service_measures_rpo_and_loss_truly(fle
     assert s["rpo_s"] >= span - 0.001, (s["rpo_s"], span)
     assert in_shape(client.status())
     _no_token_in(tmp_path / "out")
+
+
+def test_the_cache_failover_drill_reports_what_the_clients_of_a_service_keeping_idempotency_keys_there_saw(
+        fleet, tmp_path):
+    client, env_file = fleet
+    drill = yaml.safe_load((ROOT / "drills" / "cache-failover.yaml").read_text())
+    drill.update({"environment": str(env_file), "runbook": str(ROOT / "runbooks" / "cache-failover.yaml"),
+                  "load": {"profile": "builtin", "rate": 100, "batch": 1}, "warmup_s": 1.5, "cooldown_s": 2})
+    path = tmp_path / "fleet-cache.yaml"
+    path.write_text(yaml.safe_dump(drill))
+    with pytest.raises(SystemExit) as info:
+        main(["drill", "run", str(path), "--out", str(tmp_path / "out"), "--state-dir", str(client.root)])
+    s = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert info.value.code == 0 and s["verdict"] == "pass", s["reasons"]
+    # the clients' view: writes refused while the primary endpoint had no primary, then served again
+    assert not s["no_outage"] and s["rto_s"] is not None and 0 < s["rto_s"] < 10, s
+    refused = [r for r in s["failure_reasons"] if "HTTP 503" in r["reason"] and "idempotency store" in r["reason"]]
+    assert refused and sum(r["count"] for r in refused) > 0, s["failure_reasons"]
+    assert s["events_lost"] == 0, "a write the cache could not record was refused, never acknowledged"
+    # beside it, the cache's own figures, through the same primary endpoint the service uses
+    assert s["cache"]["rto_s"] is not None and s["cache"]["lost_writes"] is not None
+    assert in_shape(client.status())
 
 
 def test_a_gate_passes_at_a_sustainable_rate_and_fails_an_impossible_slo(fleet, tmp_path):

@@ -53,6 +53,8 @@ class Fleet:
     pool_size: int
     record: Callable[[str, dict[str, object]], None]
     hosted: HostedService | None = None  # the team's own service as the nodes (default: the lab's ingest node)
+    cache_port: Callable[[], int | None] = lambda: None  # the cache's primary endpoint (None: no cache)
+    idempotency_keys: bool = False  # the lab's ingest node keeps them in the cache
     nodes: list[Node] = field(default_factory=list)
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
     _rr: dict[str, int] = field(default_factory=dict)
@@ -62,15 +64,17 @@ class Fleet:
     def add(self, region: str, zone: str, capacity_type: str) -> Node:
         kind = "spot" if capacity_type == "spot" else "od"
         node = Node(f"node-{zone}-{kind}-{next(self._seq)}", region, zone, capacity_type, free_port())
+        cache = self.cache_port()
         if self.hosted is not None:
             argv = self.hosted.command(port=node.port, dsn=app_dsn(self.db_port_of(region)), region=region,
-                                       zone=zone, node=node.name)
+                                       zone=zone, node=node.name, cache_url=f"redis://127.0.0.1:{cache}" if cache else "")
             node.proc = spawn(argv, log=self.root / f"{node.name}.log", env=self.hosted.env)
         else:
             node.proc = spawn(
                 [sys.executable, "-m", "gameday.lab.ingest_node", "--name", node.name, "--region", region,
                  "--zone", zone, "--capacity-type", capacity_type, "--port", str(node.port),
-                 "--db-port", str(self.db_port_of(region)), "--pool-size", str(self.pool_size)],
+                 "--db-port", str(self.db_port_of(region)), "--pool-size", str(self.pool_size),
+                 *(["--cache-port", str(cache)] if cache and self.idempotency_keys else [])],
                 log=self.root / f"{node.name}.log")
         self.nodes.append(node)
         return node

@@ -17,6 +17,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from gameday.lab.idempotency import IN_FLIGHT, CacheUnavailable, IdempotencyKeys
 from gameday.lab.postgres import app_dsn
 from gameday.lab.trips import BatchError, parse_batch
 
@@ -90,6 +91,7 @@ class Connections:
 
 NODE_KEY = web.AppKey("node", dict)
 POOL_KEY = web.AppKey("pool", Connections)
+IDEM_KEY = web.AppKey("idempotency", IdempotencyKeys)  # absent: no cache, no idempotency keys
 METRICS_KEY = web.AppKey("metrics", dict)
 
 
@@ -132,7 +134,24 @@ async def _ingest(request: web.Request) -> tuple[int, dict[str, object]]:
         batch = parse_batch(await request.read())
     except BatchError as exc:
         return 400, {"error": str(exc)}
-    ev = batch.events
+    keys = request.app.get(IDEM_KEY)
+    if keys is None or not batch.events:
+        return await _store(request, batch.events)
+    key = keys.key(request.headers.get("Idempotency-Key"), batch.events[0].event_id)
+    try:
+        prior = await keys.claim(key)
+    except CacheUnavailable as exc:
+        return 503, {"error": f"idempotency store unavailable: {exc}"}
+    if prior == IN_FLIGHT:
+        return 409, {"error": "a request with this idempotency key is in flight"}
+    if isinstance(prior, dict):
+        return 202, {**prior, "replayed": True}
+    status, body = await _store(request, batch.events)
+    await keys.settle(key, body if status == 202 else None)
+    return status, body
+
+
+async def _store(request: web.Request, ev: list[Any]) -> tuple[int, dict[str, object]]:
     node = request.app[NODE_KEY]["name"]
     cols = ([e.event_id for e in ev], [e.trip_id for e in ev], [e.kind for e in ev], [e.ts for e in ev],
             [e.lat for e in ev], [e.lon for e in ev], [node] * len(ev))
@@ -194,17 +213,23 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=data, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def build_app(*, name: str, region: str, zone: str, capacity_type: str, db_port: int, pool_size: int) -> web.Application:
+def build_app(*, name: str, region: str, zone: str, capacity_type: str, db_port: int, pool_size: int,
+              cache_port: int | None = None) -> web.Application:
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app[NODE_KEY] = {"name": name, "region": region, "zone": zone, "capacity_type": capacity_type, "draining": False}
     app[METRICS_KEY] = _metrics({"node": name, "region": region, "zone": zone, "capacity_type": capacity_type})
     conninfo = app_dsn(db_port)  # the application's role: the control plane's slots are not its to take
     pool = Connections(conninfo, pool_size)
     app[POOL_KEY] = pool
+    keys = IdempotencyKeys(cache_port) if cache_port else None  # idempotency keys in the cache (the lab has one)
+    if keys is not None:
+        app[IDEM_KEY] = keys
 
     async def lifecycle(app: web.Application):
         yield
         await pool.close()
+        if keys is not None:
+            await keys.close()
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_post("/v1/trips", post_trips)
@@ -224,9 +249,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--db-port", type=int, required=True)
     p.add_argument("--pool-size", type=int, default=4)
+    p.add_argument("--cache-port", type=int, default=None, help="the cache's primary endpoint: idempotency keys")
     a = p.parse_args(argv)
     app = build_app(name=a.name, region=a.region, zone=a.zone, capacity_type=a.capacity_type,
-                    db_port=a.db_port, pool_size=a.pool_size)
+                    db_port=a.db_port, pool_size=a.pool_size, cache_port=a.cache_port)
     web.run_app(app, host="127.0.0.1", port=a.port, print=None, access_log=None, handle_signals=True)
 
 

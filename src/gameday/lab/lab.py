@@ -56,6 +56,9 @@ class Lab:
         self.cache = (CacheGroup(settings.cache, root, sh.primary_region, sh.zones, self.record,
                                  dr=(sh.dr_region, sh.dr_zones[0]), link_delay_s=settings.link.delay_ms / 1000)
                       if settings.cache.enabled else None)
+        if self.cache is not None:  # a hosted service's {{cache_url}}; the lab ingest API's idempotency keys
+            self.fleet.cache_port = lambda: self.cache.endpoint.port if self.cache is not None else None
+            self.fleet.idempotency_keys = settings.cache.idempotency_keys
         self.ready = False
 
     # ---- journal of what the lab itself did -------------------------------------------------

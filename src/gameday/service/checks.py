@@ -9,7 +9,7 @@ from gameday.service.template import Template, expand_env
 
 __all__ = ["LAB_SERVICE_NAMES", "check_lab_service"]
 
-LAB_SERVICE_NAMES = frozenset({"port", "dsn", "region", "zone", "node", "tls_cert", "tls_key"})
+LAB_SERVICE_NAMES = frozenset({"port", "dsn", "region", "zone", "node", "tls_cert", "tls_key", "cache_url"})
 
 
 def check_lab_service(spec: LabServiceSpec, file: str | None, environ: Mapping[str, str] | None = None) -> None:
