@@ -164,7 +164,7 @@ class Drill(Strict):
     description: str = ""
     environment: str = "environments/local.yaml"
     runbook: str
-    runbooks: dict[Literal["region", "zone", "db"], str] = Field(
+    runbooks: dict[Literal["region", "zone", "db", "cache"], str] = Field(
         default_factory=dict, description="a rehearsal's runbook for each fault it may draw (default: runbook)")
     load: LoadSpec = LoadSpec()
     fault: FaultSpec | None = Field(None, description="what breaks; none: a planned move, timed from the runbook's start")

@@ -30,6 +30,7 @@ FAULTS: dict[str, tuple[str, dict[str, str]]] = {
     "region": ("fail_region", {"region": "{primary_region}"}),
     "zone": ("fail_zone", {"zone": "{primary_region}b"}),
     "db": ("fail_over_db", {}),
+    "cache": ("fail_cache_primary", {}),
 }
 _HINTS = {"action": "Enter when done by hand (gameday checks it), 'r' to let gameday run it, 's' to skip",
           "manual": "Enter (or 'y') to confirm, 's' to skip",
