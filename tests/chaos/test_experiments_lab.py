@@ -32,6 +32,7 @@ def _run(lab, experiment: Path, out: Path, *extra: str) -> tuple[int, dict]:
 @pytest.mark.parametrize("name, fault", [
     ("az-outage", "fail_zone"), ("spot-interruption", "interrupt_spot"),
     ("rds-primary-failover", "fail_over_db"), ("region-outage", "fail_region"),
+    ("cache-failover", "fail_cache_primary"),
 ])
 def test_each_experiment_reaches_the_verdict_its_hypothesis_predicts(lab, tmp_path, name, fault):
     code, v = _run(lab, ROOT / "experiments" / f"{name}.yaml", tmp_path)

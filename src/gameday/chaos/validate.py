@@ -42,7 +42,8 @@ class ReplicaArgs(Args):
 _NONE = operations.NoArgs
 # gameday.chaos functions that are not Target operations -> their argument models
 ACTIVITY_ARGS: dict[str, type[Args]] = {
-    "start_load": LoadArgs, "stop_load": _NONE, "writes_succeed": WritesArgs, "ingest_slo_met": SloArgs,
+    "start_load": LoadArgs, "stop_load": _NONE, "writes_succeed": WritesArgs, "cache_writes_succeed": WritesArgs,
+    "ingest_slo_met": SloArgs,
     "zone_serving": ZoneArgs, "spot_capacity_restored": _NONE, "replication_lag_s": ReplicaArgs,
     "acked_events_present": _NONE,
 }
