@@ -75,9 +75,11 @@ class CacheSettings(Strict):
     enabled: bool = True
     down_after_ms: int = Field(500, ge=100, le=60_000, description="sentinels call the primary down after this")
     failover_timeout_ms: int = Field(3000, ge=500, le=600_000)
-    # the lab's ingest API keeps each batch's idempotency key in the cache (fail closed: its clients feel a
-    # cache failover); a hosted service gets the primary endpoint as {{cache_url}} either way
-    idempotency_keys: bool = True
+    # the lab's ingest API keeps idempotency keys in the cache, failing closed (a write whose key it cannot
+    # record is refused: its clients feel a cache failover): those of requests sending an Idempotency-Key
+    # header ("header"), or of every batch, keyed by its first event id ("every-batch"). A hosted service
+    # gets the primary endpoint as {{cache_url}} either way.
+    idempotency_keys: Literal["header", "every-batch"] = "header"
 
 
 class HealthCheckSettings(Strict):

@@ -33,7 +33,7 @@ def _cache_pids(pids: list[int]) -> dict[str, list[int]]:
     for p in pids:
         cmd = " ".join(psutil.Process(p).cmdline())
         if "valkey" in cmd:
-            out["sentinel" if "--sentinel" in cmd else "node"].append(p)
+            out["sentinel" if "sentinel" in cmd else "node"].append(p)  # valkey retitles: "… [sentinel]"
     return out
 
 

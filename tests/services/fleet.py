@@ -131,7 +131,7 @@ async def serve(args: argparse.Namespace) -> None:
     if args.cache:
         from valkey.asyncio import Valkey
 
-        app[CACHE] = Valkey.from_url(args.cache, socket_timeout=0.5, socket_connect_timeout=0.5, decode_responses=True)
+        app[CACHE] = Valkey.from_url(args.cache, socket_timeout=2, socket_connect_timeout=0.5, decode_responses=True)
     app.router.add_post("/api/v2/positions", create)
     app.router.add_get("/api/v2/positions/{position_id}", read)
     app.router.add_get("/livez", livez)

@@ -54,7 +54,7 @@ class Fleet:
     record: Callable[[str, dict[str, object]], None]
     hosted: HostedService | None = None  # the team's own service as the nodes (default: the lab's ingest node)
     cache_port: Callable[[], int | None] = lambda: None  # the cache's primary endpoint (None: no cache)
-    idempotency_keys: bool = False  # the lab's ingest node keeps them in the cache
+    idempotency_all: bool = False  # the lab's ingest node keys every batch in the cache (else: those with the header)
     nodes: list[Node] = field(default_factory=list)
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
     _rr: dict[str, int] = field(default_factory=dict)
@@ -74,7 +74,8 @@ class Fleet:
                 [sys.executable, "-m", "gameday.lab.ingest_node", "--name", node.name, "--region", region,
                  "--zone", zone, "--capacity-type", capacity_type, "--port", str(node.port),
                  "--db-port", str(self.db_port_of(region)), "--pool-size", str(self.pool_size),
-                 *(["--cache-port", str(cache)] if cache and self.idempotency_keys else [])],
+                 *(["--cache-port", str(cache)] if cache else []),
+                 *(["--idempotency-all"] if cache and self.idempotency_all else [])],
                 log=self.root / f"{node.name}.log")
         self.nodes.append(node)
         return node

@@ -1,6 +1,7 @@
 """The lab ingest API's idempotency keys, kept in the cache (ElastiCache in the architecture documents).
 
-A batch's key is its ``Idempotency-Key`` header or, without one, its first event id. Before the commit the
+A batch's key is its ``Idempotency-Key`` header (only batches sending one are keyed, unless the lab keys
+every batch: ``lab.cache.idempotency_keys: every-batch``, then by its first event id). Before the commit the
 key is claimed (``SET NX`` with a short lifetime); after it the answer is stored under the key. A batch sent
 again is answered from the cache (``replayed``) without touching the database; one still in flight is
 refused (409). The cache is on the write path: when it does not answer, the write is refused (503), fail
@@ -23,7 +24,7 @@ class CacheUnavailable(Exception):
 
 
 class IdempotencyKeys:
-    def __init__(self, port: int, *, ttl_s: int = 600, claim_ttl_s: int = 30, timeout_s: float = 0.5) -> None:
+    def __init__(self, port: int, *, ttl_s: int = 600, claim_ttl_s: int = 30, timeout_s: float = 2.0) -> None:
         from valkey.asyncio import Valkey
 
         # a connection refused or dropped by the endpoint (a failover) fails this call; the next reconnects

@@ -135,9 +135,10 @@ async def _ingest(request: web.Request) -> tuple[int, dict[str, object]]:
     except BatchError as exc:
         return 400, {"error": str(exc)}
     keys = request.app.get(IDEM_KEY)
-    if keys is None or not batch.events:
+    header = request.headers.get("Idempotency-Key")
+    if keys is None or not batch.events or (header is None and not request.app[NODE_KEY]["idempotency_all"]):
         return await _store(request, batch.events)
-    key = keys.key(request.headers.get("Idempotency-Key"), batch.events[0].event_id)
+    key = keys.key(header, batch.events[0].event_id)
     try:
         prior = await keys.claim(key)
     except CacheUnavailable as exc:
@@ -214,9 +215,10 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def build_app(*, name: str, region: str, zone: str, capacity_type: str, db_port: int, pool_size: int,
-              cache_port: int | None = None) -> web.Application:
+              cache_port: int | None = None, idempotency_all: bool = False) -> web.Application:
     app = web.Application(client_max_size=16 * 1024 * 1024)
-    app[NODE_KEY] = {"name": name, "region": region, "zone": zone, "capacity_type": capacity_type, "draining": False}
+    app[NODE_KEY] = {"name": name, "region": region, "zone": zone, "capacity_type": capacity_type, "draining": False,
+                     "idempotency_all": idempotency_all}  # every batch keyed, not only those sending Idempotency-Key
     app[METRICS_KEY] = _metrics({"node": name, "region": region, "zone": zone, "capacity_type": capacity_type})
     conninfo = app_dsn(db_port)  # the application's role: the control plane's slots are not its to take
     pool = Connections(conninfo, pool_size)
@@ -250,9 +252,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--db-port", type=int, required=True)
     p.add_argument("--pool-size", type=int, default=4)
     p.add_argument("--cache-port", type=int, default=None, help="the cache's primary endpoint: idempotency keys")
+    p.add_argument("--idempotency-all", action="store_true", help="key every batch (default: those with the header)")
     a = p.parse_args(argv)
     app = build_app(name=a.name, region=a.region, zone=a.zone, capacity_type=a.capacity_type,
-                    db_port=a.db_port, pool_size=a.pool_size, cache_port=a.cache_port)
+                    db_port=a.db_port, pool_size=a.pool_size, cache_port=a.cache_port,
+                    idempotency_all=a.idempotency_all)
     web.run_app(app, host="127.0.0.1", port=a.port, print=None, access_log=None, handle_signals=True)
 
 

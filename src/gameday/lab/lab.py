@@ -58,7 +58,7 @@ class Lab:
                       if settings.cache.enabled else None)
         if self.cache is not None:  # a hosted service's {{cache_url}}; the lab ingest API's idempotency keys
             self.fleet.cache_port = lambda: self.cache.endpoint.port if self.cache is not None else None
-            self.fleet.idempotency_keys = settings.cache.idempotency_keys
+            self.fleet.idempotency_all = settings.cache.idempotency_keys == "every-batch"
         self.ready = False
 
     # ---- journal of what the lab itself did -------------------------------------------------
