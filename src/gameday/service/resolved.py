@@ -90,6 +90,7 @@ class Service:
             dsn = env(dsn, "store.dsn")
         elif isinstance(dsn, dict):
             dsn = {r: env(v, f"store.dsn.{r}") for r, v in dsn.items()}
+        cache_url = _cache_url(spec, env, file, where)  # before the secrets are taken: its token is one
         svc = cls(spec, target.rstrip("/"), headers,
                   Template(spec.write.path, PATH_NAMES, file=file, field=f"{where}.write.path"),
                   Template(spec.write.body, BODY_NAMES, file=file, field=f"{where}.write.body"),
@@ -97,7 +98,7 @@ class Service:
                   None if spec.read is None else Template(spec.read.path, READ_NAMES, file=file,
                                                           field=f"{where}.read.path"),
                   dsn, env(spec.tls.ca_file, "tls.ca_file") if spec.tls.ca_file else ca_file, tuple(secrets),
-                  _cache_url(spec, env, file, where))
+                  cache_url)
         svc._check_body(file, where)
         return svc
 
