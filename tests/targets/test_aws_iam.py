@@ -67,3 +67,16 @@ def test_fis_experiments_can_be_stopped_and_the_dns_mode_decides_the_route53_gra
     assert not allows(fp, "route53:UpdateHealthCheck", "arn:aws:route53:::healthcheck/hc-2")
     assert not allows(fp, "route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z1"), \
         "the failover mode never changes a record"
+
+
+def test_only_tagged_replication_groups_are_failed_over_and_the_global_datastore_only_to_a_tagged_group(policy):
+    p, acct = policy
+    group = f"arn:aws:elasticache:us-east-1:{acct}:replicationgroup:sessions-staging"
+    assert allows(p, "elasticache:TestFailover", group, TAGGED)
+    assert not allows(p, "elasticache:TestFailover", group, {}), "a team's untagged group"
+    assert not allows(p, "elasticache:TestFailover", f"arn:aws:elasticache:eu-west-1:{acct}:replicationgroup:x", TAGGED)
+    dr = f"arn:aws:elasticache:us-west-2:{acct}:replicationgroup:sessions-dr"
+    assert allows(p, "elasticache:FailoverGlobalReplicationGroup", dr, TAGGED)
+    assert not allows(p, "elasticache:FailoverGlobalReplicationGroup", dr, {})
+    assert allows(p, "elasticache:FailoverGlobalReplicationGroup", f"arn:aws:elasticache::{acct}:globalreplicationgroup:x")
+    assert allows(p, "elasticache:ListTagsForResource", group), "the groups are found by their tags"
