@@ -1,13 +1,17 @@
 """The registry of operations: every fault and runbook action gameday can ask of a Target, defined once.
 
-An :class:`Operation` names the Target method, the model its arguments must satisfy, its inverse (the
-call that undoes it, journaled *before* the fault is applied), the Chaos Toolkit action that reaches it
-and the lab operation that implements it. Validation (files, CLI options, experiments), dispatch,
-journaling of intents, ``gameday recover`` and ``gameday plan`` all read this table, so the names cannot
-drift apart again.
+An :class:`Operation` has one name: the Target method, the lab's control API operation (a ``Lab`` method
+or an entry of ``gameday.lab.supervisor``), the Chaos Toolkit action when ``chaos`` (a function of
+``gameday.chaos.actions`` of that name), what drill files, runbooks and the journal say, and, with hyphens,
+the ``gameday lab`` command. It also names the model its arguments must satisfy and its inverse (the call
+that undoes it, journaled *before* the fault is applied). Validation (files, CLI options, experiments),
+dispatch, journaling of intents, ``gameday recover`` and ``gameday plan`` all read this table. Earlier
+spellings of the names are resolved, with a deprecation warning, by ``gameday.spellings``.
 
-To add a fault: add its argument model and an ``Operation`` here, the method to the ``Faults`` protocol
-(``gameday.targets.base``) and to each driver (and the fake); everything else follows from this table.
+To add an operation: its argument model and an ``Operation`` here, the method to the ``Faults`` or
+``RunbookActions`` protocol (``gameday.targets.base``) and to each driver (and the fake), the lab's
+implementation under the same name; the lab CLI command follows (``gameday.cli.lab_ops``; one is generated
+from the argument model unless written there), as does a chaos action's check (``tests/chaos``).
 """
 
 from __future__ import annotations
