@@ -103,3 +103,13 @@ def test_every_old_spelling_names_an_operation_of_the_registry():
     assert not set(spellings.OLD) & set(operations.OPERATIONS), "an old spelling is never an operation's name"
     for old in spellings.OLD.values():
         assert set(old.choices.values()) <= set(operations.OPERATIONS)
+
+
+def test_gameday_chaos_discover_lists_each_operation_once_and_no_old_name(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["chaos", "discover"])
+    lines = capsys.readouterr().out.splitlines()
+    assert info.value.code in (0, None)
+    names = [line.split()[1].rsplit(".", 1)[1].split("(")[0] for line in lines]
+    assert len(names) == len(set(names)) and set(operations.CHAOS_OPERATIONS) <= set(names)
+    assert not set(names) & set(spellings.OLD), "old names run but are not listed"
