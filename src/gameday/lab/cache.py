@@ -111,6 +111,10 @@ class CacheGroup:
     def pids(self) -> list[int]:
         return [p.pid for p in self.all if p.pid is not None]
 
+    def target(self) -> int | None:
+        """The port the primary endpoint routes to: the elected primary, or the promoted DR replica."""
+        return self._route()
+
     def _route(self) -> int | None:
         if self.secondary.promoted:  # the primary endpoint moved to the promoted DR replica
             return self.dr.port if self.dr is not None and self.dr.state == "running" else None
