@@ -112,6 +112,8 @@ _ALL = (
     Operation("return_primary_db", "action", NoArgs, "failback: planned switchover of the writer back to the "
               "primary region (no acknowledged write lost)"),
     Operation("rebuild_dr_db", "action", NoArgs, "failback: the DR region's replica of the primary re-created"),
+    Operation("return_primary_cache", "action", NoArgs, "failback: the primary region's cache group rebuilt from "
+              "the DR node, then the writer moved back to it (planned: no acknowledged write lost)"),
     Operation("drain_zone", "action", ZoneArgs, "take a zone's ingest nodes out of the balancers"),
     Operation("restore", "inverse", NoArgs, "bring the environment back to its configured shape", chaos=True),
     Operation("restore_zone", "inverse", ZoneArgs, "bring a zone back", chaos=True),

@@ -32,7 +32,7 @@ _GLOBAL = ("<{a}Response><{a}Result><GlobalReplicationGroups><GlobalReplicationG
 
 
 def _groups(*, extra_tagged: bool = False) -> None:
-    for region, gid, tags, glob in (("us-east-1", "sessions", [TAG], None), ("us-east-1", "other-team", [], None),
+    for region, gid, tags, glob in (("us-east-1", "sessions", [TAG], "ldgnf-sessions"), ("us-east-1", "other-team", [], None),
                                     ("us-west-2", "sessions-dr", [TAG], "ldgnf-sessions"),
                                     *([("us-east-1", "rate-limits", [TAG], None)] if extra_tagged else [])):
         boto3.client("elasticache", region_name=region).create_replication_group(
@@ -58,7 +58,7 @@ def stub(moto, httpserver, monkeypatch):
                             "</TestFailoverResponse>", content_type="text/xml")
         if action in ("FailoverGlobalReplicationGroup", "DescribeGlobalReplicationGroups"):
             if action == "FailoverGlobalReplicationGroup":
-                state["west"] = "PRIMARY"
+                state["west"] = "PRIMARY" if form["PrimaryRegion"] == "us-west-2" else "SECONDARY"
             xml = _GLOBAL.format(a=action, east="SECONDARY" if state["west"] == "PRIMARY" else "PRIMARY",
                                  west=state["west"])
             if action == "FailoverGlobalReplicationGroup":  # one group, not a list, in this answer
@@ -126,6 +126,10 @@ def test_promote_cache_fails_the_global_datastore_over_to_the_dr_group_and_waits
     assert out["primary"] == "sessions-dr" and any("primary in us-west-2" in w for w in out["waited_for"]), out
     again = t.promote_cache()  # idempotent: already the primary, nothing called
     assert again["already"] and [a for a, _ in stub].count("FailoverGlobalReplicationGroup") == 1
+    back = t.return_primary_cache()  # the failback: to the primary region's group again
+    failback = [p for a, p in stub if a == "FailoverGlobalReplicationGroup"][-1]
+    assert failback["PrimaryRegion"] == "us-east-1" and failback["PrimaryReplicationGroupId"] == "sessions"
+    assert back["primary"] == "sessions" and any("primary in us-east-1" in w for w in back["waited_for"]), back
 
 
 @pytest.mark.parametrize("extra, groups, message", [

@@ -25,7 +25,7 @@ from gameday.lab.cache_dr import CacheSecondary, dr_conf
 from gameday.lab.network import Relay
 from gameday.procs import free_port, kill_trees, signal_tree, spawn
 
-__all__ = ["CacheNode", "CacheGroup", "server_binary", "GROUP"]
+__all__ = ["CacheNode", "CacheGroup", "server_binary", "GROUP", "command", "node_conf", "sentinel_conf"]
 
 GROUP = "gameday-cache"  # the replication group's name, as the sentinels monitor it
 
@@ -52,7 +52,7 @@ class CacheNode:
         return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
 
 
-def _node_conf(port: int, datadir: Path, replica_of: int | None) -> str:
+def node_conf(port: int, datadir: Path, replica_of: int | None) -> str:
     lines = [f"port {port}", "bind 127.0.0.1", "protected-mode no", f"dir {datadir}", 'save ""', "appendonly no",
              "repl-diskless-sync yes", "repl-diskless-sync-delay 0", "repl-timeout 5", "repl-ping-replica-period 1",
              "loglevel warning", "replica-read-only yes"]
@@ -61,7 +61,7 @@ def _node_conf(port: int, datadir: Path, replica_of: int | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _sentinel_conf(port: int, datadir: Path, primary_port: int, s: CacheSettings) -> str:
+def sentinel_conf(port: int, datadir: Path, primary_port: int, s: CacheSettings) -> str:
     return "\n".join([
         f"port {port}", "bind 127.0.0.1", "protected-mode no", f"dir {datadir}", "loglevel warning",
         f"sentinel monitor {GROUP} 127.0.0.1 {primary_port} 2",
@@ -138,12 +138,12 @@ class CacheGroup:
         primary, replica = self.nodes
         for n in self.all:
             n.port = n.port or free_port()
-        self._spawn(primary, _node_conf(primary.port, self._dir(primary), None))
-        self._spawn(replica, _node_conf(replica.port, self._dir(replica), primary.port))
+        self._spawn(primary, node_conf(primary.port, self._dir(primary), None))
+        self._spawn(replica, node_conf(replica.port, self._dir(replica), primary.port))
         if self.dr is not None:
             self._spawn(self.dr, dr_conf(self.dr.port, self._dir(self.dr), self.secondary.link.port))
         for s in self.sentinels:
-            self._spawn(s, _sentinel_conf(s.port, self._dir(s), primary.port, self.settings), sentinel=True)
+            self._spawn(s, sentinel_conf(s.port, self._dir(s), primary.port, self.settings), sentinel=True)
         self.primary_port = primary.port
 
     def _dir(self, n: CacheNode) -> Path:

@@ -326,6 +326,16 @@ class Lab:
             raise RuntimeError(f"the primary endpoint takes no write after the promotion: {out.get('endpoint_error')}")
         return out
 
+    async def return_primary_cache(self) -> dict[str, Any]:
+        """Failback: the primary region's cache group rebuilt from the DR node, then the writer back (planned)."""
+        if self.cache is None:
+            return {"skipped": "the lab has no cache (lab.cache.enabled is false)"}
+        from gameday.lab.cache_failback import fail_back
+
+        out = await fail_back(self.cache)
+        self.record("action.return_primary_cache", out)
+        return out
+
     async def switch_dns(self, region: str) -> dict[str, Any]:
         self.dns_region = self._region(region)
         out = {"region": region, "ttl_s": self.settings.dns_ttl_s}

@@ -156,6 +156,10 @@ class FakeTarget:
         self._call("promote_cache")
         return {"promoted": f"cache-{self.dr}"}
 
+    def return_primary_cache(self) -> dict[str, Any]:
+        self._call("return_primary_cache")
+        return {"primary": f"cache-{self.primary}"}
+
     def switch_dns(self, region: str) -> dict[str, Any]:
         self._call("switch_dns", region=region)
         self.dns_region = region

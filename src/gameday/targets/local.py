@@ -91,6 +91,9 @@ class LocalTarget:
     def promote_cache(self) -> dict[str, Any]:
         return self._op("promote_cache")
 
+    def return_primary_cache(self) -> dict[str, Any]:
+        return self._op("return_primary_cache")
+
     def switch_dns(self, region: str) -> dict[str, Any]:
         return self._op("switch_dns", region=region)
 

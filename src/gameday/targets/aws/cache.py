@@ -12,7 +12,7 @@ from gameday.errors import ConfigError
 from gameday.targets.aws import services, wait
 from gameday.targets.aws.session import Actions, AwsSession
 
-__all__ = ["enabled", "preflight", "replication_group", "fail_primary", "promote_dr", "primary_url"]
+__all__ = ["enabled", "preflight", "replication_group", "fail_primary", "global_failover", "primary_url"]
 
 
 def enabled(s: AwsSession) -> bool:
@@ -98,31 +98,34 @@ def _global_primary_region(ec: Any, gid: str) -> str | None:
                  if m.get("Role") == "PRIMARY" and m.get("Status") in (None, "associated")), None)
 
 
-def promote_dr(s: AwsSession, acts: Actions) -> dict[str, Any]:
-    """The Global Datastore's failover to the DR region's group (``FailoverGlobalReplicationGroup``), waited
-    until that group is the primary and available. No tagged group in the DR region: nothing to promote."""
+def global_failover(s: AwsSession, acts: Actions, region: str) -> dict[str, Any]:
+    """The Global Datastore's failover to ``region``'s group (``FailoverGlobalReplicationGroup``): the DR
+    region's in a region failover (``promote_cache``), the primary region's in the failback
+    (``return_primary_cache``); waited until that group is the primary and available. No cache tier, or no
+    tagged group in the DR region: nothing to fail over (``skipped``)."""
     if not enabled(s):
         return {"skipped": "the environment has no cache (aws.elasticache)"}
     dr = s.settings.dr_region
-    rg = replication_group(s, dr, required=False)
-    if rg is None:
+    if replication_group(s, dr, required=False) is None:
         tf = s.settings.tag_filter
         return {"skipped": f"no replication group in {dr} carries {tf.key}={tf.value}"}
-    gid_dr = rg["ReplicationGroupId"]
+    rg = replication_group(s, region)
+    assert rg is not None
+    gid_to = rg["ReplicationGroupId"]
     info = rg.get("GlobalReplicationGroupInfo") or {}
     gid = info.get("GlobalReplicationGroupId")
     if not gid:
-        raise ConfigError(f"replication group {gid_dr} in {dr} is not a Global Datastore member: nothing to fail "
-                          "over to", field="aws.tag_filter")
-    ec = s.client("elasticache", dr)
-    if _global_primary_region(ec, gid) == dr:
-        return {"global_datastore": gid, "primary": gid_dr, "region": dr, "already": True}
+        raise ConfigError(f"replication group {gid_to} in {region} is not a Global Datastore member: nothing to "
+                          "fail over to", field="aws.tag_filter")
+    ec = s.client("elasticache", region)
+    if _global_primary_region(ec, gid) == region:
+        return {"global_datastore": gid, "primary": gid_to, "region": region, "already": True}
     acts.do("elasticache:FailoverGlobalReplicationGroup", gid,
-            lambda: ec.failover_global_replication_group(GlobalReplicationGroupId=gid, PrimaryRegion=dr,
-                                                         PrimaryReplicationGroupId=gid_dr),
-            GlobalReplicationGroupId=gid, PrimaryRegion=dr, PrimaryReplicationGroupId=gid_dr)
-    wait.until(s, acts, f"Global Datastore {gid}'s primary in {dr}", lambda: _global_primary_region(ec, gid) == dr,
+            lambda: ec.failover_global_replication_group(GlobalReplicationGroupId=gid, PrimaryRegion=region,
+                                                         PrimaryReplicationGroupId=gid_to),
+            GlobalReplicationGroupId=gid, PrimaryRegion=region, PrimaryReplicationGroupId=gid_to)
+    wait.until(s, acts, f"Global Datastore {gid}'s primary in {region}", lambda: _global_primary_region(ec, gid) == region,
                describe=lambda: f"primary in {_global_primary_region(ec, gid)}")
-    wait.waiter(s, acts, "elasticache", dr, "replication_group_available", f"replication group {gid_dr} available",
-                ReplicationGroupId=gid_dr)
-    return {"global_datastore": gid, "primary": gid_dr, "region": dr}
+    wait.waiter(s, acts, "elasticache", region, "replication_group_available", f"replication group {gid_to} available",
+                ReplicationGroupId=gid_to)
+    return {"global_datastore": gid, "primary": gid_to, "region": region}

@@ -227,9 +227,8 @@ class AwsTarget:
 
     @_guarded
     def restore(self) -> dict[str, Any]:
-        """Undo the faults: gameday's FIS experiments stopped, the isolation of either region (what follows may
-        need the network back: a private EKS endpoint), then every zone's; each part attempted whatever another
-        raised."""
+        """Undo the faults: gameday's FIS experiments stopped, either region's isolation (what follows may need the
+        network: a private EKS endpoint), then every zone's; each part attempted whatever another raised."""
         s, a = self.session, self.actions
         parts: dict[str, Callable[[], Any]] = {"stopped FIS experiments": partial(services.stop_fis, s, a)}
         parts.update({f"unisolated {r}": partial(ec2.unisolate_region, s, a, r) for r in self.regions()})
@@ -239,8 +238,7 @@ class AwsTarget:
     # ---- runbook actions (each returns once its effect holds, within the step's timeout_s) ----------
     @_guarded
     def promote_dr_db(self) -> dict[str, Any]:
-        """RDS: promote the DR replica, wait until available and writable. Aurora global: the unplanned
-        failover (AllowDataLoss) to the DR cluster, waited until it is the primary."""
+        """RDS: the DR replica promoted, waited until writable. Aurora: the unplanned global failover, waited."""
         s, cfg = self.session, self.settings
         if cfg.rds.global_cluster_id:
             return aurora.failover(s, self.actions)
@@ -250,9 +248,12 @@ class AwsTarget:
         return {"instance": cfg.rds.dr_replica_id, "region": cfg.dr_region}
 
     @_guarded
-    def promote_cache(self) -> dict[str, Any]:
-        """The Global Datastore's failover to the DR region's group (FailoverGlobalReplicationGroup), waited for."""
-        return cache.promote_dr(self.session, self.actions)
+    def promote_cache(self) -> dict[str, Any]:  # FailoverGlobalReplicationGroup to the DR region, waited for
+        return cache.global_failover(self.session, self.actions, self.settings.dr_region)
+
+    @_guarded
+    def return_primary_cache(self) -> dict[str, Any]:  # the failback: to the primary region again
+        return cache.global_failover(self.session, self.actions, self.settings.primary_region)
 
     @_guarded
     def switch_dns(self, region: str) -> dict[str, Any]:
@@ -304,8 +305,7 @@ class AwsTarget:
 
     @_guarded
     def return_primary_db(self) -> dict[str, Any]:
-        """Planned, no data loss. RDS: the primary-region replica caught up (in data), then promoted and
-        waited. Aurora global: switchover_global_cluster back to the primary cluster."""
+        """Planned, no data loss. RDS: the primary-region replica caught up, promoted, waited. Aurora: switchover."""
         s, cfg = self.session, self.settings
         if cfg.rds.global_cluster_id:
             return aurora.switchover(s, self.actions, cfg.primary_region)
