@@ -88,7 +88,7 @@ def test_every_operation_has_one_cli_command_named_after_it_and_the_old_commands
     runner = CliRunner()
     visible = runner.invoke(app, ["lab", "fault", "--help"]).output + runner.invoke(app, ["lab", "--help"]).output
     for op in operations.OPERATIONS.values():
-        assert f" {op.cli} " in visible, f"no command {op.cli} for {op.name}"
+        assert (f" {op.cli} " in visible) == op.lab, f"{op.cli}: a command exactly for the operations the lab has"
     for old in ("kill-zone", "kill-region", "link-delay", "failover-cache", "failover-db", "kill-db-primary"):
         assert f" {old} " not in visible
     with pytest.raises(SystemExit) as info:  # the old command runs the operation: its arguments are checked
@@ -113,3 +113,11 @@ def test_gameday_chaos_discover_lists_each_operation_once_and_no_old_name(capsys
     names = [line.split()[1].rsplit(".", 1)[1].split("(")[0] for line in lines]
     assert len(names) == len(set(names)) and set(operations.CHAOS_OPERATIONS) <= set(names)
     assert not set(names) & set(spellings.OLD), "old names run but are not listed"
+
+
+def test_the_lab_implements_every_operation_it_offers_under_that_name():
+    from gameday.lab.lab import Lab
+    from gameday.lab.supervisor import _WHOLE_LAB
+
+    for name in operations.lab_arguments():
+        assert name in _WHOLE_LAB or callable(getattr(Lab, name, None)), f"the lab offers {name} but has no {name}"

@@ -84,6 +84,7 @@ class Operation:
     inverse: str | None = None  # the operation that undoes it
     inverse_args: tuple[str, ...] = ()  # which of the arguments the inverse takes
     chaos: bool = False  # a function of gameday.chaos.actions of the same name calls it
+    lab: bool = True  # the lab implements it (its control API operation and ``gameday lab`` command); False: AWS only
 
     @property
     def cli(self) -> str:
@@ -313,5 +314,5 @@ def from_chaos(func: str, arguments: Mapping[str, Any] | None, env: Environment,
 
 
 def lab_arguments() -> dict[str, type[Args]]:
-    """The lab supervisor's operations (every operation, by its name) and the argument model of each."""
-    return {op.name: op.args for op in _ALL}
+    """The lab supervisor's operations (each the lab implements, by its name) and the argument model of each."""
+    return {op.name: op.args for op in _ALL if op.lab}
