@@ -108,11 +108,13 @@ def in_shape(st: dict) -> bool:
 
 
 def _cache_in_shape(st: dict) -> bool:
-    """The cache primary in zone a, its replica's link up, every sentinel electing it (a lab without a cache: True)."""
+    """The cache primary in zone a, its replica's and the DR replica's links up, every sentinel electing it
+    (a lab without a cache: True)."""
     if not st.get("cache"):
         return True
     cache = {p["configured_role"]: p for p in st["processes"] if p["kind"] == "cache"}
     sentinels = [p for p in st["processes"] if p["kind"] == "sentinel"]
     return (cache["primary"]["role"] == "primary" and cache["replica"]["link"] == "up"
+            and cache["dr-replica"]["role"] == "replica" and cache["dr-replica"]["link"] == "up"
             and st["cache"]["elected"] == cache["primary"]["name"] and len(sentinels) == 3
             and all(p.get("elected") == cache["primary"]["name"] for p in sentinels))

@@ -57,7 +57,7 @@ def test_missing_environment_file_exits_2(tmp_path: Path, capsys):
 
 
 def test_every_command_has_help(capsys):
-    for argv in (["--help"], ["lab", "--help"], ["lab", "fault", "--help"], ["lab", "fault", "kill-zone", "--help"]):
+    for argv in (["--help"], ["lab", "--help"], ["lab", "fault", "--help"], ["lab", "fault", "fail-zone", "--help"]):
         with pytest.raises(SystemExit) as info:
             main(argv)
         assert info.value.code == 0

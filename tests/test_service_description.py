@@ -149,3 +149,27 @@ def test_responses_are_read_whole_however_they_are_framed(reply, status, keep, b
     assert _read_response(a) == (status, keep, body), "the body is kept: a failure reason quotes it"
     a.close()
     b.close()
+
+
+def test_a_cache_section_gives_the_drill_its_cache_url_with_the_token_from_the_environment_and_hides_it(monkeypatch):
+    monkeypatch.setenv("TEST_INGEST_TOKEN", "tok-123")
+    monkeypatch.setenv("TEST_CACHE_TOKEN", "c@che/secret")
+    svc = _resolve({**SPEC, "cache": {"url": "redis://master.sessions.use1.cache.amazonaws.com:6380", "tls": True,
+                                      "auth_token": "${TEST_CACHE_TOKEN}"}})
+    assert svc.cache_url == "rediss://:c%40che%2Fsecret@master.sessions.use1.cache.amazonaws.com:6380"
+    assert "c@che/secret" not in svc.redact("AUTH c@che/secret refused"), "the token is a secret like any ${VAR}"
+    assert _resolve(SPEC).cache_url is None, "no cache: section, the environment's cache is watched"
+
+
+@pytest.mark.parametrize("cache, field", [
+    ({"url": "http://cache:6379"}, "service.cache.url"),
+    ({"url": "redis://cache:6379", "auth_token": "${TEST_UNSET_CACHE_TOKEN}"}, "service.cache.auth_token"),
+    ({"url": "redis://cache:6379", "password": "x"}, "service.cache.password"),
+])
+def test_a_bad_cache_section_is_refused_naming_file_and_field(tmp_path, capsys, monkeypatch, cache, field):
+    monkeypatch.setenv("TEST_INGEST_TOKEN", "tok-123")
+    monkeypatch.delenv("TEST_UNSET_CACHE_TOKEN", raising=False)
+    path = _env_file(tmp_path, {**SPEC, "cache": cache})
+    with pytest.raises(ConfigError) as info:  # the file's shape when it loads; ${VAR} before anything runs
+        check_service(load_environment(path), path)
+    assert str(path) in str(info.value) and field in str(info.value), str(info.value)

@@ -76,6 +76,11 @@ class CacheSettings(Strict):
     enabled: bool = True
     down_after_ms: int = Field(500, ge=100, le=60_000, description="sentinels call the primary down after this")
     failover_timeout_ms: int = Field(3000, ge=500, le=600_000)
+    # the lab's ingest API keeps idempotency keys in the cache, failing closed (a write whose key it cannot
+    # record is refused: its clients feel a cache failover): those of requests sending an Idempotency-Key
+    # header ("header"), or of every batch, keyed by its first event id ("every-batch"). A hosted service
+    # gets the primary endpoint as {{cache_url}} either way.
+    idempotency_keys: Literal["header", "every-batch"] = "header"
 
 
 class BackupSettings(Strict):
@@ -179,7 +184,7 @@ def load_yaml_model(path: str | Path, model: type[M]) -> M:
     if not isinstance(data, dict):
         raise ConfigError("expected a mapping at the top level", file=str(path))
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={"file": str(path)})  # context: for messages naming the file
     except ValidationError as exc:
         err = exc.errors()[0]
         more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""

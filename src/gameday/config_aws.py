@@ -141,7 +141,13 @@ class AwsSettings(Strict):
     tag_filter: TagFilter
     eks: dict[str, EksSettings] = Field(default_factory=dict)  # region -> cluster
     rds: RdsRefs
+    # the cache tier: the ElastiCache replication groups carrying the tag filter (the primary region's; the DR
+    # region's, a Global Datastore secondary, for promote_cache); elasticache_replication_group names the
+    # primary region's when several carry it (setting it alone also enables the cache tier)
+    elasticache: bool = False
     elasticache_replication_group: str | None = None
+    # fail_cache_primary by FIS instead of TestFailover: a template with aws:elasticache:replicationgroup-interrupt-az-power
+    fis_cache_template_id: str | None = None
     msk_cluster_arn: str | None = None
     msk_consumer_lag: ConsumerLag | None = None
     region_switch: RegionSwitchPlan | None = None

@@ -120,6 +120,12 @@ class RunnerMetrics:
                 Gauge(name, doc, registry=r).set(summary[key])
         if summary.get("events_lost") is not None:
             self.lost.set(summary["events_lost"])
+        cache = summary.get("cache") or {}
+        for name, key, doc in (("gameday_drill_cache_rto_seconds", "rto_s", "cache RTO through the primary endpoint"),
+                               ("gameday_drill_cache_rpo_seconds", "rpo_s", "span of acknowledged cache writes lost"),
+                               ("gameday_drill_cache_lost_writes", "lost_writes", "acknowledged cache writes lost")):
+            if cache.get(key) is not None:
+                Gauge(name, doc, registry=r).set(cache[key])
         Gauge("gameday_run_verdict", "1 for the run's verdict", ["verdict"], registry=r).labels(
             str(summary.get("verdict", "inconclusive"))).set(1)
 

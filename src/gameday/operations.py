@@ -1,24 +1,29 @@
 """The registry of operations: every fault and runbook action gameday can ask of a Target, defined once.
 
-An :class:`Operation` names the Target method, the model its arguments must satisfy, its inverse (the
-call that undoes it, journaled *before* the fault is applied), the Chaos Toolkit action that reaches it
-and the lab operation that implements it. Validation (files, CLI options, experiments), dispatch,
-journaling of intents, ``gameday recover`` and ``gameday plan`` all read this table, so the names cannot
-drift apart again.
+An :class:`Operation` has one name: the Target method, the lab's control API operation (a ``Lab`` method
+or an entry of ``gameday.lab.supervisor``), the Chaos Toolkit action when ``chaos`` (a function of
+``gameday.chaos.actions`` of that name), what drill files, runbooks and the journal say, and, with hyphens,
+the ``gameday lab`` command. It also names the model its arguments must satisfy and its inverse (the call
+that undoes it, journaled *before* the fault is applied). Validation (files, CLI options, experiments),
+dispatch, journaling of intents, ``gameday recover`` and ``gameday plan`` all read this table. Earlier
+spellings of the names are resolved, with a deprecation warning, by ``gameday.spellings``.
 
-To add a fault: add its argument model and an ``Operation`` here, the method to the ``Faults`` protocol
-(``gameday.targets.base``) and to each driver (and the fake); everything else follows from this table.
+To add an operation: its argument model and an ``Operation`` here, the method to the ``Faults`` or
+``RunbookActions`` protocol (``gameday.targets.base``) and to each driver (and the fake), the lab's
+implementation under the same name; the lab CLI command follows (``gameday.cli.lab_ops``; one is generated
+from the argument model unless written there), as does a chaos action's check (``tests/chaos``).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gameday import spellings
 from gameday.errors import Aborted, ConfigError, DriverError, GamedayError
 
 if TYPE_CHECKING:
@@ -27,8 +32,8 @@ if TYPE_CHECKING:
     from gameday.targets.base import Target
 
 __all__ = ["Operation", "OPERATIONS", "EFFECT_WITHIN_S", "FAULTS", "ACTIONS", "get", "validate", "apply", "intent",
-           "undo", "fill", "env_regions", "env_zones", "from_chaos", "CHAOS_FAULTS", "lab_arguments", "Retry", "UNDO_RETRY",
-           "DATA_FAULTS"]
+           "undo", "fill", "env_regions", "env_zones", "from_chaos", "CHAOS_FAULTS", "CHAOS_OPERATIONS", "lab_arguments",
+           "Retry", "UNDO_RETRY", "DATA_FAULTS"]
 
 Role = Literal["fault", "action", "inverse"]
 
@@ -72,14 +77,6 @@ class ScaleArgs(Args):
     count: int = Field(ge=1, le=64, description="DR ingest nodes wanted")
 
 
-class ZoneModeArgs(ZoneArgs):  # the Chaos Toolkit action's own arguments
-    mode: Literal["kill", "freeze"] = "kill"
-
-
-class ClusterArgs(Args):
-    cluster: str | None = None
-
-
 # ---- restore drills (issue 24): the data faults and the restore actions ------------------------------------
 INSTANCE_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"  # an RDS DB instance identifier (and a lab instance name)
 
@@ -108,64 +105,66 @@ class InstanceArgs(Args):
 
 @dataclass(frozen=True)
 class Operation:
-    name: str  # the Target method
+    """One operation, one name: the Target method, the lab's control API operation, the Chaos Toolkit action
+    (``chaos=True``), the drill, runbook and journal name; the CLI's command is the name with hyphens."""
+
+    name: str
     role: Role
     args: type[Args]
     summary: str
-    inverse: str | None = None  # the Target method that undoes it
+    inverse: str | None = None  # the operation that undoes it
     inverse_args: tuple[str, ...] = ()  # which of the arguments the inverse takes
-    lab_op: str | None = None  # the lab supervisor's operation
-    chaos: str | None = None  # the gameday.chaos.actions function that calls it
-    chaos_args: type[Args] | None = None  # that function's arguments, when they differ from ``args``
-    chaos_when: Mapping[str, Any] = field(default_factory=dict)  # chaos arguments that select this operation
+    chaos: bool = False  # a function of gameday.chaos.actions of the same name calls it
+    lab: bool = True  # the lab implements it (its control API operation, a ``gameday lab`` command); False: AWS
+    # only, or run by the target itself (a data fault: a statement through the writer endpoint)
+
+    @property
+    def cli(self) -> str:
+        return self.name.replace("_", "-")
 
 
 _ALL = (
-    Operation("fail_zone", "fault", ZoneArgs, "kill every node and DB instance in a zone", "restore_zone", ("zone",),
-              "kill_zone", "fail_availability_zone", ZoneModeArgs, {"mode": "kill"}),
+    Operation("fail_zone", "fault", ZoneArgs, "kill every node, DB instance and cache node in a zone", "restore_zone",
+              ("zone",), chaos=True),
     Operation("freeze_zone", "fault", ZoneArgs, "freeze (partition) every process in a zone", "restore_zone",
-              ("zone",), "freeze_zone", "fail_availability_zone", ZoneModeArgs, {"mode": "freeze"}),
-    Operation("interrupt_spot", "fault", SpotArgs, "spot interruption: notice, drain, kill", "restore",
-              lab_op="interrupt_spot", chaos="interrupt_spot_nodes"),
-    Operation("fail_over_db", "fault", NoArgs, "kill the DB primary (Multi-AZ failover)", "restore",
-              lab_op="kill_db_primary", chaos="fail_over_database", chaos_args=ClusterArgs),
-    Operation("fail_cache_primary", "fault", NoArgs, "kill the cache primary (ElastiCache Multi-AZ failover)", "restore",
-              lab_op="fail_cache_primary"),
-    Operation("fail_region", "fault", RegionArgs, "lose a whole region", "restore", lab_op="kill_region",
-              chaos="fail_region"),
-    Operation("delay_link", "fault", DelayArgs, "delay the cross-region link", "restore", lab_op="link_delay"),
-    Operation("inject_latency", "fault", LatencyArgs, "slow or stall ingest", "restore", lab_op="ingest_latency"),
-    Operation("promote_dr_db", "action", NoArgs, "promote the DR replica to primary", lab_op="promote_dr_db"),
-    Operation("switch_dns", "action", RegionArgs, "point the public record at a region", lab_op="switch_dns"),
+              ("zone",), chaos=True),
+    Operation("interrupt_spot", "fault", SpotArgs, "spot interruption: notice, drain, kill", "restore", chaos=True),
+    Operation("fail_over_db", "fault", NoArgs, "kill the DB primary (Multi-AZ failover)", "restore", chaos=True),
+    Operation("fail_cache_primary", "fault", NoArgs, "kill the cache primary (ElastiCache Multi-AZ failover)",
+              "restore", chaos=True),
+    Operation("fail_region", "fault", RegionArgs, "lose a whole region", "restore", chaos=True),
+    Operation("delay_link", "fault", DelayArgs, "delay the cross-region link", "restore"),
+    Operation("inject_latency", "fault", LatencyArgs, "slow or stall ingest", "restore"),
+    Operation("promote_dr_db", "action", NoArgs, "promote the DR replica to primary"),
+    Operation("promote_cache", "action", NoArgs, "promote the DR cache replica (Global Datastore failover) and "
+              "move the primary endpoint to it"),
+    Operation("switch_dns", "action", RegionArgs, "point the public record at a region"),
     Operation("run_region_switch_plan", "action", RegionSwitchArgs, "ARC Region switch: execute the team's plan "
-              "for a region and wait until the execution completed (AWS only)"),
-    Operation("scale_dr", "action", ScaleArgs, "scale the DR region's ingest nodes", lab_op="scale_dr"),
+              "for a region and wait until the execution completed (AWS only)", lab=False),
+    Operation("scale_dr", "action", ScaleArgs, "scale the DR region's ingest nodes"),
     Operation("rebuild_primary_region", "action", NoArgs, "failback: the old primary region's database rebuilt as "
-              "a replica of the current primary, its nodes back", lab_op="rebuild_primary_region"),
+              "a replica of the current primary, its nodes back"),
     Operation("return_primary_db", "action", NoArgs, "failback: planned switchover of the writer back to the "
-              "primary region (no acknowledged write lost)", lab_op="return_primary_db"),
-    Operation("rebuild_dr_db", "action", NoArgs, "failback: the DR region's replica of the primary re-created",
-              lab_op="rebuild_dr_db"),
-    Operation("drain_zone", "action", ZoneArgs, "take a zone's ingest nodes out of the balancers",
-              lab_op="drain_zone"),
+              "primary region (no acknowledged write lost)"),
+    Operation("rebuild_dr_db", "action", NoArgs, "failback: the DR region's replica of the primary re-created"),
+    Operation("return_primary_cache", "action", NoArgs, "failback: the primary region's cache group rebuilt from "
+              "the DR node, then the writer moved back to it (planned: no acknowledged write lost)"),
+    Operation("drain_zone", "action", ZoneArgs, "take a zone's ingest nodes out of the balancers"),
+    Operation("restore", "inverse", NoArgs, "bring the environment back to its configured shape", chaos=True),
+    Operation("restore_zone", "inverse", ZoneArgs, "bring a zone back", chaos=True),
     Operation("corrupt_data", "fault", DamageArgs, "data corruption: the service description's corrupt statement "
-              "(an UPDATE ... SET col = NULL), bounded by max_rows, on the writer", "restore"),
+              "(an UPDATE ... SET col = NULL), bounded by max_rows, on the writer", "restore", lab=False),
     Operation("delete_data", "fault", DamageArgs, "accidental deletion: the service description's delete statement "
-              "(a DELETE), bounded by max_rows, on the writer", "restore"),
+              "(a DELETE), bounded by max_rows, on the writer", "restore", lab=False),
     Operation("restore_point_in_time", "action", RestorePitrArgs, "point-in-time restore into a NEW instance",
-              "discard_restore", ("instance",), lab_op="restore_point_in_time"),
+              "discard_restore", ("instance",)),
     Operation("restore_snapshot", "action", RestoreSnapshotArgs, "restore a snapshot into a NEW instance",
-              "discard_restore", ("instance",), lab_op="restore_snapshot"),
+              "discard_restore", ("instance",)),
     Operation("verify_restore", "action", InstanceArgs, "check the restored instance against the ledger (the "
-              "service description's present_query)", lab_op="describe_restore"),
-    Operation("swap_writer", "action", InstanceArgs, "point the writer endpoint at the restored instance",
-              lab_op="swap_writer"),
+              "service description's present_query)"),
+    Operation("swap_writer", "action", InstanceArgs, "point the writer endpoint at the restored instance"),
     Operation("discard_restore", "inverse", InstanceArgs, "delete a restored instance (the writer handed back "
-              "first when it was swapped in)", lab_op="discard_restore"),
-    Operation("restore", "inverse", NoArgs, "bring the environment back to its configured shape", lab_op="restore",
-              chaos="restore_region", chaos_args=RegionArgs),
-    Operation("restore_zone", "inverse", ZoneArgs, "bring a zone back", lab_op="restore",
-              chaos="restore_availability_zone"),
+              "first when it was swapped in)"),
 )
 OPERATIONS: dict[str, Operation] = {op.name: op for op in _ALL}
 # How long each fault's effect may take to show to clients, in real seconds (an environment's time_scale
@@ -179,7 +178,8 @@ EFFECT_WITHIN_S: dict[str, float] = {"fail_zone": 60, "freeze_zone": 60, "interr
 FAULTS = tuple(n for n, op in OPERATIONS.items() if op.role == "fault")
 ACTIONS = tuple(n for n, op in OPERATIONS.items() if op.role == "action") + ("restore", "discard_restore")  # runbook ``call``
 DATA_FAULTS = ("corrupt_data", "delete_data")  # destructive: a protected environment needs --confirm
-CHAOS_FAULTS = tuple(sorted({op.chaos for op in _ALL if op.chaos and op.role == "fault"}))
+CHAOS_FAULTS = tuple(op.name for op in _ALL if op.chaos and op.role == "fault")
+CHAOS_OPERATIONS = tuple(op.name for op in _ALL if op.chaos)
 
 
 def get(name: str, *, allowed: tuple[str, ...] | None = None, file: str | None = None,
@@ -343,35 +343,27 @@ def intent(name: str, args: Mapping[str, Any]) -> dict[str, Any]:
 def undo(target: Target, recorded: Mapping[str, Any], *, journal: Journal | None = None,
          retry: Retry | None = None) -> Any:
     """Apply the inverse a ``fault.intent`` recorded (retried, see ``apply``)."""
-    inverse = recorded["inverse"]
-    by_chaos = {op.chaos: op.name for op in _ALL if op.chaos and op.role == "inverse"}
-    inverse = by_chaos.get(inverse, inverse)  # journals of older chaos runs named the chaos action
+    inverse, _ = spellings.resolve(recorded["inverse"], quiet=True)  # older journals' names
     if inverse not in OPERATIONS:
         raise GamedayError(f"the journal names an inverse gameday does not know: {inverse!r}")
-    args = recorded.get("inverse_args")
-    if args is None:  # journals written before inverse_args existed
+    given = recorded.get("inverse_args")
+    if given is None:  # journals written before inverse_args existed
         given = recorded.get("args") or {}
-        args = {k: given[k] for k in OPERATIONS[inverse].args.model_fields if k in given}
+    args = {k: v for k, v in given.items() if k in OPERATIONS[inverse].args.model_fields}
     return apply(target, inverse, args, journal=journal, retry=retry)
 
 
 def from_chaos(func: str, arguments: Mapping[str, Any] | None, env: Environment, *, file: str | None = None,
                where: str = "provider.arguments") -> tuple[str, dict[str, Any]]:
-    """The operation and canonical arguments a ``gameday.chaos.actions`` call means (ConfigError if invalid)."""
-    candidates = [op for op in _ALL if op.chaos == func]
-    if not candidates:
+    """The operation and canonical arguments a ``gameday.chaos.actions`` call means (ConfigError if invalid);
+    an old function name (``fail_availability_zone``) is resolved with a deprecation warning."""
+    name, args = spellings.resolve(func, arguments, where=file)
+    op = OPERATIONS.get(name)
+    if op is None or not op.chaos:
         raise ConfigError(f"{func!r} is not a gameday fault or inverse", file=file, field=where)
-    model = candidates[0].chaos_args or candidates[0].args
-    full = validate(candidates[0].name, arguments, env, file=file, where=where, model=model)
-    op = next(o for o in candidates if all(full.get(k) == v for k, v in o.chaos_when.items()))
-    return op.name, {k: v for k, v in full.items() if k in op.args.model_fields}
+    return name, validate(name, args, env, file=file, where=where)
 
 
 def lab_arguments() -> dict[str, type[Args]]:
-    """The lab supervisor's operations and the argument model of each."""
-    out: dict[str, type[Args]] = {}
-    for op in _ALL:
-        if op.lab_op and op.lab_op != "restore":
-            out[op.lab_op] = op.args
-    out["restore"] = NoArgs
-    return out
+    """The lab supervisor's operations (each the lab implements, by its name) and the argument model of each."""
+    return {op.name: op.args for op in _ALL if op.lab}

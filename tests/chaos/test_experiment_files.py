@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
+from gameday import operations, spellings
 from gameday.chaos import discover
 from gameday.cli import main
 
@@ -29,13 +30,20 @@ def test_malformed_experiments_exit_2_and_touch_nothing(tmp_path, capsys, change
     assert not (tmp_path / "out").exists() and not (tmp_path / "lab").exists()
 
 
-def test_discovery_lists_the_actions_and_probes_with_their_arguments():
-    found = {a["name"]: a for a in discover()["activities"]}
-    assert found["fail_availability_zone"]["type"] == "action"
-    assert [x["name"] for x in found["fail_availability_zone"]["arguments"]][:2] == ["zone", "mode"]
+def test_discovery_lists_each_operation_once_by_its_one_name_with_its_arguments():
+    activities = discover()["activities"]
+    names = [a["name"] for a in activities]
+    found = {a["name"]: a for a in activities}
+    assert len(names) == len(set(names))
+    assert found["fail_zone"]["type"] == "action"
+    assert [x["name"] for x in found["fail_zone"]["arguments"]][:2] == ["zone", "configuration"]
     assert found["acked_events_present"]["type"] == "probe"
-    assert {"fail_region", "restore_region", "interrupt_spot_nodes", "fail_over_database", "start_load",
-            "ingest_slo_met", "writes_succeed", "zone_serving", "replication_lag_s"} <= set(found)
+    assert set(operations.CHAOS_OPERATIONS) <= set(names)  # every operation the registry marks chaos
+    assert {"start_load", "ingest_slo_met", "writes_succeed", "zone_serving", "replication_lag_s"} <= set(names)
+    old = {"fail_availability_zone", "restore_availability_zone", "interrupt_spot_nodes", "fail_over_database",
+           "restore_region"}
+    assert not old & set(names), "old names run (they warn) but are not listed"
+    assert {n for n in names if n in operations.OPERATIONS or n in spellings.OLD} == set(operations.CHAOS_OPERATIONS)
 
 
 @pytest.mark.lab

@@ -30,8 +30,9 @@ def _run(lab, experiment: Path, out: Path, *extra: str) -> tuple[int, dict]:
 
 
 @pytest.mark.parametrize("name, fault", [
-    ("az-outage", "fail_availability_zone"), ("spot-interruption", "interrupt_spot_nodes"),
-    ("rds-primary-failover", "fail_over_database"), ("region-outage", "fail_region"),
+    ("az-outage", "fail_zone"), ("spot-interruption", "interrupt_spot"),
+    ("rds-primary-failover", "fail_over_db"), ("region-outage", "fail_region"),
+    ("cache-failover", "fail_cache_primary"),
 ])
 def test_each_experiment_reaches_the_verdict_its_hypothesis_predicts(lab, tmp_path, name, fault):
     code, v = _run(lab, ROOT / "experiments" / f"{name}.yaml", tmp_path)
@@ -75,7 +76,7 @@ def test_a_tolerance_that_cannot_hold_fails_although_chaos_run_exits_0(lab, tmp_
 def test_a_bad_argument_is_refused_by_gameday_although_chaos_run_exits_0(lab, tmp_path):
     def bad_zone(exp):
         exp["method"] = [{"type": "action", "name": "lose-zone-z", "provider": {
-            "type": "python", "module": "gameday.chaos.actions", "func": "fail_availability_zone",
+            "type": "python", "module": "gameday.chaos.actions", "func": "fail_zone",
             "arguments": {"zone": "us-east-1z"}}}]
     path = _variant(tmp_path, "az-outage", bad_zone)
     plain = _plain_chaos_run(lab, path, tmp_path)
@@ -110,7 +111,7 @@ def test_sigterm_during_the_method_plays_the_rollbacks_and_exits_4(lab, tmp_path
         output = proc.communicate(timeout=90)[0].decode()
         assert proc.returncode == 4, output
         v = json.loads((tmp_path / "verdict.json").read_text())
-        assert v["verdict"] == "aborted" and v["rolled_back"] and v["faults_applied"] == ["fail_availability_zone"]
+        assert v["verdict"] == "aborted" and v["rolled_back"] and v["faults_applied"] == ["fail_zone"]
         assert in_shape(lab.status())
     finally:
         if proc.poll() is None:

@@ -79,3 +79,14 @@ def test_rendered_runbooks_are_up_to_date():
         md = y.with_suffix(".md")
         assert md.read_text() == render_runbook(load_runbook(y), source_file=y.name), \
             f"{md.name} is stale: run gameday runbook render {y}"
+
+
+def test_a_rehearsal_can_draw_the_cache_fault_and_presents_the_cache_runbook():
+    from gameday import operations
+    from gameday.api.rehearse import FAULTS, rehearsal_drill
+
+    action, args = FAULTS["cache"]
+    assert operations.get(action).role == "fault" and action == "fail_cache_primary"
+    loaded = load_drill(ROOT / "drills" / "region-failover.yaml")
+    assert set(loaded.fault_runbooks) == set(FAULTS), "every fault a rehearsal draws has its own runbook"
+    assert rehearsal_drill(loaded, "cache").runbook.name == "cache-failover"

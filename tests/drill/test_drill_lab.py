@@ -93,7 +93,12 @@ def test_region_failover_rpo_matches_the_link_delay_and_lost_events_match_an_ind
     assert s["events_lost"] == _independent_lost(lab, tmp_path / "out")
     assert s["events_lost"] > 0, "with real lag, the writes in flight on the link are lost"
     assert s["verdict"] == "pass", s["reasons"]
-    assert in_shape(lab.status()), "the drill's inverse restores the lab"
+    step = next(e for e in read_journal(tmp_path / "out" / "journal.jsonl")
+                if e.kind == "step.end" and e.value["id"] == "promote-cache")
+    detail = step.value["detail"]  # the DR cache replica promoted; through the primary endpoint it takes writes
+    assert step.value["ok"] and "'node': 'cache-us-west-2a'" in detail, detail
+    assert "'endpoint_role': 'primary'" in detail and "'endpoint_write': True" in detail, detail
+    assert in_shape(lab.status()), "the drill's inverse restores the lab (the cache group rebuilt, DR replica following)"
 
 
 @pytest.mark.parametrize("name", ["az-outage", "rds-failover"])
@@ -203,13 +208,11 @@ def test_failback_returns_to_the_primary_region_losing_nothing(lab, tmp_path):
     assert s["rpo_s"] == 0 and s["events_lost"] == 0 and s["events_acked"] > 100
     assert _independent_lost(lab, tmp_path / "out") == 0
     kinds = [e.kind for e in read_journal(tmp_path / "out" / "journal.jsonl")]
-    assert kinds.count("prepare.applied") == 4 and "fault.inverse_applied" in kinds
+    assert kinds.count("prepare.applied") == 5 and "fault.inverse_applied" in kinds
     events = [json.loads(line) for line in (lab.root / "events.jsonl").read_text().splitlines()]
     last_restore = [e for e in events if e["kind"] == "restore.completed"][-1]
-    # the failback runbook has no cache steps yet: the cache group the prepared region loss took down is the
-    # final restore's to rebuild; the database and the nodes are the runbook's own
-    db_rebuilt = [r for r in last_restore["rebuilt"] if not r.startswith(("cache-", "sentinel-"))]
-    assert db_rebuilt == [] and last_restore["nodes_started"] == [], last_restore
+    # the database, the nodes and the cache group (its step: return_primary_cache) are the runbook's own
+    assert last_restore["rebuilt"] == [] and last_restore["nodes_started"] == [], last_restore
     assert in_shape(lab.status())
 
 

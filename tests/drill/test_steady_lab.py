@@ -93,7 +93,7 @@ def test_an_asynchronous_service_passes_the_region_drill_when_its_read_polls(lab
     assert code == 0 and s["verdict"] == "pass", (s["reasons"], s.get("failure_reasons"))
     probes = [json.loads(x) for x in (tmp_path / "out" / "journal.jsonl").read_text().splitlines()]
     assert any(p["value"].get("reads", 1) > 1 for p in probes if p["kind"] == "probe" and p["value"]["ok"])
-    assert "fault.kill_region" in [e["kind"] for e in lab_events] and in_shape(lab.status())
+    assert "fault.fail_region" in [e["kind"] for e in lab_events] and in_shape(lab.status())
 
 
 def test_a_lab_running_from_another_environment_file_is_refused(lab, tmp_path, capsys):

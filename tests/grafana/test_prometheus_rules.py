@@ -38,6 +38,8 @@ def _runner_text() -> str:
         ("reconcile", {"events_lost": 0}),
     ]):
         m(Event(i, 0, 1000.0 + i, kind, "test", value))
+    m.final({"verdict": "pass", "rto_s": 1.0, "rpo_s": 0.0, "events_lost": 0,
+             "cache": {"rto_s": 1.8, "rpo_s": 0.3, "lost_writes": 4}})  # the judged figures, the cache's among them
     return generate_latest(m.registry).decode()
 
 
@@ -55,7 +57,9 @@ def _lab_text() -> str:
               {"kind": "node", "name": "n1", "region": "us-east-1", "zone": "us-east-1a", "capacity_type": "spot",
                "state": "running", "health": "healthy"},
               {"kind": "db", "name": "db-us-east-1a", "region": "us-east-1", "zone": "us-east-1a", "role": "primary",
-               "port": 5001, "connections": {"in_use": 12, "app": 8, "max": 450, "app_max": 437}}],
+               "port": 5001, "connections": {"in_use": 12, "app": 8, "max": 450, "app_max": 437}},
+              {"kind": "cache", "name": "cache-us-west-2a", "region": "us-west-2", "zone": "us-west-2a",
+               "role": "replica", "repl_offset": 7240, "lag_bytes": 14}],
           "writer_endpoints": {"us-east-1": {"port": 6000, "target": 5001}},
           "replication": [{"standby": "db-us-east-1b", "sync_state": "sync", "lag_bytes": 0}],
           "link": {"delay_ms": 50.0, "cut": False}, "dns": {"answer": "us-east-1"}}

@@ -48,3 +48,22 @@ def test_without_reconciliation_the_cache_targets_are_unmeasured_never_met():
 def test_a_run_that_watched_no_cache_has_no_cache_figures_and_its_cache_targets_fail_to_be_met():
     assert cache_measure([], T0, 5, T0 + 0.5) is None
     assert not any(t["ok"] for t in cache_targets({"cache_rto_s": 60, "cache_lost_writes_max": 0}, 1, None))
+
+
+def test_the_reports_and_the_history_show_the_cache_figures_beside_the_databases():
+    from gameday.history.collect import Run
+    from gameday.history.render import row_of
+    from gameday.report.html import render_html
+    from gameday.report.markdown import render_markdown
+
+    summary = {"drill": "cache-failover", "run_id": "r1", "environment": "local", "verdict": "pass", "time_scale": 1.0,
+               "rto_s": 2.5, "rpo_s": 0.0, "cache": {"rto_s": 1.85, "rpo_s": 0.31, "writes_acked": 420, "lost_writes": 7}}
+    md = render_markdown(summary)
+    assert "cache RTO" in md and "1.85" in md and "| 420 / 7 |" in md
+    html = render_html(summary, [])
+    assert "cache RTO / RPO" in html and "0.31" in html and "420 / 7" in html
+    assert "cache RTO" not in render_markdown({**summary, "cache": None}), "no cache watched: no cache rows"
+    run = Run("out/x", "drill", "cache-failover", "local", 1.0, 0.0, "pass",
+              figures={"rto_s": 2.5, "rpo_s": 0.0, "cache_rto_s": 1.85, "cache_rpo_s": 0.31, "cache_lost_writes": 7})
+    row = row_of(run, 1.0)
+    assert row["cache lost"] == "7" and "1.85" in row["cache RTO/RPO"]

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.lab
 
 
 def _cache(st: dict, role: str) -> dict:
-    nodes = [p for p in st["processes"] if p["kind"] == "cache" and p["role"] == role]
+    nodes = [p for p in st["processes"] if p["kind"] == "cache" and p["role"] == role and p["region"] == "us-east-1"]
     assert len(nodes) == 1, f"expected one cache {role}, got {nodes}"
     return nodes[0]
 
@@ -66,6 +66,27 @@ def test_primary_killed_under_writes_the_endpoint_follows_and_lost_writes_are_co
     assert figures["lost_writes"] == len(missing)
     assert all(acked[s] <= t0 for s in missing), "only writes acknowledged by the old primary can be lost"
     assert sum(1 for ts in acked.values() if ts > t0) > 10, "writes were acknowledged by the new primary"
+
+
+def test_the_ingest_api_answers_a_request_sent_again_with_its_idempotency_key_from_the_cache(restored_lab):
+    import json
+    import urllib.request
+
+    url = restored_lab.status()["public_endpoint"] + "/v1/trips"
+    key = f"k-{time.time_ns()}"
+    body = json.dumps({"events": [{"event_id": f"idem-{time.time_ns()}", "trip_id": "t-1", "kind": "start",
+                                   "ts": time.time(), "lat": 1.0, "lon": 2.0}]}).encode()
+    answers = []
+    for _ in range(2):
+        req = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json", "Idempotency-Key": key})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            answers.append((r.status, json.loads(r.read())))
+    assert answers[0][0] == answers[1][0] == 202 and answers[0][1]["stored"] == 1
+    assert answers[1][1].get("replayed") is True and "replayed" not in answers[0][1]
+    primary = _cache(restored_lab.status(), "primary")
+    with valkey.Valkey(port=primary["port"], decode_responses=True) as c:
+        assert json.loads(c.get(f"idem:{key}"))["stored"] == 1, "the key and its answer are in the cache"
 
 
 def test_cache_failover_drill_passes_with_cache_rto_and_rpo_measured(restored_lab, tmp_path):

@@ -23,7 +23,7 @@ def _wait(cond, timeout: float, what: str):
 
 def test_kill_zone_b_ingest_keeps_succeeding_once_balancer_drops_dead_nodes(restored_lab):
     lab = restored_lab
-    lab.op("kill_zone", zone="us-east-1b")
+    lab.op("fail_zone", zone="us-east-1b")
     t_kill = time.monotonic()
     hc = 0.5 * 2 + 0.4  # interval * unhealthy_threshold + timeout (environments/local.yaml)
     time.sleep(hc + 2.0)  # "within 2 s of health-check time"
@@ -39,7 +39,7 @@ def test_kill_db_primary_fails_over_and_loses_no_acknowledged_event(restored_lab
     lab = restored_lab
     with Writer(lab.public_endpoint, max_s=30) as w:
         time.sleep(1.0)
-        t_kill = lab.op("kill_db_primary")["t_applied"]
+        t_kill = lab.op("fail_over_db")["t_applied"]
         _wait(lambda: w.acks_after(t_kill + 0.2) >= 20, 20, "writes to resume after failover")
     st = lab.status()
     primary = next(p for p in st["processes"] if p["kind"] == "db" and p["role"] == "primary")
@@ -53,10 +53,10 @@ def test_kill_db_primary_fails_over_and_loses_no_acknowledged_event(restored_lab
 @pytest.mark.parametrize("delay_ms", [300])
 def test_kill_region_dr_replica_holds_everything_acked_up_to_the_lag(restored_lab, delay_ms):
     lab = restored_lab
-    lab.op("link_delay", ms=delay_ms)
+    lab.op("delay_link", ms=delay_ms)
     with Writer(lab.public_endpoint, max_s=30) as w:
         time.sleep(2.0)
-        t_kill = lab.op("kill_region", region="us-east-1")["t_applied"]
+        t_kill = lab.op("fail_region", region="us-east-1")["t_applied"]
         time.sleep(0.3)
     lab.op("promote_dr_db")
     dsn = dsn_of(lab.status(), "primary", "us-west-2")
@@ -103,11 +103,11 @@ def test_freeze_zone_a_promotes_standby_and_restore_fences_the_old_primary(resto
 def test_faults_with_bad_arguments_are_refused_and_change_nothing(lab):
     before = lab.status()
     with pytest.raises(ConfigError, match="unknown zone 'us-east-1z'"):
-        lab.op("kill_zone", zone="us-east-1z")
+        lab.op("fail_zone", zone="us-east-1z")
     with pytest.raises(ConfigError, match="unknown region"):
-        lab.op("kill_region", region="eu-west-1")
+        lab.op("fail_region", region="eu-west-1")
     with pytest.raises(ConfigError, match="unexpected argument"):
-        lab.op("kill_db_primary", force=True)
+        lab.op("fail_over_db", force=True)
     after = lab.status()
     assert [(p["name"], p["state"], p["pid"]) for p in after["processes"]] == \
         [(p["name"], p["state"], p["pid"]) for p in before["processes"]]

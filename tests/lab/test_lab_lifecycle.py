@@ -27,6 +27,16 @@ def _all_lab_pids(sup: int) -> list[int]:
     return [sup] + [c.pid for c in psutil.Process(sup).children(recursive=True)]
 
 
+def _cache_pids(pids: list[int]) -> dict[str, list[int]]:
+    """The lab's Valkey processes among ``pids``: cache nodes (primary, replica, DR replica) and sentinels."""
+    out: dict[str, list[int]] = {"node": [], "sentinel": []}
+    for p in pids:
+        cmd = " ".join(psutil.Process(p).cmdline())
+        if "valkey" in cmd:
+            out["sentinel" if "sentinel" in cmd else "node"].append(p)  # valkey retitles: "… [sentinel]"
+    return out
+
+
 def test_up_is_idempotent_and_sigkill_of_the_supervisor_leaves_nothing(tmp_path):
     state_dir = tmp_path / "lab"
     try:
@@ -37,6 +47,8 @@ def test_up_is_idempotent_and_sigkill_of_the_supervisor_leaves_nothing(tmp_path)
         assert read_state(state_dir)["supervisor_pid"] == sup, "a second 'lab up' must not start another lab"
         pids = _all_lab_pids(sup)
         assert len(pids) > 10  # supervisor, 3 postgres servers with their workers, 7 nodes
+        cache = _cache_pids(pids)
+        assert len(cache["node"]) == 3 and len(cache["sentinel"]) == 3, cache  # among what must not outlive it
         os.kill(sup, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while _alive(pids) and time.monotonic() < deadline:
@@ -52,7 +64,9 @@ def test_lab_down_stops_every_process(tmp_path):
     try:
         lab_up(LOCAL_ENV, state_dir)
         pids = _all_lab_pids(read_state(state_dir)["supervisor_pid"])
+        cache = _cache_pids(pids)
     finally:
         assert lab_down(state_dir)
+    assert len(cache["node"]) == 3 and len(cache["sentinel"]) == 3, cache
     assert not _alive(pids)
     assert not lab_down(state_dir), "a second lab down finds nothing to stop"

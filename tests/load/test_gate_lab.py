@@ -47,7 +47,7 @@ def test_a_rate_the_lab_sustains_passes_and_every_acked_event_is_in_the_database
 
 
 def test_injected_latency_fails_the_gate_naming_the_slo(restored_lab, tmp_path, capsys):
-    restored_lab.op("ingest_latency", ms=400)
+    restored_lab.op("inject_latency", ms=400)
     code, s = _gate(restored_lab, tmp_path, "--rate", "100", "--duration", "4", "--slo", "p95<300ms",
                     "--slo", "errors<1%")
     assert code == 1 and s["verdict"] == "fail"
@@ -57,7 +57,7 @@ def test_injected_latency_fails_the_gate_naming_the_slo(restored_lab, tmp_path, 
 
 def test_a_two_second_stall_at_a_low_rate_fails_p95(restored_lab, tmp_path):
     """Coordinated omission: a closed-model generator would wait out the stall and report ~10 ms."""
-    timer = threading.Timer(3.0, lambda: restored_lab.op("ingest_latency", ms=0, stall_s=2.0))
+    timer = threading.Timer(3.0, lambda: restored_lab.op("inject_latency", ms=0, stall_s=2.0))
     timer.start()
     try:
         code, s = _gate(restored_lab, tmp_path, "--rate", "20", "--duration", "8", "--slo", "p95<300ms")
@@ -69,7 +69,7 @@ def test_a_two_second_stall_at_a_low_rate_fails_p95(restored_lab, tmp_path):
 
 
 def test_a_hard_limit_aborts_early_with_the_reason(restored_lab, tmp_path):
-    restored_lab.op("ingest_latency", ms=300)
+    restored_lab.op("inject_latency", ms=300)
     started = time.monotonic()
     code, s = _gate(restored_lab, tmp_path, "--rate", "50", "--duration", "30", "--slo", "p95<1s",
                     "--hard-limit", "p95<100ms", "--grace", "1")

@@ -2,11 +2,14 @@
 
 It differs from the lab's ingest node in every way the service description covers: HTTPS with its own
 certificate, a bearer token, another path and body shape, 201 on success, UUID ids, its own schema and
-table, and a read endpoint. Tests run it as the lab's nodes (``lab.service``) and drive it only through
-an environment file's ``service:`` description.
+table, and a read endpoint. With ``--cache URL`` it keeps its idempotency keys in that cache (a Valkey or
+Redis OSS primary endpoint): a batch sent again is answered from there, and a cache that does not answer
+fails the write (503), so a cache failover is felt by its clients. Tests run it as the lab's nodes
+(``lab.service``, the cache given as ``{{cache_url}}``) and drive it only through an environment file's
+``service:`` description.
 
     python fleet.py migrate --dsn DSN
-    python fleet.py serve --port 8443 --dsn DSN [--cert cert.pem --key key.pem]      (token: $FLEET_TOKEN)
+    python fleet.py serve --port 8443 --dsn DSN [--cert cert.pem --key key.pem] [--cache redis://…]  ($FLEET_TOKEN)
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ ON CONFLICT (position_id) DO NOTHING
 """
 POOL = web.AppKey("pool", AsyncConnectionPool)
 TOKEN = web.AppKey("token", str)
+CACHE = web.AppKey("cache", object)  # a valkey.asyncio client, when --cache is given
 
 
 def _positions(doc: object) -> list[tuple[uuid.UUID, str, datetime, float, float]]:
@@ -66,13 +70,35 @@ async def create(request: web.Request) -> web.Response:
         rows = _positions(json.loads(await request.read()))
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         return web.json_response({"message": f"bad request: {exc}"}, status=422)
+    cache = request.app.get(CACHE)
+    key = f"fleet:idem:{request.headers.get('Idempotency-Key') or rows[0][0]}"
+    if cache is not None:
+        try:
+            if not await cache.set(key, "in-flight", nx=True, ex=30):
+                prior = await cache.get(key)
+                if prior in (None, "in-flight"):
+                    return web.json_response({"message": "a request with this key is in flight"}, status=409)
+                return web.json_response({**json.loads(prior), "replayed": True}, status=201)
+        except Exception as exc:  # noqa: BLE001 - no idempotency store, no write (it could apply twice)
+            return web.json_response({"message": f"idempotency store unavailable: {type(exc).__name__}"}, status=503)
     cols = tuple(list(c) for c in zip(*rows, strict=True))
     try:
         async with request.app[POOL].connection(timeout=3) as conn:
             await conn.execute(INSERT, cols)
     except (psycopg.Error, TimeoutError) as exc:
+        if cache is not None:
+            await _quietly(cache.delete(key))
         return web.json_response({"message": f"database unavailable: {type(exc).__name__}"}, status=503)
+    if cache is not None:
+        await _quietly(cache.set(key, json.dumps({"created": len(rows)}), ex=600))
     return web.json_response({"created": len(rows)}, status=201)
+
+
+async def _quietly(call) -> None:  # type: ignore[no-untyped-def]
+    try:
+        await call
+    except Exception:  # noqa: BLE001, S110 - the write's answer stands; a claimed key expires by itself
+        pass
 
 
 async def read(request: web.Request) -> web.Response:
@@ -102,6 +128,10 @@ async def serve(args: argparse.Namespace) -> None:
     await pool.open(wait=False)
     app = web.Application(middlewares=[_auth])
     app[POOL], app[TOKEN] = pool, os.environ["FLEET_TOKEN"]
+    if args.cache:
+        from valkey.asyncio import Valkey
+
+        app[CACHE] = Valkey.from_url(args.cache, socket_timeout=2, socket_connect_timeout=0.5, decode_responses=True)
     app.router.add_post("/api/v2/positions", create)
     app.router.add_get("/api/v2/positions/{position_id}", read)
     app.router.add_get("/livez", livez)
@@ -129,6 +159,7 @@ def main() -> None:
     s.add_argument("--dsn", required=True)
     s.add_argument("--cert", default="")
     s.add_argument("--key", default="")
+    s.add_argument("--cache", default="", help="idempotency keys in this cache (redis://HOST:PORT)")
     a = p.parse_args()
     if a.cmd == "migrate":
         with psycopg.connect(a.dsn, autocommit=True) as conn:

@@ -158,7 +158,7 @@ class TestFortyConnections:
             main(["chaos", "run", str(ROOT / "experiments" / "az-outage.yaml"), "--env", str(env_file),
                   "--out", str(tmp_path), "--state-dir", str(client.root)])
         v = json.loads((tmp_path / "verdict.json").read_text())
-        assert v["faults_applied"] == ["fail_availability_zone"] and v["rolled_back"], v
+        assert v["faults_applied"] == ["fail_zone"] and v["rolled_back"], v
         kinds = [json.loads(x)["kind"] for x in (tmp_path / "gameday-journal.jsonl").read_text().splitlines()]
         assert "fault.inverse_applied" in kinds
         st = client.status()

@@ -87,3 +87,16 @@ def test_the_region_switch_plan_and_the_isolation_record_are_the_only_ones_grant
     for action in ("ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameter"):
         assert allows(p, action, record)
         assert not allows(p, action, f"arn:aws:ssm:us-east-1:{acct}:parameter/prod/db-password"), "a team's parameter"
+
+
+def test_only_tagged_replication_groups_are_failed_over_and_the_global_datastore_only_to_a_tagged_group(policy):
+    p, acct = policy
+    group = f"arn:aws:elasticache:us-east-1:{acct}:replicationgroup:sessions-staging"
+    assert allows(p, "elasticache:TestFailover", group, TAGGED)
+    assert not allows(p, "elasticache:TestFailover", group, {}), "a team's untagged group"
+    assert not allows(p, "elasticache:TestFailover", f"arn:aws:elasticache:eu-west-1:{acct}:replicationgroup:x", TAGGED)
+    dr = f"arn:aws:elasticache:us-west-2:{acct}:replicationgroup:sessions-dr"
+    assert allows(p, "elasticache:FailoverGlobalReplicationGroup", dr, TAGGED)
+    assert not allows(p, "elasticache:FailoverGlobalReplicationGroup", dr, {})
+    assert allows(p, "elasticache:FailoverGlobalReplicationGroup", f"arn:aws:elasticache::{acct}:globalreplicationgroup:x")
+    assert allows(p, "elasticache:ListTagsForResource", group), "the groups are found by their tags"

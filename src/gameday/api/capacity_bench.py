@@ -1,4 +1,4 @@
-"""``make bench-capacity``: the lab's knee as ``gameday lab fault ingest-latency`` goes up (it moves down).
+"""``make bench-capacity``: the lab's knee as ``gameday lab fault inject-latency`` goes up (it moves down).
 
 The lab's ingest nodes work like a deployment's pods: each works on at most ``lab.node_workers`` writes at once
 and the injected latency is inside the node, holding a worker as a slow dependency would, so the primary

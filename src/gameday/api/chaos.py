@@ -18,7 +18,14 @@ from gameday.errors import ConfigError, LabError
 from gameday.lab.control import DEFAULT_DIR, LabClient
 from gameday.runs import claim, run_folder
 
-__all__ = ["validate_experiment", "dry_run_experiment", "run_experiment", "load_experiment_file"]
+__all__ = ["validate_experiment", "dry_run_experiment", "run_experiment", "load_experiment_file", "activities"]
+
+
+def activities() -> list[dict[str, Any]]:
+    """The extension's actions and probes as Chaos Toolkit discovers them (each operation once, by its name)."""
+    from gameday.chaos import discover
+
+    return list(discover()["activities"])
 
 
 def dry_run_experiment(path: Path, env_file: Path, *, state_dir: Path = DEFAULT_DIR,

@@ -60,7 +60,5 @@ def lab_operation(name: str, args: dict[str, Any], state_dir: Path = DEFAULT_DIR
     from gameday.config import load_environment
 
     env = load_environment(lab_environment_file(state_dir))
-    checked = operations.validate(name, args, env, where="argument")
-    lab_op = operations.OPERATIONS[name].lab_op
-    assert lab_op is not None
-    return LabClient(state_dir).op(lab_op, **checked)
+    checked = operations.validate(name, args, env, where="argument")  # before the lab is looked for: exit 2
+    return LabClient(state_dir).op(name, **checked)

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from gameday import operations
+from gameday import operations, spellings
 from gameday.api.targets import aws_target
 from gameday.config import Environment, load_environment
 from gameday.errors import ConfigError
@@ -31,12 +31,10 @@ def _experiment_calls(path: Path, env: Environment) -> list[tuple[str, dict[str,
     calls = []
     for act in [*exp.get("method", []), *exp.get("rollbacks", [])]:
         prov = act.get("provider", {})
-        if prov.get("module") == "gameday.chaos.actions" and prov.get("func") in _CHAOS_OPS:
+        if prov.get("module") == "gameday.chaos.actions" and \
+                spellings.resolve(str(prov.get("func")), quiet=True)[0] in operations.CHAOS_OPERATIONS:
             calls.append(operations.from_chaos(prov["func"], prov.get("arguments") or {}, env, file=str(path)))
     return calls
-
-
-_CHAOS_OPS = {op.chaos for op in operations.OPERATIONS.values() if op.chaos}
 
 
 def _drill_calls(path: Path, env_file: Path) -> list[tuple[str, dict[str, Any]]]:

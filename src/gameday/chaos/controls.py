@@ -23,7 +23,7 @@ from typing import Any
 from chaoslib.types import Activity, Configuration, Experiment, Run, Secrets, Settings
 from chaoslib.types import Journal as CtkJournal
 
-from gameday import operations
+from gameday import operations, spellings
 from gameday.chaos.session import reset, session_for
 from gameday.errors import ConfigError
 from gameday.journal import Journal
@@ -31,7 +31,11 @@ from gameday.load.run import recent_window
 
 __all__ = ["configure_control", "before_activity_control", "after_activity_control", "cleanup_control"]
 
-_INVERSE_ACTIONS = {op.chaos for op in operations.OPERATIONS.values() if op.chaos and op.role == "inverse"}
+
+
+def _operation(func: str) -> str:
+    """The registry's name of a chaos action as the experiment writes it (old spellings included)."""
+    return spellings.resolve(func, quiet=True)[0]
 
 _state: dict[str, Any] = {}
 
@@ -98,7 +102,7 @@ def before_activity_control(context: Activity, configuration: Configuration = No
     if name in rollbacks:
         _state["rollback"] = True
     j.record("activity.start", "chaos", {"name": name, "type": context.get("type"), "func": func})
-    if func in operations.CHAOS_FAULTS and name not in rollbacks:
+    if _operation(func) in operations.CHAOS_FAULTS and name not in rollbacks:
         s = session_for(configuration)
         try:
             op, args = operations.from_chaos(func, context.get("provider", {}).get("arguments") or {}, s.environment)
@@ -118,10 +122,11 @@ def after_activity_control(context: Activity, state: Run, configuration: Configu
                                        "output": str((state or {}).get("output"))[:300]},
              error="".join((state or {}).get("exception") or [])[-300:] or None)
     rollbacks = [a.get("name") for a in (experiment or {}).get("rollbacks", [])]
-    if name in rollbacks and func in _INVERSE_ACTIONS:
+    inverse = _operation(func)
+    if name in rollbacks and inverse in operations.OPERATIONS and operations.OPERATIONS[inverse].role == "inverse":
         seq = _undone_intent(context, configuration, j)
         j.record("fault.inverse_applied" if status == "succeeded" else "fault.inverse_failed", "chaos",
-                 {"inverse": func, "intent_seq": seq})
+                 {"inverse": inverse, "intent_seq": seq})
 
 
 def _undone_intent(context: Activity, configuration: Configuration, j: Journal) -> int | None:

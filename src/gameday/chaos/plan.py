@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from gameday import spellings
 from gameday.config import LabSettings
 from gameday.errors import ConfigError
 from gameday.lab.topology import shape_of
@@ -34,20 +35,23 @@ def configured_status(settings: LabSettings) -> dict[str, Any]:
 
 
 def _resolve(func: str, args: dict[str, Any], st: dict[str, Any]) -> list[str]:
-    if func == "fail_availability_zone":
+    if func in ("fail_zone", "freeze_zone"):
         zone = str(args.get("zone", ""))
         full = zone if zone in st["zones"] else f"{st['regions']['primary']}{zone}"
         return _nodes_and_dbs(st, lambda p: p["zone"] == full)
     if func == "fail_region":
         return _nodes_and_dbs(st, lambda p: p["region"] == args.get("region"))
-    if func == "interrupt_spot_nodes":
+    if func == "interrupt_spot":
         spot_zone = args.get("zone")
         spots = _nodes_and_dbs(st, lambda p: p["kind"] == "node" and p["capacity_type"] == "spot"
                                and p["region"] == st["regions"]["primary"] and (not spot_zone or p["zone"].endswith(spot_zone)))
         return spots[: int(args.get("count", 1))]
-    if func == "fail_over_database":
+    if func == "fail_over_db":
         return _nodes_and_dbs(st, lambda p: p["kind"] == "db" and p["role"] == "primary")
-    if func in ("restore_availability_zone", "restore_region"):
+    if func == "fail_cache_primary":
+        return _nodes_and_dbs(st, lambda p: p["kind"] == "cache" and p["role"] == "primary"
+                              and p["region"] == st["regions"]["primary"])
+    if func in ("restore_zone", "restore"):
         return ["the environment's configured shape (lab restore)"]
     if func in ("start_load", "stop_load"):
         return [f"ingest traffic to {st['public_endpoint']} ({args.get('profile', 'loadprofiles/ingest_steady.py')}, "
@@ -64,7 +68,7 @@ def plan_experiment(experiment: dict[str, Any], status: dict[str, Any], source: 
             if prov.get("module") != _MODULE:
                 continue
             func, args = prov.get("func", ""), prov.get("arguments", {}) or {}
-            touches = _resolve(func, args, status)
+            touches = _resolve(spellings.resolve(func, quiet=True)[0], args, status)
             if not touches:
                 raise ConfigError(f"action '{act.get('name')}' ({func} {args}) resolves to nothing on this target",
                                   file=source, field=f"{phase}[{act.get('name')}]")

@@ -18,8 +18,8 @@ from gameday.service.ids import IdScheme
 from gameday.service.resolved import Service
 from gameday.synthetic import write_then_read_once
 
-__all__ = ["ingest_slo_met", "writes_succeed", "zone_serving", "replication_lag_s", "acked_events_present",
-           "spot_capacity_restored"]
+__all__ = ["ingest_slo_met", "writes_succeed", "cache_writes_succeed", "zone_serving", "replication_lag_s",
+           "acked_events_present", "spot_capacity_restored"]
 
 
 _PROBE_RUN = f"chaos{uuid.uuid4().hex[:8]}"
@@ -42,6 +42,39 @@ def writes_succeed(n: int = 5, within_s: float = 0.0, configuration: Configurati
     streak = 0
     while True:
         ok, _ = _write_then_read(svc)
+        streak = streak + 1 if ok else 0
+        if streak >= n:
+            return True
+        if time.monotonic() >= deadline and not ok:
+            return False
+        time.sleep(0.1)
+
+
+def _cache_write_then_read(url: str, n: int, timeout: float = 0.5) -> bool:
+    import valkey
+
+    key = f"gameday:chaos:{_PROBE_RUN}:{n}"
+    try:  # a fresh connection each time: the primary endpoint drops them when the primary changes
+        with valkey.Valkey.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                    decode_responses=True) as c:
+            return bool(c.set(key, "1", ex=60)) and c.get(key) == "1"
+    except Exception:  # noqa: BLE001 - any client error: this transaction failed
+        return False
+
+
+def cache_writes_succeed(n: int = 5, within_s: float = 0.0, configuration: Configuration = None,
+                         secrets: Secrets = None) -> bool:
+    """True once ``n`` consecutive SET-then-GET transactions succeed through the cache's primary endpoint (the
+    service's ``cache:`` or the environment's), trying for at most ``within_s`` real seconds (time_scale)."""
+    s = session_for(configuration)
+    url = s.target.service().cache_url or s.target.cache_url()
+    if url is None:
+        raise ActivityFailed("the environment has no cache to probe (no service cache: section, no cache tier)")
+    deadline = time.monotonic() + within_s * s.environment.time_scale
+    streak, seq = 0, 0
+    while True:
+        seq += 1
+        ok = _cache_write_then_read(url, seq)
         streak = streak + 1 if ok else 0
         if streak >= n:
             return True

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from gameday import operations
+from gameday import operations, spellings
 from gameday.config import Environment
 from gameday.errors import ConfigError
 from gameday.operations import Args, ZoneArgs, problem
@@ -42,11 +42,11 @@ class ReplicaArgs(Args):
 _NONE = operations.NoArgs
 # gameday.chaos functions that are not Target operations -> their argument models
 ACTIVITY_ARGS: dict[str, type[Args]] = {
-    "start_load": LoadArgs, "stop_load": _NONE, "writes_succeed": WritesArgs, "ingest_slo_met": SloArgs,
+    "start_load": LoadArgs, "stop_load": _NONE, "writes_succeed": WritesArgs, "cache_writes_succeed": WritesArgs,
+    "ingest_slo_met": SloArgs,
     "zone_serving": ZoneArgs, "spot_capacity_restored": _NONE, "replication_lag_s": ReplicaArgs,
     "acked_events_present": _NONE,
 }
-_OPERATION_FUNCS = {op.chaos for op in operations.OPERATIONS.values() if op.chaos}
 
 
 def _activities(experiment: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -58,7 +58,7 @@ def _activities(experiment: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _check_one(func: str, args: dict[str, Any], env: Environment, file: str, where: str) -> None:
-    if func in _OPERATION_FUNCS:
+    if spellings.resolve(func, quiet=True)[0] in operations.CHAOS_OPERATIONS:
         operations.from_chaos(func, args, env, file=file, where=where)
         return
     model = ACTIVITY_ARGS.get(func)

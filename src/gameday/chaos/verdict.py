@@ -46,7 +46,7 @@ def chaos_verdict(ctk: dict[str, Any] | None, events: list[Event], signalled: st
     for r in rollbacks:
         if r.get("status") != "succeeded":
             reasons.append(f"rollback '{r['activity']['name']}' {r.get('status')}")
-    faults = [e.value.get("chaos", e.value["action"]) for e in events if e.kind == "fault.applied"]
+    faults = [e.value["action"] for e in events if e.kind == "fault.applied"]
     breach = next((e for e in events if e.kind == "stop_condition.breached"), None)
     if ctk.get("status") in ("interrupted", "aborted") or signalled:
         why = "a stop condition was breached" if breach else f"interrupted by {signalled or 'a signal'}"

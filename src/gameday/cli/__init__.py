@@ -18,7 +18,7 @@ from gameday.cli.dashboards import dashboards_app
 from gameday.cli.drill import drill_app, recover_cmd, rehearse_cmd, report_cmd, restore_test_cmd, runbook_app
 from gameday.cli.history import history_cmd
 from gameday.cli.init import init_cmd
-from gameday.cli.lab import lab_app
+from gameday.cli.lab_ops import lab_app
 from gameday.cli.load import load_app
 from gameday.errors import EXIT_ABORTED, EXIT_INVALID, GamedayError
 

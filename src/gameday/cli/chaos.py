@@ -1,4 +1,4 @@
-"""``gameday chaos run | validate``: Chaos Toolkit experiments with gameday's actions, probes and verdict."""
+"""``gameday chaos run | validate | discover``: Chaos Toolkit experiments with gameday's actions, probes and verdict."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from gameday.api.chaos import dry_run_experiment, run_experiment, validate_experiment
+from gameday.api.chaos import activities, dry_run_experiment, run_experiment, validate_experiment
 from gameday.api.observe import new_run_id
 from gameday.cli.common import CONFIRM, GRAFANA_URL, KEEP_LAB, STATE_DIR, colour_of, exit_by, out, progress
 from gameday.config import check_service, load_environment
@@ -28,6 +28,14 @@ def validate(experiment: Path = typer.Argument(..., help="Experiment file (YAML 
     check_service(environment, env)
     out.print(f"ok: {experiment} ({len(exp.get('method', []))} method activities, "
               f"{len(exp.get('rollbacks', []))} rollbacks)")
+
+
+@chaos_app.command("discover")
+def discover() -> None:
+    """The actions and probes an experiment can use (what `chaos discover gameday-drills` finds), one a line."""
+    for a in activities():
+        args = ", ".join(x["name"] for x in a["arguments"] if x["name"] not in ("configuration", "secrets"))
+        out.print(f"{a['type']:<7} {a['mod']}.{a['name']}({args})", highlight=False)
 
 
 @chaos_app.command("run")

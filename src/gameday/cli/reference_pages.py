@@ -48,10 +48,9 @@ def _uses(name: str) -> list[str]:
     if name in models.ACTIONS:
         uses.append("a runbook step's `call:` and a drill's `prepare:`")
     if op.chaos:
-        when = ", ".join(f"{k}: {v}" for k, v in op.chaos_when.items())
-        uses.append(f"Chaos Toolkit's `gameday.chaos.actions.{op.chaos}`" + (f" (`{when}`)" if when else ""))
-    if op.lab_op:
-        uses.append(f"the lab supervisor's `{op.lab_op}`")
+        uses.append(f"Chaos Toolkit's `gameday.chaos.actions.{name}`")
+    if op.lab:
+        uses.append(f"the lab's control API and `gameday lab {'fault ' if op.role == 'fault' else ''}{op.cli}`")
     return uses
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
-from gameday import operations
+from gameday import operations, spellings
 from gameday.config import Environment, Strict, load_environment, load_yaml_model
 from gameday.errors import ConfigError
 
@@ -17,6 +17,18 @@ __all__ = ["Step", "Runbook", "LoadSpec", "FaultSpec", "PrepareSpec", "Targets",
 # Target methods a runbook ``action`` step may call, and faults a drill may inject: the registry's.
 ACTIONS = operations.ACTIONS
 FAULTS = tuple(f for f in operations.FAULTS if f not in ("delay_link", "inject_latency"))  # conditions, not drills
+
+
+def _spelled(data: Any, key: str, info: ValidationInfo) -> Any:
+    """An operation named by an old spelling (``kill_zone``): its one name, with one warning per spelling."""
+    if not isinstance(data, dict) or not isinstance(data.get(key), str):
+        return data
+    file = (info.context or {}).get("file")
+    name, args = spellings.resolve(data[key], data.get("args") if isinstance(data.get("args"), dict) else None,
+                                   where=file)
+    return {**data, key: name, **({"args": args} if "args" in data or args else {})}
+
+
 # Conditions a ``wait`` step can wait for.
 WAITS = ("synthetic_failing", "synthetic_recovered", "dr_nodes_healthy", "consumer_lag_below")
 LAG_LIMITS = ("max_offset_lag", "max_time_lag_s")  # consumer_lag_below's arguments (either or both)
@@ -35,6 +47,11 @@ class Step(Strict):
     command: list[str] | None = None
     prompt: str | None = None
     declares: bool = False  # the step at which the incident is declared (T_declare)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_name(cls, data: Any, info: ValidationInfo) -> Any:
+        return _spelled(data, "call", info)
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Step:
@@ -89,6 +106,11 @@ class FaultSpec(Strict):
         None, gt=0, le=86_400, description="how long the fault's effect may take to show to clients (real seconds, "
         "scaled like budgets); default: the operation's own (gameday.operations.EFFECT_WITHIN_S)")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_name(cls, data: Any, info: ValidationInfo) -> Any:
+        return _spelled(data, "action", info)
+
     @model_validator(mode="after")
     def _known(self) -> FaultSpec:
         if self.action not in FAULTS:
@@ -104,6 +126,11 @@ class PrepareSpec(Strict):
 
     action: str
     args: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_name(cls, data: Any, info: ValidationInfo) -> Any:
+        return _spelled(data, "action", info)
 
     @model_validator(mode="after")
     def _known(self) -> PrepareSpec:
@@ -144,7 +171,7 @@ class Drill(Strict):
     description: str = ""
     environment: str = "environments/local.yaml"
     runbook: str
-    runbooks: dict[Literal["region", "zone", "db", "data"], str] = Field(
+    runbooks: dict[Literal["region", "zone", "db", "cache", "data"], str] = Field(
         default_factory=dict, description="a rehearsal's runbook for each fault it may draw (default: runbook)")
     load: LoadSpec = LoadSpec()
     fault: FaultSpec | None = Field(None, description="what breaks; none: a planned move, timed from the runbook's start")

@@ -30,6 +30,7 @@ FAULTS: dict[str, tuple[str, dict[str, str]]] = {
     "region": ("fail_region", {"region": "{primary_region}"}),
     "zone": ("fail_zone", {"zone": "{primary_region}b"}),
     "db": ("fail_over_db", {}),
+    "cache": ("fail_cache_primary", {}),
     "data": ("corrupt_data", {}),  # drawn only when the drill names a runbook for it (runbooks.data)
 }
 _HINTS = {"action": "Enter when done by hand (gameday checks it), 'r' to let gameday run it, 's' to skip",

@@ -144,7 +144,8 @@ class DrillRun:
             evidence_bucket_s=0.1 if scale < 1 else 1.0))
         bg.start()
         self._cache = cache.start_watch(
-            self.target.cache_url() if d.targets.watches_cache else None, d.targets.watches_cache, run_id=run_id,
+            (service.cache_url or self.target.cache_url()) if d.targets.watches_cache else None,  # the service's own first
+            d.targets.watches_cache, run_id=run_id,
             journal=j, probe_interval_s=d.probe.interval_s, probe_timeout_s=d.probe.timeout_s,
             heartbeat_interval_s=d.heartbeat_interval_s, max_s=max_s)
         self._lag = lagwatch.start(self.target, j, self.loaded.environment, max_s)  # MSK consumer lag, if named

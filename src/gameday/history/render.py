@@ -60,6 +60,8 @@ def row_of(run: Run, scale: float) -> dict[str, str]:
             "RTO": f"{_sec(f.get('rto_s'), scale)} / {_sec(run.targets.get('rto_s'), scale)}",
             "RPO": f"{_sec(f.get('rpo_s'), scale)} / {_sec(run.targets.get('rpo_s'), scale)}",
             "lost/acked": f"{_count(f.get('events_lost'))}/{_count(f.get('events_acked'))}",
+            **({"cache RTO/RPO": f"{_sec(f.get('cache_rto_s'), scale)} / {_sec(f.get('cache_rpo_s'), scale)}",
+                "cache lost": _count(f.get("cache_lost_writes"))} if f.get("cache_rto_s") is not None else {}),
             "slowest step": "-" if slow is None else f"{slow['id']} {slow['actual_s']:.2f}/{slow['budget_s']:g} s",
             "operator": run.operator or "-", **(_restore_cols(f, scale) if "restore_s" in f else {})}
 
@@ -140,6 +142,7 @@ def _lines(g: Group, keys: list[tuple[str, str]], unit: str, target_key: str | N
            f'<text x="{left - 6}" y="{y(top) + 4:.1f}" text-anchor="end">{top:.3g} {unit}</text>']
     if target:
         out += _limit_line(target, top, y, left, w, f"target {target:g} {unit}")
+    keys = [(k, label) for k, label in keys if any(r.figures.get(k) is not None for r in runs)]  # what was measured
     for c, (k, label) in enumerate(keys):
         pts = [(x(i), y(r.figures[k])) for i, r in enumerate(runs) if r.figures.get(k) is not None]
         colour = _COLOURS[c]
@@ -183,7 +186,8 @@ def render_html(groups: list[Group], runs: list[Run]) -> str:
         if g.kind == "drill":
             parts += ["<h3>Runbook steps per run (stacked) and RTO</h3>", _bars(g),
                       "<h3>RTO and RPO over time (lab seconds)</h3>",
-                      _lines(g, [("rto_s", "RTO"), ("rpo_s", "RPO")], "s", "rto_s")]
+                      _lines(g, [("rto_s", "RTO"), ("rpo_s", "RPO"), ("cache_rto_s", "cache RTO"),
+                                 ("cache_rpo_s", "cache RPO")], "s", "rto_s")]
         elif g.kind == "capacity":
             parts += ["<h3>Knee over time (events/s: lower is worse)</h3>",
                       _lines(g, [("capacity_rate", "knee"), ("first_failing", "first failing")], "/s")]

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from gameday.config import CacheSettings
+from gameday.lab.cache_dr import CacheSecondary, dr_conf
 from gameday.lab.network import Relay
 from gameday.procs import free_port, kill_trees, signal_tree, spawn
 
-__all__ = ["CacheNode", "CacheGroup", "server_binary", "GROUP"]
+__all__ = ["CacheNode", "CacheGroup", "server_binary", "GROUP", "command", "node_conf", "sentinel_conf"]
 
 GROUP = "gameday-cache"  # the replication group's name, as the sentinels monitor it
 
@@ -51,7 +52,7 @@ class CacheNode:
         return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
 
 
-def _node_conf(port: int, datadir: Path, replica_of: int | None) -> str:
+def node_conf(port: int, datadir: Path, replica_of: int | None) -> str:
     lines = [f"port {port}", "bind 127.0.0.1", "protected-mode no", f"dir {datadir}", 'save ""', "appendonly no",
              "repl-diskless-sync yes", "repl-diskless-sync-delay 0", "repl-timeout 5", "repl-ping-replica-period 1",
              "loglevel warning", "replica-read-only yes"]
@@ -60,7 +61,7 @@ def _node_conf(port: int, datadir: Path, replica_of: int | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _sentinel_conf(port: int, datadir: Path, primary_port: int, s: CacheSettings) -> str:
+def sentinel_conf(port: int, datadir: Path, primary_port: int, s: CacheSettings) -> str:
     return "\n".join([
         f"port {port}", "bind 127.0.0.1", "protected-mode no", f"dir {datadir}", "loglevel warning",
         f"sentinel monitor {GROUP} 127.0.0.1 {primary_port} 2",
@@ -81,28 +82,46 @@ async def command(port: int, *args: str | int, timeout: float = 0.5) -> Any:
         await client.aclose(close_connection_pool=True)
 
 
+def _pairs(flat: Any) -> dict[str, str]:
+    """A Sentinel reply as a dict (a map in RESP3, a flat name/value list in RESP2)."""
+    return dict(flat) if isinstance(flat, dict) else dict(zip(flat[::2], flat[1::2], strict=False))
+
+
 class CacheGroup:
     """Nodes, sentinels and the primary endpoint of one replication group."""
 
     def __init__(self, settings: CacheSettings, root: Path, region: str, zones: tuple[str, ...],
-                 record: Callable[[str, dict[str, Any]], None]) -> None:
+                 record: Callable[[str, dict[str, Any]], None], *, dr: tuple[str, str] | None = None,
+                 link_delay_s: float = 0.0) -> None:
         self.settings, self.root, self.record = settings, root / "cache", record
         self.nodes = [CacheNode(f"cache-{zones[0]}", region, zones[0], "node", "primary"),
                       CacheNode(f"cache-{zones[1]}", region, zones[1], "node", "replica")]
         self.sentinels = [CacheNode(f"sentinel-{z}", region, z, "sentinel", "sentinel") for z in zones]
+        # the DR region's replica (a Global Datastore secondary), ``dr``: its (region, zone)
+        self.dr = CacheNode(f"cache-{dr[1]}", dr[0], dr[1], "node", "dr-replica") if dr else None
+        self.secondary = CacheSecondary(self._link_route, link_delay_s)
         self.endpoint = Relay("cache-primary", self._route)
         self.primary_port: int | None = None  # the sentinels' elected primary, as last read
         self._watch: asyncio.Task[None] | None = None
 
     @property
     def all(self) -> list[CacheNode]:
-        return [*self.nodes, *self.sentinels]
+        return [*self.nodes, *([self.dr] if self.dr else []), *self.sentinels]
 
     def pids(self) -> list[int]:
         return [p.pid for p in self.all if p.pid is not None]
 
+    def target(self) -> int | None:
+        """The port the primary endpoint routes to: the elected primary, or the promoted DR replica."""
+        return self._route()
+
     def _route(self) -> int | None:
+        if self.secondary.promoted:  # the primary endpoint moved to the promoted DR replica
+            return self.dr.port if self.dr is not None and self.dr.state == "running" else None
         return self.primary_port
+
+    def _link_route(self) -> int | None:
+        return None if self.secondary.promoted else self.primary_port
 
     # ---- life cycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -110,6 +129,8 @@ class CacheGroup:
         self.root.mkdir(parents=True, exist_ok=True)
         if not self.endpoint.port:
             await self.endpoint.start()
+        if self.dr is not None:
+            await self.secondary.start()
         await self._start_processes()
         self._watch = self._watch or asyncio.ensure_future(self._follow())
 
@@ -117,10 +138,12 @@ class CacheGroup:
         primary, replica = self.nodes
         for n in self.all:
             n.port = n.port or free_port()
-        self._spawn(primary, _node_conf(primary.port, self._dir(primary), None))
-        self._spawn(replica, _node_conf(replica.port, self._dir(replica), primary.port))
+        self._spawn(primary, node_conf(primary.port, self._dir(primary), None))
+        self._spawn(replica, node_conf(replica.port, self._dir(replica), primary.port))
+        if self.dr is not None:
+            self._spawn(self.dr, dr_conf(self.dr.port, self._dir(self.dr), self.secondary.link.port))
         for s in self.sentinels:
-            self._spawn(s, _sentinel_conf(s.port, self._dir(s), primary.port, self.settings), sentinel=True)
+            self._spawn(s, sentinel_conf(s.port, self._dir(s), primary.port, self.settings), sentinel=True)
         self.primary_port = primary.port
 
     def _dir(self, n: CacheNode) -> Path:
@@ -145,12 +168,14 @@ class CacheGroup:
 
     async def _ready(self) -> bool:
         try:
-            info = await command(self.nodes[1].port, "INFO", "replication")
-            if info.get("master_link_status") != "up":
-                return False
-            for s in self.sentinels:
-                state = await command(s.port, "SENTINEL", "MASTER", GROUP)
-                if int(dict(zip(state[::2], state[1::2], strict=False)).get("num-slaves", 0)) < 1:
+            for n in [self.nodes[1], *([self.dr] if self.dr else [])]:
+                info = await command(n.port, "INFO", "replication")
+                if info.get("master_link_status") != "up":
+                    return False
+            for s in self.sentinels:  # each knows the zone replica (the DR one it cannot reach, by design)
+                replicas = await command(s.port, "SENTINEL", "REPLICAS", GROUP)
+                if not any(_pairs(r).get("port") == str(self.nodes[1].port) and "s_down" not in _pairs(r).get(
+                        "flags", "") for r in replicas):
                     return False
         except Exception:  # noqa: BLE001 - not up yet
             return False
@@ -161,6 +186,7 @@ class CacheGroup:
             self._watch.cancel()
             self._watch = None
         await self.endpoint.stop()
+        await self.secondary.link.stop()
         self.kill(self.all, state="stopped")
 
     def kill(self, procs: list[CacheNode], state: str = "killed") -> float:
@@ -207,6 +233,8 @@ class CacheGroup:
     async def _follow(self) -> None:
         while True:
             await asyncio.sleep(0.1)
+            if self.secondary.promoted:  # the endpoint belongs to the promoted DR replica now
+                continue
             port = await self.elected()
             if port is None or port == self.primary_port:
                 continue
@@ -218,7 +246,7 @@ class CacheGroup:
                                                      "from": old.name if old else None})
 
     def node_at(self, port: int | None) -> CacheNode | None:
-        return next((n for n in self.nodes if n.port == port), None)
+        return next((n for n in [*self.nodes, *([self.dr] if self.dr else [])] if n.port == port), None)
 
     # ---- fault and status -------------------------------------------------------------------
     def fail_primary(self) -> dict[str, Any]:
@@ -227,6 +255,34 @@ class CacheGroup:
             raise ValueError(f"the cache primary {node.name if node else '?'} is not running")
         t = self.kill([node])
         return {"node": node.name, "zone": node.zone, "t_applied": t}
+
+    async def promote_dr(self) -> dict[str, Any]:
+        """FailoverGlobalReplicationGroup: the DR replica stops replicating and takes writes; the primary
+        endpoint routes to it (its clients reconnect, as after the endpoint's DNS flip)."""
+        if self.dr is None or self.dr.state != "running":
+            raise ValueError("the DR cache replica is not running")
+        if self.secondary.promoted:
+            return {"node": self.dr.name, "already": True, "t_applied": self.secondary.t_promoted}
+        self.secondary.link.cut()  # it must not follow the old primary region again
+        await command(self.dr.port, "REPLICAOF", "NO", "ONE", timeout=2.0)
+        t = self.secondary.promoted_now()
+        self.endpoint.drop_all()
+        return {"node": self.dr.name, "region": self.dr.region, "t_applied": t, **await self._endpoint_writes()}
+
+    async def _endpoint_writes(self, timeout: float = 5.0) -> dict[str, Any]:
+        """What the primary endpoint answers now: the role of the node behind it and whether a write is taken
+        (the runbook step's "done when", checked rather than assumed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                info = await command(self.endpoint.port, "INFO", "replication", timeout=0.5)
+                ok = await command(self.endpoint.port, "SET", "gameday:promoted", str(time.time()), timeout=0.5)
+                return {"endpoint_role": "primary" if info.get("role") == "master" else "replica",
+                        "endpoint_write": bool(ok)}
+            except Exception as exc:  # noqa: BLE001 - the endpoint's clients reconnect; so does this check
+                if time.monotonic() > deadline:
+                    return {"endpoint_role": None, "endpoint_write": False, "endpoint_error": str(exc)[:200]}
+                await asyncio.sleep(0.05)
 
     async def rows(self) -> list[dict[str, Any]]:
         """``lab status`` rows: each node's role and replication offset as it answers, each sentinel's view."""
@@ -252,14 +308,27 @@ class CacheGroup:
             return {}
         role = "primary" if info.get("role") == "master" else "replica"
         offset = info.get("master_repl_offset") if role == "primary" else info.get("slave_repl_offset")
-        return {"role": role, "health": "ok", "repl_offset": offset,
+        return {"role": role, "health": "ok", "repl_offset": offset, "lag_bytes": await self._behind(n, offset),
                 "link": None if role == "primary" else info.get("master_link_status")}
 
-    async def rebuild(self) -> list[str]:
+    async def _behind(self, n: CacheNode, offset: Any) -> int | None:
+        """A replica's bytes behind the primary it should follow (None: a primary, or no answer)."""
+        upstream = self._route()
+        if offset is None or upstream is None or n.port == upstream:
+            return None
+        try:
+            info = await command(upstream, "INFO", "replication", timeout=0.3)
+            return max(0, int(info["master_repl_offset"]) - int(offset))
+        except Exception:  # noqa: BLE001 - no primary answering: nothing to be behind
+            return None
+
+    async def rebuild(self, link_delay_s: float = 0.0) -> list[str]:
         """Back to the configured shape: nothing when it holds, else every process started afresh (the cache's
         contents are lost, as when ElastiCache replaces a group's nodes); the endpoint keeps its port."""
         self.thaw()
-        if await self._in_shape():
+        promoted = self.secondary.promoted
+        self.secondary.reset(link_delay_s)
+        if not promoted and await self._in_shape():
             return []
         self.kill(self.all, state="stopped")
         await asyncio.sleep(0.05)

@@ -76,7 +76,10 @@ class LabClient:
         return self._request("GET", "/status")
 
     def op(self, name: str, **kwargs: Any) -> dict[str, Any]:
-        """Run a lab operation (a fault, a runbook action, or restore)."""
+        """Run a lab operation (a fault, a runbook action, or restore) by its registry name (an old name warns)."""
+        from gameday.spellings import resolve
+
+        name, kwargs = resolve(name, kwargs, where="the lab's control API")
         return self._request("POST", f"/op/{name}", {k: v for k, v in kwargs.items() if v is not None})
 
 

@@ -55,6 +55,8 @@ class Fleet:
     hosted: HostedService | None = None  # the team's own service as the nodes (default: the lab's ingest node)
     workers: int = 8  # writes each of the lab's own nodes works on at once (lab settings' node_workers)
     latency_ms: float = 0.0  # the latency fault inside the lab's own nodes: new nodes start with it
+    cache_port: Callable[[], int | None] = lambda: None  # the cache's primary endpoint (None: no cache)
+    idempotency_all: bool = False  # the lab's ingest node keys every batch in the cache (else: those with the header)
     nodes: list[Node] = field(default_factory=list)
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
     _rr: dict[str, int] = field(default_factory=dict)
@@ -64,16 +66,19 @@ class Fleet:
     def add(self, region: str, zone: str, capacity_type: str) -> Node:
         kind = "spot" if capacity_type == "spot" else "od"
         node = Node(f"node-{zone}-{kind}-{next(self._seq)}", region, zone, capacity_type, free_port())
+        cache = self.cache_port()
         if self.hosted is not None:
             argv = self.hosted.command(port=node.port, dsn=app_dsn(self.db_port_of(region)), region=region,
-                                       zone=zone, node=node.name)
+                                       zone=zone, node=node.name, cache_url=f"redis://127.0.0.1:{cache}" if cache else "")
             node.proc = spawn(argv, log=self.root / f"{node.name}.log", env=self.hosted.env)
         else:
             node.proc = spawn(
                 [sys.executable, "-m", "gameday.lab.ingest_node", "--name", node.name, "--region", region,
                  "--zone", zone, "--capacity-type", capacity_type, "--port", str(node.port),
                  "--db-port", str(self.db_port_of(region)), "--pool-size", str(self.pool_size),
-                 "--workers", str(self.workers), "--latency-ms", str(self.latency_ms)],
+                 "--workers", str(self.workers), "--latency-ms", str(self.latency_ms),
+                 *(["--cache-port", str(cache)] if cache else []),
+                 *(["--idempotency-all"] if cache and self.idempotency_all else [])],
                 log=self.root / f"{node.name}.log")
         self.nodes.append(node)
         return node

@@ -2,8 +2,9 @@
 
 Each node is the user's process, started with its placeholders filled (``{{port}}``, ``{{dsn}}`` the
 node's region writer endpoint, ``{{region}}``, ``{{zone}}``, ``{{node}}``, ``{{tls_cert}}``,
-``{{tls_key}}``, ``{{python}}`` the Python gameday runs on), in the lab's process group like every lab
-process. ``setup`` runs once against the primary before the nodes start (a migration).
+``{{tls_key}}``, ``{{python}}`` the Python gameday runs on, ``{{cache_url}}`` the cache's primary endpoint
+``redis://127.0.0.1:PORT``, empty without a cache), in the lab's process group like every lab process.
+``setup`` runs once against the primary before the nodes start (a migration).
 """
 
 from __future__ import annotations
@@ -44,9 +45,9 @@ class HostedService:
         base = {"tls_cert": str(self.cert or ""), "tls_key": str(self.key or ""), "python": sys.executable, **values}
         return [Template(a, LAB_SERVICE_NAMES).render({**dict.fromkeys(LAB_SERVICE_NAMES, ""), **base}) for a in argv]
 
-    def command(self, *, port: int, dsn: str, region: str, zone: str, node: str) -> list[str]:
+    def command(self, *, port: int, dsn: str, region: str, zone: str, node: str, cache_url: str = "") -> list[str]:
         return self._fill(self.spec.command, {"port": str(port), "dsn": dsn, "region": region, "zone": zone,
-                                              "node": node})
+                                              "node": node, "cache_url": cache_url})
 
     def run_setup(self, dsn: str, log: Path) -> None:
         """The setup command, once; a failure stops the lab's start-up with the command's last words."""

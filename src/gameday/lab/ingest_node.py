@@ -2,7 +2,7 @@
 
 Like a real deployment's pod, a node works on at most ``--workers`` writes at once (its server's worker
 concurrency); the others wait in its queue. So a node serves at most workers / service time writes per second,
-and latency added inside it (``/admin/latency``: a slow dependency, ``gameday lab fault ingest-latency``) lowers
+and latency added inside it (``/admin/latency``: a slow dependency, ``gameday lab fault inject-latency``) lowers
 that capacity, as it would in production. The queue's wait counts in the latency clients see.
 
 Run as its own process: ``python -m gameday.lab.ingest_node --name … --port … --db-port … [--workers N]``.
@@ -22,6 +22,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from gameday.lab.idempotency import IN_FLIGHT, CacheUnavailable, IdempotencyKeys
 from gameday.lab.postgres import app_dsn
 from gameday.lab.trips import BatchError, parse_batch
 
@@ -100,6 +101,7 @@ class Connections:
 
 NODE_KEY = web.AppKey("node", dict)
 POOL_KEY = web.AppKey("pool", Connections)
+IDEM_KEY = web.AppKey("idempotency", IdempotencyKeys)  # absent: no cache, no idempotency keys
 METRICS_KEY = web.AppKey("metrics", dict)
 
 
@@ -151,7 +153,25 @@ async def _ingest(request: web.Request) -> tuple[int, dict[str, object]]:
         batch = parse_batch(await request.read())
     except BatchError as exc:
         return 400, {"error": str(exc)}
-    ev = batch.events
+    keys = request.app.get(IDEM_KEY)
+    header = request.headers.get("Idempotency-Key")
+    if keys is None or not batch.events or (header is None and not request.app[NODE_KEY]["idempotency_all"]):
+        return await _store(request, batch.events)
+    key = keys.key(header, batch.events[0].event_id)
+    try:
+        prior = await keys.claim(key)
+    except CacheUnavailable as exc:
+        return 503, {"error": f"idempotency store unavailable: {exc}"}
+    if prior == IN_FLIGHT:
+        return 409, {"error": "a request with this idempotency key is in flight"}
+    if isinstance(prior, dict):
+        return 202, {**prior, "replayed": True}
+    status, body = await _store(request, batch.events)
+    await keys.settle(key, body if status == 202 else None)
+    return status, body
+
+
+async def _store(request: web.Request, ev: list[Any]) -> tuple[int, dict[str, object]]:
     node = request.app[NODE_KEY]["name"]
     cols = ([e.event_id for e in ev], [e.trip_id for e in ev], [e.kind for e in ev], [e.ts for e in ev],
             [e.lat for e in ev], [e.lon for e in ev], [node] * len(ev))
@@ -221,18 +241,25 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def build_app(*, name: str, region: str, zone: str, capacity_type: str, db_port: int, pool_size: int,
-              workers: int = 8, latency_ms: float = 0.0) -> web.Application:
+              workers: int = 8, latency_ms: float = 0.0, cache_port: int | None = None,
+              idempotency_all: bool = False) -> web.Application:
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app[NODE_KEY] = {"name": name, "region": region, "zone": zone, "capacity_type": capacity_type, "draining": False,
-                     "workers": asyncio.Semaphore(workers), "busy": 0, "peak_busy": 0, "latency_s": latency_ms / 1000}
+                     "workers": asyncio.Semaphore(workers), "busy": 0, "peak_busy": 0, "latency_s": latency_ms / 1000,
+                     "idempotency_all": idempotency_all}  # every batch keyed, not only those sending Idempotency-Key
     app[METRICS_KEY] = _metrics({"node": name, "region": region, "zone": zone, "capacity_type": capacity_type})
     conninfo = app_dsn(db_port)  # the application's role: the control plane's slots are not its to take
     pool = Connections(conninfo, pool_size)
     app[POOL_KEY] = pool
+    keys = IdempotencyKeys(cache_port) if cache_port else None  # idempotency keys in the cache (the lab has one)
+    if keys is not None:
+        app[IDEM_KEY] = keys
 
     async def lifecycle(app: web.Application):
         yield
         await pool.close()
+        if keys is not None:
+            await keys.close()
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_post("/v1/trips", post_trips)
@@ -255,9 +282,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--pool-size", type=int, default=4)
     p.add_argument("--workers", type=int, default=8, help="writes worked on at once (the rest queue)")
     p.add_argument("--latency-ms", type=float, default=0.0, help="injected latency each write holds its worker")
+    p.add_argument("--cache-port", type=int, default=None, help="the cache's primary endpoint: idempotency keys")
+    p.add_argument("--idempotency-all", action="store_true", help="key every batch (default: those with the header)")
     a = p.parse_args(argv)
     app = build_app(name=a.name, region=a.region, zone=a.zone, capacity_type=a.capacity_type,
-                    db_port=a.db_port, pool_size=a.pool_size, workers=a.workers, latency_ms=a.latency_ms)
+                    db_port=a.db_port, pool_size=a.pool_size, workers=a.workers, latency_ms=a.latency_ms,
+                    cache_port=a.cache_port, idempotency_all=a.idempotency_all)
     web.run_app(app, host="127.0.0.1", port=a.port, print=None, access_log=None, handle_signals=True)
 
 

@@ -58,8 +58,12 @@ class Lab:
         self.backups = Backups(settings.backups, root, (sh.primary_region, sh.dr_region), self._primary_port,
                                self.record)
         self.restored = RestoredInstances(root, sh.primary_region, sh.zones[0])
-        self.cache = (CacheGroup(settings.cache, root, sh.primary_region, sh.zones, self.record)
+        self.cache = (CacheGroup(settings.cache, root, sh.primary_region, sh.zones, self.record,
+                                 dr=(sh.dr_region, sh.dr_zones[0]), link_delay_s=settings.link.delay_ms / 1000)
                       if settings.cache.enabled else None)
+        if self.cache is not None:  # a hosted service's {{cache_url}}; the lab ingest API's idempotency keys
+            self.fleet.cache_port = lambda: self.cache.endpoint.port if self.cache is not None else None
+            self.fleet.idempotency_all = settings.cache.idempotency_keys == "every-batch"
         self.ready = False
 
     # ---- journal of what the lab itself did -------------------------------------------------
@@ -181,7 +185,7 @@ class Lab:
             raise ValueError(f"unknown region {region!r}; expected one of: {', '.join(self.writers)}")
         return region
 
-    async def kill_zone(self, zone: str) -> dict[str, Any]:
+    async def fail_zone(self, zone: str) -> dict[str, Any]:
         z = self._zone(zone)
         nodes = self.fleet.in_zone(z)
         dbs = [db for db in self.dbs.values() if db.spec.zone == z and db.state in ("running", "frozen")]
@@ -190,7 +194,7 @@ class Lab:
         t = self._kill_at_once(nodes, dbs, cache)
         out = {"zone": z, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs],
                "cache": [c.name for c in cache], "t_applied": t}
-        self.record("fault.kill_zone", out)
+        self.record("fault.fail_zone", out)
         return out
 
     def _kill_at_once(self, nodes: list[Node], dbs: list[DbInstance], cache: list[CacheNode] | None = None) -> float:
@@ -260,14 +264,14 @@ class Lab:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def kill_db_primary(self) -> dict[str, Any]:
+    async def fail_over_db(self) -> dict[str, Any]:
         db = self.rds.primary
         if db.state not in ("running", "frozen"):
             raise ValueError(f"the primary {db.name} is not running ({db.state})")
         t = time.time()
         db.kill()
         out = {"instance": db.name, "zone": db.spec.zone, "t_applied": t}
-        self.record("fault.kill_db_primary", out)
+        self.record("fault.fail_over_db", out)
         return out
 
     async def fail_cache_primary(self) -> dict[str, Any]:
@@ -278,7 +282,7 @@ class Lab:
         self.record("fault.fail_cache_primary", out)
         return out
 
-    async def kill_region(self, region: str) -> dict[str, Any]:
+    async def fail_region(self, region: str) -> dict[str, Any]:
         r = self._region(region)
         self.regions_down.add(r)
         if r == self.shape.primary_region:
@@ -286,23 +290,27 @@ class Lab:
         nodes = self.fleet.in_region(r)
         dbs = [db for db in self.dbs.values() if db.spec.region == r and db.state in ("running", "frozen")]
         self.link.cut()
+        if self.cache is not None:
+            self.cache.secondary.link.cut()
         self.writers[r].cut()
         self.balancers[r].cut()
         cache = [c for c in self.cache.all if c.region == r and c.state in ("running", "frozen")] if self.cache else []
         t = self._kill_at_once(nodes, dbs, cache)
         out = {"region": r, "nodes": [n.name for n in nodes], "dbs": [d.name for d in dbs],
                "cache": [c.name for c in cache], "t_applied": t}
-        self.record("fault.kill_region", out)
+        self.record("fault.fail_region", out)
         return out
 
-    async def link_delay(self, ms: float) -> dict[str, Any]:
+    async def delay_link(self, ms: float) -> dict[str, Any]:
         if ms < 0:
             raise ValueError("the delay must be >= 0 ms")
         self.link.delay_s = ms / 1000
-        self.record("fault.link_delay", {"ms": ms})
+        if self.cache is not None:  # one cross-region link: the cache's Global Datastore traffic crosses it too
+            self.cache.secondary.link.delay_s = ms / 1000
+        self.record("fault.delay_link", {"ms": ms})
         return {"ms": ms}
 
-    async def ingest_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> dict[str, Any]:
+    async def inject_latency(self, ms: float = 0.0, stall_s: float = 0.0) -> dict[str, Any]:
         """Every write takes ``ms`` more; with ``stall_s``, requests arriving in the next ``stall_s`` wait until
         it is over (in the network path). On the lab's own nodes the latency is inside each node, holding one of
         its workers as a slow dependency would (so it lowers the node's capacity, as in production); on a hosted
@@ -318,7 +326,7 @@ class Lab:
         out = {"ms": ms, "stall_s": stall_s, "balancers": sorted(self.balancers), "t_applied": time.time(),
                "where": "inside each ingest node (holding a worker)" if inside else "the network path",
                **({"nodes_not_answering": missed} if missed else {})}
-        self.record("fault.ingest_latency", out)
+        self.record("fault.inject_latency", out)
         return out
 
     # ---- runbook actions --------------------------------------------------------------------
@@ -331,6 +339,26 @@ class Lab:
         self.dr_promoted = True
         self.record("action.promote_dr_db", {"instance": d.name})
         return {"instance": d.name}
+
+    async def promote_cache(self) -> dict[str, Any]:
+        """Runbook: promote the DR cache replica (Global Datastore failover); the primary endpoint moves to it."""
+        if self.cache is None:  # a runbook written for a cache runs on a lab without one: nothing to promote
+            return {"skipped": "the lab has no cache (lab.cache.enabled is false)"}
+        out = await self.cache.promote_dr()
+        self.record("action.promote_cache", out)
+        if not out.get("endpoint_write", True):  # promoted, but the primary endpoint takes no write: not done
+            raise RuntimeError(f"the primary endpoint takes no write after the promotion: {out.get('endpoint_error')}")
+        return out
+
+    async def return_primary_cache(self) -> dict[str, Any]:
+        """Failback: the primary region's cache group rebuilt from the DR node, then the writer back (planned)."""
+        if self.cache is None:
+            return {"skipped": "the lab has no cache (lab.cache.enabled is false)"}
+        from gameday.lab.cache_failback import fail_back
+
+        out = await fail_back(self.cache)
+        self.record("action.return_primary_cache", out)
+        return out
 
     async def switch_dns(self, region: str) -> dict[str, Any]:
         self.dns_region = self._region(region)

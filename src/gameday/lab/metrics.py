@@ -40,12 +40,30 @@ def lab_metrics(st: dict[str, Any]) -> bytes:
                 registry=r)
     for row in st["replication"]:
         lag.labels(row["standby"], row["sync_state"]).set(row["lag_bytes"] or 0)
+    _cache(st, r)
     Gauge("gameday_lab_link_delay_seconds", "One-way delay of the cross-region link", registry=r).set(
         st["link"]["delay_ms"] / 1000)
     Gauge("gameday_lab_link_cut", "1 while the cross-region link is cut", registry=r).set(1 if st["link"]["cut"] else 0)
     dns = Gauge("gameday_lab_dns_answer", "1 for the region the failover record answers", ["region"], registry=r)
     dns.labels(st["dns"]["answer"]).set(1)
     return generate_latest(r)
+
+
+def _cache(st: dict[str, Any], r: CollectorRegistry) -> None:
+    """Per cache node: its current role (1) and its replication offset and bytes behind the primary (absent
+    while the node does not answer)."""
+    labels = ["node", "region", "zone"]
+    role = Gauge("gameday_lab_cache_role", "1 for the cache node's current role", [*labels, "role"], registry=r)
+    offset = Gauge("gameday_lab_cache_repl_offset_bytes", "The cache node's replication offset", labels, registry=r)
+    behind = Gauge("gameday_lab_cache_lag_bytes", "Replication bytes the cache replica is behind its primary", labels,
+                   registry=r)
+    for p in (p for p in st["processes"] if p["kind"] == "cache"):
+        key = (p["name"], p["region"], p["zone"])
+        role.labels(*key, p["role"]).set(1)
+        if p.get("repl_offset") is not None:
+            offset.labels(*key).set(float(p["repl_offset"]))
+        if p.get("lag_bytes") is not None:
+            behind.labels(*key).set(p["lag_bytes"])
 
 
 def _connections(st: dict[str, Any], r: CollectorRegistry) -> None:

@@ -47,7 +47,7 @@ async def restore(lab: Lab) -> dict[str, Any]:
     lab.dns_region = sh.primary_region
     lab._resolved = (sh.primary_region, 0.0)
     if lab.cache is not None:  # the replication group back to its shape (primary in the first zone)
-        rebuilt += await lab.cache.rebuild()
+        rebuilt += await lab.cache.rebuild(lab.settings.link.delay_ms / 1000)
     await lab._settle(timeout=60)
     out = {"rebuilt": rebuilt, **nodes}
     lab.record("restore.completed", out)

@@ -47,7 +47,8 @@ async def lab_status(lab: Lab) -> dict[str, Any]:
         "dr_promoted": lab.dr_promoted,
         "cache": None if lab.cache is None else {
             "primary_endpoint": f"redis://127.0.0.1:{lab.cache.endpoint.port}", "port": lab.cache.endpoint.port,
-            "target": lab.cache.primary_port, "elected": getattr(lab.cache.node_at(lab.cache.primary_port), "name", None)},
+            "target": lab.cache.target(), "elected": getattr(lab.cache.node_at(lab.cache.target()), "name", None),
+            "dr_promoted": lab.cache.secondary.promoted},
         "backups": {**lab.backups.status(list(lab.restored.all)).model_dump(),
                     "restored_instances": lab.restored.rows(), "enabled": lab.settings.backups.enabled,
                     "archive": str(lab.backups.wal_dir()), "failed_backups": lab.backups.errors},

@@ -33,6 +33,8 @@ _TEMPLATE = """<!doctype html>
 <tr><th>events acknowledged / lost</th><td>{{ fmt(s.events_acked) }} / {{ fmt(s.events_lost) }}</td></tr>
 <tr><th>events indeterminate (present afterwards)</th><td>{{ fmt(s.events_indeterminate) }} ({{ fmt(s.indeterminate_present) }})</td></tr>
 {% for label, value in aws_rows %}<tr><th>{{ label }}</th><td>{{ value }}</td></tr>{% endfor %}
+{% if s.cache %}<tr><th>cache RTO / RPO (through the primary endpoint)</th><td>{{ full(s.cache.rto_s) }} / {{ full(s.cache.rpo_s) }}</td></tr>
+<tr><th>cache writes acknowledged / lost</th><td>{{ fmt(s.cache.writes_acked) }} / {{ fmt(s.cache.lost_writes) }}</td></tr>{% endif %}
 </table>
 <p>{{ rto }}</p>
 <p>{{ rpo }}</p>

@@ -28,6 +28,10 @@ Run `{{ s.run_id }}` on environment `{{ s.environment }}`{% if s.time_scale != 1
 | events unexpected (refused, present anyway) | {{ fmt(s.events_unexpected) }} |
 {% for label, value in aws_rows %}| {{ label }} | {{ value }} |
 {% endfor %}
+{% if s.cache %}| cache RTO (SET then GET through the primary endpoint) | {{ full(s.cache.rto_s) }} |
+| cache RPO (span of acknowledged cache writes lost) | {{ full(s.cache.rpo_s) }} |
+| cache writes acknowledged / lost | {{ fmt(s.cache.writes_acked) }} / {{ fmt(s.cache.lost_writes) }} |
+{% endif %}
 {{ rto }}
 
 {{ rpo }}

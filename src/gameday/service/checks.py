@@ -10,7 +10,8 @@ from gameday.service.template import Template, expand_env
 __all__ = ["LAB_SERVICE_NAMES", "check_lab_service"]
 
 # {{python}}: the Python gameday runs on (a virtualenv's), so a Python service finds what that venv installed
-LAB_SERVICE_NAMES = frozenset({"port", "dsn", "region", "zone", "node", "tls_cert", "tls_key", "python"})
+LAB_SERVICE_NAMES = frozenset({"port", "dsn", "region", "zone", "node", "tls_cert", "tls_key", "python",
+                               "cache_url"})
 
 
 def check_lab_service(spec: LabServiceSpec, file: str | None, environ: Mapping[str, str] | None = None) -> None:

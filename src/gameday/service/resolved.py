@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from gameday.errors import ConfigError
 from gameday.service.ids import IdScheme
@@ -55,6 +55,7 @@ class Service:
     store_dsn: str | dict[str, str] | None
     ca_file: str | None
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    cache_url: str | None = field(default=None, repr=False)  # the service's own cache (``cache:``), token included
 
     @property
     def uses_uuid(self) -> bool:
@@ -89,13 +90,15 @@ class Service:
             dsn = env(dsn, "store.dsn")
         elif isinstance(dsn, dict):
             dsn = {r: env(v, f"store.dsn.{r}") for r, v in dsn.items()}
+        cache_url = _cache_url(spec, env, file, where)  # before the secrets are taken: its token is one
         svc = cls(spec, target.rstrip("/"), headers,
                   Template(spec.write.path, PATH_NAMES, file=file, field=f"{where}.write.path"),
                   Template(spec.write.body, BODY_NAMES, file=file, field=f"{where}.write.body"),
                   Template(spec.write.event, EVENT_NAMES, file=file, field=f"{where}.write.event"),
                   None if spec.read is None else Template(spec.read.path, READ_NAMES, file=file,
                                                           field=f"{where}.read.path"),
-                  dsn, env(spec.tls.ca_file, "tls.ca_file") if spec.tls.ca_file else ca_file, tuple(secrets))
+                  dsn, env(spec.tls.ca_file, "tls.ca_file") if spec.tls.ca_file else ca_file, tuple(secrets),
+                  cache_url)
         svc._check_body(file, where)
         return svc
 
@@ -163,6 +166,19 @@ class Service:
         if isinstance(self.store_dsn, dict):
             return self.store_dsn.get(region)
         return self.store_dsn
+
+
+def _cache_url(spec: ServiceSpec, env: Callable[[str, str], str], file: str | None, where: str) -> str | None:
+    """The ``cache:`` section as one client URL: ``rediss://`` with TLS, the token as the password."""
+    if spec.cache is None:
+        return None
+    u = urlparse(env(spec.cache.url, "cache.url"))
+    if u.scheme not in ("redis", "rediss") or not u.hostname:
+        raise ConfigError(f"{spec.cache.url!r} is not a redis:// or rediss:// URL", file=file, field=f"{where}.cache.url")
+    scheme = "rediss" if spec.cache.tls or u.scheme == "rediss" else "redis"
+    token = env(spec.cache.auth_token, "cache.auth_token") if spec.cache.auth_token else None
+    auth = f":{quote(token, safe='')}@" if token else ""
+    return f"{scheme}://{auth}{u.hostname}:{u.port or 6379}{u.path}"
 
 
 def check_url(url: str, file: str | None, field_name: str) -> None:

@@ -64,8 +64,18 @@ class StoreSpec(Strict):
         return v
 
 
+class CacheSpec(Strict):
+    """The cache the service depends on, for gameday to watch (a drill's cache probe and heartbeat) when the
+    environment's own (the lab's replication group, the AWS group its tags resolve) is not the one."""
+
+    url: str = Field(min_length=1, description="redis:// or rediss:// (TLS), the primary endpoint; ${VAR} allowed")
+    tls: bool = False  # TLS with a redis:// URL too (ElastiCache in-transit encryption)
+    auth_token: str | None = Field(None, description="the AUTH token, e.g. ${CACHE_AUTH_TOKEN}; never printed")
+
+
 class ServiceSpec(Strict):
     url: str | None = None  # optional on the lab: its public endpoint is used
+    cache: CacheSpec | None = None
     tls: TlsSpec = TlsSpec()
     headers: dict[str, str] = Field(default_factory=dict)
     write: WriteSpec

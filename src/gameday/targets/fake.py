@@ -158,6 +158,14 @@ class FakeTarget(FakeRestores):
         self.promoted = True
         return {"promoted": self.dr}
 
+    def promote_cache(self) -> dict[str, Any]:
+        self._call("promote_cache")
+        return {"promoted": f"cache-{self.dr}"}
+
+    def return_primary_cache(self) -> dict[str, Any]:
+        self._call("return_primary_cache")
+        return {"primary": f"cache-{self.primary}"}
+
     def switch_dns(self, region: str) -> dict[str, Any]:
         self._call("switch_dns", region=region)
         self.dns_region = region

@@ -10,7 +10,7 @@ from gameday.config import Environment
 from gameday.errors import ConfigError, DriverError, LabError
 from gameday.lab.control import DEFAULT_DIR, LabClient
 from gameday.lab.ingest_api import LAB_SERVICE
-from gameday.operations import DATA_FAULTS, OPERATIONS
+from gameday.operations import DATA_FAULTS
 from gameday.restore.damage import run_damage, statement_for
 from gameday.restore.models import BackupStatus
 from gameday.service.resolved import Service
@@ -44,9 +44,7 @@ class LocalTarget:
 
     def _fault(self, name: str, **kwargs: Any) -> FaultResult:
         t_call = time.time()
-        lab_op = OPERATIONS[name].lab_op
-        assert lab_op is not None
-        detail = self._op(lab_op, **kwargs)
+        detail = self._op(name, **kwargs)
         return FaultResult(float(detail.get("t_applied") or t_call), detail)
 
     def fail_zone(self, zone: str) -> FaultResult:
@@ -56,7 +54,7 @@ class LocalTarget:
         return self._fault("freeze_zone", zone=zone)
 
     def restore_zone(self, zone: str) -> dict[str, Any]:
-        return self._op("restore")  # the lab restores its whole shape: zones are not independent there
+        return self._op("restore_zone", zone=zone)  # the lab restores its whole shape
 
     def interrupt_spot(self, count: int = 1, zone: str | None = None) -> FaultResult:
         return self._fault("interrupt_spot", count=count, zone=zone)
@@ -102,7 +100,7 @@ class LocalTarget:
 
     def verify_restore(self, instance: str = "gameday-restore") -> dict[str, Any]:
         """Where the restored instance answers: the ledger check itself is gameday.restore.verify's."""
-        found = self._op("describe_restore", instance=instance)
+        found = self._op("verify_restore", instance=instance)
         return {"instance": instance, "dsn": _dsn(int(found["port"]))}
 
     def swap_writer(self, instance: str = "gameday-restore") -> dict[str, Any]:
@@ -124,6 +122,12 @@ class LocalTarget:
 
     def promote_dr_db(self) -> dict[str, Any]:
         return self._op("promote_dr_db")
+
+    def promote_cache(self) -> dict[str, Any]:
+        return self._op("promote_cache")
+
+    def return_primary_cache(self) -> dict[str, Any]:
+        return self._op("return_primary_cache")
 
     def switch_dns(self, region: str) -> dict[str, Any]:
         return self._op("switch_dns", region=region)

@@ -35,11 +35,8 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
     statements[0]["Action"] += ["rds:DescribeDBInstanceAutomatedBackups", "rds:DescribeDBSnapshots",  # restores
                                 "rds:DescribeDBClusterSnapshots"]
     statements += _dns(a)
-    if a.elasticache_replication_group:
-        statements.append({"Sid": "Cache", "Effect": "Allow",
-                           "Resource": (f"arn:aws:elasticache:{a.primary_region}:{acct}:"
-                                        f"replicationgroup:{a.elasticache_replication_group}"),
-                           "Action": ["elasticache:DescribeReplicationGroups", "elasticache:TestFailover"]})
+    if a.elasticache or a.elasticache_replication_group:
+        statements += _cache(a, tag_cond)
     if a.msk_cluster_arn:
         statements.append({"Sid": "Kafka", "Effect": "Allow", "Resource": a.msk_cluster_arn,
                            "Action": ["kafka:ListNodes", "kafka:RebootBroker"]})
@@ -47,7 +44,8 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
     if a.region_switch is not None:
         statements.append({"Sid": "RegionSwitchPlan", "Effect": "Allow", "Resource": a.region_switch.plan_arn,
                            "Action": ["arc-region-switch:StartPlanExecution", "arc-region-switch:GetPlanExecution"]})
-    templates = [t for t in (a.fis_az_template_id, a.fis_spot_template_id, a.fis_region_template_id) if t]
+    templates = [t for t in (a.fis_az_template_id, a.fis_spot_template_id, a.fis_region_template_id,
+                             a.fis_cache_template_id) if t]
     if templates:
         statements.append({"Sid": "Fis", "Effect": "Allow",
                            "Resource": [f"arn:aws:fis:{a.primary_region}:{acct}:experiment-template/{t}" for t in templates]
@@ -65,6 +63,21 @@ def iam_policy(a: AwsSettings, upload: tuple[str, str] | None = None) -> dict[st
         statements += _results(*upload)
     statements[0]["Action"] = sorted(set(statements[0]["Action"]))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _cache(a: AwsSettings, tag_cond: dict[str, Any]) -> list[dict[str, Any]]:
+    """The replication groups are found by their tags (read anywhere); only tagged ones are failed over; the
+    Global Datastore's failover names the global group (untaggable) and the DR region's tagged group."""
+    acct = a.account_id
+    groups = [f"arn:aws:elasticache:{r}:{acct}:replicationgroup:*" for r in (a.primary_region, a.dr_region)]
+    return [
+        {"Sid": "CacheResolution", "Effect": "Allow", "Resource": "*", "Action": [
+            "elasticache:DescribeReplicationGroups", "elasticache:ListTagsForResource",
+            "elasticache:DescribeGlobalReplicationGroups"]},
+        {"Sid": "TaggedCacheOnly", "Effect": "Allow", "Condition": tag_cond, "Resource": groups,
+         "Action": ["elasticache:TestFailover", "elasticache:FailoverGlobalReplicationGroup"]},
+        {"Sid": "CacheGlobalDatastore", "Effect": "Allow", "Resource": f"arn:aws:elasticache::{acct}:globalreplicationgroup:*",
+         "Action": ["elasticache:FailoverGlobalReplicationGroup"]}]
 
 
 def _results(bucket: str, prefix: str) -> list[dict[str, Any]]:

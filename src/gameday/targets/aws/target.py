@@ -1,7 +1,6 @@
-"""AwsTarget: the Target interface on AWS (EKS, RDS/Aurora, ElastiCache, MSK, Route 53), with guardrails:
-the caller's account must be the environment's, only resources carrying the tag filter are touched,
-a target that resolves to nothing is an error, a protected environment needs confirmation, and
-stop-condition alarms in ALARM refuse a fault."""
+"""AwsTarget: the Target interface on AWS (EKS, RDS/Aurora, ElastiCache, MSK, Route 53), with guardrails: the
+caller's account must be the environment's, only resources carrying the tag filter are touched, a target that
+resolves to nothing is an error, a protected environment needs confirmation, alarms in ALARM refuse a fault."""
 
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ from gameday.errors import Aborted, ConfigError
 from gameday.operations import DATA_FAULTS
 from gameday.service.heartbeat import marker_present, write_marker
 from gameday.service.resolved import Service
-from gameday.targets.aws import asg, aurora, dns, ec2, failback, lag, observe, rds, services, wait
+from gameday.targets.aws import asg, aurora, cache, dns, ec2, failback, lag, observe, rds, services, wait
 from gameday.targets.aws.guard import guarded as _guarded
 from gameday.targets.aws.k8s import Kube
 from gameday.targets.aws.lockout import check_lockout, runner_addresses
@@ -68,13 +67,13 @@ class AwsTarget(RegionalActions, AwsRestores):
 
     @_guarded
     def preflight(self, name: str, args: dict[str, Any]) -> None:
-        """Before a run changes anything: a fault that would cut this machine off is refused (ConfigError,
-        exit 2). A region isolation checks every tagged subnet of the region; a zone blackhole its zone's."""
-        if name == "fail_cache_primary":
-            self.fail_cache_primary()  # refused: not driven on AWS yet
-        if name in DATA_FAULTS:  # its statement: described, bounded, confirmed (restore.py)
+        """Before a run changes anything: a fault that would cut this machine off, or touch nothing, is refused
+        (ConfigError, exit 2). A region isolation checks every tagged subnet of the region; a zone blackhole its zone's."""
+        if name == "fail_cache_primary":  # the group resolves (by the tags) before anything changes
+            cache.preflight(self.session)
+        elif name in DATA_FAULTS:  # its statement: described, bounded, confirmed (restore.py)
             self.data_statement(name)
-        if name == "fail_region":
+        elif name == "fail_region":
             self._isolation_subnets(str(args["region"]))
         elif name in ("fail_zone", "freeze_zone") and self.settings.blackhole_network:
             check_lockout(ec2.zone_subnets(self.session, str(args["zone"])),
@@ -181,19 +180,21 @@ class AwsTarget(RegionalActions, AwsRestores):
         t = time.time()
         return FaultResult(t, rds.fail_over(self.session, self.actions))
 
+    @_guarded
     def fail_cache_primary(self) -> FaultResult:
-        """ElastiCache TestFailover is not driven yet (issue 25): refused before anything changes."""
-        raise ConfigError("fail_cache_primary is not available on AWS yet (ElastiCache TestFailover: issue 25)",
-                          field="fault.action")
+        """ElastiCache Multi-AZ failover of the tagged replication group (TestFailover or FIS), waited for."""
+        cache.preflight(self.session)
+        self.check_stop_conditions()
+        return FaultResult(time.time(), cache.fail_primary(self.session, self.actions, self.run_id))
 
+    @_guarded
     def cache_url(self) -> str | None:
-        return None  # the replication group is not resolved on AWS yet (issue 25)
+        return cache.primary_url(self.session)
 
     @_guarded
     def fail_region(self, region: str) -> FaultResult:
-        """Cut every tagged subnet of ``region`` off with a deny-all NACL (ingress and egress), the original
-        associations kept; or the FIS scenario the environment names. Refused before any change when this
-        machine's address lies in one of those subnets."""
+        """Cut every tagged subnet of ``region`` off with a deny-all NACL (ingress and egress), the associations
+        kept; or the environment's FIS scenario. Refused before any change when this machine is in one of them."""
         subnets = self._isolation_subnets(region)
         self.check_stop_conditions()
         t = time.time()
@@ -216,9 +217,8 @@ class AwsTarget(RegionalActions, AwsRestores):
 
     @_guarded
     def restore(self) -> dict[str, Any]:
-        """Undo the faults: gameday's FIS experiments stopped, the isolation of either region (what follows may
-        need the network back: a private EKS endpoint), then every zone's; each part attempted whatever another
-        raised."""
+        """Undo the faults: gameday's FIS experiments stopped, either region's isolation (what follows may need the
+        network: a private EKS endpoint), then every zone's; each part attempted whatever another raised."""
         s, a = self.session, self.actions
         parts: dict[str, Callable[[], Any]] = {"stopped FIS experiments": partial(services.stop_fis, s, a)}
         parts.update({f"unisolated {r}": partial(ec2.unisolate_region, s, a, r) for r in self.regions()})
@@ -228,8 +228,7 @@ class AwsTarget(RegionalActions, AwsRestores):
     # ---- runbook actions (each returns once its effect holds, within the step's timeout_s) ----------
     @_guarded
     def promote_dr_db(self) -> dict[str, Any]:
-        """RDS: promote the DR replica, wait until available and writable. Aurora global: the unplanned
-        failover (AllowDataLoss) to the DR cluster, waited until it is the primary."""
+        """RDS: the DR replica promoted, waited until writable. Aurora: the unplanned global failover, waited."""
         s, cfg = self.session, self.settings
         if cfg.rds.global_cluster_id:
             return aurora.failover(s, self.actions)
@@ -237,6 +236,14 @@ class AwsTarget(RegionalActions, AwsRestores):
             raise ConfigError("no DR replica configured", field="aws.rds.dr_replica_id")
         rds.promote(s, self.actions, cfg.dr_region, cfg.rds.dr_replica_id, lambda: self._write_check(cfg.dr_region))
         return {"instance": cfg.rds.dr_replica_id, "region": cfg.dr_region}
+
+    @_guarded
+    def promote_cache(self) -> dict[str, Any]:  # FailoverGlobalReplicationGroup to the DR region, waited for
+        return cache.global_failover(self.session, self.actions, self.settings.dr_region)
+
+    @_guarded
+    def return_primary_cache(self) -> dict[str, Any]:  # the failback: to the primary region again
+        return cache.global_failover(self.session, self.actions, self.settings.primary_region)
 
     @_guarded
     def switch_dns(self, region: str) -> dict[str, Any]:
@@ -288,8 +295,7 @@ class AwsTarget(RegionalActions, AwsRestores):
 
     @_guarded
     def return_primary_db(self) -> dict[str, Any]:
-        """Planned, no data loss. RDS: the primary-region replica caught up (in data), then promoted and
-        waited. Aurora global: switchover_global_cluster back to the primary cluster."""
+        """Planned, no data loss. RDS: the primary-region replica caught up, promoted, waited. Aurora: switchover."""
         s, cfg = self.session, self.settings
         if cfg.rds.global_cluster_id:
             return aurora.switchover(s, self.actions, cfg.primary_region)
