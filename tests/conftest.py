@@ -1,13 +1,8 @@
-# ruff: noqa: I001
 """Fixtures: one real lab for the lab tests, always torn down, even when tests fail."""
 
 from __future__ import annotations
 
-# Locust patches the standard library with gevent when it is first imported, and every pytest process imports it
-# while collecting (test modules import locust's users). Patching after ssl was imported breaks ssl (RecursionError
-# in urllib3), so it happens here, first, before any test module is collected.
-import locust  # noqa: F401  (first: the file opts out of import sorting)
-
+import os
 from pathlib import Path
 
 import psutil
@@ -16,6 +11,23 @@ import pytest
 from gameday.lab.control import LabClient, lab_down, lab_up, read_state
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _import_locust_unpatched() -> None:
+    """Test modules import Locust (its users, its statistics), which patches the standard library with gevent
+    when first imported. In a test process that breaks ssl when urllib3 made its context first (botocore, moto:
+    RecursionError) and pytest-xdist's worker queue (woken by a real thread: LoopExit). Nothing in the test
+    process runs Locust (its processes are started by gameday, and patch as usual), so it is imported unpatched."""
+    os.environ["LOCUST_SKIP_MONKEY_PATCH"] = "1"
+    try:
+        import locust  # noqa: F401
+    finally:
+        del os.environ["LOCUST_SKIP_MONKEY_PATCH"]  # the Locust processes gameday starts patch as usual
+
+
+_import_locust_unpatched()
+
+
 LOCAL_ENV = ROOT / "environments" / "local.yaml"
 
 

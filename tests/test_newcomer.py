@@ -55,7 +55,9 @@ def test_lab_status_has_a_pid_column(monkeypatch, capsys):
             return st
 
     monkeypatch.setattr("gameday.cli.lab.LabClient", Running)
-    monkeypatch.setenv("COLUMNS", "200")
+    from gameday.cli.common import out as console
+
+    monkeypatch.setattr(console, "width", 200)  # a wide terminal: no column cut (COLUMNS is read once, at import)
     with pytest.raises(SystemExit) as info:
         main(["lab", "status"])
     out = capsys.readouterr().out

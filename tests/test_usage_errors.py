@@ -154,8 +154,8 @@ CASES = [
                                           "--out", str(t / "out")], "--confirm"),
     # what a newcomer met (issue 28): each one rejected before any banner, lab or request
     ("rehearse-misspelt-fault", lambda t: ["rehearse", DRILL, "--fault", "regoin"], "regoin"),
-    ("link-delay-minus-50", lambda t: ["lab", "fault", "link-delay", "-50"], "greater than or equal to 0"),
-    ("ingest-latency-minus-5", lambda t: ["lab", "fault", "ingest-latency", "-5"], "greater than or equal to 0"),
+    ("link-delay-minus-50", lambda t: ["lab", "fault", "delay-link", "-50"], "greater than or equal to 0"),
+    ("ingest-latency-minus-5", lambda t: ["lab", "fault", "inject-latency", "-5"], "greater than or equal to 0"),
     ("gate-latency-slo-the-wrong-way", lambda t: ["load", "gate", PROFILE, "--slo", "p95>300ms"], "'p95<300ms'"),
     ("gate-errors-slo-the-wrong-way", lambda t: ["load", "gate", PROFILE, "--slo", "errors>=1%"], "'errors<1%'"),
     ("gate-achieved-slo-the-wrong-way", lambda t: ["load", "gate", PROFILE, "--slo", "achieved<95%"],

@@ -29,6 +29,12 @@ def _aws_options(aws: bool, tag: str | None, regions: str | None, profile: str |
     primary, dr = parse_regions(regions)
     if role_arn and not ROLE_ARN.match(role_arn):
         raise ConfigError(f"expected arn:aws:iam::ACCOUNT:role/NAME, got {role_arn!r}", field="--role-arn")
+    if profile:  # checked before any progress is printed (the session opens later, in the discovery)
+        import boto3
+
+        if profile not in boto3.session.Session().available_profiles:
+            raise ConfigError(f"the AWS profile {profile!r} is not configured on this machine "
+                              "(~/.aws/config or AWS_CONFIG_FILE)", field="--profile")
     return AwsInitOptions(key, value, primary, dr, profile=profile, role_arn=role_arn)
 
 

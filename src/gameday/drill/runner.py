@@ -7,13 +7,10 @@ journal: an exception is journaled as ``drill.error`` and judged (3 or 1), a sig
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +22,7 @@ from gameday.drill.confirm import auto_confirm
 from gameday.drill.data_probe import data_probe_options
 from gameday.drill.live import LiveRecovery
 from gameday.drill.models import LoadedDrill, Step, resolve_ref
+from gameday.drill.signals import signals_abort, signals_deferred
 from gameday.drill.steady import STEADY_FAILED, STEADY_OK, steady_state
 from gameday.drill.steps import ManualHandler, StepContext, StepOutcome, run_step
 from gameday.drill.store import heartbeat_dsn, holding_dsn
@@ -71,7 +69,7 @@ class DrillRun:
         j, run_id = self._begin()
         bg: Background | None = None
         try:
-            with _signals_abort():
+            with signals_abort():
                 bg = self._prepare(j, run_id)
                 if self._steady_state(j, bg):  # no fault on a service that is already failing
                     t_fault = self._inject(j, bg)
@@ -306,7 +304,7 @@ class DrillRun:
 
     def _finish(self, j: Journal, bg: Background | None, run_id: str, aborted: str | None) -> None:
         """Always: stop the background, reconcile (unless aborted), undo every intent, end, close."""
-        with _signals_deferred():
+        with signals_deferred():
             if bg is not None:
                 bg.stop()
                 self._fine_series(j, bg)
@@ -365,38 +363,6 @@ def _as_dict(result: Any) -> dict[str, Any]:
     if isinstance(result, FaultResult):
         return result.as_dict()
     return dict(result) if isinstance(result, dict) else {"result": str(result)}
-
-
-def _raise_aborted(signum: int, frame: object) -> None:
-    raise Aborted(f"received {signal.Signals(signum).name}")
-
-
-@contextmanager
-def _signals_abort() -> Iterator[None]:
-    """SIGINT and SIGTERM raise Aborted in the runner (main thread only; elsewhere they are left alone)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, _raise_aborted) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-@contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """While cleaning up, a second SIGINT/SIGTERM must not cut the undo short: note it and go on."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, lambda s, f: None) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def run_drill(loaded: LoadedDrill, target: Target, out_dir: Path, **kwargs: Any) -> dict[str, Any]:

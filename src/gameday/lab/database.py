@@ -12,9 +12,10 @@ import signal
 import struct
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -24,7 +25,7 @@ from gameday.lab.network import Relay
 from gameday.lab.topology import DbSpec
 from gameday.procs import free_port, kill_tree, kill_trees, signal_tree
 
-__all__ = ["DbInstance", "Prober", "RdsController"]
+__all__ = ["DbInstance", "Prober", "RdsController", "replication_of"]
 
 
 @dataclass
@@ -254,3 +255,22 @@ class RdsController:
         self.failures = 0
         self.standby_lost_since = None
         self.writer.route = lambda: self.primary.port
+
+
+async def replication_of(dbs: Iterable[DbInstance]) -> list[dict[str, Any]]:
+    """Standbys as their upstream primaries see them (pg_stat_replication), with byte lag."""
+    rows: list[dict[str, Any]] = []
+    for db in dbs:
+        if await db.in_recovery() is not False:
+            continue
+        try:
+            res = await db.query(
+                "SELECT application_name, state, sync_state, "
+                "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint, "
+                "extract(epoch FROM replay_lag)::float8 FROM pg_stat_replication")
+        except Exception:  # noqa: BLE001 - a primary that stops answering has no standbys to list
+            continue
+        for app, state, sync, lag_b, lag_s in res:
+            rows.append({"standby": str(app).replace("_", "-"), "upstream": db.name, "state": state,
+                         "sync_state": sync, "lag_bytes": lag_b, "replay_lag_s": lag_s})
+    return rows

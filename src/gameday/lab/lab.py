@@ -16,7 +16,7 @@ from gameday.config import LabSettings
 from gameday.lab import postgres as pg
 from gameday.lab.backups import Backups
 from gameday.lab.cache import CacheGroup, CacheNode
-from gameday.lab.database import DbInstance, RdsController
+from gameday.lab.database import DbInstance, RdsController, replication_of
 from gameday.lab.fleet import Fleet, Node
 from gameday.lab.hosted import HostedService
 from gameday.lab.network import Relay
@@ -394,18 +394,4 @@ class Lab:
     # ---- status -----------------------------------------------------------------------------
     async def replication(self) -> list[dict[str, Any]]:
         """Standbys as their upstream primaries see them (pg_stat_replication), with byte lag."""
-        rows: list[dict[str, Any]] = []
-        for db in self.dbs.values():
-            if await db.in_recovery() is not False:
-                continue
-            try:
-                res = await db.query(
-                    "SELECT application_name, state, sync_state, "
-                    "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint, "
-                    "extract(epoch FROM replay_lag)::float8 FROM pg_stat_replication")
-            except Exception:  # noqa: BLE001 - a primary that stops answering has no standbys to list
-                continue
-            for app, state, sync, lag_b, lag_s in res:
-                rows.append({"standby": str(app).replace("_", "-"), "upstream": db.name, "state": state,
-                             "sync_state": sync, "lag_bytes": lag_b, "replay_lag_s": lag_s})
-        return rows
+        return await replication_of(self.dbs.values())

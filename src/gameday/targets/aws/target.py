@@ -101,8 +101,8 @@ class AwsTarget(RegionalActions, AwsRestores):
                 from kubernetes import config
                 from kubernetes.config.config_exception import ConfigException
 
-                try:
-                    api = config.new_client_from_config(context=eks.kube_context)
+                try:  # KUBECONFIG read now: the client library reads it once, when first imported
+                    api = config.new_client_from_config(os.environ.get("KUBECONFIG"), context=eks.kube_context)
                 except ConfigException as exc:  # no kubeconfig, or no such context: the user's to fix
                     raise ConfigError(f"cannot use the EKS cluster of {region}: {exc}",
                                       field=f"aws.eks.{region}.kube_context") from None
