@@ -3,7 +3,12 @@ SQL on the restored data; the backup validation passes, and fails once a WAL seg
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -13,6 +18,7 @@ import yaml
 from gameday.api.restore_test import run_restore_test
 from gameday.drill.models import load_drill
 from gameday.drill.runner import run_drill
+from gameday.journal import read_journal
 from gameday.lab.backups import SEGMENT
 from gameday.targets.local import LocalTarget
 from labkit import in_shape
@@ -86,3 +92,30 @@ def test_backup_validation_passes_and_fails_once_a_wal_segment_is_missing(restor
         shutil.move(kept, archive / kept.name)
     assert broken["verdict"] == "fail", broken
     assert restored_lab.status()["backups"]["restored_instances"] == []  # the throwaway instance was deleted
+
+
+def test_kill_9_of_the_runner_mid_restore_then_recover_leaves_the_lab_in_shape_and_no_restored_instance(
+        restored_lab, tmp_path):
+    """The restore's deletion is journaled before the restore starts: `gameday recover` on the killed run's
+    journal deletes the half-made instance and undoes the data fault (the lab back in its configured shape)."""
+    path, journal = _drill_file(tmp_path, "data-corruption"), tmp_path / "out" / "journal.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "gameday.cli", "drill", "run", str(path), "--out",
+                             str(tmp_path / "out"), "--state-dir", str(restored_lab.root), "--auto-confirm", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and '"discard_restore"' not in (journal.read_text() if journal.exists() else ""):
+            time.sleep(0.05)  # the restore's inverse is journaled the moment before the restore starts
+        assert time.monotonic() < deadline, "the run never reached its restore"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        done = subprocess.run([sys.executable, "-m", "gameday.cli", "recover", str(journal), "--state-dir",
+                               str(restored_lab.root)], cwd=ROOT, capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stdout + done.stderr
+        undone = [e.value["inverse"] for e in read_journal(journal) if e.kind == "fault.inverse_applied"]
+        assert "discard_restore" in undone and "restore" in undone, undone
+        st = restored_lab.status()
+        assert in_shape(st) and st["backups"]["restored_instances"] == [], st["backups"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -15,27 +15,13 @@ from targets.conftest import seed
 from targets.dataplane import DataPlane
 from targets.restored import RestoredStandIn, restored_dsn
 from targets.test_aws_restore import RESTORED, env_file, instances, service
-from targets.test_aws_restore_runs import RUNBOOK
+from targets.test_aws_restore_runs import write_drill
 
 
 def _files(tmp_path, pg: str, url: str, seeded: dict) -> tuple[str, str]:
     store = service(pg, url=url, present_query="SELECT id FROM events WHERE id = ANY(%(ids)s)")
     env = env_file(tmp_path, seeded, pg, store=store, restored_dsn=restored_dsn(pg))
-    (tmp_path / "runbook.yaml").write_text(RUNBOOK)
-    drill = tmp_path / "drill.yaml"
-    drill.write_text(f"""
-name: data-corruption-aws
-environment: {env}
-runbook: {tmp_path / 'runbook.yaml'}
-load: {{rate: 20, batch: 1}}
-fault: {{action: corrupt_data, args: {{max_rows: 10}}}}
-targets: {{rto_s: 3600, rpo_s: 300}}
-probe: {{interval_s: 0.2, consecutive: 5, timeout_s: 1}}
-warmup_s: 1.5
-cooldown_s: 0.5
-recovery_timeout_s: 20
-""")
-    return env, str(drill)
+    return env, write_drill(tmp_path, env, warmup_s=1.5, recovery_timeout_s=20)
 
 
 def test_the_data_corruption_drill_restores_verifies_and_deletes_on_aws(moto, pg, tmp_path):

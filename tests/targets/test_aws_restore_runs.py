@@ -28,8 +28,8 @@ steps:
 """
 
 
-def drill_files(tmp_path, pg: str) -> tuple[str, str]:
-    env = env_file(tmp_path, small_seed(), pg)
+def write_drill(tmp_path, env: str, *, warmup_s: float = 1, recovery_timeout_s: float = 30) -> str:
+    """The data-corruption drill on AWS, its runbook beside it."""
     (tmp_path / "runbook.yaml").write_text(RUNBOOK)
     drill = tmp_path / "drill.yaml"
     drill.write_text(f"""
@@ -40,11 +40,16 @@ load: {{rate: 20, batch: 1}}
 fault: {{action: corrupt_data, args: {{max_rows: 10}}}}
 targets: {{rto_s: 3600, rpo_s: 300}}
 probe: {{interval_s: 0.2, consecutive: 5, timeout_s: 1}}
-warmup_s: 1
+warmup_s: {warmup_s}
 cooldown_s: 0.5
-recovery_timeout_s: 30
+recovery_timeout_s: {recovery_timeout_s}
 """)
-    return env, str(drill)
+    return str(drill)
+
+
+def drill_files(tmp_path, pg: str) -> tuple[str, str]:
+    env = env_file(tmp_path, small_seed(), pg)
+    return env, write_drill(tmp_path, env)
 
 
 def test_a_dry_run_names_the_statement_the_restore_and_the_delete_and_changes_nothing(moto, pg, tmp_path, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
@@ -38,10 +39,16 @@ def writes_succeed(n: int = 5, within_s: float = 0.0, configuration: Configurati
     endpoint, trying for at most ``within_s`` real seconds (scaled by the environment's time_scale)."""
     s = session_for(configuration)
     svc = s.target.service()
-    deadline = time.monotonic() + within_s * s.environment.time_scale
-    streak = 0
+    return _streak(lambda seq: _write_then_read(svc)[0], n, within_s * s.environment.time_scale)
+
+
+def _streak(transaction: Callable[[int], bool], n: int, within_s: float) -> bool:
+    """True once ``n`` consecutive transactions succeed; False when one fails after ``within_s`` (bounded)."""
+    deadline = time.monotonic() + within_s
+    streak, seq = 0, 0
     while True:
-        ok, _ = _write_then_read(svc)
+        seq += 1
+        ok = transaction(seq)
         streak = streak + 1 if ok else 0
         if streak >= n:
             return True
@@ -70,17 +77,7 @@ def cache_writes_succeed(n: int = 5, within_s: float = 0.0, configuration: Confi
     url = s.target.service().cache_url or s.target.cache_url()
     if url is None:
         raise ActivityFailed("the environment has no cache to probe (no service cache: section, no cache tier)")
-    deadline = time.monotonic() + within_s * s.environment.time_scale
-    streak, seq = 0, 0
-    while True:
-        seq += 1
-        ok = _cache_write_then_read(url, seq)
-        streak = streak + 1 if ok else 0
-        if streak >= n:
-            return True
-        if time.monotonic() >= deadline and not ok:
-            return False
-        time.sleep(0.1)
+    return _streak(lambda seq: _cache_write_then_read(url, seq), n, within_s * s.environment.time_scale)
 
 
 def ingest_slo_met(p95_ms: float = 300.0, max_error_ratio: float = 0.001, window_s: float = 3.0,
