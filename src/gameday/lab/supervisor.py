@@ -33,7 +33,7 @@ OPERATIONS = lab_arguments()
 # Operations that are functions of the whole lab rather than methods of it (the rest are Lab methods).
 # A zone's restore is the whole lab's: zones are not independent there.
 _WHOLE_LAB: dict[str, Any] = {
-    "restore": restore, "restore_zone": restore, "rebuild_primary_region": failback.rebuild_primary_region,
+    "restore": restore, "restore_zone": lambda lab, zone: restore(lab), "rebuild_primary_region": failback.rebuild_primary_region,
     "return_primary_db": failback.return_primary_db, "rebuild_dr_db": failback.rebuild_dr_db,
     "restore_point_in_time": restores.restore_point_in_time, "restore_snapshot": restores.restore_snapshot,
     "verify_restore": restores.describe_restore, "swap_writer": restores.swap_writer,
