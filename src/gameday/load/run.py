@@ -176,7 +176,7 @@ class LoadRun:
         self._flush_failures()
         self._record(LOAD_RESULT, "load", result)
         summary = summary_from_journal(self.events)
-        write_ledger(parts, self.ledger or self.out_dir / "ledger.txt")
+        write_ledger(parts, self.ledger or self.out_dir / "ledger.txt", spilled_in=self.out_dir)
         from gameday.report.load import write_load_reports
 
         write_load_reports(summary, iter_progress(self.out_dir / "progress.jsonl"), self.out_dir)
@@ -302,13 +302,13 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             p.wait(5)
 
 
-def write_ledger(parts: list[dict[str, Any]], path: Path) -> None:
+def write_ledger(parts: list[dict[str, Any]], path: Path, spilled_in: Path | None = None) -> None:
     """Every event id by outcome, compactly (``gameday.service.ids``): a line per run of ids answered in the
     same millisecond, with the time (a: acknowledged, f: refused or never sent, i: indeterminate). The engine
-    hands its ranges over every second (``ledger-<worker>.txt`` beside ``path``, joined here and removed); what
-    a part still carries follows."""
+    hands its ranges over every second (``ledger-<worker>.txt`` in the load's folder ``spilled_in``, default beside
+    ``path``; joined here and removed); what a part still carries follows."""
     with open(path, "w") as f:
-        for spilled in sorted(path.parent.glob("ledger-*.txt")):
+        for spilled in sorted((spilled_in or path.parent).glob("ledger-*.txt")):
             with open(spilled) as src:
                 shutil.copyfileobj(src, f)
             spilled.unlink()
