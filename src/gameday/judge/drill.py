@@ -212,6 +212,10 @@ def _judge(out: dict[str, Any], steps: list[dict[str, Any]], errors: list[str], 
     reasons: list[str] = [] if reconciled else ["no reconciliation against the new primary"]
     breached = False
     unmeasured = not reconciled
+    if reconciled and out.get("events_acked") == 0 and out.get("events_lost") == 0:  # a ledger with nothing in it
+        unmeasured = True  # cannot show that acknowledged writes survived: no write was acknowledged (or recorded)
+        reasons.append("nothing acknowledged: the load's ledger holds no acknowledged write, so the loss of "
+                       "acknowledged writes was not measured")
     for t in out["targets"]:
         limit = t.get("target_s", t.get("target"))
         if t.get("never_recovered"):
