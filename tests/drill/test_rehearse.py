@@ -82,7 +82,8 @@ def _work(person: Person, steps: list[tuple[tuple[str, ...] | None, str]], start
 
 def test_a_responder_working_the_region_runbook_by_hand_passes(lab, tmp_path):
     person = Person(lab, tmp_path, "region")
-    _work(person, [(None, "y"), (("promote",), ""), (("dns", "us-west-2"), ""), (("scale", "3"), ""), (None, "")])
+    _work(person, [(None, "y"), (("promote-dr-db",), ""), (("promote-cache",), ""), (("switch-dns", "us-west-2"), ""),
+                   (("scale-dr", "3"), ""), (None, "")])
     code, score = person.finish()
     assert code == 0 and score["verdict"] == "pass", person.screen[-3000:]
     assert score["score"] >= 90 and score["mistakes"] == [] and score["time_scale"] == 0.2
@@ -95,16 +96,16 @@ def test_a_responder_working_the_region_runbook_by_hand_passes(lab, tmp_path):
 
 def test_a_step_claimed_but_not_done_is_caught_and_costs_its_points(lab, tmp_path):
     person = Person(lab, tmp_path, "region")
-    _work(person, [(None, "y"), (("promote",), ""), (None, "")])  # claims the DNS step, did nothing
+    _work(person, [(None, "y"), (("promote-dr-db",), ""), (("promote-cache",), ""), (None, "")])  # claims the DNS step
     deadline = time.monotonic() + 30
     while "not yet:" not in person.screen:
         assert time.monotonic() < deadline, person.screen[-2000:]
         time.sleep(0.05)
     assert "the failover record answers us-east-1, not us-west-2" in person.screen
-    _work(person, [(("dns", "us-west-2"), ""), (("scale", "3"), ""), (None, "")], start=4)
+    _work(person, [(("switch-dns", "us-west-2"), ""), (("scale-dr", "3"), ""), (None, "")], start=5)
     code, score = person.finish()
     assert any("claimed 'dns' done while the failover record answers us-east-1" in m for m in score["mistakes"])
-    assert score["score"] <= 100 - 50 / 7 + 0.5, "the falsely claimed step earns nothing"
+    assert score["score"] <= 100 - 50 / 8 + 0.5, "the falsely claimed step earns nothing"
     assert in_shape(lab.status())
 
 
