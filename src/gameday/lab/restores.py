@@ -1,5 +1,5 @@
 """The lab's restore operations (the control API's ``restore_point_in_time``, ``restore_snapshot``,
-``describe_restore``, ``swap_writer``, ``discard_restore``): functions of the whole lab."""
+``verify_restore``, ``swap_writer``, ``discard_restore``): functions of the whole lab."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from gameday.restore.point import base_for, snapshot_for
 if TYPE_CHECKING:
     from gameday.lab.lab import Lab
 
-__all__ = ["restore_point_in_time", "restore_snapshot", "describe_restore", "swap_writer", "discard_restore"]
+__all__ = ["restore_point_in_time", "restore_snapshot", "verify_restore", "swap_writer", "discard_restore"]
 
 
 async def restore_point_in_time(lab: Lab, to: float | str = "latest", instance: str = "gameday-restore") -> dict[str, Any]:
@@ -66,7 +66,7 @@ async def _started(lab: Lab, db: Any, kind: str, point: float | None, source: Sn
     return out
 
 
-async def describe_restore(lab: Lab, instance: str = "gameday-restore") -> dict[str, Any]:
+async def verify_restore(lab: Lab, instance: str = "gameday-restore") -> dict[str, Any]:
     r = lab.restored.get(instance)
     return {**r.result, "instance": instance, "port": r.db.port, "swapped": r.swapped}
 

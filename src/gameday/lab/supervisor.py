@@ -36,7 +36,7 @@ _WHOLE_LAB: dict[str, Any] = {
     "restore": restore, "restore_zone": lambda lab, zone: restore(lab), "rebuild_primary_region": failback.rebuild_primary_region,
     "return_primary_db": failback.return_primary_db, "rebuild_dr_db": failback.rebuild_dr_db,
     "restore_point_in_time": restores.restore_point_in_time, "restore_snapshot": restores.restore_snapshot,
-    "verify_restore": restores.describe_restore, "swap_writer": restores.swap_writer,
+    "verify_restore": restores.verify_restore, "swap_writer": restores.swap_writer,
     "discard_restore": restores.discard_restore}
 
 
