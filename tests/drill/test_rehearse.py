@@ -80,8 +80,6 @@ def _work(person: Person, steps: list[tuple[tuple[str, ...] | None, str]], start
         person.answer(answer)
 
 
-@pytest.mark.xfail(strict=False, reason="known defect (issue 25 follow-up): the rehearsal scores the responder's "
-                   "promote-cache, done at its own prompt, as done before its turn")
 def test_a_responder_working_the_region_runbook_by_hand_passes(lab, tmp_path):
     person = Person(lab, tmp_path, "region")
     _work(person, [(None, "y"), (("promote-dr-db",), ""), (("promote-cache",), ""), (("switch-dns", "us-west-2"), ""),

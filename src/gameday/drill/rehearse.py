@@ -17,7 +17,7 @@ from typing import Any
 from gameday.drill.background import Background
 from gameday.drill.models import Step
 from gameday.drill.steps import StepContext, StepOutcome, wait_until
-from gameday.drill.verify import effect_holds
+from gameday.drill.verify import effect_holds, effect_known
 from gameday.journal import Event, Journal
 from gameday.judge.recovery import failed_since
 from gameday.operations import fill
@@ -96,10 +96,12 @@ class Responder:
         return StepOutcome(True, f"done by hand, verified: {step.done_when}")
 
     def _out_of_order(self, ctx: StepContext) -> None:
+        """A later step whose effect is already seen on the environment was done before its turn; a step whose
+        effect the environment cannot show (no check for it) is never counted so."""
         st = ctx.target.status()
         for later in self._later:
-            if later.kind == "action" and later.call and effect_holds(later.call, fill(later.args, ctx.variables),
-                                                                     st) is None and later.call != "restore":
+            if later.kind == "action" and later.call and effect_known(later.call, st) \
+                    and effect_holds(later.call, fill(later.args, ctx.variables), st) is None:
                 self._record("responder.out_of_order", {"id": later.id})
 
     def watch(self, background: Background, t_fault: float, journal: Journal) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from gameday.targets.base import EnvironmentStatus
 
-__all__ = ["effect_holds", "VERIFIABLE"]
+__all__ = ["effect_holds", "effect_known", "VERIFIABLE"]
 
 
 def _promoted(args: Mapping[str, Any], st: EnvironmentStatus) -> str | None:
@@ -37,11 +37,24 @@ def _drained(args: Mapping[str, Any], st: EnvironmentStatus) -> str | None:
     return None if not left else f"{len(left)} node(s) in {zone} still take traffic"
 
 
+def _cache_promoted(args: Mapping[str, Any], st: EnvironmentStatus) -> str | None:
+    if st.cache_dr_promoted is False:
+        return f"the DR cache in {st.dr_region} is still a replica (not promoted)"
+    return None  # promoted, or the environment cannot tell (then the claim is believed: see ``effect_known``)
+
+
 # runbook action -> the check of its effect (None: done; a sentence: what is still missing)
-VERIFIABLE = {"promote_dr_db": _promoted, "switch_dns": _dns, "scale_dr": _scaled, "drain_zone": _drained}
+VERIFIABLE = {"promote_dr_db": _promoted, "promote_cache": _cache_promoted, "switch_dns": _dns, "scale_dr": _scaled,
+              "drain_zone": _drained}
 
 
 def effect_holds(call: str, args: Mapping[str, Any], st: EnvironmentStatus) -> str | None:
     """None when the action's effect holds on the environment; else what is missing, in words."""
     check = VERIFIABLE.get(call)
     return None if check is None else check(args, st)
+
+
+def effect_known(call: str, st: EnvironmentStatus) -> bool:
+    """Whether the environment's status can show the action's effect at all (an action without a check, or a
+    cache promotion where the status tells nothing of a cache, cannot be seen done, only believed)."""
+    return call in VERIFIABLE and (call != "promote_cache" or st.cache_dr_promoted is not None)

@@ -67,6 +67,7 @@ class EnvironmentStatus(_Status):
     dns_region: str | None = None  # the region the public record answers with
     dr_promoted: bool = False  # the DR region's database is the writer now
     writer_region: str | None = None  # where the writer is (None: no writer, or the driver cannot tell)
+    cache_dr_promoted: bool | None = None  # the DR cache is the cache's primary now (None: no cache, or cannot tell)
 
     def healthy_nodes(self, *, region: str | None = None, zone: str | None = None,
                       capacity_type: str | None = None) -> list[NodeStatus]:

@@ -207,4 +207,5 @@ def lab_environment_status(st: dict[str, Any]) -> EnvironmentStatus:
            for p in procs if p["kind"] == "db"]
     return EnvironmentStatus(primary_region=st["regions"]["primary"], dr_region=st["regions"]["dr"],
                              zones=list(st["zones"]), nodes=nodes, dbs=dbs, dns_region=st["dns"]["answer"],
-                             dr_promoted=bool(st["dr_promoted"]))
+                             dr_promoted=bool(st["dr_promoted"]),
+                             cache_dr_promoted=None if not st.get("cache") else bool(st["cache"]["dr_promoted"]))
