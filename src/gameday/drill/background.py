@@ -44,6 +44,7 @@ class Background(Protocol):
 
     @property
     def ledger(self) -> Path: ...
+    def ledger_now(self) -> Path: ...  # the ledger as far as the load has been answered now (mid-run readers)
     def start(self) -> None: ...
     def stop(self) -> None: ...
     def journal_failures(self) -> None: ...  # journal the failure reasons tallied so far (``failures`` events)
@@ -75,6 +76,14 @@ class LiveBackground:
     @property
     def ledger(self) -> Path:
         return self._ledger  # the built-in writer's or the Locust profile's: one place in every run folder
+
+    def ledger_now(self) -> Path:
+        """The ledger holding every answer so far (read mid-run, by a restore's check): the built-in writer's
+        buffer flushed, or the Locust engine's per-second hand-overs joined."""
+        if self.locust is not None:
+            return self.locust.ledger_now()
+        self.workload.flush_ledger()
+        return self._ledger
 
     def start(self) -> None:
         if self.heartbeat is not None:

@@ -14,6 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -88,6 +89,9 @@ class _WithDataProbe:
     @property
     def ledger(self) -> Any:
         return self.inner.ledger
+
+    def ledger_now(self) -> Path:
+        return self.inner.ledger_now()
 
     def start(self) -> None:
         self.inner.start()

@@ -40,6 +40,9 @@ class FakeBackground:
     def ledger(self) -> Path:
         return self._ledger
 
+    def ledger_now(self) -> Path:
+        return self._ledger
+
     def start(self) -> None:
         self._thread.start()
 

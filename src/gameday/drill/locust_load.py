@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from gameday.journal import Journal
 from gameday.judge.evidence import load_bucket_event
-from gameday.load.run import LoadRun
+from gameday.load.run import LoadRun, join_spilled
 from gameday.reasons import FAILURES
 from gameday.service.resolved import Service
 
@@ -40,6 +41,17 @@ class LocustLoad:
         assert self.run.ledger is not None
         return self.run.ledger
 
+    def ledger_now(self) -> Path:
+        """The ledger as far as the engine has handed it over after this call (it does every second; waited
+        for at most 3 s), for a reader in the middle of the run; ledger.txt itself once the load has ended."""
+        asked, deadline = time.time(), time.monotonic() + 3
+        while self._thread.is_alive() and time.monotonic() < deadline and not _handed_over_since(self.run.out_dir,
+                                                                                                 asked):
+            time.sleep(0.05)
+        if not self._thread.is_alive() and self.ledger.exists():
+            return self.ledger
+        return join_spilled(self.run.out_dir, self.run.out_dir / "ledger.sofar")
+
     def _tick(self, rec: dict[str, Any]) -> None:
         self.journal.record("load.tick", "load", {k: rec.get(k) for k in _TICK_FIELDS})
         reasons = self.run.reasons.drain()  # why requests failed since the last second (the run tallies them)
@@ -63,6 +75,15 @@ class LocustLoad:
     def stop(self) -> None:
         self.run.stop()
         self._thread.join(60)
+
+
+def _handed_over_since(folder: Path, t: float) -> bool:
+    """Every worker's ledger file written after ``t`` (at least one)."""
+    try:
+        times = [f.stat().st_mtime for f in folder.glob("ledger-*.txt")]
+    except FileNotFoundError:
+        return False
+    return bool(times) and min(times) > t
 
 
 def _rebucket(buckets: list[list[float]], width: float) -> list[list[float]]:

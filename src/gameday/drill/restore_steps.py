@@ -63,7 +63,7 @@ def _verify(found: dict[str, Any], instance: str, ctx: StepContext) -> dict[str,
     if ctx.ledger is None:
         raise ValueError("verify_restore needs the run's ledger")
     point = restore.get("restore_point")
-    out = verify_restored(str(found["dsn"]), ctx.target.service(), ctx.ledger, point)
+    out = verify_restored(str(found["dsn"]), ctx.target.service(), ctx.ledger(), point)
     return {**out, "instance": instance}
 
 
@@ -82,10 +82,14 @@ def verify_restored(dsn: str, service: Service, ledger: Path, restore_point: flo
     missing_before = sorted(before - present)
     return {"restore_point": restore_point, "acked_before": len(before), "present_before": len(before & present),
             "missing_before": len(missing_before), "missing_before_sample": missing_before[:_SAMPLE],
-            "acked_after": len(after), "present_after": len(after & present), "ok": not missing_before}
+            "acked_after": len(after), "present_after": len(after & present),
+            "ok": bool(before) and not missing_before}  # nothing acknowledged by the point: nothing was checked
 
 
 def _detail(call: str, r: dict[str, Any]) -> str:
+    if call == "verify_restore" and not r["acked_before"]:
+        return ("verify_restore: no event of the ledger was acknowledged by the restore point, so the restored "
+                "instance was checked against nothing")
     if call == "verify_restore":
         return (f"verify_restore: {r['present_before']}/{r['acked_before']} events acknowledged by the restore point "
                 f"present ({r['missing_before']} missing); {r['present_after']}/{r['acked_after']} after it")

@@ -270,7 +270,7 @@ class DrillRun:
                           {"primary_region": primary, "dr_region": dr},
                           self.manual or auto_confirm(d.manual_confirm_s), on_wait=self.on_progress,
                           time_scale=self.loaded.environment.time_scale, close_window=lambda: self._close_window(j),
-                          ledger=bg.ledger, on_intent=lambda name, args: j.record(
+                          ledger=bg.ledger_now, on_intent=lambda name, args: j.record(
                               "fault.intent", "runner", {**operations.intent(name, args), "condition": True}))
         for step in self.loaded.runbook.steps:
             self.target.check_stop_conditions()  # Aborted: the inverse is applied in _finish, exit 4

@@ -59,7 +59,7 @@ class StepContext:
     on_wait: Callable[[str], None] | None = None  # a status line while a wait lasts
     time_scale: float = 1.0
     close_window: Callable[[], None] | None = None  # a planned move's smoke test closes its effect window
-    ledger: Path | None = None  # the load's ledger (verify_restore checks a restored instance against it)
+    ledger: Callable[[], Path] | None = None  # the load's ledger as answered so far (verify_restore reads it)
     on_intent: Callable[[str, dict[str, Any]], object] | None = None  # journals an action's inverse before it runs
     restores: dict[str, dict[str, Any]] = field(default_factory=dict)  # restored instance -> its restore's result
 

@@ -84,6 +84,11 @@ class Workload:
         self._ledger.close()
         self.journal_failures()  # the last second's reasons
 
+    def flush_ledger(self) -> None:
+        """Every answer so far into the ledger file (it is flushed once a second otherwise)."""
+        if not self._ledger.closed:
+            self._ledger.flush()
+
     def journal_failures(self) -> None:
         for source, tally in self.failures.items():
             reasons = tally.drain()

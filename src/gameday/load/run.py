@@ -302,6 +302,19 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             p.wait(5)
 
 
+def join_spilled(folder: Path, dest: Path) -> Path:
+    """The engine's per-second hand-overs (``ledger-<worker>.txt``) so far, joined into ``dest`` while the load
+    runs; a line a worker is still appending is left for the next join."""
+    with open(dest, "wb") as f:
+        for spilled in sorted(folder.glob("ledger-*.txt")):
+            try:
+                data = spilled.read_bytes()
+            except FileNotFoundError:  # joined into ledger.txt as the load ended
+                continue
+            f.write(data[:data.rfind(b"\n") + 1])
+    return dest
+
+
 def write_ledger(parts: list[dict[str, Any]], path: Path, spilled_in: Path | None = None) -> None:
     """Every event id by outcome, compactly (``gameday.service.ids``): a line per run of ids answered in the
     same millisecond, with the time (a: acknowledged, f: refused or never sent, i: indeterminate). The engine
