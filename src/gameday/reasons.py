@@ -14,6 +14,7 @@ per source, not one line per failed request:
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,9 +45,19 @@ def http_reason(op: str, status: int, body: bytes | str = b"", secrets: Iterable
     return f"{op}: HTTP {status}: {text}" if text else f"{op}: HTTP {status}"
 
 
+# aiohttp's connection errors carry the SSL context's repr (a memory address that differs per process, so one
+# cause would tally as several) and "[None]" when the OS gave no message: what a reader needs is "over TLS"
+_NOISE = ((re.compile(r" ssl:<[^>]*>"), " (TLS)"), (re.compile(r" ssl:(default|True)\b"), " (TLS)"),
+          (re.compile(r" ssl:(None|False)\b"), ""), (re.compile(r" \[None\]"), ""),
+          (re.compile(r" at 0x[0-9a-f]+"), ""))
+
+
 def exc_reason(op: str, exc: BaseException, secrets: Iterable[str] = ()) -> str:
     """``write: ClientConnectorError: Cannot connect to host 127.0.0.1:9 ...`` (class and message)."""
-    msg = _one_line(redact(str(exc), secrets))[:BODY_CHARS]
+    msg = redact(str(exc), secrets)
+    for pattern, repl in _NOISE:
+        msg = pattern.sub(repl, msg)
+    msg = _one_line(msg)[:BODY_CHARS]
     name = type(exc).__name__
     return f"{op}: {name}: {msg}" if msg else f"{op}: {name}"
 

@@ -106,3 +106,20 @@ def test_the_workload_journals_each_failure_class_aggregated_with_exact_counts(t
 ])
 def test_a_failure_text_is_named_by_its_cause(text, cause):
     assert failure_cause(text) == cause
+
+
+def test_a_tls_connection_error_reads_as_what_happened_without_the_ssl_contexts_address():
+    import ssl
+
+    from aiohttp import ClientConnectorError
+    from aiohttp.client_reqrep import ConnectionKey
+
+    from gameday.reasons import exc_reason
+
+    def refused(context: object) -> str:
+        key = ConnectionKey("127.0.0.1", 44403, True, context, None, None, None)  # type: ignore[arg-type]
+        return exc_reason("write", ClientConnectorError(key, ConnectionResetError(104, "Connection reset by peer")))
+
+    a, b = refused(ssl.create_default_context()), refused(ssl.create_default_context())
+    assert a == b == "write: ClientConnectorError: Cannot connect to host 127.0.0.1:44403 (TLS) " \
+                     "[Connection reset by peer]", "one cause, one reason: no per-process address in it"

@@ -92,16 +92,13 @@ def _drill(tmp: Path, env_file: Path, delay_ms: int) -> Path:
     drill = yaml.safe_load((ROOT / "drills" / "region-failover.yaml").read_text())
     drill.pop("runbooks", None)  # a rehearsal's runbook per fault: not this test's concern
     drill.update({"environment": str(env_file), "runbook": str(ROOT / "runbooks" / "region-failover.yaml"),
-                  "load": {"profile": "builtin", "rate": 200, "batch": 1}, "conditions": {"link_delay_ms": delay_ms},
+                  "load": {"profile": "builtin", "rate": 100, "batch": 1}, "conditions": {"link_delay_ms": delay_ms},
                   "warmup_s": 2, "cooldown_s": 1})
     path = tmp / "fleet-region.yaml"
     path.write_text(yaml.safe_dump(drill))
     return path
 
 
-@pytest.mark.xfail(strict=False, reason="known defect (issue 25 follow-up): since the fleet service keeps its "
-                   "idempotency keys in the cache, a write can time out in the steady-state check before the fault, "
-                   "and the drill is rightly INCONCLUSIVE; cause not yet found")
 def test_the_region_drill_on_the_foreign_service_measures_rpo_and_loss_truly(fleet, tmp_path):
     client, env_file = fleet
     delay_ms = 300
@@ -117,11 +114,15 @@ def test_the_region_drill_on_the_foreign_service_measures_rpo_and_loss_truly(fle
     present = _present(_primary_dsn(client), acked)
     lost = [i for i in acked if i not in present]
     assert s["events_lost"] == len(lost) > 0, "writes in flight on the 300 ms link are lost, and counted exactly"
-    assert abs(s["rpo_s"] - delay_ms / 1000) <= 0.1 + 0.05, s  # heartbeat interval + 50 ms
     times = ack_times(tmp_path / "out" / "ledger.txt")
     t0 = s["t0"]
-    span = max(t for t in times.values() if t <= t0) - min(times[i] for i in lost)
-    assert s["rpo_s"] >= span - 0.001, (s["rpo_s"], span)
+    first_lost = min(times[i] for i in lost)
+    assert abs(t0 - first_lost - delay_ms / 1000) <= 0.1 + 0.05, s  # the writes of one link delay: the window lost
+    # RPO as the clients saw it: from the earliest lost acknowledgement to the latest lost one or the last one
+    # before T0 (a write answered after T0 but lost counts: the client was told it was stored)
+    span = max(max(times[i] for i in lost), max(t for t in times.values() if t <= t0)) - first_lost
+    assert s["rpo_s"] == pytest.approx(span, abs=0.002), (s["rpo_s"], span)
+    assert s["rpo_s"] >= delay_ms / 1000 - 0.15
     assert in_shape(client.status())
     _no_token_in(tmp_path / "out")
 
