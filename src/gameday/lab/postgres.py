@@ -175,8 +175,12 @@ def init_primary(datadir: Path, max_connections: int = 100, *, archive: Path | N
                     f"archive_timeout = {max(1, round(archive_timeout_s))}\n")
 
 
-# A segment appears in the archive whole or not at all (a restore never reads half a file).
-_ARCHIVE = "test ! -f {a}/%f && cp %p {a}/.%f.tmp && mv {a}/.%f.tmp {a}/%f"
+# A segment appears in the archive whole or not at all (a restore never reads half a file). A segment already
+# there with the same bytes is success: the archiver of a server killed after the copy but before it noted the
+# segment done asks again after crash recovery, and refusing would stop archiving for good (PostgreSQL's docs,
+# "Setting Up WAL Archiving"); different bytes under the same name still fail, loudly, in the server's log.
+_ARCHIVE = ("if test -f {a}/%f; then cmp -s %p {a}/%f; "
+            "else cp %p {a}/.%f.tmp && mv {a}/.%f.tmp {a}/%f; fi")
 
 
 def make_dir(path: Path) -> None:
