@@ -116,11 +116,16 @@ def test_the_steady_state_holds_only_on_a_full_streak_and_an_answered_load(probe
     s = steady_state(_events(probes, sent, failed), consecutive=n, now=200.0)
     if s.holds:
         assert len(probes) >= n and all(probes[-n:]), "a failure among the last N probes is not steady"
-        assert sent == 0 or failed / sent <= 0.01
+        assert sent > 0 and failed / sent <= 0.01, "a load that sent nothing measured nothing"
     else:
         assert s.summary.startswith("not healthy before the fault: ")
     assert not steady_state(_events([*probes, False], sent, failed), consecutive=n, now=200.0).holds, \
         "a failed last probe is never steady"
+
+
+def test_a_load_that_had_not_started_by_the_end_of_the_warm_up_is_not_steady():
+    s = steady_state(_events([True] * 6, sent=0), consecutive=5, now=200.0)
+    assert not s.holds and "the load had not been answered once" in s.summary
 
 
 def test_a_failing_load_alone_breaks_the_steady_state():

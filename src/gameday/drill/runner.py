@@ -147,6 +147,7 @@ class DrillRun:
             journal=j, probe_interval_s=d.probe.interval_s, probe_timeout_s=d.probe.timeout_s,
             heartbeat_interval_s=d.heartbeat_interval_s, max_s=max_s)
         self._lag = lagwatch.start(self.target, j, self.loaded.environment, max_s)  # MSK consumer lag, if named
+        _await_load(j)
         self.on_progress(f"load {d.load.rate:g} events/s and heartbeat running; warming up {d.warmup_s:g} s")
         time.sleep(d.warmup_s)
         return bg
@@ -368,3 +369,15 @@ def _as_dict(result: Any) -> dict[str, Any]:
 def run_drill(loaded: LoadedDrill, target: Target, out_dir: Path, **kwargs: Any) -> dict[str, Any]:
     """Run a drill, with the data probe after a data fault (``gameday.drill.data_probe``)."""
     return DrillRun(loaded, target, out_dir, **data_probe_options(kwargs)).execute()
+
+
+def _await_load(j: Journal, within_s: float = 30.0) -> None:
+    """The warm-up counts from the load's first answers: a Locust generator takes seconds to start on a busy
+    machine, and a fault before any write was answered measures no loss at all. Bounded; the steady-state
+    check judges what came (no load answered by its end: not steady)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline and not any(e.kind in _LOAD_ANSWERS for e in read_journal(j.path)):
+        time.sleep(0.1)
+
+
+_LOAD_ANSWERS = ("load.tick", "load.evidence")

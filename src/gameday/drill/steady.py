@@ -58,6 +58,9 @@ def steady_state(events: Sequence[Event], *, consecutive: int, now: float) -> St
     last = probes[-consecutive:]
     failed = [e for e in probes if not e.value.get("ok")]
     sent, bad = _load(events)
+    if not sent and not any(e.kind == "load.evidence" for e in events):
+        return Steady(False, f"not healthy before the fault: the load had not been answered once in {window} "
+                             "(the generator did not start, or nothing it sent came back)", reasons)
     if last and all(e.value.get("ok") for e in last) and len(last) == consecutive:
         if sent and bad / sent > LOAD_FAILED_MAX:
             top = next((r for r in reasons if r["source"] == "load"), None)
