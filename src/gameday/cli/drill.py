@@ -108,7 +108,7 @@ def print_summary(s: dict[str, Any], out_dir: Path) -> None:
 def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-failover.yaml."),
         env: Path | None = typer.Option(None, "--env", help="Environment file (default: the drill's)."),
         out_dir: Path | None = typer.Option(None, "--out", help="Where the journal and reports go (default: a new "
-                                            "folder out/drill/<drill>/<time>-<run id>/, linked as latest)."),
+                                            "folder <time>-<run id> under out/drill/<drill>/, linked as latest)."),
         state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
         grafana_url: str | None = GRAFANA_URL, metrics_port: int | None = METRICS_PORT,
         metrics_addr: str = METRICS_ADDR, metrics_linger: float = METRICS_LINGER, pushgateway: str | None = PUSHGATEWAY,
@@ -121,7 +121,7 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
                                           help="After the run, put journal, reports and ledger under this S3 prefix."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved plan and exit; change nothing.")) -> None:
     """Run DRILL: load, fault, runbook, measurement, reconciliation, inverse, reports."""
-    loaded = load_drill_for_run(drill, env, confirm=None if dry_run else confirm)  # exit 2 before anything
+    loaded = load_drill_for_run(drill, env, confirm=confirm)  # exit 2 before anything (a dry run too: as `plan`)
     destination = parse_s3_url(upload) if upload else None
     if dry_run:
         for line in plan_drill(loaded, confirm=confirm):
