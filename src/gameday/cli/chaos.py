@@ -42,7 +42,7 @@ def discover() -> None:
 def run(experiment: Path = typer.Argument(..., help="Experiment file, e.g. experiments/az-outage.yaml."),
         env: Path = ENV,
         out_dir: Path | None = typer.Option(None, "--out", help="Journal, verdict and JUnit go here (default: a new "
-                                            "folder out/chaos/<experiment>/<time>-<run id>/, linked as latest)."),
+                                            "folder <time>-<run id> under out/chaos/<experiment>/, linked as latest)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print what each action would touch; change nothing."),
         state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB, grafana_url: str | None = GRAFANA_URL,
         confirm: str | None = CONFIRM) -> None:

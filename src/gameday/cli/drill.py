@@ -182,8 +182,9 @@ def restore_test_cmd(env: Path = typer.Option(Path("environments/local.yaml"), "
                      events: int = typer.Option(200, "--events", min=1, max=100_000, help="Events in the write burst."),
                      state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB, confirm: str | None = CONFIRM,
                      as_json: bool = typer.Option(False, "--json", help="Print summary.json.")) -> None:
-    """Backup validation: restore the latest restorable point into a throwaway instance, check it against a write
-    burst's ledger, time it, delete it."""
+    """Backup validation: the latest restorable point restored, checked against a write burst, timed, deleted.
+
+    The throwaway instance is checked against the burst's ledger, then deleted."""
     from gameday.api.restore_test import run_restore_test
 
     s = run_restore_test(env, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm, events=events,
@@ -215,8 +216,8 @@ def rehearse_cmd(drill: Path = typer.Argument(..., help="Drill file whose runboo
                  fault: str | None = typer.Option(None, "--fault", help=f"One of {', '.join(FAULTS)}; default: drawn."),
                  seed: int | None = typer.Option(None, "--seed", help="Seed for drawing the fault."),
                  env: Path | None = typer.Option(None, "--env"),
-                 out_dir: Path | None = typer.Option(None, "--out", help="Default: a new folder "
-                                                     "out/rehearsal/<drill>/<time>-<run id>/, linked as latest."),
+                 out_dir: Path | None = typer.Option(None, "--out", help="Default: a new folder <time>-<run id> "
+                                                     "under out/rehearsal/<drill>/, linked as latest."),
                  state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB) -> None:
     """On-call rehearsal: a hidden fault on the lab; work the runbook at the prompt; get scored."""
     loaded = check_rehearsal(drill, fault, env)  # exit 2 before the banner, the lab, anything
