@@ -172,6 +172,17 @@ CASES = [
      "--regions"),
     ("init-bad-role-arn", lambda t: ["init", str(t / "new"), "--aws", "--tag", "a=b", "--regions",
                                      "us-east-1,us-west-2", "--role-arn", "gameday-role"], "--role-arn"),
+    # what a newcomer met (review): each named the wrong thing, printed before its error, or was no usage error
+    ("gate-bad-hard-limit", lambda t: ["load", "gate", PROFILE, "--hard-limit", "banana", "--slo", "p95<1s"],
+     "--hard-limit"),
+    ("gate-duration-0", lambda t: ["load", "gate", PROFILE, "--duration", "0", "--slo", "p95<1s"], "> 0"),
+    ("capacity-bad-slo", lambda t: ["load", "capacity", PROFILE, "--max-rate", "10", "--slo", "p95<"], "--slo"),
+    ("report-a-folder", lambda t: ["report", str(t)], "cannot read"),
+    ("report-not-a-journal", lambda t: ["report", _not_a_journal(t)], "not a gameday run journal"),
+    ("chaos-validate-missing-experiment-no-environment", lambda t: ["chaos", "validate", str(t / "nope.yaml"), "--env",
+                                                                    str(t / "no-env.yaml")], "nope.yaml"),
+    ("chaos-run-missing-experiment-no-environment", lambda t: ["chaos", "run", str(t / "nope.yaml"), "--env",
+                                                               str(t / "no-env.yaml")], "nope.yaml"),
     ("init-unknown-profile", lambda t: ["init", str(t / "new"), "--aws", "--tag", "a=b", "--regions",
                                         "us-east-1,us-west-2", "--profile", "no-such-profile-anywhere"], "--profile"),
 ]
@@ -203,6 +214,7 @@ def test_a_malformed_argument_exits_2_with_one_line_and_starts_nothing(name, arg
     assert word.lower() in lines[0].lower(), lines[0]
     assert not state.exists(), "a lab was started"
     assert not out_dir.exists(), "a run began writing"
+    assert not list(tmp_path.glob("report.*")), "a report was written (beside a file that is no journal)"
 
 
 def test_version_and_no_arguments_through_the_installed_command():

@@ -239,7 +239,14 @@ def capacity(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST,
                            target=target, stair_s=stair, factor=factor, resolution=resolution, batch=batch,
                            workers=workers, max_connections=max_connections, slos=slo, calibration=calibration,
                            out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab)
-    out.print(STAIR_HEADER, highlight=False)
-    s = run_capacity(opts, on_stair=lambda r: out.print(_stair_line(r), highlight=False), on_status=progress)
+    headed: list[bool] = []
+
+    def stair(r: dict[str, Any]) -> None:  # the table's header with its first row: after every check passed
+        if not headed:
+            out.print(STAIR_HEADER, highlight=False)
+            headed.append(True)
+        out.print(_stair_line(r), highlight=False)
+
+    s = run_capacity(opts, on_stair=stair, on_status=progress)
     print_capacity(s, opts.output(), table=False)
     exit_by(s["verdict"])
