@@ -177,6 +177,8 @@ CASES = [
      "--hard-limit"),
     ("gate-duration-0", lambda t: ["load", "gate", PROFILE, "--duration", "0", "--slo", "p95<1s"], "> 0"),
     ("capacity-bad-slo", lambda t: ["load", "capacity", PROFILE, "--max-rate", "10", "--slo", "p95<"], "--slo"),
+    ("drill-validate-missing-env-option", lambda t: ["drill", "validate", DRILL, "--env", str(t / "nope.yaml")],
+     "--env: environment file"),
     ("report-a-folder", lambda t: ["report", str(t)], "cannot read"),
     ("report-not-a-journal", lambda t: ["report", _not_a_journal(t)], "not a gameday run journal"),
     ("chaos-validate-missing-experiment-no-environment", lambda t: ["chaos", "validate", str(t / "nope.yaml"), "--env",
