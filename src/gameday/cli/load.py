@@ -241,12 +241,12 @@ def capacity(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST,
                            out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab)
     headed: list[bool] = []
 
-    def stair(r: dict[str, Any]) -> None:  # the table's header with its first row: after every check passed
+    def on_stair(r: dict[str, Any]) -> None:  # the table's header with its first row: after every check passed
         if not headed:
             out.print(STAIR_HEADER, highlight=False)
             headed.append(True)
         out.print(_stair_line(r), highlight=False)
 
-    s = run_capacity(opts, on_stair=stair, on_status=progress)
+    s = run_capacity(opts, on_stair=on_stair, on_status=progress)
     print_capacity(s, opts.output(), table=False)
     exit_by(s["verdict"])
