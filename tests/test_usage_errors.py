@@ -227,3 +227,21 @@ def test_version_and_no_arguments_through_the_installed_command():
                          env={**os.environ, "COLUMNS": "80"})
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "Usage" in res.stdout and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_an_environment_field_the_aws_driver_refuses_names_the_environment_file_too(monkeypatch, capsys):
+    """The AWS driver checks what it resolves (a replication group without Multi-AZ, a kube context that is not
+    there) where the file is not known: the line named the field only ("aws.elasticache_replication_group: ...").
+    It names the environment file as well."""
+    from gameday.errors import ConfigError
+
+    def refuse(env, *, confirm, plan_only=False):
+        raise ConfigError("replication group x has no automatic failover (Multi-AZ)",
+                          field="aws.elasticache_replication_group")
+
+    monkeypatch.setattr("gameday.api.plan.aws_target", refuse)
+    with pytest.raises(SystemExit) as info:
+        main(["plan", str(ROOT / "drills" / "cache-failover.yaml"), "--env", AWS_ENV, "--confirm", "aws-staging"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert info.value.code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {AWS_ENV}: aws.elasticache_replication_group: replication group x"), lines
