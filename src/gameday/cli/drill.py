@@ -178,7 +178,9 @@ def report_cmd(journal_at: str = typer.Argument(..., metavar="JOURNAL",
 
 
 def restore_test_cmd(env: Path = typer.Option(Path("environments/local.yaml"), "--env", help="The environment file."),
-                     out_dir: Path = typer.Option(Path("out/restore-test"), "--out", help="Journal and reports."),
+                     out_dir: Path | None = typer.Option(None, "--out", help="Journal and reports (default: a new "
+                                                         "folder <time>-<run id> under out/restore-test/<environment>/, "
+                                                         "linked as latest)."),
                      events: int = typer.Option(200, "--events", min=1, max=100_000, help="Events in the write burst."),
                      state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB, confirm: str | None = CONFIRM,
                      as_json: bool = typer.Option(False, "--json", help="Print summary.json.")) -> None:
@@ -186,9 +188,12 @@ def restore_test_cmd(env: Path = typer.Option(Path("environments/local.yaml"), "
 
     The throwaway instance is checked against the burst's ledger, then deleted."""
     from gameday.api.restore_test import run_restore_test
+    from gameday.config import load_environment
 
+    run_id = new_run_id()
+    out_dir = out_dir or run_folder("restore-test", load_environment(env).name, run_id)  # each week's stays
     s = run_restore_test(env, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm, events=events,
-                         on_progress=progress)
+                         on_progress=progress, run_id=run_id)
     if as_json:
         typer.echo(json.dumps(s, indent=2, default=str))
     else:
