@@ -179,8 +179,8 @@ def report_cmd(journal_at: str = typer.Argument(..., metavar="JOURNAL",
 
 def restore_test_cmd(env: Path = typer.Option(Path("environments/local.yaml"), "--env", help="The environment file."),
                      out_dir: Path | None = typer.Option(None, "--out", help="Journal and reports (default: a new "
-                                                         "folder <time>-<run id> under out/restore-test/<environment>/, "
-                                                         "linked as latest)."),
+                                                         "folder <time>-<run id> under out/restore-test/ and the "
+                                                         "environment's name, linked as latest)."),
                      events: int = typer.Option(200, "--events", min=1, max=100_000, help="Events in the write burst."),
                      state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB, confirm: str | None = CONFIRM,
                      as_json: bool = typer.Option(False, "--json", help="Print summary.json.")) -> None:
