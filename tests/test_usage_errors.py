@@ -179,6 +179,8 @@ CASES = [
     ("capacity-bad-slo", lambda t: ["load", "capacity", PROFILE, "--max-rate", "10", "--slo", "p95<"], "--slo"),
     ("drill-validate-missing-env-option", lambda t: ["drill", "validate", DRILL, "--env", str(t / "nope.yaml")],
      "--env: environment file"),
+    ("plan-missing-drill", lambda t: ["plan", str(t / "nope.yaml"), "--env", AWS_ENV, "--confirm", "aws-staging"],
+     "nope.yaml: file not found"),
     ("report-a-folder", lambda t: ["report", str(t)], "cannot read"),
     ("report-not-a-journal", lambda t: ["report", _not_a_journal(t)], "not a gameday run journal"),
     ("chaos-validate-missing-experiment-no-environment", lambda t: ["chaos", "validate", str(t / "nope.yaml"), "--env",
