@@ -43,6 +43,15 @@ def _drill(tmp: Path, fault: str) -> str:
     return str(path)
 
 
+def _drill_elsewhere(tmp: Path) -> str:
+    """The region drill as written, its load profile relative to a folder the command is not run from."""
+    text = Path(DRILL).read_text().replace("../environments/", f"{ROOT}/environments/").replace(
+        "../runbooks/", f"{ROOT}/runbooks/").replace("loadprofiles/ingest_steady.py", "loadprofiles/not-here.py")
+    path = tmp / "elsewhere.yaml"
+    path.write_text(text)
+    return str(path)
+
+
 def _aws_env_with_profile(tmp: Path) -> str:
     env = yaml.safe_load(Path(AWS_ENV).read_text())
     env["aws"]["profile"] = "no-such-profile-anywhere"
@@ -181,6 +190,7 @@ CASES = [
      "--env: environment file"),
     ("plan-missing-drill", lambda t: ["plan", str(t / "nope.yaml"), "--env", AWS_ENV, "--confirm", "aws-staging"],
      "nope.yaml: file not found"),
+    ("drill-validate-profile-not-here", lambda t: ["drill", "validate", _drill_elsewhere(t)], "run from the folder"),
     ("report-a-folder", lambda t: ["report", str(t)], "cannot read"),
     ("report-not-a-journal", lambda t: ["report", _not_a_journal(t)], "not a gameday run journal"),
     ("chaos-validate-missing-experiment-no-environment", lambda t: ["chaos", "validate", str(t / "nope.yaml"), "--env",

@@ -227,7 +227,8 @@ def load_drill(path: str | Path, env_override: str | Path | None = None) -> Load
             raise ConfigError(f"environment file {str(env_path)!r} not found", field="--env")
         raise ConfigError(f"environment file {str(env_path)!r} not found", file=str(path), field="environment")
     if drill.load.profile != "builtin" and not _resolve(path, drill.load.profile).exists():
-        raise ConfigError(f"load profile {drill.load.profile!r} not found", file=str(path), field="load.profile")
+        raise ConfigError(f"load profile {drill.load.profile!r} not found (looked in {Path.cwd()} and beside the "
+                          "drill: run from the folder that holds loadprofiles/)", file=str(path), field="load.profile")
     runbook = load_runbook(rb_path)
     env = load_environment(env_path)
     check_operations(drill, runbook, env, drill_file=str(path), runbook_file=str(rb_path))
