@@ -62,3 +62,28 @@ def test_every_command_has_help(capsys):
             main(argv)
         assert info.value.code == 0
         assert "Usage" in capsys.readouterr().out
+
+
+def test_a_misspelt_key_is_named_as_the_unknown_field_and_a_validators_message_has_no_pydantic_prefix(tmp_path):
+    """`primary_regoin:` was reported as "aws.primary_region: required field is missing (and 1 more problem(s))",
+    and a validator's message began "Value error, "."""
+    aws = (Path(LOCAL_ENV).parent / "aws-staging.example.yaml").read_text()
+    (tmp_path / "misspelt.yaml").write_text(aws.replace("  primary_region:", "  primary_regoin:", 1))
+    with pytest.raises(ConfigError) as info:
+        load_environment(tmp_path / "misspelt.yaml")
+    assert info.value.field == "aws.primary_regoin" and str(info.value).endswith("unknown field (and 1 more problem(s))")
+    (tmp_path / "zone.yaml").write_text(aws.replace("zones: [us-east-1a,", "zones: [eu-west-1a,", 1))
+    with pytest.raises(ConfigError) as info:
+        load_environment(tmp_path / "zone.yaml")
+    assert "zones must be in us-east-1" in str(info.value) and "Value error" not in str(info.value)
+
+
+def test_a_required_field_left_null_says_it_needs_a_value_not_which_type_it_wants(tmp_path):
+    """`gameday init --aws` writes an undecided required value as `null` (the file is refused until a person
+    decides): the refusal said "aws.zones: Input should be a valid list"."""
+    aws = (Path(LOCAL_ENV).parent / "aws-staging.example.yaml").read_text()
+    zones = next(line for line in aws.splitlines() if line.strip().startswith("zones:"))
+    (tmp_path / "todo.yaml").write_text(aws.replace(zones, "  zones: null  # TODO: the primary region's zones", 1))
+    with pytest.raises(ConfigError) as info:
+        load_environment(tmp_path / "todo.yaml")
+    assert info.value.field == "aws.zones" and "no value (null), one is needed" in str(info.value), str(info.value)

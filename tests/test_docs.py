@@ -152,6 +152,9 @@ def test_every_gameday_command_line_in_the_docs_names_a_real_command_and_options
                 if word not in subs:  # "gameday journal" in prose is no command; "gameday lab bogus" is one gone wrong
                     wrong += [f"{doc.name}: gameday {' '.join(path)} {word}: no such command"] if path else []
                     break
+                if getattr(subs[word], "hidden", False):  # an old name: it runs, warning; the docs teach the one name
+                    wrong.append(f"{doc.name}: gameday {' '.join([*path, word])}: an old, hidden name")
+                    break
                 cmd, path = subs[word], [*path, word]
             if not path or getattr(cmd, "commands", None):
                 continue

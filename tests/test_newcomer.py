@@ -79,3 +79,17 @@ def test_load_plan_says_worker_or_workers(rate, words, capsys):
     code, out = _run(["load", "plan", "--rate", str(rate)], capsys)
     assert code == 0 and words in out and "1 workers" not in out
     assert json.loads(out[out.index("{"):])["workers"] >= 1
+
+
+def test_a_dry_run_of_a_protected_environment_runs_with_its_confirm_as_plan_does(tmp_path, capsys):
+    """`drill run --dry-run --confirm NAME` on a protected environment printed "pass --confirm NAME" (the
+    confirmation was dropped for dry runs, then demanded): it prints the plan, and without --confirm it is
+    refused like `gameday plan`, exit 2 naming --confirm."""
+    from test_usage_errors import _protected_lab_drill
+
+    drill = _protected_lab_drill(tmp_path)
+    code, out = _run(["drill", "run", drill, "--dry-run", "--confirm", "local"], capsys)
+    assert code == 0 and "dry run: nothing was changed" in out, out
+    with pytest.raises(SystemExit) as info:
+        main(["drill", "run", drill, "--dry-run"])
+    assert info.value.code == 2 and "--confirm local" in capsys.readouterr().err

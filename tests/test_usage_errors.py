@@ -43,6 +43,15 @@ def _drill(tmp: Path, fault: str) -> str:
     return str(path)
 
 
+def _drill_elsewhere(tmp: Path) -> str:
+    """The region drill as written, its load profile relative to a folder the command is not run from."""
+    text = Path(DRILL).read_text().replace("../environments/", f"{ROOT}/environments/").replace(
+        "../runbooks/", f"{ROOT}/runbooks/").replace("loadprofiles/ingest_steady.py", "loadprofiles/not-here.py")
+    path = tmp / "elsewhere.yaml"
+    path.write_text(text)
+    return str(path)
+
+
 def _aws_env_with_profile(tmp: Path) -> str:
     env = yaml.safe_load(Path(AWS_ENV).read_text())
     env["aws"]["profile"] = "no-such-profile-anywhere"
@@ -172,6 +181,22 @@ CASES = [
      "--regions"),
     ("init-bad-role-arn", lambda t: ["init", str(t / "new"), "--aws", "--tag", "a=b", "--regions",
                                      "us-east-1,us-west-2", "--role-arn", "gameday-role"], "--role-arn"),
+    # what a newcomer met (review): each named the wrong thing, printed before its error, or was no usage error
+    ("gate-bad-hard-limit", lambda t: ["load", "gate", PROFILE, "--hard-limit", "banana", "--slo", "p95<1s"],
+     "--hard-limit"),
+    ("gate-duration-0", lambda t: ["load", "gate", PROFILE, "--duration", "0", "--slo", "p95<1s"], "> 0"),
+    ("capacity-bad-slo", lambda t: ["load", "capacity", PROFILE, "--max-rate", "10", "--slo", "p95<"], "--slo"),
+    ("drill-validate-missing-env-option", lambda t: ["drill", "validate", DRILL, "--env", str(t / "nope.yaml")],
+     "--env: environment file"),
+    ("plan-missing-drill", lambda t: ["plan", str(t / "nope.yaml"), "--env", AWS_ENV, "--confirm", "aws-staging"],
+     "nope.yaml: file not found"),
+    ("drill-validate-profile-not-here", lambda t: ["drill", "validate", _drill_elsewhere(t)], "run from the folder"),
+    ("report-a-folder", lambda t: ["report", str(t)], "cannot read"),
+    ("report-not-a-journal", lambda t: ["report", _not_a_journal(t)], "not a gameday run journal"),
+    ("chaos-validate-missing-experiment-no-environment", lambda t: ["chaos", "validate", str(t / "nope.yaml"), "--env",
+                                                                    str(t / "no-env.yaml")], "nope.yaml"),
+    ("chaos-run-missing-experiment-no-environment", lambda t: ["chaos", "run", str(t / "nope.yaml"), "--env",
+                                                               str(t / "no-env.yaml")], "nope.yaml"),
     ("init-unknown-profile", lambda t: ["init", str(t / "new"), "--aws", "--tag", "a=b", "--regions",
                                         "us-east-1,us-west-2", "--profile", "no-such-profile-anywhere"], "--profile"),
 ]
@@ -203,6 +228,7 @@ def test_a_malformed_argument_exits_2_with_one_line_and_starts_nothing(name, arg
     assert word.lower() in lines[0].lower(), lines[0]
     assert not state.exists(), "a lab was started"
     assert not out_dir.exists(), "a run began writing"
+    assert not list(tmp_path.glob("report.*")), "a report was written (beside a file that is no journal)"
 
 
 def test_version_and_no_arguments_through_the_installed_command():
@@ -213,3 +239,21 @@ def test_version_and_no_arguments_through_the_installed_command():
                          env={**os.environ, "COLUMNS": "80"})
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "Usage" in res.stdout and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_an_environment_field_the_aws_driver_refuses_names_the_environment_file_too(monkeypatch, capsys):
+    """The AWS driver checks what it resolves (a replication group without Multi-AZ, a kube context that is not
+    there) where the file is not known: the line named the field only ("aws.elasticache_replication_group: ...").
+    It names the environment file as well."""
+    from gameday.errors import ConfigError
+
+    def refuse(env, *, confirm, plan_only=False):
+        raise ConfigError("replication group x has no automatic failover (Multi-AZ)",
+                          field="aws.elasticache_replication_group")
+
+    monkeypatch.setattr("gameday.api.plan.aws_target", refuse)
+    with pytest.raises(SystemExit) as info:
+        main(["plan", str(ROOT / "drills" / "cache-failover.yaml"), "--env", AWS_ENV, "--confirm", "aws-staging"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert info.value.code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {AWS_ENV}: aws.elasticache_replication_group: replication group x"), lines

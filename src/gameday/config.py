@@ -186,13 +186,17 @@ def load_yaml_model(path: str | Path, model: type[M]) -> M:
     try:
         return model.model_validate(data, context={"file": str(path)})  # context: for messages naming the file
     except ValidationError as exc:
-        err = exc.errors()[0]
-        more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
-        expected = err["msg"]
+        errors = exc.errors()
+        # a misspelt key is an unknown field and a missing one at once: the unknown one says what to fix
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        expected = err["msg"].removeprefix("Value error, ")  # pydantic's prefix for a validator's own message
         if err["type"] == "extra_forbidden":
             expected = "unknown field"
         elif err["type"] == "missing":
             expected = "required field is missing"
+        elif err.get("input", ...) is None:  # `field: null`: what `gameday init --aws` writes for a TODO left undecided
+            expected = f"no value (null), one is needed: {expected}"
         raise ConfigError(f"{expected}{more}", file=str(path), field=_field_path(tuple(err["loc"]))) from None
 
 

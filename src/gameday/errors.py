@@ -12,6 +12,10 @@ Exit codes, for every command: 0 pass, 1 fail, 2 invalid input, 3 inconclusive, 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 EXIT_PASS = 0
 EXIT_FAIL = 1
 EXIT_INVALID = 2
@@ -20,7 +24,7 @@ EXIT_ABORTED = 4
 
 __all__ = [
     "EXIT_PASS", "EXIT_FAIL", "EXIT_INVALID", "EXIT_INCONCLUSIVE", "EXIT_ABORTED",
-    "GamedayError", "ConfigError", "LabError", "DriverError", "Aborted",
+    "GamedayError", "ConfigError", "LabError", "DriverError", "Aborted", "in_environment_file",
 ]
 
 
@@ -36,10 +40,26 @@ class ConfigError(GamedayError):
     exit_code = EXIT_INVALID
 
     def __init__(self, message: str, *, file: str | None = None, field: str | None = None) -> None:
+        self.message = message
         self.file = file
         self.field = field
         where = ": ".join(p for p in (file, field) if p)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+_ENVIRONMENT_SECTIONS = ("aws.", "service.", "lab.")
+
+
+@contextmanager
+def in_environment_file(file: str | Path) -> Iterator[None]:
+    """A ConfigError about a field of the environment (``aws.…``, ``service.…``) raised where the file is not
+    known (the AWS driver checks what it resolves) names the file as well: one line, the file and the field."""
+    try:
+        yield
+    except ConfigError as exc:
+        if exc.file is None and exc.field and exc.field.startswith(_ENVIRONMENT_SECTIONS):
+            raise ConfigError(exc.message, file=str(file), field=exc.field) from None
+        raise
 
 
 class LabError(GamedayError):

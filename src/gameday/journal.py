@@ -79,6 +79,8 @@ def iter_journal(path: str | Path) -> Iterator[Event]:
         f = open(path, encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError("journal not found", file=str(path)) from None
+    except OSError as exc:  # a folder, no permission: one line, not a traceback
+        raise ConfigError(f"cannot read the journal: {exc.strerror or exc}", file=str(path)) from None
     bad = 0  # a line that did not parse: an error unless it turns out to be the last one
     with f:
         for n, line in enumerate(f, 1):

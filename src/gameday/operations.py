@@ -256,7 +256,7 @@ def problem(exc: ValidationError) -> tuple[str, str]:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
     msg = {"extra_forbidden": "unexpected argument", "missing": "required argument is missing"}.get(
-        err["type"], err["msg"])
+        err["type"], err["msg"].removeprefix("Value error, "))
     return loc, msg
 
 

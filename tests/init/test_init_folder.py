@@ -54,6 +54,7 @@ def test_the_folder_holds_the_repository_files_and_every_drill_and_experiment_va
         assert info.value.code == 0, capsys.readouterr().err
     make = Path("Makefile").read_text()
     assert "drill run drills/region-failover.yaml --auto-confirm 1" in make and "@AWS_ENV@" not in make
+    assert "--out" not in make, "every run keeps a folder of its own (an --out folder is overwritten: no history)"
 
 
 def test_a_non_empty_folder_is_refused_with_one_line_and_left_as_it_was_unless_forced(tmp_path, capsys):

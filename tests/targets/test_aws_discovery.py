@@ -183,6 +183,9 @@ def test_discovery_writes_the_seeded_staging_account_with_sources_and_todos(moto
     for key in ("account_id", "zones", "instance_id", "dr_replica_id", "msk_cluster_arn", "hosted_zone_id"):
         line = next(li for li in text.splitlines() if li.strip().startswith(f"{key}:"))
         assert re.search(r"#\s*\S", line), f"no source for {key}: {line}"
+    for key in ("name", "type"):  # the record's, from its zone's listing (not the listing of hosted zones)
+        line = next(li for li in text.splitlines() if li.strip().startswith(f"{key}: ") and "route53" in li)
+        assert f"route53:ListResourceRecordSets {seeded['zone']}" in line, line
     # what AWS cannot tell is a TODO, never a value presented as fact
     todos = {m.group(1) for m in re.finditer(r"^\s*#?\s*(\w+):.*TODO", text, re.M)}
     assert {"user", "ingest_namespace", "ingest_deployment", "dr_scaled_replicas", "public_url",

@@ -104,6 +104,9 @@ def regenerate_reports(journal: Path, out_dir: Path | None = None) -> dict[str, 
     a drill's report.json (and .md, .html, junit.xml), a chaos experiment's verdict.json and junit.xml."""
     events = read_journal(journal)
     start = next((e.kind for e in events if e.kind in ("drill.start", "chaos.start", "gate.start")), None)
+    if start is None:  # nothing to report on: exit 2, and no report written beside someone else's file
+        raise ConfigError("not a gameday run journal (no drill.start, chaos.start or gate.start event)",
+                          file=str(journal))
     if start == "chaos.start":
         return _regenerate_chaos(events, journal, out_dir or journal.parent)
     return write_reports(events, out_dir or journal.parent)

@@ -63,7 +63,7 @@ class LoadOptions:
         if not self.profile.is_file():
             raise ConfigError("load profile not found", file=str(self.profile))
         check_ranges(("--rate", self.rate, 0 < self.rate < math.inf, "a number > 0"),
-                     ("--duration", self.duration, 0 < self.duration <= 30 * 86400, "0-30 days in seconds"),
+                     ("--duration", self.duration, 0 < self.duration <= 30 * 86400, "seconds > 0, at most 30 days (2592000)"),
                      ("--batch", self.batch, 1 <= self.batch <= 5000, "1-5000"),
                      ("--workers", self.workers, 1 <= self.workers <= 64, "1-64"),
                      ("--max-connections", self.max_connections, 1 <= self.max_connections <= 10000, "1-10000"),
@@ -78,7 +78,7 @@ class LoadOptions:
         slos = [parse_slo(s) for s in self.slos]
         if self.gate:
             slos = with_defaults(slos, closed=kind == CLOSED)
-        limits = [parse_slo(s) for s in self.hard_limits]
+        limits = [parse_slo(s, option="--hard-limit") for s in self.hard_limits]
         check_windowed(kind, slos, limits)
         return slos, limits
 

@@ -11,7 +11,7 @@ import yaml
 from gameday import operations, spellings
 from gameday.api.targets import aws_target
 from gameday.config import Environment, load_environment
-from gameday.errors import ConfigError
+from gameday.errors import ConfigError, in_environment_file
 from gameday.targets.base import Target
 
 __all__ = ["aws_plan", "plan_lines", "load_aws_environment"]
@@ -62,12 +62,17 @@ def aws_plan(file: Path, env_file: Path, *, confirm: str | None = None) -> list[
     env = load_aws_environment(env_file)
     try:
         data = yaml.safe_load(file.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read: {exc}", file=str(file)) from None
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=str(file)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", file=str(file)) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {' '.join(str(exc).split())}", file=str(file)) from None
     calls = _experiment_calls(file, env) if isinstance(data, dict) and "method" in data else _drill_calls(file, env_file)
-    target: Target = aws_target(env, confirm=confirm, plan_only=True)
-    for name, args in calls:
-        operations.apply(target, name, args)
+    with in_environment_file(env_file):
+        target: Target = aws_target(env, confirm=confirm, plan_only=True)
+        for name, args in calls:
+            operations.apply(target, name, args)
     return list(target.actions.calls)  # type: ignore[attr-defined]
 
 

@@ -15,25 +15,28 @@ from gameday.errors import ConfigError
 from gameday.journal import Event, Journal, read_journal
 from gameday.judge.restore import check_restore_test
 from gameday.lab.control import DEFAULT_DIR
+from gameday.runs import claim, run_folder
 
 __all__ = ["run_restore_test", "restore_test_reports"]
 
 
-def run_restore_test(env_file: Path, *, out_dir: Path = Path("out/restore-test"), state_dir: Path = DEFAULT_DIR,
+def run_restore_test(env_file: Path, *, out_dir: Path | None = None, state_dir: Path = DEFAULT_DIR,
                      keep_lab: bool = False, confirm: str | None = None, events: int = 200,
-                     on_progress: Callable[[str], None] = lambda msg: None) -> dict[str, Any]:
+                     on_progress: Callable[[str], None] = lambda msg: None, run_id: str | None = None) -> dict[str, Any]:
     """Restore the latest restorable point into a throwaway instance, check it against a write burst's ledger,
-    time it, delete it; summary.json's content (``verdict``). The lab is started if needed."""
+    time it, delete it; summary.json's content (``verdict``). The lab is started if needed. ``out_dir``
+    defaults to a folder of the run's own, ``out/restore-test/<environment>/<time>-<run id>/`` (linked as
+    ``latest``), so every week's validation stays for ``gameday history``."""
     env = load_environment(env_file)
     if env.protected and confirm != env.name:
         raise ConfigError(f"environment '{env.name}' is protected: pass --confirm {env.name}", field="--confirm")
     check_service(env, str(env_file))
     if not 1 <= events <= 100_000:
         raise ConfigError("--events must be between 1 and 100000", field="--events")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    run_id = run_id or new_run_id()
+    out_dir = claim(out_dir or run_folder("restore-test", env.name, run_id))
     for stale in ("journal.jsonl", "ledger.txt"):
         (out_dir / stale).unlink(missing_ok=True)
-    run_id = new_run_id()
     with open_target(env, env_file, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm,
                      on_progress=on_progress) as target:
         j = Journal(out_dir / "journal.jsonl")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gameday.api.lab import lab_session
 from gameday.config import Environment
+from gameday.errors import in_environment_file
 from gameday.lab.control import DEFAULT_DIR
 from gameday.targets import target_for
 from gameday.targets.base import Target
@@ -27,7 +28,9 @@ def open_target(env: Environment, env_file: Path, *, state_dir: Path = DEFAULT_D
                 confirm: str | None = None, on_progress: Callable[[str], None] = lambda msg: None) -> Iterator[Target]:
     """The environment's Target for the length of a run (a lab it started is stopped afterwards)."""
     if env.kind == "aws":
-        yield aws_target(env, confirm=confirm)
+        with in_environment_file(env_file):
+            target = aws_target(env, confirm=confirm)
+        yield target
         return
     from gameday.targets.local import LocalTarget
 

@@ -11,6 +11,7 @@ from gameday.api.chaos import activities, dry_run_experiment, run_experiment, va
 from gameday.api.observe import new_run_id
 from gameday.cli.common import CONFIRM, GRAFANA_URL, KEEP_LAB, STATE_DIR, colour_of, exit_by, out, progress
 from gameday.config import check_service, load_environment
+from gameday.errors import ConfigError
 from gameday.runs import run_folder
 
 __all__ = ["chaos_app", "print_chaos_verdict"]
@@ -23,6 +24,7 @@ ENV = typer.Option(Path("environments/local.yaml"), "--env", help="Environment f
 @chaos_app.command("validate")
 def validate(experiment: Path = typer.Argument(..., help="Experiment file (YAML or JSON)."), env: Path = ENV) -> None:
     """Check an experiment with chaoslib and every gameday argument against the environment; change nothing."""
+    _exists(experiment)
     environment = load_environment(env)
     exp = validate_experiment(experiment, environment)
     check_service(environment, env)
@@ -42,11 +44,12 @@ def discover() -> None:
 def run(experiment: Path = typer.Argument(..., help="Experiment file, e.g. experiments/az-outage.yaml."),
         env: Path = ENV,
         out_dir: Path | None = typer.Option(None, "--out", help="Journal, verdict and JUnit go here (default: a new "
-                                            "folder out/chaos/<experiment>/<time>-<run id>/, linked as latest)."),
+                                            "folder <time>-<run id> under out/chaos/<experiment>/, linked as latest)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print what each action would touch; change nothing."),
         state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB, grafana_url: str | None = GRAFANA_URL,
         confirm: str | None = CONFIRM) -> None:
     """Run EXPERIMENT; the verdict comes from the journal: 0 pass, 1 fail, 2 invalid, 4 aborted."""
+    _exists(experiment)
     if dry_run:
         for line in dry_run_experiment(experiment, env, state_dir=state_dir, confirm=confirm):
             out.print(line, highlight=False)
@@ -57,6 +60,12 @@ def run(experiment: Path = typer.Argument(..., help="Experiment file, e.g. exper
                              confirm=confirm, grafana_url=grafana_url, on_progress=progress, run_id=run_id)
     print_chaos_verdict(verdict, out_dir)
     exit_by(verdict["verdict"])
+
+
+def _exists(experiment: Path) -> None:
+    """The experiment named before the environment it is checked against (which may be the default's, missing)."""
+    if not experiment.is_file():
+        raise ConfigError("experiment file not found", file=str(experiment))
 
 
 def print_chaos_verdict(verdict: dict[str, Any], out_dir: Path) -> None:

@@ -108,7 +108,7 @@ def print_summary(s: dict[str, Any], out_dir: Path) -> None:
 def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-failover.yaml."),
         env: Path | None = typer.Option(None, "--env", help="Environment file (default: the drill's)."),
         out_dir: Path | None = typer.Option(None, "--out", help="Where the journal and reports go (default: a new "
-                                            "folder out/drill/<drill>/<time>-<run id>/, linked as latest)."),
+                                            "folder <time>-<run id> under out/drill/<drill>/, linked as latest)."),
         state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB,
         grafana_url: str | None = GRAFANA_URL, metrics_port: int | None = METRICS_PORT,
         metrics_addr: str = METRICS_ADDR, metrics_linger: float = METRICS_LINGER, pushgateway: str | None = PUSHGATEWAY,
@@ -121,7 +121,7 @@ def run(drill: Path = typer.Argument(..., help="Drill file, e.g. drills/region-f
                                           help="After the run, put journal, reports and ledger under this S3 prefix."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved plan and exit; change nothing.")) -> None:
     """Run DRILL: load, fault, runbook, measurement, reconciliation, inverse, reports."""
-    loaded = load_drill_for_run(drill, env, confirm=None if dry_run else confirm)  # exit 2 before anything
+    loaded = load_drill_for_run(drill, env, confirm=confirm)  # exit 2 before anything (a dry run too: as `plan`)
     destination = parse_s3_url(upload) if upload else None
     if dry_run:
         for line in plan_drill(loaded, confirm=confirm):
@@ -178,16 +178,22 @@ def report_cmd(journal_at: str = typer.Argument(..., metavar="JOURNAL",
 
 
 def restore_test_cmd(env: Path = typer.Option(Path("environments/local.yaml"), "--env", help="The environment file."),
-                     out_dir: Path = typer.Option(Path("out/restore-test"), "--out", help="Journal and reports."),
+                     out_dir: Path | None = typer.Option(None, "--out", help="Journal and reports (default: a new "
+                                                         "folder <time>-<run id> under out/restore-test/ and the "
+                                                         "environment's name, linked as latest)."),
                      events: int = typer.Option(200, "--events", min=1, max=100_000, help="Events in the write burst."),
                      state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB, confirm: str | None = CONFIRM,
                      as_json: bool = typer.Option(False, "--json", help="Print summary.json.")) -> None:
-    """Backup validation: restore the latest restorable point into a throwaway instance, check it against a write
-    burst's ledger, time it, delete it."""
-    from gameday.api.restore_test import run_restore_test
+    """Backup validation: the latest restorable point restored, checked against a write burst, timed, deleted.
 
+    The throwaway instance is checked against the burst's ledger, then deleted."""
+    from gameday.api.restore_test import run_restore_test
+    from gameday.config import load_environment
+
+    run_id = new_run_id()
+    out_dir = out_dir or run_folder("restore-test", load_environment(env).name, run_id)  # each week's stays
     s = run_restore_test(env, out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab, confirm=confirm, events=events,
-                         on_progress=progress)
+                         on_progress=progress, run_id=run_id)
     if as_json:
         typer.echo(json.dumps(s, indent=2, default=str))
     else:
@@ -215,8 +221,8 @@ def rehearse_cmd(drill: Path = typer.Argument(..., help="Drill file whose runboo
                  fault: str | None = typer.Option(None, "--fault", help=f"One of {', '.join(FAULTS)}; default: drawn."),
                  seed: int | None = typer.Option(None, "--seed", help="Seed for drawing the fault."),
                  env: Path | None = typer.Option(None, "--env"),
-                 out_dir: Path | None = typer.Option(None, "--out", help="Default: a new folder "
-                                                     "out/rehearsal/<drill>/<time>-<run id>/, linked as latest."),
+                 out_dir: Path | None = typer.Option(None, "--out", help="Default: a new folder <time>-<run id> "
+                                                     "under out/rehearsal/<drill>/, linked as latest."),
                  state_dir: Path = STATE_DIR, keep_lab: bool = KEEP_LAB) -> None:
     """On-call rehearsal: a hidden fault on the lab; work the runbook at the prompt; get scored."""
     loaded = check_rehearsal(drill, fault, env)  # exit 2 before the banner, the lab, anything

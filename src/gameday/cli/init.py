@@ -48,8 +48,9 @@ def init_cmd(folder: Path = typer.Argument(..., metavar="DIR", help="The folder 
                                                 help="With --aws: the primary and the DR region."),
              profile: str | None = typer.Option(None, "--profile", help="With --aws: the AWS profile to use."),
              role_arn: str | None = typer.Option(None, "--role-arn", help="With --aws: a role to assume.")) -> None:
-    """Write a working gameday folder: environments, the standard drills, runbooks, experiments and load
-    profiles, a Makefile, a CI workflow example and a README."""
+    """Write a working gameday folder: environments, drills, runbooks, experiments, load profiles.
+
+    Also a Makefile, a CI workflow example and a README; with --aws, an environment discovered read-only."""
     options = _aws_options(aws, tag, regions, profile, role_arn)
     if options is not None:
         progress(f"discovering what {options.tag_key}={options.tag_value} selects in {options.primary_region} "

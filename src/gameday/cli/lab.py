@@ -42,8 +42,9 @@ def down(state_dir: Path = STATE_DIR) -> None:
 
 @lab_app.command("status")
 def status(state_dir: Path = STATE_DIR, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """One row per process by region (zone, name, role, capacity type, pid, port, health, connections), plus
-    replication; --json: every field."""
+    """One row per process by region, plus replication; --json: every field.
+
+    Each row: zone, name, role, capacity type, pid, port, health, connections."""
     st = LabClient(state_dir).status()
     if as_json:
         typer.echo(json.dumps(st, indent=2))
@@ -118,8 +119,10 @@ def _connections(p: dict[str, Any]) -> str:
 
 @lab_app.command("lag")
 def lag(state_dir: Path = STATE_DIR) -> None:
-    """Look: replication to each standby (state, sync, bytes behind, replay lag), and the cache nodes' roles,
-    replication offsets and bytes behind the primary."""
+    """Look: replication to each standby, and the cache nodes' roles and offsets.
+
+    Each standby's state, sync, bytes behind and replay lag; each cache node's role, replication offset and bytes
+    behind the primary."""
     st = LabClient(state_dir).status()
     for row in st["replication"]:
         replay = "-" if row["replay_lag_s"] is None else f"{row['replay_lag_s']:.3f} s"

@@ -21,7 +21,7 @@ load_app = typer.Typer(help="Open-model ingest load on Locust, and the pre-relea
 PROFILE = typer.Argument(..., help="A locustfile, e.g. loadprofiles/ingest_ramp.py.")
 ENV = typer.Option(Path("environments/local.yaml"), "--env", help="Environment (default: the local lab).")
 OUT_DIR = typer.Option(None, "--out", help="Where the journal and reports go (default: a new folder "
-                       "out/<load|gate|capacity>/<profile>/<time>-<run id>/, linked as latest).")
+                       "<time>-<run id> under out/<command>/<profile>/ (load, gate or capacity), linked as latest).")
 SERVICE_HEADERS = typer.Option(False, "--service-headers", help="A locustfile written the plain Locust way: its "
                                "users' clients send the environment's service.headers (tokens from ${VAR}).")
 HOST = typer.Option(None, "--host", help="Base URL to load instead of the environment's public endpoint.")
@@ -144,9 +144,11 @@ def gate(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST, rate
          keep_lab: bool = KEEP_LAB, quiet: bool = typer.Option(False, "--quiet"),
          grafana_url: str | None = GRAFANA_URL, metrics_port: int | None = METRICS_PORT,
          metrics_addr: str = METRICS_ADDR) -> None:
-    """Pre-release gate: PASS (0), FAIL (1: an SLO or hard limit breached), INCONCLUSIVE (3: the generator
-    saturated its CPU, fell behind its schedule or dropped requests, and what breached could be its doing).
-    Without an SLO on achieved or errors the gate judges the defaults achieved>=95% and errors<1%."""
+    """Pre-release gate: PASS (0), FAIL (1: an SLO or hard limit breached) or INCONCLUSIVE (3).
+
+    INCONCLUSIVE: the generator saturated its CPU, fell behind its schedule or dropped requests, and what
+    breached could be its doing. Without an SLO on achieved or errors the gate judges the defaults
+    achieved>=95% and errors<1%."""
     _go(LoadOptions(profile=profile, env=env, host=host, rate=rate, duration=duration, batch=batch, workers=workers,
                     max_connections=max_connections, users=users, out_dir=out_dir, slos=slo,
                     hard_limits=hard_limit, grace_s=grace, state_dir=state_dir,
@@ -226,16 +228,25 @@ def capacity(profile: Path = PROFILE, env: Path = ENV, host: str | None = HOST,
                                               help="For the workers a limited stair needs (load plan)."),
              out_dir: Path | None = OUT_DIR, state_dir: Path = STATE_DIR,
              keep_lab: bool = KEEP_LAB) -> None:
-    """Stairs of open-model load, each judged as a gate, up to the first the service fails, narrowed around it:
-    the knee (capacity_rate in summary.json). PASS (0): a knee (or every stair held); FAIL (1): the first stair
-    failed; INCONCLUSIVE (3): the generator limited a stair (the workers the next try needs are named)."""
+    """Stairs of open-model load, each judged as a gate, up to the knee: the highest rate the service holds.
+
+    Up to the first stair the service fails, narrowed around it: the knee (capacity_rate in summary.json).
+    PASS (0): a knee (or every stair held); FAIL (1): the first stair failed; INCONCLUSIVE (3): the generator
+    limited a stair (the workers the next try needs are named)."""
     from gameday.api.capacity import CapacityOptions, run_capacity
 
     opts = CapacityOptions(profile=profile, env=env, host=host, max_rate=max_rate, start_rate=start_rate,
                            target=target, stair_s=stair, factor=factor, resolution=resolution, batch=batch,
                            workers=workers, max_connections=max_connections, slos=slo, calibration=calibration,
                            out_dir=out_dir, state_dir=state_dir, keep_lab=keep_lab)
-    out.print(STAIR_HEADER, highlight=False)
-    s = run_capacity(opts, on_stair=lambda r: out.print(_stair_line(r), highlight=False), on_status=progress)
+    headed: list[bool] = []
+
+    def on_stair(r: dict[str, Any]) -> None:  # the table's header with its first row: after every check passed
+        if not headed:
+            out.print(STAIR_HEADER, highlight=False)
+            headed.append(True)
+        out.print(_stair_line(r), highlight=False)
+
+    s = run_capacity(opts, on_stair=on_stair, on_status=progress)
     print_capacity(s, opts.output(), table=False)
     exit_by(s["verdict"])

@@ -35,9 +35,10 @@ def discover_eks(scope: Scope) -> dict[str, dict[str, Fact]]:
                                   "gives it; change it if yours differs", value=arn, source=f"the cluster's ARN ({src})")
                              if arn else todo("the kubeconfig context of this cluster")),
         }
-        if region == scope.primary:
-            out[region]["ingest_namespace"] = todo("the namespace of the ingest deployment (Kubernetes, not AWS)")
-            out[region]["ingest_deployment"] = todo("the ingest deployment's name (Kubernetes, not AWS)")
+        # scale_dr scales the DR region's deployment: each region's is a TODO (gameday's defaults are only a guess)
+        what = "; scale_dr scales this one" if region == scope.dr else ""
+        out[region]["ingest_namespace"] = todo(f"the namespace of the ingest deployment (Kubernetes, not AWS){what}")
+        out[region]["ingest_deployment"] = todo(f"the ingest deployment's name (Kubernetes, not AWS){what}")
     return out
 
 

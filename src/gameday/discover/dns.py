@@ -151,8 +151,9 @@ def discover_route53(scope: Scope) -> tuple[dict[str, Fact], Fact]:
         return {"name": todo(why)}, todo("the service's public URL (https://NAME of the record above)")
     zone_id, c = pick[0]
     src = f"route53:ListHostedZones, tag {scope.tag}"
+    record = f"route53:ListResourceRecordSets {zone_id}"  # the record's name and type: from its zone's listing
     r53 = {"mode": found(c.mode, f"the record set's shape ({c.mode})"), "hosted_zone_id": found(zone_id, src),
-           "name": found(c.name, src), "type": found(c.type, src), **c.fields}
+           "name": found(c.name, record), "type": found(c.type, record), **c.fields}
     url = todo("the scheme (https) and port are assumed: check them", value=f"https://{c.name}",
                source=f"the record's name ({c.name})")
     return r53, url

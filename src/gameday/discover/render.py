@@ -42,7 +42,12 @@ def _lines(tree: dict[str, Any], path: str, indent: int) -> list[str]:
 
 
 def count_todos(tree: dict[str, Any]) -> int:
-    return sum(count_todos(n) if isinstance(n, dict) else bool(n.todo) for n in tree.values())
+    """The TODOs of the written file: the undecided values, and the ``service:`` section (always one)."""
+    return _count(tree) + 1
+
+
+def _count(tree: dict[str, Any]) -> int:
+    return sum(_count(n) if isinstance(n, dict) else bool(n.todo) for n in tree.values())
 
 
 def render_environment(name: str, found: dict[str, Any], *, written_by: str) -> str:

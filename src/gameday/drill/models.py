@@ -223,9 +223,12 @@ def load_drill(path: str | Path, env_override: str | Path | None = None) -> Load
         raise ConfigError(f"runbook file {drill.runbook!r} not found", file=str(path), field="runbook")
     env_path = Path(env_override) if env_override else _resolve(path, drill.environment)
     if not env_path.exists():
+        if env_override:  # the user's --env, not the drill's field
+            raise ConfigError(f"environment file {str(env_path)!r} not found", field="--env")
         raise ConfigError(f"environment file {str(env_path)!r} not found", file=str(path), field="environment")
     if drill.load.profile != "builtin" and not _resolve(path, drill.load.profile).exists():
-        raise ConfigError(f"load profile {drill.load.profile!r} not found", file=str(path), field="load.profile")
+        raise ConfigError(f"load profile {drill.load.profile!r} not found (looked in {Path.cwd()} and beside the "
+                          "drill: run from the folder that holds loadprofiles/)", file=str(path), field="load.profile")
     runbook = load_runbook(rb_path)
     env = load_environment(env_path)
     check_operations(drill, runbook, env, drill_file=str(path), runbook_file=str(rb_path))

@@ -40,8 +40,18 @@ class Slo:
         return _OPS[self.op](observed, self.threshold)
 
 
-def parse_slo(expr: str) -> Slo:
-    """Parse one --slo expression; ConfigError (exit 2) says what was expected."""
+def parse_slo(expr: str, option: str = "--slo") -> Slo:
+    """Parse one --slo (or ``option``: --hard-limit) expression; ConfigError (exit 2) names the option and says
+    what was expected."""
+    try:
+        return _parse_slo(expr)
+    except ConfigError as exc:
+        if option == "--slo":
+            raise
+        raise ConfigError(str(exc).removeprefix("--slo: "), field=option) from None
+
+
+def _parse_slo(expr: str) -> Slo:
     m = _RE.match(expr)
     if not m:
         raise ConfigError(f"cannot parse {expr!r}: expected METRIC OP NUMBER[UNIT], e.g. 'p95<300ms', "
