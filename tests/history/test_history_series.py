@@ -4,7 +4,10 @@ under two folders listed once; a plain `chaos run`'s load journal recognised; a 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from fakekit import _drill, _run
@@ -66,3 +69,19 @@ def test_a_plain_chaos_runs_load_journal_is_a_load_not_malformed(tmp_path):
     h = build_history([tmp_path / "chaos"])
     assert sorted((r.kind, r.verdict, r.status) for r in h.runs) == [("load", "aborted", "incomplete"),
                                                                     ("load", "pass", "complete")]
+
+
+def test_the_history_table_in_an_80_column_log_cuts_no_word_in_two(tmp_path):
+    run = _one_run(tmp_path)
+    for i in range(2):
+        _copy_as(run, tmp_path / "runs" / f"r{i}", run_id=f"id{i}", fault="fail_region")
+    res = subprocess.run([sys.executable, "-m", "gameday.cli", "history", str(tmp_path / "runs"), "--out",
+                          str(tmp_path / "h")], capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"},
+                         timeout=60)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), res.stdout
+    words = {w for line in lines for w in line.split()}
+    assert {"date", "verdict", "RTO", "RPO", "lost/", "acked"} <= words, res.stdout
+    rows = [line for line in lines if line.lstrip().startswith("20")]
+    assert len(rows) == 2 and all(r.split()[2] in ("pass", "fail", "inconclusive") for r in rows), res.stdout
