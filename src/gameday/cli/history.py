@@ -35,7 +35,8 @@ def history_cmd(folders: list[str] = typer.Argument(..., help="Folders holding r
         for g in h.groups:
             rows = [row_of(r, g.time_scale) for r in g.runs]
             t = Table(title=f"{g.title} (time scale {scale_text(g.time_scale)})",
-                      title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))  # no vertical rules: room for 80 columns
+                      title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                      padding=(0, 1, 0, 0))  # no vertical rules: room in 80 columns
             for col in rows[0]:  # no word cut in two (it misreads): the date and the verdict whole, a header by word
                 t.add_column(re.sub(r" |(?<=/)", "\n", col), overflow="fold", no_wrap=col in ("date", "verdict"))
             for row in rows:
