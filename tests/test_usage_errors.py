@@ -192,6 +192,7 @@ CASES = [
      "nope.yaml: file not found"),
     ("drill-validate-profile-not-here", lambda t: ["drill", "validate", _drill_elsewhere(t)], "run from the folder"),
     ("report-a-folder", lambda t: ["report", str(t)], "cannot read"),
+    ("history-no-runs", lambda t: ["history", _not_empty(t), "--out", str(t / "out")], "no run found"),
     ("report-not-a-journal", lambda t: ["report", _not_a_journal(t)], "not a gameday run journal"),
     ("chaos-validate-missing-experiment-no-environment", lambda t: ["chaos", "validate", str(t / "nope.yaml"), "--env",
                                                                     str(t / "no-env.yaml")], "nope.yaml"),

@@ -32,6 +32,9 @@ def build_history(folders: list[Path], *, out_dir: Path | None = None, window: i
     if not 0 <= threshold <= 10:
         raise ConfigError(f"{threshold:g} is out of range: 0 to 10 (a ratio)", field="--threshold")
     runs = collect(folders)
+    if not runs:  # a wrong folder, not an empty history: nothing is written
+        raise ConfigError(f"no run found under {', '.join(str(f) for f in folders)} (a run's folder holds its "
+                          "journal.jsonl)", field="FOLDERS")
     groups = trends(runs, window, threshold)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
