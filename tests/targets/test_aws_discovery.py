@@ -242,3 +242,14 @@ def test_an_aurora_global_database_is_found_and_what_is_ambiguous_is_a_todo_the_
         main(["plan", str(ROOT / "drills" / "region-failover.yaml"), "--env", str(path), "--confirm", "aws-staging"])
     err = capsys.readouterr().err
     assert info.value.code == 2 and "aws-staging.yaml" in err and "dr_value" in err, err
+
+
+def test_a_tag_no_resource_carries_is_a_usage_error_and_writes_nothing(moto, tmp_path, capsys):
+    seed_staging()
+    folder = tmp_path / "team"
+    with pytest.raises(SystemExit) as info:
+        main(["init", str(folder), "--aws", "--tag", "gameday:target=stagign", "--regions", f"{P},{DR}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert info.value.code == 2 and len(err) == 1, err
+    assert "--tag" in err[0] and "gameday:target=stagign" in err[0] and "spelling" in err[0]
+    assert not folder.exists(), "a misspelt tag writes no folder of TODOs"

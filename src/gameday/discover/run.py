@@ -12,7 +12,7 @@ from gameday.discover.databases import discover_database
 from gameday.discover.dns import discover_route53
 from gameday.discover.facts import AwsInitOptions, Fact, Scope, found, todo
 from gameday.discover.services import discover_alarms, discover_cache, discover_msk
-from gameday.errors import DriverError
+from gameday.errors import ConfigError, DriverError
 from gameday.targets.aws.session import boundary, open_session, regional_client
 
 __all__ = ["DISCOVERY_ACTIONS", "discover"]
@@ -77,4 +77,19 @@ def discover(opts: AwsInitOptions) -> dict[str, Any]:
         "dr_node_group_asg": _attempt("the DR node group", lambda: discover_dr_node_group(scope, eks), todo),
         "dr_scaled_replicas": todo("how many nodes scale_dr grows the DR node group to (gameday's default: 3)"),
     }
+    if not any(_decided(tree[k]) for k in _TAGGED):  # a misspelt tag: say so, rather than a file of TODOs
+        raise ConfigError(f"no resource in {opts.primary_region} or {opts.dr_region} carries the tag "
+                          f"{opts.tag_key}={opts.tag_value} (EKS, RDS, ElastiCache, MSK, subnets, Route 53 and alarms "
+                          "were read): check the tag's spelling and the regions", field="--tag")
     return {"aws": tree, "notes": list(scope.notes)}
+
+
+# what discovery finds by the tag (the rest comes from the command line or the credentials)
+_TAGGED = ("zones", "eks", "rds", "elasticache_replication_group", "msk_cluster_arn", "route53", "public_url",
+           "stop_condition_alarms", "dr_node_group_asg")
+
+
+def _decided(node: Any) -> bool:
+    if isinstance(node, Fact):
+        return node.decided and node.value not in ([], {}, "")  # an empty list found is nothing found
+    return isinstance(node, dict) and any(_decided(v) for v in node.values())
