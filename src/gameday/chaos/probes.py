@@ -112,14 +112,18 @@ def _spot_per_zone(env: Any) -> int:
                          "in the environment")
 
 
-def spot_capacity_restored(configuration: Configuration = None, secrets: Secrets = None) -> bool:
+def spot_capacity_restored(within_s: float = 0.0, configuration: Configuration = None, secrets: Secrets = None) -> bool:
     """True when every primary-region zone has as many healthy spot nodes as the environment configures
-    (``lab.nodes.spot_per_zone``, ``aws.spot_nodes_per_zone``)."""
+    (``lab.nodes.spot_per_zone``, ``aws.spot_nodes_per_zone``), looking for at most ``within_s`` real seconds
+    (scaled by the environment's time_scale): replacements take a while, on AWS and on a busy laptop alike."""
     s = session_for(configuration)
     want = _spot_per_zone(s.environment)
-    st = s.target.status()
-    zones = [z for z in st.zones if z.startswith(st.primary_region)]
-    return all(len(st.healthy_nodes(zone=z, capacity_type="spot")) >= want for z in zones)
+
+    def restored(_: int) -> bool:
+        st = s.target.status()
+        zones = [z for z in st.zones if z.startswith(st.primary_region)]
+        return all(len(st.healthy_nodes(zone=z, capacity_type="spot")) >= want for z in zones)
+    return _streak(restored, 1, within_s * s.environment.time_scale)
 
 
 def replication_lag_s(replica: str = "us-west-2", configuration: Configuration = None,

@@ -29,6 +29,10 @@ class WritesArgs(Args):
     within_s: float = Field(0.0, ge=0, le=86_400)
 
 
+class WithinArgs(Args):
+    within_s: float = Field(0.0, ge=0, le=86_400)
+
+
 class SloArgs(Args):
     p95_ms: float = Field(300.0, gt=0)
     max_error_ratio: float = Field(0.001, ge=0, le=1)
@@ -44,7 +48,7 @@ _NONE = operations.NoArgs
 ACTIVITY_ARGS: dict[str, type[Args]] = {
     "start_load": LoadArgs, "stop_load": _NONE, "writes_succeed": WritesArgs, "cache_writes_succeed": WritesArgs,
     "ingest_slo_met": SloArgs,
-    "zone_serving": ZoneArgs, "spot_capacity_restored": _NONE, "replication_lag_s": ReplicaArgs,
+    "zone_serving": ZoneArgs, "spot_capacity_restored": WithinArgs, "replication_lag_s": ReplicaArgs,
     "acked_events_present": _NONE,
 }
 
