@@ -48,7 +48,7 @@ def http_reason(op: str, status: int, body: bytes | str = b"", secrets: Iterable
 # aiohttp's connection errors carry the SSL context's repr (a memory address that differs per process, so one
 # cause would tally as several) and "[None]" when the OS gave no message: what a reader needs is "over TLS"
 _NOISE = ((re.compile(r" ssl:<[^>]*>"), " (TLS)"), (re.compile(r" ssl:(default|True)\b"), " (TLS)"),
-          (re.compile(r" ssl:(None|False)\b"), ""), (re.compile(r" \[None\]"), ""),
+          (re.compile(r" ssl:(None|False)\b"), ""), (re.compile(r" \[None\]"), ""), (re.compile(r"\[Errno None\] "), ""),
           (re.compile(r" at 0x[0-9a-f]+"), ""))
 
 
