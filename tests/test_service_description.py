@@ -1,12 +1,9 @@
 """The service description without a lab: templates, placeholders, ${VAR}, ids, the ledger, the requests
-the engine sends, and its HTTP/TLS connection against loopback sockets."""
+the engine sends (its HTTP/TLS exchanges: tests/load/test_reactor.py)."""
 
 from __future__ import annotations
 
 import json
-import socket
-import ssl
-import threading
 import uuid
 from pathlib import Path
 
@@ -16,7 +13,6 @@ import yaml
 from gameday.cli import main
 from gameday.config import check_service, load_environment
 from gameday.errors import ConfigError
-from gameday.load.http import NOT_SENT, Connection, _read_response
 from gameday.load.payloads import Payloads
 from gameday.service.ids import IdScheme, ack_times, read_ledger
 from gameday.service.resolved import Service
@@ -106,49 +102,6 @@ def test_the_ledger_records_uuid_and_id_runs_with_their_times(tmp_path):
     assert book["a"] == {a.event_uuid(n) for n in range(3)} and book["i"] == {a.event_uuid(3)}
     assert book["f"] == {b.event_id(9), b.event_id(10)}
     assert ack_times(path) == dict.fromkeys(sorted(book["a"]), 100.05)
-
-
-def _serve_once(reply: bytes, tls: ssl.SSLContext | None = None) -> tuple[int, list[bytes]]:
-    """A loopback server that records what it receives and answers ``reply`` once."""
-    srv = socket.create_server(("127.0.0.1", 0))
-    got: list[bytes] = []
-
-    def run() -> None:
-        conn, _ = srv.accept()
-        conn.settimeout(3)
-        try:
-            got.append(conn.recv(65536))
-            conn.sendall(reply)
-        except OSError:
-            pass
-        finally:
-            conn.close()
-            srv.close()
-    threading.Thread(target=run, daemon=True).start()
-    return srv.getsockname()[1], got
-
-
-def test_plaintext_is_never_sent_to_an_https_url():
-    port, got = _serve_once(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")  # a plain HTTP server
-    conn = Connection("127.0.0.1", port, ssl.create_default_context(), 2.0)
-    assert conn.exchange(b"POST /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n") == NOT_SENT
-    assert all(b"POST" not in g for g in got), "the TLS handshake failed: no request went out in clear"
-
-
-@pytest.mark.parametrize("reply, status, keep, body", [
-    (b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n3\r\nefg\r\n0\r\n\r\n", 201, True,
-     b"abcdefg"),
-    (b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", 201, False, b"ok"),
-    (b"HTTP/1.1 503 Service Unavailable\r\n\r\ndown for now", 503, False, b"down for now"),  # read to the end
-])
-def test_responses_are_read_whole_however_they_are_framed(reply, status, keep, body):
-    a, b = socket.socketpair()
-    b.sendall(reply)
-    if not keep:
-        b.shutdown(socket.SHUT_WR)
-    assert _read_response(a) == (status, keep, body), "the body is kept: a failure reason quotes it"
-    a.close()
-    b.close()
 
 
 def test_a_cache_section_gives_the_drill_its_cache_url_with_the_token_from_the_environment_and_hides_it(monkeypatch):

@@ -8,26 +8,28 @@ time (no coordinated omission) into HdrHistograms (1 us .. 1 h, 3 significant di
 not a latency. Late starts (the cap or the schedule held a request back) and drops are counted.
 
 Requests follow the service description (``gameday.load.payloads``), over plain HTTP or TLS. The HTTP
-client is written by hand on gevent sockets (``gameday.load.http``), with each request pre-encoded:
+client is written by hand, all the connections on one epoll loop (``gameday.load.reactor``, ``gameday.load.http``),
+with each request pre-encoded:
 Locust's HttpUser/FastHttpUser spend most of a core on per-request bookkeeping (FastHttpUser: about a
 fifth of this engine's requests per core, ``make bench-load``), and the gate must not saturate before
 the system it measures. Counts are kept per second and added up at each tick (the hot path is
-``_connection``/``_record``: every attribute there costs measurable throughput).
+``_done``/``_start``/``_record``: every attribute there costs measurable throughput).
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 import gevent
 import psutil
-from gevent.queue import Queue
 from hdrh.histogram import HdrHistogram
 
-from gameday.load.http import HTTP, NO_ANSWER, NOT_SENT, REFUSED, TIMEOUT, Connection, blame
+from gameday.load.http import HTTP, NO_ANSWER, NOT_SENT, REFUSED, TIMEOUT, blame
 from gameday.load.payloads import Payloads, RequestHook, hook_payloads
+from gameday.load.reactor import Reactor, Slot
 from gameday.load.shapes import RateShape
 from gameday.load.window import SecondWindow, new_histogram
 from gameday.reasons import ReasonTally, exc_reason, http_reason
@@ -68,12 +70,13 @@ class Engine:
         self.on_ledger = on_ledger
         self.on_second = on_second
         self.failed_as: dict[int, int] | None = {} if on_second is not None else None  # status -> this second's
-        self.open = self.idle = self.peak = 0
-        self.workers: list[gevent.Greenlet] = []
-        self.conns: set[Connection] = set()  # open connections, whose deadlines the watchdog checks
+        self.open = self.peak = 0
+        self.idle: list[Slot] = []  # connections with no exchange under way
         self.emit = emit
         self.worker = worker
-        self.queue: Queue = Queue()
+        self.queue: deque[tuple[float, int]] = deque()  # arrivals due, not sent yet: (intended time, first id)
+        self.reactor: Reactor | None = None
+        self.build = self.payloads.request
         self.total = new_histogram()
         self.steady = new_histogram()
         self.window = SecondWindow()
@@ -101,30 +104,34 @@ class Engine:
     # ---- the schedule --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         self.t0 = time.monotonic()
+        self.reactor = Reactor(self.payloads.host, self.payloads.port, self.service.ssl_context, self.timeout_s,
+                               self._done)
         ticker = gevent.spawn(self._ticker)
-        watchdog = gevent.spawn(self._watchdog)
         try:
-            self._schedule()
+            self._schedule(self.reactor)
+            self._drain(self.reactor)
         finally:
-            for _ in self.workers:
-                self.queue.put(None)
-            gevent.joinall(self.workers, timeout=self.timeout_s + 1)
-            gevent.killall(self.workers, block=False)
+            self.reactor.close()
             ticker.kill()
-            watchdog.kill()
             self._tick()
         return self.result()
 
-    def _schedule(self) -> None:
-        next_t, counter = self.t0, 0
+    def _schedule(self, reactor: Reactor) -> None:
+        """Arrivals at their intended times, sent as connections are free; between them, the answers."""
+        next_t, counter, check = self.t0, 0, self.t0
+        every = min(0.1, self.timeout_s / 10)  # exchanges past their deadline end this often, as timeouts
+        queue = self.queue
         while not self.stopped:
             now = time.monotonic()
+            if now >= check:
+                reactor.expire(now)
+                check = now + every
             rate = self.shape.rate_at(now - self.t0)
             if rate is None:
                 return
             rate *= self.share
             if rate <= 0:
-                gevent.sleep(0.01)
+                reactor.pump(0.01)
                 next_t = time.monotonic()
                 continue
             interval = self.batch / rate
@@ -133,9 +140,9 @@ class Engine:
                 if self.stair_s:
                     self._stair_of(next_t).behind(now - next_t)
                 due = int((now - next_t) / interval) + 1
-                take = min(due, max(0, self.max_queue - self.queue.qsize()))
+                take = min(due, max(0, self.max_queue - len(queue)))
                 for k in range(take):
-                    self.queue.put((next_t + k * interval, counter))
+                    queue.append((next_t + k * interval, counter))
                     counter += self.batch
                 if due > take:  # the queue is full: these arrivals are dropped, counted, never sent
                     self.window.dropped += due - take
@@ -144,42 +151,52 @@ class Engine:
                     counter += (due - take) * self.batch
                 next_t += due * interval
                 self._grow()
-            gevent.sleep(max(0.001, min(0.01, next_t - time.monotonic())))
+                self._dispatch()
+            reactor.pump(max(0.001, min(0.01, next_t - time.monotonic())))
+
+    def _drain(self, reactor: Reactor) -> None:
+        """After the last arrival: the requests queued and under way, for at most the timeout and a second."""
+        end = time.monotonic() + self.timeout_s + 1
+        while (self.queue or reactor.in_flight()) and (now := time.monotonic()) < end:
+            reactor.expire(now)
+            self._dispatch()
+            reactor.pump(0.01)
 
     # ---- the connections -----------------------------------------------------------------------
     def _grow(self) -> None:
         """One more connection for every queued request no idle connection will take, up to the cap."""
-        deficit = self.queue.qsize() - self.idle
+        deficit = len(self.queue) - len(self.idle)
         while deficit > 0 and self.open < self.max_connections:
             self.open += 1
-            self.workers.append(gevent.spawn(self._connection))
+            self.idle.append(Slot())  # it connects with its first request
             deficit -= 1
         self.peak = max(self.peak, self.open)
         if self.stair_s:
             st = self._stair_of(time.monotonic())
             st.peak = max(st.peak, self.open)
 
-    def _connection(self) -> None:
-        conn = Connection(self.payloads.host, self.payloads.port, self.service.ssl_context, self.timeout_s,
-                          swept=True)
-        self.conns.add(conn)
-        queue, build = self.queue, self.payloads.request
-        while True:
-            self.idle += 1
-            item = queue.get()
-            self.idle -= 1
-            if item is None:
-                break
-            intended, first = item
-            if time.monotonic() - intended > _LATE_S:
-                self.window.late += 1
-                if self.stair_s:
-                    self._stair_of(intended).counts["late"] += 1
-            self._record(intended, first, conn.exchange(build(first)), conn)
-        conn.close()
-        self.conns.discard(conn)
+    def _dispatch(self) -> None:
+        idle, queue = self.idle, self.queue
+        while idle and queue:
+            self._start(idle.pop(), queue.popleft())
 
-    def _record(self, intended: float, first: int, status: int, conn: Connection) -> None:
+    def _start(self, slot: Slot, item: tuple[float, int]) -> None:
+        intended, first = item
+        if time.monotonic() - intended > _LATE_S:
+            self.window.late += 1
+            if self.stair_s:
+                self._stair_of(intended).counts["late"] += 1
+        self.reactor.start(slot, item, self.build(first))  # type: ignore[union-attr]
+
+    def _done(self, slot: Slot, item: tuple[float, int], status: int) -> None:
+        """An exchange's outcome (the reactor's callback): counted, then the connection takes the next arrival."""
+        self._record(item[0], item[1], status, slot)
+        if self.queue:
+            self._start(slot, self.queue.popleft())
+        else:
+            self.idle.append(slot)
+
+    def _record(self, intended: float, first: int, status: int, conn: Slot) -> None:
         """Count one answer in this second's window (the run's counts add up the seconds: a hot path)."""
         now = time.monotonic()
         latency_us = int((now - intended) * 1_000_000) or 1
@@ -224,7 +241,7 @@ class Engine:
         if self.stair_s:
             self._stair_of(intended).count(status, ok, latency_us, self.batch, None if ok else blame(status, conn.error))
 
-    def _failed(self, status: int, conn: Connection, wall: float) -> None:
+    def _failed(self, status: int, conn: Slot, wall: float) -> None:
         """Why a request failed: its reason tallied, its count by who it points at."""
         secrets = self.service.secrets
         if status > 0:
@@ -240,16 +257,6 @@ class Engine:
             w.refused += 1
         elif who == TIMEOUT:
             w.timeouts += 1
-
-    def _watchdog(self) -> None:
-        """The connections' deadlines, checked every tenth of the timeout (at most 0.1 s): a late exchange is
-        ended as a timeout (``http.Connection.expire_if_late``; no timer per request on the hot path)."""
-        every = min(0.1, self.timeout_s / 10)
-        while True:
-            gevent.sleep(every)
-            now = time.monotonic()
-            for conn in list(self.conns):
-                conn.expire_if_late(now)
 
     def _stair_of(self, t: float) -> StairTally:
         """The stair a moment (monotonic) belongs to (before the first: the first; after the last: the last)."""
