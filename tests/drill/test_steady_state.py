@@ -131,3 +131,27 @@ def test_a_load_that_had_not_started_by_the_end_of_the_warm_up_is_not_steady():
 def test_a_failing_load_alone_breaks_the_steady_state():
     s = steady_state(_events([True] * 6, sent=300, failed=40), consecutive=5, now=200.0)
     assert not s.holds and "40 of 300 (13%)" in s.summary
+
+
+def _ticks(failed: list[int], sent: int = 100) -> list[Event]:
+    """A warm-up's load ticks, one a second, each ``sent`` requests with the given failures, and 6 ok probes."""
+    probes = _events([True] * 6)[:-1]
+    return [*probes, *(Event(10 + i, 0, 101.0 + i, "load.tick", "load", {"sent": sent, "errors": f, "indeterminate": 0})
+                       for i, f in enumerate(failed))]
+
+
+def test_a_cold_start_in_the_first_seconds_of_the_warm_up_is_not_the_steady_state():
+    """A service whose first requests time out while it opens its pools, then answers every one, is faulted;
+    the summary says the whole warm-up's count beside the judged one."""
+    s = steady_state(_ticks([11, 0, 0, 0, 0, 0]), consecutive=5, now=200.0)
+    assert s.holds and "failed 0 of 300 in the warm-up's last 3 s (11 of 600 in all)" in s.summary, s.summary
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 100), min_size=1, max_size=12))
+def test_the_load_is_judged_on_the_later_half_of_the_warm_up(failed):
+    s = steady_state(_ticks(failed), consecutive=5, now=200.0)
+    late = failed[len(failed) // 2:]  # the ticks at or after the middle of their span
+    assert s.holds == (sum(late) <= 0.01 * 100 * len(late)), (failed, s.summary)
+    assert steady_state(_ticks([*failed, 0, 0, 0, 0, 0, 100]), consecutive=5, now=200.0).holds is False, \
+        "failures in the last second before the fault are never a steady state"
