@@ -75,6 +75,7 @@ class LocustLoad:
     def stop(self) -> None:
         self.run.stop()
         self._thread.join(60)
+        (self.run.out_dir / "ledger.sofar").unlink(missing_ok=True)  # a reader's snapshot: ledger.txt is the record
 
 
 def _handed_over_since(folder: Path, t: float) -> bool:
