@@ -19,8 +19,8 @@ from gameday.service.resolved import Service
 from gameday.targets.deadline import deadline
 
 if TYPE_CHECKING:
+    from gameday.drill.context import StepContext
     from gameday.drill.models import Step
-    from gameday.drill.steps import StepContext
 
 __all__ = ["RESTORE_CALLS", "run_restore_step", "verify_restored", "resolve_args"]
 

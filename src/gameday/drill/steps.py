@@ -6,65 +6,20 @@ import json
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from gameday import operations
+from gameday.drill.context import ManualHandler, RecoveryView, StepContext, StepOutcome
 from gameday.drill.models import Step
 from gameday.drill.restore_steps import RESTORE_CALLS, run_restore_step
 from gameday.errors import DriverError
-from gameday.judge.recovery import Recovery
 from gameday.operations import fill
-from gameday.targets.base import Target
 from gameday.targets.deadline import deadline
 
-__all__ = ["StepOutcome", "StepContext", "run_step", "fill", "wait_until"]
+__all__ = ["ManualHandler", "RecoveryView", "StepOutcome", "StepContext", "run_step", "fill", "wait_until"]
 
 _NOTE_EVERY_S = 3.0
 _FIRST_NOTE_S = 1.0
-
-
-@dataclass(frozen=True)
-class StepOutcome:
-    ok: bool
-    detail: str
-    auto_confirmed: bool = False
-    skipped: bool = False  # a responder chose to skip it (rehearsals): recorded, the runbook goes on
-    confirmed_by: str | None = None  # the person who answered a manual step
-    result: dict[str, Any] | None = None  # what an action returned, as JSON (ARC's figures, a restore's point and duration)
-
-
-class RecoveryView(Protocol):
-    """The live recovery machine (``gameday.drill.live.LiveRecovery``), as the waits see it."""
-
-    def result(self) -> Recovery: ...
-
-    def outage_seen(self) -> bool: ...
-
-
-# A manual step handler: given the step, return its outcome (auto-confirm, or ask a person).
-ManualHandler = Callable[[Step], StepOutcome]
-
-
-@dataclass
-class StepContext:
-    target: Target
-    live: RecoveryView
-    consecutive: int
-    t_fault: float
-    variables: dict[str, str]
-    manual: ManualHandler
-    poll_s: float = 0.05
-    on_wait: Callable[[str], None] | None = None  # a status line while a wait lasts
-    time_scale: float = 1.0
-    close_window: Callable[[], None] | None = None  # a planned move's smoke test closes its effect window
-    ledger: Callable[[], Path] | None = None  # the load's ledger as answered so far (verify_restore reads it)
-    on_intent: Callable[[str, dict[str, Any]], object] | None = None  # journals an action's inverse before it runs
-    restores: dict[str, dict[str, Any]] = field(default_factory=dict)  # restored instance -> its restore's result
-
-    def budget_of(self, step: Step) -> float:
-        return step.budget_s * self.time_scale
 
 
 def _condition(name: str, step: Step, ctx: StepContext) -> Callable[[], bool]:
