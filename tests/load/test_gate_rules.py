@@ -145,16 +145,17 @@ def test_a_gate_journal_cut_off_before_its_result_reports_aborted_without_none(t
     import pytest
 
     from gameday.cli import main
-    from gameday.journal import Journal
+    from gameday.journal import Journal, read_journal
 
     j = Journal(tmp_path / "journal.jsonl", fsync=False)
     j.record("gate.start", "runner", {"profile": "p.py", "host": "http://127.0.0.1:9", "rate": 10.0, "duration": 5.0,
                                       "slos": [{"expr": "errors<1%", "default": True}], "gate": True})
-    j.record("failures", "load", {"source": "load", "reasons": {"write: HTTP 503: busy": {"count": 7, "first": 1.0,
-                                                                                           "last": 2.0}}})
+    t0 = read_journal(tmp_path / "journal.jsonl")[0].t_wall  # the report's times count from the gate's start
+    j.record("failures", "load", {"source": "load", "reasons": {"write: HTTP 503: busy": {"count": 7, "first": t0 + 1,
+                                                                                           "last": t0 + 2}}})
     j.close()
     with pytest.raises(SystemExit) as info:
         main(["report", str(tmp_path / "journal.jsonl")])
     out = capsys.readouterr().out
     assert info.value.code == 4 and "ABORTED" in out and "cut off" in out and "None" not in out
-    assert "7 x write: HTTP 503: busy" in " ".join(out.split())
+    assert "7 x (1-2 s) write: HTTP 503: busy" in " ".join(out.split()), out
