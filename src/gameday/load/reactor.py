@@ -210,7 +210,7 @@ class Reactor:
                     data += sock.recv(65536)
         except _AGAIN:
             return
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: gevent's TLS socket, closed under the read
             self._fail(slot, exc)
             return
         if not slot.buf:
