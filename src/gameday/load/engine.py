@@ -21,7 +21,6 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from operator import itemgetter
 from typing import Any
 
 import gevent
@@ -88,7 +87,8 @@ class Engine:
         self.reasons = ReasonTally()  # why requests failed, drained into each second's progress
         # acked, failed, indeterminate: (first id, count, answered at, in _BUCKET_S steps); handed to on_ledger
         # every second (then: memory of one second's answers, whatever the run's age)
-        self.ranges: dict[str, list[tuple[int, int, int]]] = {"a": [], "f": [], "i": []}
+        # (the first ids of its requests, by the _BUCKET_S step they were answered in: every request has batch ids)
+        self.ranges: dict[str, dict[int, list[int]]] = {"a": {}, "f": {}, "i": {}}
         self.answers: dict[int, list[int]] = {}  # 0.1 s bucket of answer time -> [acked, failed, indeterminate]
         self.max_lag_s = 0.0
         self.cpu: list[float] = [0.0, 0.0, -1.0]  # samples, their sum, the last one: a day's run keeps 3 numbers
@@ -225,18 +225,18 @@ class Engine:
                 w.steady_acked_events += self.batch
             else:
                 self.edge_lat[latency_us] = self.edge_lat.get(latency_us, 0) + 1
-            self.ranges["a"].append((first, self.batch, bucket))
+            _note(self.ranges["a"], bucket, first)
             answered[0] += 1
         elif status in (0, 504):  # no answer, or "may or may not be committed"
             w.indeterminate += 1
-            self.ranges["i"].append((first, self.batch, bucket))
+            _note(self.ranges["i"], bucket, first)
             answered[2] += 1
             self._failed(status, conn, wall)
             if self.failed_as is not None:
                 self.failed_as[status] = self.failed_as.get(status, 0) + 1
         else:  # -1: could not connect (nothing sent); or a definite HTTP error
             w.errors += 1
-            self.ranges["f"].append((first, self.batch, bucket))
+            _note(self.ranges["f"], bucket, first)
             answered[1] += 1
             self._failed(status, conn, wall)
             if self.failed_as is not None:
@@ -311,8 +311,9 @@ class Engine:
     def _flush_ledger(self) -> None:
         if self.on_ledger is None or not any(self.ranges.values()):
             return
-        ranges, self.ranges = self.ranges, {"a": [], "f": [], "i": []}
-        self.on_ledger({"worker": self.worker, **self._ledger_ids(), "ranges": {k: _merge(v) for k, v in ranges.items()}})
+        ranges, self.ranges = self.ranges, {"a": {}, "f": {}, "i": {}}
+        self.on_ledger({"worker": self.worker, **self._ledger_ids(),
+                        "ranges": {k: _merge(v, self.batch) for k, v in ranges.items()}})
 
     def _ledger_ids(self) -> dict[str, Any]:
         return {"prefix": self.ids.prefix, "uuid": self.ids.uuid, "width": WIDTH}
@@ -332,7 +333,7 @@ class Engine:
                 "cpu_percent": [round(self.cpu[1] / self.cpu[0], 2)] if self.cpu[0] else [],  # the average
                 "cpu_samples": int(self.cpu[0]), "stairs": [st.result() for st in self.stairs],
                 "ledger": {**self._ledger_ids(), "spilled": self.on_ledger is not None,
-                           "ranges": {k: _merge(v) for k, v in self.ranges.items()}}}
+                           "ranges": {k: _merge(v, self.batch) for k, v in self.ranges.items()}}}
 
 
 class StairTally:
@@ -381,12 +382,25 @@ def _error(status: int) -> str:
     return f"HTTP {status}"
 
 
-def _merge(ranges: list[tuple[int, int, int]]) -> list[list[float]]:
-    """Runs of consecutive ids answered in the same time bucket: [first, count, answered at (epoch s)]."""
-    out: list[list[int]] = []
-    for first, n, bucket in sorted(ranges, key=itemgetter(2, 0)):
-        if out and out[-1][2] == bucket and out[-1][0] + out[-1][1] == first:
-            out[-1][1] += n
-        else:
-            out.append([first, n, bucket])
-    return [[f, n, round(b * _BUCKET_S, 3)] for f, n, b in out]
+def _note(by_bucket: dict[int, list[int]], bucket: int, first: int) -> None:
+    firsts = by_bucket.get(bucket)
+    if firsts is None:
+        firsts = by_bucket[bucket] = []
+    firsts.append(first)
+
+
+def _merge(by_bucket: dict[int, list[int]], batch: int) -> list[list[float]]:
+    """Runs of consecutive requests (``batch`` ids each) answered in the same time bucket, in time order:
+    [first id, count, answered at (epoch s)]. Sorting plain ints per bucket: a fifth of the cost of sorting a
+    second's tuples."""
+    out: list[list[float]] = []
+    for bucket in sorted(by_bucket):
+        firsts, at = sorted(by_bucket[bucket]), round(bucket * _BUCKET_S, 3)
+        start = prev = firsts[0]
+        for f in firsts[1:]:
+            if f != prev + batch:
+                out.append([start, prev - start + batch, at])
+                start = f
+            prev = f
+        out.append([start, prev - start + batch, at])
+    return out
