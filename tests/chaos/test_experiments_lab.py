@@ -90,6 +90,7 @@ def test_a_failing_action_fails_although_chaos_run_exits_0(lab, tmp_path):
     def missing_profile(exp):
         exp["method"][0]["provider"]["arguments"]["profile"] = "loadprofiles/no-such-profile.py"
         exp["method"][0]["name"] = "start-missing-load"
+        exp["method"][1].pop("pauses", None)  # the health checks' wait after the zone is lost: not this test's point
     path = _variant(tmp_path, "az-outage", missing_profile)
     code, v = _run(lab, path, tmp_path / "gameday")
     assert code == 1 and v["verdict"] == "fail"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,13 @@ def _fake_runs(tmp_path: Path, slow_last: bool) -> Path:
     return runs
 
 
+@pytest.fixture(scope="module")
+def runs_without_regression(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four fake runs without a regression, made once (seconds of fake drills) for the tests that read them; a
+    test that changes them changes its own copy."""
+    return _fake_runs(tmp_path_factory.mktemp("history"), slow_last=False)
+
+
 def test_a_slower_step_is_flagged_as_the_regression_and_fails_the_ci_job(tmp_path, capsys):
     runs = _fake_runs(tmp_path, slow_last=True)
     h = build_history([runs], out_dir=tmp_path / "h")
@@ -39,8 +47,8 @@ def test_a_slower_step_is_flagged_as_the_regression_and_fails_the_ci_job(tmp_pat
     assert "Regression in the latest run: step promote" in html and "<script" not in html
 
 
-def test_a_history_without_regression_exits_0_and_carries_each_reports_figures(tmp_path):
-    runs = _fake_runs(tmp_path, slow_last=False)
+def test_a_history_without_regression_exits_0_and_carries_each_reports_figures(tmp_path, runs_without_regression):
+    runs = runs_without_regression
     with pytest.raises(SystemExit) as info:
         main(["history", str(runs), "--out", str(tmp_path / "h"), "--fail-on-regression"])
     assert info.value.code == 0
@@ -53,8 +61,9 @@ def test_a_history_without_regression_exits_0_and_carries_each_reports_figures(t
         assert run["figures"]["events_lost"] == report["events_lost"] and run["verdict"] == report["verdict"]
 
 
-def test_a_cut_off_journal_is_listed_as_incomplete_and_garbage_as_malformed(tmp_path, capsys):
-    runs = _fake_runs(tmp_path, slow_last=False)
+def test_a_cut_off_journal_is_listed_as_incomplete_and_garbage_as_malformed(tmp_path, capsys, runs_without_regression):
+    runs = tmp_path / "runs"
+    shutil.copytree(runs_without_regression, runs)
     journal = runs / "run-3" / "out" / "journal.jsonl"
     lines = journal.read_text().splitlines()
     journal.write_text("\n".join(lines[: len(lines) // 2]) + '\n{"seq": 99, "t_wa')  # kill -9 mid-write

@@ -27,6 +27,9 @@ UNREACHABLE_PORT = 1  # tcpmux: nothing on a loopback test machine listens there
 def dr_conf(port: int, datadir: Path, link_port: int) -> str:
     return "\n".join([
         f"port {port}", "bind 127.0.0.1", "protected-mode no", f"dir {datadir}", 'save ""', "appendonly no",
+        # once promoted it feeds the primary region's node in the failback: a full sync at once, not after
+        # Valkey's default 5 s wait for more replicas (the failback's cache step over its budget)
+        "repl-diskless-sync yes", "repl-diskless-sync-delay 0",
         "repl-timeout 5", "loglevel warning", "replica-read-only yes",
         "replica-priority 0", "replica-announce-ip 127.0.0.1", f"replica-announce-port {UNREACHABLE_PORT}",
         f"replicaof 127.0.0.1 {link_port}"]) + "\n"

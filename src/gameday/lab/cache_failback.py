@@ -68,6 +68,12 @@ async def fail_back(g: CacheGroup) -> dict[str, Any]:
         await command(dr.port, "CLIENT", "UNPAUSE", timeout=2.0)
         paused = round(time.time() - t, 3)
     g._spawn(replica, node_conf(replica.port, g._dir(replica), primary.port))
+
+    async def replica_linked() -> bool:
+        return (await command(replica.port, "INFO", "replication")).get("master_link_status") == "up"
+    # The sentinels learn the primary's replicas from its INFO, asked at start and then every 10 s: started
+    # before the replica is linked, they could take 10 s more to know it (the failback step over its budget).
+    await _until(replica_linked, "the primary region's replica replicating from the new primary")
     for s in g.sentinels:
         g._spawn(s, sentinel_conf(s.port, g._dir(s), primary.port, g.settings), sentinel=True)
     await g.wait_ready()
