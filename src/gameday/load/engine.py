@@ -10,8 +10,8 @@ not a latency. Late starts (the cap or the schedule held a request back) and dro
 Requests follow the service description (``gameday.load.payloads``), over plain HTTP or TLS. The HTTP
 client is written by hand, all the connections on one epoll loop (``gameday.load.reactor``, ``gameday.load.http``),
 with each request pre-encoded:
-Locust's HttpUser/FastHttpUser spend most of a core on per-request bookkeeping (FastHttpUser: about a
-fifth of this engine's requests per core, ``make bench-load``), and the gate must not saturate before
+Locust's HttpUser/FastHttpUser spend most of a core on per-request bookkeeping (FastHttpUser: a tenth or
+less of this engine's requests per core at batch 1, ``make bench-load``), and the gate must not saturate before
 the system it measures. Counts are kept per second and added up at each tick (the hot path is
 ``_done``/``_start``/``_record``: every attribute there costs measurable throughput).
 """
