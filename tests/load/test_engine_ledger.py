@@ -7,7 +7,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gameday.load.engine import _merge, _note
+from gameday.load.id_runs import merge_runs as _merge
+from gameday.load.id_runs import note as _note
 
 
 @given(st.integers(1, 5), st.lists(st.tuples(st.integers(0, 60), st.integers(0, 4)), max_size=80, unique_by=lambda t: t[0]))
