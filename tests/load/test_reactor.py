@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gevent import monkey
 from hypothesis import given
 from hypothesis import strategies as st
 
 from gameday.lab.tls import self_signed
+from gameday.load import reactor as reactor_module
 from gameday.load.http import NO_ANSWER, NOT_SENT, NoAnswer, blame, parse
 from gameday.load.reactor import Reactor, Slot
 
@@ -103,8 +105,22 @@ def _exchanges(port: int, n: int, tls: ssl.SSLContext | None = None, timeout_s: 
     return out
 
 
+@pytest.fixture(params=["epoll", "poll"])
+def poller(request, monkeypatch):
+    """Both of the loop's pollers: epoll (Linux), and poll(2) where there is no epoll."""
+    if request.param == "poll":
+        real = monkey.get_original
+
+        def no_epoll(module: str, name: str) -> Any:
+            if name == "epoll":
+                raise AttributeError(name)
+            return real(module, name)
+        monkeypatch.setattr(reactor_module.monkey, "get_original", no_epoll)
+    return request.param
+
+
 @pytest.mark.parametrize("piece", [0, 1, 7])
-def test_answers_are_read_whole_however_they_are_split_and_framed(piece):
+def test_answers_are_read_whole_however_they_are_split_and_framed(piece, poller):
     service = Service([OK, CHUNKED, TRAILERS, OK, CLOSE, OK, NO_LENGTH], piece=piece)
     got = _exchanges(service.port, 7)
     assert [(s, b) for s, _, b in got] == [(202, b"{}"), (201, b"abcdefg"), (201, b"hi"), (202, b"{}"), (201, b"ok"),
@@ -126,8 +142,9 @@ def test_a_service_that_closes_resets_garbles_or_stays_silent_gives_no_answer_an
 
 
 def test_nothing_listening_is_not_sent():
-    port = Service([]).port  # a port that was free: the server stops at once
-    time.sleep(0.05)
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     (status, error, _), = _exchanges(port, 1)
     assert status == NOT_SENT and isinstance(error, ConnectionRefusedError)
 

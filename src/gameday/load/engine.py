@@ -87,9 +87,9 @@ class Engine:
         self.counts = {"sent": 0, "acked_events": 0, "errors": 0, "indeterminate": 0, "dropped": 0, "late": 0,
                        "http_errors": 0, "refused": 0, "timeouts": 0, "steady_acked_events": 0, "steady_sent": 0}
         self.reasons = ReasonTally()  # why requests failed, drained into each second's progress
-        # acked, failed, indeterminate: (first id, count, answered at, in _BUCKET_S steps); handed to on_ledger
-        # every second (then: memory of one second's answers, whatever the run's age)
-        # (the first ids of its requests, by the _BUCKET_S step they were answered in: every request has batch ids)
+        # acked, failed, indeterminate: the first ids of their requests (batch ids each) by the _BUCKET_S step they
+        # were answered in; merged into runs and handed to on_ledger every second (memory of one second's answers,
+        # whatever the run's age)
         self.ranges: dict[str, dict[int, list[int]]] = {"a": {}, "f": {}, "i": {}}
         self.answers: dict[int, list[int]] = {}  # 0.1 s bucket of answer time -> [acked, failed, indeterminate]
         self.max_lag_s = 0.0

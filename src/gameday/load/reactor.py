@@ -89,7 +89,7 @@ class _Poller:
     def close(self) -> None:
         if self.watcher is not None:
             self.watcher.close()
-        self.ep.close()
+            self.ep.close()  # poll(2) has no descriptor to close
 
 
 class Reactor:
