@@ -6,8 +6,10 @@ nothing outlives the supervisor, even when it is killed with SIGKILL.
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -22,9 +24,40 @@ __all__ = ["free_port", "die_with_parent", "spawn", "kill_tree", "kill_trees", "
 _PR_SET_PDEATHSIG = 1
 
 
+# Ports handed out by this process lately: never the same one twice while its user may still be starting.
+_HANDED: collections.deque[int] = collections.deque(maxlen=2048)
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    """A TCP port on 127.0.0.1 that was free a moment ago, chosen below the kernel's ephemeral range.
+
+    Binding port 0 would pick from the ephemeral range, the same ports the kernel gives outgoing connections:
+    under load (thousands of client and database connections) one of them took the port in the second
+    between this check and the lab process binding it, and an ingest node died at start (CI, once). Below
+    the range only another listener can take it; ports are picked at random so that the test process, the
+    supervisor and the drill runner, each picking, rarely meet. No library does this (portpicker binds 0)."""
+    low, _ = _ephemeral_range()
+    top = low - 1 if low > 12000 else 0
+    for _ in range(64 if top else 0):
+        port = random.randint(10000, top)
+        if port in _HANDED:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED.append(port)
+        return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:  # no room below the range: the kernel's pick
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 

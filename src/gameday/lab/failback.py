@@ -37,8 +37,7 @@ async def rebuild_primary_region(lab: Lab) -> dict[str, Any]:
     lab.writers[r].route = lambda: d.port  # the region's writer endpoint follows the current primary
     await p.rebuild_as_standby(source_port=d.port, upstream_port=d.port)
     started = restore_nodes(lab, region=r)["nodes_started"]
-    if not await lab.fleet.wait_healthy(40):
-        raise RuntimeError("the primary region's ingest nodes did not become healthy within 40 s")
+    await lab.fleet.settle(40, replacements=len(started))  # raises naming each node that is not healthy, and why
     await _streaming(lab, p.name, d.name)
     out = {"region": r, "rebuilt": p.name, "follows": d.name, "nodes_started": started}
     lab.record("action.rebuild_primary_region", out)

@@ -29,7 +29,7 @@ class Node:
     capacity_type: str
     port: int
     proc: subprocess.Popen[bytes] | None = None
-    state: str = "starting"  # starting | running | draining | frozen | killed | interrupted | stopped
+    state: str = "starting"  # starting | running | draining | frozen | killed | interrupted | stopped | exited
     healthy: bool = False
     ok_streak: int = 0
     fail_streak: int = 0
@@ -168,13 +168,56 @@ class Fleet:
         if self._session is not None:
             await self._session.close()
 
+    def reap(self) -> list[Node]:
+        """Nodes whose process ended on its own while starting or running (a fault's kill says so first): now
+        ``exited``, each recorded with its exit code and the last line of its log."""
+        ended = [n for n in self.nodes if n.state in ("starting", "running") and n.proc is not None
+                 and n.proc.poll() is not None]
+        for n in ended:
+            n.state, n.healthy = "exited", False
+            self.record("node.exited", {"node": n.name, "zone": n.zone, "why": self.why_down(n)})
+        return ended
+
+    def why_down(self, node: Node) -> str:
+        """Why a node is not healthy, in a line: its exit code and its log's last line, or its state."""
+        code = node.proc.poll() if node.proc is not None else None
+        head = f"exited with code {code}" if code is not None else f"{node.state}, health check failing"
+        try:
+            lines = [x for x in (self.root / f"{node.name}.log").read_text(errors="replace").splitlines() if x.strip()]
+        except OSError:
+            lines = []
+        return f"{head}: {lines[-1].strip()[:200]}" if lines else head
+
     async def wait_healthy(self, timeout: float) -> bool:
+        """True once every starting or running node is healthy; False at the deadline, or as soon as one of
+        them exited (its replacement is the caller's decision)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
+            self.reap()
+            if any(n.state == "exited" for n in self.nodes):
+                return False
             if all(n.healthy for n in self.nodes if n.state in ("starting", "running")):
                 return True
             await asyncio.sleep(0.1)
         return False
+
+    async def settle(self, timeout: float, replacements: int) -> None:
+        """Every starting or running node healthy within ``timeout``; a node whose process died on its own is
+        replaced, as an auto scaling group replaces an instance (at most ``replacements`` in all). Raises
+        RuntimeError naming each node that is not healthy, and why (its exit code, its log's last line)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not await self.wait_healthy(deadline - asyncio.get_running_loop().time()):
+            exited = [n for n in self.nodes if n.state == "exited"]
+            if not exited or replacements < len(exited) or asyncio.get_running_loop().time() > deadline:
+                bad = [f"{n.name} ({self.why_down(n)})" for n in self.nodes
+                       if n.state in ("starting", "running", "exited") and not n.healthy]
+                raise RuntimeError(f"ingest nodes not healthy within {timeout:.0f} s: {'; '.join(bad)}")
+            for n in exited:
+                new = self.add(n.region, n.zone, n.capacity_type)
+                self.record("autoscaler.replaced", {"old": n.name, "new": new.name, "zone": n.zone,
+                                                    "why": self.why_down(n)})
+            replacements -= len(exited)
+            self.forget_dead()
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -183,6 +226,7 @@ class Fleet:
 
     async def _health_loop(self) -> None:
         while True:
+            self.reap()
             targets = [n for n in self.nodes if n.state in ("starting", "running", "draining", "frozen")]
             await asyncio.gather(*(self._check(n) for n in targets))
             await asyncio.sleep(self.hc.interval_s)

@@ -54,6 +54,7 @@ class Lab:
         self.rds = RdsController(settings.rds, self.writers[sh.primary_region], self.dbs[sh.db("primary").name],
                                  self.dbs[sh.db("sync-standby").name], self.record)
         self._pending: set[asyncio.Task[None]] = set()
+        self.restores = 0  # how many restores ran: an interruption begun before one is over (restore replaced it)
         self.refusals = RefusalWatch({n: db.log for n, db in self.dbs.items()}, self.record, settings.rds.max_connections)
         self.backups = Backups(settings.backups, root, (sh.primary_region, sh.dr_region), self._primary_port,
                                self.record)
@@ -152,9 +153,7 @@ class Lab:
 
     async def _settle(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        if not await self.fleet.wait_healthy(timeout):
-            bad = [n.name for n in self.fleet.nodes if not n.healthy]
-            raise RuntimeError(f"ingest nodes not healthy within {timeout:.0f} s: {', '.join(bad)}")
+        await self.fleet.settle(timeout, replacements=2 * len(self.shape.nodes))
         while len([r for r in await self.replication() if r["state"] == "streaming"]) < 2:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"standbys not streaming within {timeout:.0f} s")
@@ -250,11 +249,14 @@ class Lab:
         return out
 
     async def _finish_interruption(self, node: Node) -> None:
+        restores = self.restores
         await asyncio.sleep(self.settings.spot_notice_s)
+        if self.restores != restores:  # a restore stopped the draining node and started its replacement
+            return
         self.fleet.kill(node, state="interrupted")
         self.record("spot.terminated", {"node": node.name})
         await asyncio.sleep(self.settings.spot_replace_delay_s)
-        if node.zone in self.zones_down or node.region in self.regions_down:
+        if node.zone in self.zones_down or node.region in self.regions_down or self.restores != restores:
             return
         new = self.fleet.add(node.region, node.zone, "spot")
         self.record("autoscaler.replaced", {"old": node.name, "new": new.name, "zone": node.zone})

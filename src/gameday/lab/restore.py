@@ -22,6 +22,7 @@ __all__ = ["restore", "switch_over", "restore_nodes"]
 async def restore(lab: Lab) -> dict[str, Any]:
     sh = lab.shape
     lab.record("restore.started", {})
+    lab.restores += 1
     for db in lab.dbs.values():
         db.thaw()
     for n in lab.fleet.nodes:
