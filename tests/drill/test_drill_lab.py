@@ -84,10 +84,10 @@ def test_region_failover_without_store_measures_rpo_by_the_heartbeat_and_says_ev
                        environment=str(_without_store(tmp_path)), load={"profile": "builtin", "rate": 100, "batch": 1})
     s = _run(lab, path, tmp_path / "out")
     assert s.get("rpo_s") is not None, s["reasons"]
-    # The heartbeat measures RPO to its cadence: every 0.1 s on a quiet machine, but a heartbeat that waited
-    # for the CPU (CI, 2 cores) leaves a wider gap before the fault, and the lost span reads shorter by it.
+    # The heartbeat bounds RPO to its cadence, never low: every 0.1 s on a quiet machine, but a heartbeat that
+    # waited for the CPU (CI, 2 cores) leaves a wider gap before the fault, and the bound is that much higher.
     cadence = _heartbeat_cadence(tmp_path / "out", before_s=0.3 + 0.5)
-    assert 0.3 - max(0.1, cadence) - 0.05 <= s["rpo_s"] <= 0.3 + 0.1 + 0.05, (s["rpo_s"], cadence)
+    assert 0.3 - 0.05 <= s["rpo_s"] <= 0.3 + max(0.1, cadence) + 0.05, (s["rpo_s"], cadence)
     assert s["rpo_s"] == s["rpo_heartbeat_s"] > 0
     assert next(t for t in s["targets"] if t["name"] == "rpo")["ok"]
     assert s["events_lost"] is None and s["events_counted"] is False and s["events_acked"] > 0

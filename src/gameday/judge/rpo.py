@@ -1,9 +1,10 @@
 """RPO in data terms, by gaps, never by maxima: pure functions of the journal's heartbeats and the
 reconciliation's findings.
 
-Heartbeat measure: of the heartbeats acknowledged *before* T0, the span from the first one missing on the
-new primary to the last one acknowledged (gaps in ``seq``), so heartbeats written after recovery (a
-heartbeat that follows a moving writer) cannot hide the lost ones. Ledger measure: the span of every lost
+Heartbeat measure: of the heartbeats acknowledged *before* T0, the first one missing on the new primary (gaps
+in ``seq``, so heartbeats written after recovery, by a heartbeat that follows a moving writer, cannot hide the
+lost ones); RPO is T0 less the last one present before it (the recovery point's bound: one heartbeat interval
+high at most, never low). Ledger measure: the span of every lost
 acknowledged write, before or after T0 (from the earliest lost one to the later of the latest lost one and
 the last acknowledgement before the fault). RPO is the larger; while acknowledged writes were lost it is
 never 0: a loss whose span is under the clock's resolution (one write) reads as the 0.001 s floor, and the
@@ -39,12 +40,20 @@ def _present(ranges: list[list[int]], seq: int) -> bool:
 
 
 def heartbeat_rpo(acked: dict[int, float], present: list[list[int]], t0: float) -> tuple[float, int]:
-    """(span in seconds, heartbeats missing) over the heartbeats acknowledged at or before ``t0``."""
+    """(span in seconds, heartbeats missing) over the heartbeats acknowledged at or before ``t0``.
+
+    The span is T0 less the recovery point's bound: the last heartbeat present before the first missing one.
+    The recovery point lies between that one and the first missing one, so the span reads at most one heartbeat
+    interval high and never low, whatever the heartbeat's phase at T0 (the span of the missing heartbeats alone,
+    the rule before, read up to two intervals low: a 0.3 s loss read 0.1 s when T0 fell just before a heartbeat's
+    acknowledgement)."""
     before = {s: ts for s, ts in acked.items() if ts <= t0}
     missing = sorted(s for s in before if not _present(present, s))
     if not missing:
         return 0.0, 0
-    return max(0.0, max(before.values()) - before[missing[0]]), len(missing)
+    kept = [ts for s, ts in before.items() if s < missing[0]]  # acknowledged before the first missing: present
+    point = max(kept) if kept else before[missing[0]]
+    return max(0.0, t0 - point), len(missing)
 
 
 def ledger_rpo(lost_acks: list[list[float]], last_before: float | None) -> float | None:

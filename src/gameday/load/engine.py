@@ -160,8 +160,12 @@ class Engine:
             reactor.pump(max(0.001, min(0.01, next_t - time.monotonic())))
 
     def _drain(self, reactor: Reactor) -> None:
-        """After the last arrival: the requests queued and under way, for at most the timeout and a second."""
+        """After the last arrival: the requests queued and under way, for at most the timeout and a second. After
+        an abort (``stop``) the queued ones are never sent (the run ends now; their ids were never acknowledged):
+        only the answers of those under way are awaited."""
         end = time.monotonic() + self.timeout_s + 1
+        if self.stopped:
+            self.queue.clear()
         while (self.queue or reactor.in_flight()) and (now := time.monotonic()) < end:
             reactor.expire(now)
             self._dispatch()
