@@ -26,6 +26,7 @@ _PR_SET_PDEATHSIG = 1
 
 # Ports handed out by this process lately: never the same one twice while its user may still be starting.
 _HANDED: collections.deque[int] = collections.deque(maxlen=2048)
+_PICK = random.SystemRandom()  # not the module's generator: a test (hypothesis) seeds that one alike in every process
 
 
 def _ephemeral_range() -> tuple[int, int]:
@@ -47,7 +48,7 @@ def free_port() -> int:
     low, _ = _ephemeral_range()
     top = low - 1 if low > 12000 else 0
     for _ in range(64 if top else 0):
-        port = random.randint(10000, top)
+        port = _PICK.randint(10000, top)
         if port in _HANDED:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
