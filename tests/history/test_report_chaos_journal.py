@@ -15,7 +15,9 @@ from gameday.journal import Journal
 
 
 def _ctk(*, rollback_ok: bool, after_met: bool) -> dict:
-    probe = {"activity": {"name": "ingest-healthy", "tolerance": True}, "tolerance_met": after_met, "output": after_met}
+    probe = {"activity": {"name": "ingest-healthy", "tolerance": True,
+                          "provider": {"type": "python", "func": "ingest_slo_met"}},
+             "tolerance_met": after_met, "output": after_met}
     return {"experiment": {"title": "Losing zone b keeps ingest up"}, "status": "completed", "deviated": not after_met,
             "steady_states": {"before": {"steady_state_met": True, "probes": [{**probe, "tolerance_met": True}]},
                               "after": {"steady_state_met": after_met, "probes": [probe]}, "during": []},
@@ -33,6 +35,8 @@ def _experiment(out: Path, *, ended: bool = True, ctk: dict | None = None) -> Pa
     intent = j.record("fault.intent", "chaos", operations.intent("fail_zone", {"zone": "us-east-1b"}))
     j.record("fault.applied", "target", {"action": "fail_zone", "chaos": "fail_availability_zone", "t_applied": 2.0})
     j.record("fault.inverse_applied", "chaos", {"inverse": "restore_availability_zone", "intent_seq": intent.seq})
+    for ok, p95 in ((True, 120), (False, 412)):  # what the probe measured before and after the method
+        j.record("probe.measured", "chaos", {"func": "ingest_slo_met", "ok": ok, "what": f"p95 {p95} ms (SLO 300)"})
     if ended:
         j.record("chaos.end", "control", {"status": "completed", "deviated": False})
     j.close()
@@ -65,6 +69,8 @@ def test_report_on_a_deviated_experiment_with_a_failed_rollback_is_fail_naming_b
     code, text = _report(journal, capsys)
     assert code == 1 and "- FAIL" in text
     assert "hypothesis deviated after the method" in text and "rollback 'restore-zone-b' failed" in text
+    # what the service answered, not only the probe's False
+    assert "ingest-healthy (tolerance True, got False: p95 412 ms (SLO 300))" in " ".join(text.split())
 
 
 def test_a_killed_experiment_is_aborted_and_incomplete(tmp_path, capsys):

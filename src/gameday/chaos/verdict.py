@@ -3,6 +3,7 @@ method action fails and when the steady state is unmet before the method)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from gameday.journal import Event
@@ -10,11 +11,31 @@ from gameday.journal import Event
 __all__ = ["chaos_verdict", "chaos_summary", "CHAOS_CUT_OFF"]
 
 
-def _failed_probes(hypothesis: dict[str, Any] | None) -> list[str]:
+def _when(iso: Any, default: float) -> float:
+    """Chaos Toolkit's activity times (ISO 8601, naive UTC) as epoch seconds."""
+    try:
+        t = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return default
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp()
+
+
+def _failed_probes(hypothesis: dict[str, Any] | None, events: list[Event]) -> list[str]:
+    """Each probe that missed its tolerance, with what it measured when it journaled that (``probe.measured``:
+    the last failing measurement by the same function)."""
     if not hypothesis:
         return []
-    return [f"{p['activity']['name']} (tolerance {p['activity'].get('tolerance')!r}, got {p.get('output')!r})"
-            for p in hypothesis.get("probes", []) if not p.get("tolerance_met", True)]
+    out = []
+    for p in hypothesis.get("probes", []):
+        if p.get("tolerance_met", True):
+            continue
+        func = (p["activity"].get("provider") or {}).get("func")
+        lo, hi = _when(p.get("start"), float("-inf")), _when(p.get("end"), float("inf"))
+        seen = [e.value["what"] for e in events if e.kind == "probe.measured" and e.value.get("func") == func
+                and not e.value.get("ok") and lo - 1 <= e.t_wall <= hi + 1]
+        out.append(f"{p['activity']['name']} (tolerance {p['activity'].get('tolerance')!r}, got {p.get('output')!r}"
+                   + (f": {seen[-1]})" if seen else ")"))
+    return out
 
 
 def chaos_verdict(ctk: dict[str, Any] | None, events: list[Event], signalled: str | None = None) -> dict[str, Any]:
@@ -30,17 +51,17 @@ def chaos_verdict(ctk: dict[str, Any] | None, events: list[Event], signalled: st
     ss = ctk.get("steady_states") or {}
     before, after, during = ss.get("before"), ss.get("after"), ss.get("during") or []
     if before is not None and not before.get("steady_state_met", True):
-        reasons.append("steady state unmet before the method: " + "; ".join(_failed_probes(before)))
+        reasons.append("steady state unmet before the method: " + "; ".join(_failed_probes(before, events)))
     for run in ctk.get("run", []):
         if run.get("status") == "failed":
             reasons.append(f"method action '{run['activity']['name']}' failed: "
                            f"{''.join(run.get('exception') or [])[-300:].strip()}")
     for d in during:
         if not d.get("steady_state_met", True):
-            reasons.append("hypothesis deviated during the method: " + "; ".join(_failed_probes(d)))
+            reasons.append("hypothesis deviated during the method: " + "; ".join(_failed_probes(d, events)))
             break
     if after is not None and not after.get("steady_state_met", True):
-        reasons.append("hypothesis deviated after the method: " + "; ".join(_failed_probes(after)))
+        reasons.append("hypothesis deviated after the method: " + "; ".join(_failed_probes(after, events)))
     rollbacks = ctk.get("rollbacks", [])
     rolled_back = all(r.get("status") == "succeeded" for r in rollbacks) if rollbacks else False
     for r in rollbacks:

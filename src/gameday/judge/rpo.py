@@ -1,12 +1,15 @@
 """RPO in data terms, by gaps, never by maxima: pure functions of the journal's heartbeats and the
 reconciliation's findings.
 
-Heartbeat measure: of the heartbeats acknowledged *before* T0, the first one missing on the new primary (gaps
-in ``seq``, so heartbeats written after recovery, by a heartbeat that follows a moving writer, cannot hide the
-lost ones); RPO is T0 less the last one present before it (the recovery point's bound: one heartbeat interval
-high at most, never low). Ledger measure: the span of every lost
-acknowledged write, before or after T0 (from the earliest lost one to the later of the latest lost one and
-the last acknowledgement before the fault). RPO is the larger; while acknowledged writes were lost it is
+Ledger measure: the span of every lost acknowledged write, before or after T0 (from the earliest lost one to
+the later of the latest lost one and the last acknowledgement before the fault); the load's writes are dense,
+so it is exact to one write's gap. Heartbeat measure: of the heartbeats acknowledged *before* T0, the missing
+ones on the new primary (gaps in ``seq``, so heartbeats written after recovery, by a heartbeat that follows a
+moving writer, cannot hide the lost ones). Beside a ledger that lost writes the heartbeat's figure is the same
+span as the ledger's (the missing ones' first to the last acknowledgement before T0) and RPO is the larger:
+the two are one measure on two streams. Without one (no store to reconcile, or no write lost) it is T0 less
+the last heartbeat present before the first missing one: the recovery point's bound, one heartbeat interval
+high at most and never low, whatever the heartbeat's phase at T0. While acknowledged writes were lost RPO is
 never 0: a loss whose span is under the clock's resolution (one write) reads as the 0.001 s floor, and the
 report says so. Lost writes are split by when they were acknowledged: before T0, during the outage, after
 recovery (those may still be in an asynchronous service's pipeline when reconciliation read).
@@ -19,7 +22,7 @@ from typing import Any
 
 from gameday.journal import Event
 
-__all__ = ["FLOOR_S", "heartbeat_rpo", "ledger_rpo", "lost_split", "measure", "seq_ranges"]
+__all__ = ["FLOOR_S", "heartbeat_rpo", "heartbeat_span", "ledger_rpo", "lost_split", "measure", "seq_ranges"]
 
 FLOOR_S = 0.001
 
@@ -54,6 +57,13 @@ def heartbeat_rpo(acked: dict[int, float], present: list[list[int]], t0: float) 
     kept = [ts for s, ts in before.items() if s < missing[0]]  # acknowledged before the first missing: present
     point = max(kept) if kept else before[missing[0]]
     return max(0.0, t0 - point), len(missing)
+
+
+def heartbeat_span(acked: dict[int, float], present: list[list[int]], t0: float) -> float | None:
+    """The ledger's span on the heartbeats acknowledged at or before ``t0``: None when none is missing."""
+    before = {s: ts for s, ts in acked.items() if ts <= t0}
+    lost = sorted([ts, 1] for s, ts in before.items() if not _present(present, s))
+    return ledger_rpo(lost, max(before.values(), default=None))
 
 
 def ledger_rpo(lost_acks: list[list[float]], last_before: float | None) -> float | None:
@@ -96,6 +106,8 @@ def measure(events: list[Event], rec: dict[str, Any], t0: float, t_recovered: fl
     if lost_acks is None and rec.get("earliest_lost_ack_ts") is not None:
         lost_acks = [[rec["earliest_lost_ack_ts"], rec.get("events_lost", 1)]]
     rpo_ledger = ledger_rpo(lost_acks or [], rec.get("last_ack_before_fault_ts"))
+    if rpo_ledger is not None and "heartbeat_present" in rec:  # one measure on two streams: the same span
+        rpo_hb = heartbeat_span(acked, rec["heartbeat_present"], t0) or 0.0
     rpo = max(rpo_hb, rpo_ledger or 0.0)
     lost = rec.get("events_lost") or 0
     if (lost or out.get("heartbeats_missing")) and rpo < FLOOR_S:
