@@ -13,6 +13,7 @@ import random
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,13 +94,25 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
-def signal_tree(pid: int, sig: int) -> list[int]:
-    """Send ``sig`` to ``pid`` and all its descendants (children first for SIGSTOP safety)."""
+def _own_tree(pid: int) -> list[psutil.Process]:
+    """``pid`` and its descendants, only when ``pid`` is a child process of the caller: every tree gameday
+    signals is one it spawned. A number that is no longer that child (reaped, then reused by a stranger, or by
+    a thread: /proc answers for thread ids too, and kill(2) on one ends the whole process it belongs to) is
+    left alone, and said so on stderr, never signalled."""
     try:
         root = psutil.Process(pid)
-        procs = root.children(recursive=True) + [root]
-    except psutil.NoSuchProcess:
+        if root.ppid() != os.getpid():
+            print(f"warning: not signalling pid {pid}: not a child of this process (it is {root.name()!r}, "
+                  f"parent {root.ppid()})", file=sys.stderr, flush=True)
+            return []
+        return [*root.children(recursive=True), root]
+    except psutil.Error:
         return []
+
+
+def signal_tree(pid: int, sig: int) -> list[int]:
+    """Send ``sig`` to ``pid`` and all its descendants (children first for SIGSTOP safety)."""
+    procs = _own_tree(pid)
     hit = []
     order = procs if sig == signal.SIGSTOP else list(reversed(procs))
     for p in order:
@@ -123,18 +136,30 @@ def kill_trees(pids: Sequence[int], timeout: float = 3.0) -> None:
     """
     procs: list[psutil.Process] = []
     for pid in pids:
-        try:
-            root = psutil.Process(pid)
-            procs += root.children(recursive=True) + [root]
-        except psutil.NoSuchProcess:
-            pass
+        procs += _own_tree(pid)
     for p in procs:
         try:
             p.kill()
         except psutil.NoSuchProcess:
             pass
     if timeout > 0:
-        psutil.wait_procs(procs, timeout=timeout)
+        _wait_gone(procs, set(pids), timeout)
+
+
+def _wait_gone(procs: list[psutil.Process], roots: set[int], timeout: float) -> None:
+    """Wait until every process is gone, the roots (this process's children) only until they are zombies: their
+    ``Popen`` reaps them. psutil's wait reaps a child behind its Popen, which then reads exit code 0, and the
+    number is free for the next process while the Popen may still take it for its own."""
+    deadline = time.monotonic() + timeout
+    psutil.wait_procs([p for p in procs if p.pid not in roots], timeout=timeout)
+    for p in procs:
+        while p.pid in roots and time.monotonic() < deadline:
+            try:
+                if p.status() == psutil.STATUS_ZOMBIE:
+                    break
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.02)
 
 
 def wait_port(port: int, timeout: float, host: str = "127.0.0.1") -> bool:
