@@ -39,7 +39,7 @@ class CacheSecondary:
     """The DR replica's link and promotion state; its process is one of the group's nodes."""
 
     def __init__(self, upstream: Any, delay_s: float) -> None:
-        self.link = Relay("cache-link", upstream, delay_s=delay_s)
+        self.link = Relay("cache-link", upstream, delay_s=delay_s, delayable=True)
         self.promoted = False
         self.t_promoted: float | None = None
 

@@ -39,7 +39,7 @@ class Lab:
         self.dbs = {d.name: DbInstance(d, root / "pg" / d.name, root / f"{d.name}.log") for d in sh.dbs}
         self.writers = {r: Relay(f"writer-{r}", lambda: None) for r in (sh.primary_region, sh.dr_region)}
         self.balancers = {r: Relay(f"balancer-{r}", lambda r=r: self._balance(r)) for r in self.writers}  # type: ignore[misc]
-        self.link = Relay("link", self._link_route, delay_s=settings.link.delay_ms / 1000)
+        self.link = Relay("link", self._link_route, delay_s=settings.link.delay_ms / 1000, delayable=True)
         self.public = Relay("public", self._public_route)
         self.regions_down: set[str] = set()
         self.zones_down: set[str] = set()
@@ -56,8 +56,7 @@ class Lab:
         self._pending: set[asyncio.Task[None]] = set()
         self.restores = 0  # how many restores ran: an interruption begun before one is over (restore replaced it)
         self.refusals = RefusalWatch({n: db.log for n, db in self.dbs.items()}, self.record, settings.rds.max_connections)
-        self.backups = Backups(settings.backups, root, (sh.primary_region, sh.dr_region), self._primary_port,
-                               self.record)
+        self.backups = Backups(settings.backups, root, (sh.primary_region, sh.dr_region), self._primary_port, self.record)
         self.restored = RestoredInstances(root, sh.primary_region, sh.zones[0])
         self.cache = (CacheGroup(settings.cache, root, sh.primary_region, sh.zones, self.record,
                                  dr=(sh.dr_region, sh.dr_zones[0]), link_delay_s=settings.link.delay_ms / 1000)
@@ -110,7 +109,8 @@ class Lab:
         if b.enabled:
             await asyncio.to_thread(self.backups.prepare)
         await asyncio.to_thread(pg.init_primary, p.datadir, self.settings.rds.max_connections,
-                                archive=self.backups.wal_dir() if b.enabled else None, archive_timeout_s=b.archive_timeout_s)
+                                archive=self.backups.wal_dir() if b.enabled else None, archive_timeout_s=b.archive_timeout_s,
+                                link_delay_s=self.link.delay_s)
         await p.start()
         await asyncio.to_thread(pg.create_app_role, p.port)
         await asyncio.to_thread(self._create_schema, p.port, 0 if self.hosted is not None else b.seed_rows)
@@ -306,7 +306,8 @@ class Lab:
     async def delay_link(self, ms: float) -> dict[str, Any]:
         if ms < 0:
             raise ValueError("the delay must be >= 0 ms")
-        self.link.delay_s = ms / 1000
+        self.link.delay_s = ms / 1000  # and the replication timeouts behind it (pg.replication_timeout_ms)
+        await asyncio.to_thread(pg.fit_replication_timeouts, [d.port for d in self.dbs.values() if d.pid], ms / 1000)
         if self.cache is not None:  # one cross-region link: the cache's Global Datastore traffic crosses it too
             self.cache.secondary.link.delay_s = ms / 1000
         self.record("fault.delay_link", {"ms": ms})

@@ -26,10 +26,11 @@ class Relay:
     connection at once, bytes in flight included, and refuses new ones until ``mend()``.
     """
 
-    def __init__(self, name: str, route: Route, *, delay_s: float = 0.0) -> None:
+    def __init__(self, name: str, route: Route, *, delay_s: float = 0.0, delayable: bool = False) -> None:
         self.name = name
         self.route = route
         self.delay_s = delay_s
+        self.delayable = delayable  # a delay set later reaches connections already open (a link's delay line)
         self.inject_s = 0.0  # extra latency on every request (client -> server chunk): the latency fault
         self.stall_until = 0.0  # requests arriving before this monotonic time wait for it: the stall fault
         self.is_cut = False
@@ -95,7 +96,7 @@ class Relay:
             self._tasks.discard(task)
 
     async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, inbound: bool = False) -> None:
-        if self.delay_s <= 0:
+        if self.delay_s <= 0 and not self.delayable:
             await self._copy(src, dst, inbound)
         else:
             await self._delayed_copy(src, dst)

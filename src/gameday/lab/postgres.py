@@ -68,8 +68,6 @@ wal_level = replica
 max_wal_senders = 10
 wal_keep_size = '1GB'
 hot_standby = on
-wal_sender_timeout = '3s'
-wal_receiver_timeout = '3s'
 wal_receiver_status_interval = '200ms'
 wal_retrieve_retry_interval = '200ms'
 shared_buffers = '32MB'
@@ -79,9 +77,11 @@ log_line_prefix = '%m [%p] %q%u@%d '
 """
 
 
-def _conf(max_connections: int) -> str:
+def _conf(max_connections: int, link_delay_s: float = 0.0) -> str:
     slots = "".join(f"{k} = {v}\n" for k, v in RESERVED.items())
-    return f"{_CONF}max_connections = {max_connections}\n{slots}"
+    ms = replication_timeout_ms(link_delay_s)
+    return (f"{_CONF}max_connections = {max_connections}\n{slots}"
+            f"wal_sender_timeout = '{ms}ms'\nwal_receiver_timeout = '{ms}ms'\n")
 
 
 def app_dsn(port: int) -> str:
@@ -161,7 +161,7 @@ def _fresh_dir(datadir: Path) -> None:
 
 
 def init_primary(datadir: Path, max_connections: int = 100, *, archive: Path | None = None,
-                 archive_timeout_s: float = 60) -> None:
+                 archive_timeout_s: float = 60, link_delay_s: float = 0.0) -> None:
     """initdb a new cluster in ``datadir`` with the lab's replication and connection settings; with ``archive``,
     every completed WAL segment (1 MB) is copied there, at least every ``archive_timeout_s`` (RDS's PITR log
     shipping). Standbys copy the setting and archive once promoted, as RDS's backups follow a failover."""
@@ -169,7 +169,7 @@ def init_primary(datadir: Path, max_connections: int = 100, *, archive: Path | N
     _run("initdb", ["-D", str(datadir), "--auth=trust", "--encoding=UTF8", "-U", PG_USER, "--no-sync",
                     "--wal-segsize=1"])
     with open(datadir / "postgresql.conf", "a") as f:
-        f.write(_conf(max_connections))
+        f.write(_conf(max_connections, link_delay_s))  # standbys copy the file: the link's delay fits them all
         if archive is not None:
             f.write(f"archive_mode = on\narchive_command = '{_ARCHIVE.format(a=archive)}'\n"
                     f"archive_timeout = {max(1, round(archive_timeout_s))}\n")
@@ -287,3 +287,27 @@ def set_sync_standby(port: int, standby_app_name: str | None) -> None:
     with connect(port) as conn:
         conn.execute(f"ALTER SYSTEM SET synchronous_standby_names = '{value}'")
         conn.execute("SELECT pg_reload_conf()")
+
+
+def replication_timeout_ms(link_delay_s: float) -> int:
+    """wal_sender_timeout and wal_receiver_timeout behind a link that delays each way by ``link_delay_s``. A
+    walsender asks for a reply at half its timeout and the reply needs the round trip, so the timeout must exceed
+    four delays: 3 s beyond that. A fixed 3 s behind a 1.5 s link ended the DR replica's stream a second before
+    a drill's fault, and its RPO read 2.5 s, not the link's 1.5 s."""
+    return int(3000 + 4000 * link_delay_s)
+
+
+def fit_replication_timeouts(ports: list[int], link_delay_s: float) -> list[int]:
+    """Set both timeouts for ``link_delay_s`` on every server on ``ports`` (ALTER SYSTEM: base backups taken
+    later carry it); returns the ports that did not answer (a server down keeps its setting)."""
+    ms = replication_timeout_ms(link_delay_s)
+    missed = []
+    for port in ports:
+        try:
+            with connect(port) as conn:
+                conn.execute(f"ALTER SYSTEM SET wal_sender_timeout = '{ms}ms'")
+                conn.execute(f"ALTER SYSTEM SET wal_receiver_timeout = '{ms}ms'")
+                conn.execute("SELECT pg_reload_conf()")
+        except psycopg.Error:
+            missed.append(port)
+    return missed
