@@ -72,11 +72,11 @@ class FakeBackground:
         j, now = self.spec.journal, time.time()
         ok = self.target.serving(now)
         reason = self.target.answer or "write: HTTP 503: service unavailable"
-        self.probe_log.append(Probe(now, now + 0.001, ok))
         if not ok:
             self.failures.add(reason, now + 0.001)
         j.record("probe", "probe", {"ok": ok, "latency_ms": 1.0, "started": now}, t_wall=now + 0.001,
                  error=None if ok else short_error(reason))
+        self.probe_log.append(Probe(now, now + 0.001, ok))  # after the journal, as the real workload
         ids = [f"{self.spec.run_id}-{n}-{k}" for k in range(self.spec.batch)]
         acked = self.target.write(ids, now)
         ledger.write("".join(f"{LEDGER_ACKED if acked else LEDGER_FAILED} {i} {now:.3f}\n" for i in ids))

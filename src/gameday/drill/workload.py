@@ -195,8 +195,10 @@ class Workload:
             ended_wall = time.time()
             if answer.reason is not None:
                 self.failures["probe"].add(answer.reason, ended_wall)
-            self.probe_log.append(Probe(started_wall, ended_wall, answer.ok))
             value = {"ok": answer.ok, "latency_ms": round((time.monotonic() - started) * 1000, 2),
                      "started": started_wall, "event_id": eid, **({"reads": answer.reads} if answer.reads > 1 else {})}
             self.journal.record("probe", "probe", value, error=answer.error, t_wall=ended_wall)
+            # after the journal: the runner judges the steady state from the journal once this log holds the
+            # streak (appended first, the streak's last probe was sometimes not in the journal it read yet)
+            self.probe_log.append(Probe(started_wall, ended_wall, answer.ok))
             await asyncio.sleep(max(0.0, self.probe_interval_s - (time.monotonic() - started)))
