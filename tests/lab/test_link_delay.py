@@ -65,3 +65,16 @@ def test_the_server_configuration_carries_the_links_timeouts():
     conf = _conf(100, 1.5)
     assert "wal_sender_timeout = '9000ms'" in conf and "wal_receiver_timeout = '9000ms'" in conf
     assert "wal_sender_timeout = '3000ms'" in _conf(100)
+
+
+def test_one_setting_delays_both_links_and_fits_the_running_servers(monkeypatch):
+    from types import SimpleNamespace
+
+    from gameday.lab import link
+
+    fitted: list[tuple[list[int], float]] = []
+    monkeypatch.setattr(link.pg, "fit_replication_timeouts", lambda ports, d: fitted.append((ports, d)) or [])
+    wal, cache_link = Relay("link", lambda: None, delayable=True), Relay("cache-link", lambda: None, delayable=True)
+    dbs = [SimpleNamespace(port=5001, pid=11), SimpleNamespace(port=5002, pid=None)]  # the second one is down
+    asyncio.run(link.set_link_delay(1.5, wal, dbs, SimpleNamespace(secondary=SimpleNamespace(link=cache_link))))
+    assert wal.delay_s == cache_link.delay_s == 1.5 and fitted == [([5001], 1.5)]

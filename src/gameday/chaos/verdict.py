@@ -12,7 +12,7 @@ __all__ = ["chaos_verdict", "chaos_summary", "CHAOS_CUT_OFF"]
 
 
 def _when(iso: Any, default: float) -> float:
-    """Chaos Toolkit's activity times (ISO 8601, naive UTC) as epoch seconds."""
+    """Chaos Toolkit's activity times (ISO 8601; older releases wrote them naive, in UTC) as epoch seconds."""
     try:
         t = datetime.fromisoformat(str(iso))
     except ValueError:

@@ -16,6 +16,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from gameday.lab import postgres as pg
+from gameday.lab.link import set_link_delay
 from gameday.lab.restore import restore_nodes, switch_over
 
 if TYPE_CHECKING:
@@ -69,8 +70,7 @@ async def rebuild_dr_db(lab: Lab) -> dict[str, Any]:
     if lab.dr_promoted or lab.rds.primary is not p:
         raise ValueError("return the writer to the primary region first")
     lab.link.mend()
-    lab.link.delay_s = lab.settings.link.delay_ms / 1000  # a drill's delay undone: timeouts as configured
-    await asyncio.to_thread(pg.fit_replication_timeouts, [db.port for db in lab.dbs.values() if db.pid], lab.link.delay_s)
+    await set_link_delay(lab.settings.link.delay_ms / 1000, lab.link, lab.dbs.values(), lab.cache)  # a drill's undone
     await d.rebuild_as_standby(source_port=p.port, upstream_port=lab.link.port)
     dr = sh.dr_region
     lab.writers[dr].route = lambda: None if dr in lab.regions_down else d.port

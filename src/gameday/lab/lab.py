@@ -19,6 +19,7 @@ from gameday.lab.cache import CacheGroup, CacheNode
 from gameday.lab.database import DbInstance, RdsController, replication_of
 from gameday.lab.fleet import Fleet, Node
 from gameday.lab.hosted import HostedService
+from gameday.lab.link import set_link_delay
 from gameday.lab.network import Relay
 from gameday.lab.refusals import RefusalWatch
 from gameday.lab.restored import RestoredInstances
@@ -306,10 +307,7 @@ class Lab:
     async def delay_link(self, ms: float) -> dict[str, Any]:
         if ms < 0:
             raise ValueError("the delay must be >= 0 ms")
-        self.link.delay_s = ms / 1000  # and the replication timeouts behind it (pg.replication_timeout_ms)
-        await asyncio.to_thread(pg.fit_replication_timeouts, [d.port for d in self.dbs.values() if d.pid], ms / 1000)
-        if self.cache is not None:  # one cross-region link: the cache's Global Datastore traffic crosses it too
-            self.cache.secondary.link.delay_s = ms / 1000
+        await set_link_delay(ms / 1000, self.link, self.dbs.values(), self.cache)
         self.record("fault.delay_link", {"ms": ms})
         return {"ms": ms}
 

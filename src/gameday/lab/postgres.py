@@ -281,12 +281,17 @@ def promote(port: int) -> None:
         raise LabError(f"promotion of the standby on port {port} did not complete")
 
 
+def alter_system(port: int, settings: dict[str, str]) -> None:
+    """ALTER SYSTEM each of ``settings`` on the server on ``port`` and reload its configuration."""
+    with connect(port) as conn:
+        for name, value in settings.items():
+            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+        conn.execute("SELECT pg_reload_conf()")
+
+
 def set_sync_standby(port: int, standby_app_name: str | None) -> None:
     """Make ``standby_app_name`` the synchronous standby of the primary on ``port`` (None: async)."""
-    value = f'"{standby_app_name}"' if standby_app_name else ""
-    with connect(port) as conn:
-        conn.execute(f"ALTER SYSTEM SET synchronous_standby_names = '{value}'")
-        conn.execute("SELECT pg_reload_conf()")
+    alter_system(port, {"synchronous_standby_names": f'"{standby_app_name}"' if standby_app_name else ""})
 
 
 def replication_timeout_ms(link_delay_s: float) -> int:
@@ -300,14 +305,11 @@ def replication_timeout_ms(link_delay_s: float) -> int:
 def fit_replication_timeouts(ports: list[int], link_delay_s: float) -> list[int]:
     """Set both timeouts for ``link_delay_s`` on every server on ``ports`` (ALTER SYSTEM: base backups taken
     later carry it); returns the ports that did not answer (a server down keeps its setting)."""
-    ms = replication_timeout_ms(link_delay_s)
+    ms = f"{replication_timeout_ms(link_delay_s)}ms"
     missed = []
     for port in ports:
         try:
-            with connect(port) as conn:
-                conn.execute(f"ALTER SYSTEM SET wal_sender_timeout = '{ms}ms'")
-                conn.execute(f"ALTER SYSTEM SET wal_receiver_timeout = '{ms}ms'")
-                conn.execute("SELECT pg_reload_conf()")
+            alter_system(port, {"wal_sender_timeout": ms, "wal_receiver_timeout": ms})
         except psycopg.Error:
             missed.append(port)
     return missed

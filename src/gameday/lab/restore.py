@@ -11,6 +11,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from gameday.lab import postgres as pg
+from gameday.lab.link import set_link_delay
 
 if TYPE_CHECKING:
     from gameday.lab.database import DbInstance
@@ -32,7 +33,7 @@ async def restore(lab: Lab) -> dict[str, Any]:
     lab.regions_down.clear()
     for relay in [*lab.writers.values(), *lab.balancers.values(), lab.link]:
         relay.mend()
-    lab.link.delay_s = lab.settings.link.delay_ms / 1000
+    await set_link_delay(lab.settings.link.delay_ms / 1000, lab.link, lab.dbs.values(), lab.cache)
     lab.rds.paused = True
     try:
         rebuilt = await _restore_databases(lab)
