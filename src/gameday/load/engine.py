@@ -34,14 +34,13 @@ from gameday.load.id_runs import note as _note
 from gameday.load.payloads import Payloads, RequestHook, hook_payloads
 from gameday.load.reactor import Reactor, Slot
 from gameday.load.shapes import RateShape
-from gameday.load.window import SecondWindow, new_histogram
+from gameday.load.window import LATE_S, SecondWindow, new_histogram
 from gameday.reasons import ReasonTally, exc_reason, http_reason
 from gameday.service.ids import WIDTH, IdScheme
 from gameday.service.resolved import Service
 
 __all__ = ["Engine"]
 
-_LATE_S = 0.010
 _EVIDENCE_S = 0.1  # answers per 0.1 s bucket go out with each second's progress: a drill's recovery evidence
 
 
@@ -93,6 +92,7 @@ class Engine:
         self.ranges: dict[str, dict[int, list[int]]] = {"a": {}, "f": {}, "i": {}}
         self.answers: dict[int, list[int]] = {}  # 0.1 s bucket of answer time -> [acked, failed, indeterminate]
         self.max_lag_s = 0.0
+        self.max_delay_s = 0.0  # the latest start of a late request: what the generator could add to a latency
         self.cpu: list[float] = [0.0, 0.0, -1.0]  # samples, their sum, the last one: a day's run keeps 3 numbers
         self.stopped = False
         self.t0 = 0.0
@@ -191,10 +191,13 @@ class Engine:
 
     def _start(self, slot: Slot, item: tuple[float, int]) -> None:
         intended, first = item
-        if time.monotonic() - intended > _LATE_S:
+        if (delay := time.monotonic() - intended) > LATE_S:
             self.window.late += 1
+            self.max_delay_s = max(self.max_delay_s, delay)
             if self.stair_s:
-                self._stair_of(intended).counts["late"] += 1
+                st = self._stair_of(intended)
+                st.counts["late"] += 1
+                st.delay_s = max(st.delay_s, delay)
         self.reactor.start(slot, item, self.build(first))  # type: ignore[union-attr]
 
     def _done(self, slot: Slot, item: tuple[float, int], status: int) -> None:
@@ -335,6 +338,7 @@ class Engine:
         return {"worker": self.worker, "share": self.share, "batch": self.batch, "counts": self.counts,
                 "hist": self.total.encode().decode(), "steady_hist": self.steady.encode().decode(),
                 "steady_window_s": [lo, hi], "max_schedule_lag_s": round(self.max_lag_s, 4),
+                "max_start_delay_s": round(self.max_delay_s, 4),
                 "max_connections": self.max_connections, "peak_connections": self.peak,
                 "cpu_percent": [round(self.cpu[1] / self.cpu[0], 2)] if self.cpu[0] else [],  # the average
                 "cpu_samples": int(self.cpu[0]), "stairs": [st.result() for st in self.stairs],
@@ -352,6 +356,7 @@ class StairTally:
                        "http_errors": 0, "refused": 0, "timeouts": 0, "steady_acked_events": 0, "steady_sent": 0}
         self.hist = new_histogram()
         self.lag_s = 0.0
+        self.delay_s = 0.0
         self.peak = 0
         self.cpu: list[float] = []  # the CPU samples of its seconds (a stair is short)
 
@@ -376,7 +381,8 @@ class StairTally:
         """The stair as a part of its own (the shape of ``result()``)."""
         return {"from_s": self.lo, "to_s": self.hi, "rate": self.rate, "counts": self.counts,
                 "steady_hist": self.hist.encode().decode(), "steady_window_s": [self.lo, self.hi],
-                "max_schedule_lag_s": round(self.lag_s, 4), "peak_connections": self.peak, "cpu_percent": self.cpu}
+                "max_schedule_lag_s": round(self.lag_s, 4), "max_start_delay_s": round(self.delay_s, 4),
+                "peak_connections": self.peak, "cpu_percent": self.cpu}
 
 
 def _error(status: int) -> str:

@@ -9,7 +9,8 @@ doing (latency or throughput while it was late, saturated or dropping; failures 
 The evidence is ordered in time (:func:`breached_first`): an SLO the per-second progress shows breached for two
 seconds in a row *before* the first second the generator was limited is the service's breach (past a service's
 knee its queue grows, so does latency, and an open model's connections, rate x latency, then run into the
-generator's cap: the cap came second).
+generator's cap: the cap came second). A latency figure that, less the most the generator could have added to
+one request (:func:`beyond_generator`), still breaches is the service's breach too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from gameday.load.limits import holds_now
 from gameday.load.slo import Slo
 from gameday.verdict import Verdict
 
-__all__ = ["service_failures", "breach_text", "split_breaches", "decide", "limited_at", "breached_first",
+__all__ = ["service_failures", "breach_text", "split_breaches", "beyond_generator", "decide", "limited_at", "breached_first",
            "TickFilter"]
 
 PASS, FAIL, INCONCLUSIVE = Verdict.PASS.value, Verdict.FAIL.value, Verdict.INCONCLUSIVE.value
@@ -132,15 +133,28 @@ def breached_first(slos: list[Slo], results: list[dict[str, Any]], ticks: list[d
     return out
 
 
+def beyond_generator(slo: Slo, result: dict[str, Any], added_ms: float | None) -> str | None:
+    """Why a latency breach is the service's whatever the generator did: less the most the generator could have
+    added to a request (``added_ms``: ``gameday.load.summary``), the figure still breaches; None otherwise."""
+    obs = result.get("observed")
+    if added_ms is None or obs is None or not (slo.metric.startswith("p") or slo.metric == "max"):
+        return None
+    if slo.holds(obs - added_ms):
+        return None
+    return (f"less the most the generator could have added to a request ({added_ms:g} ms: its start delays and "
+            f"reads) it still reads {obs - added_ms:.4g} ms: the service's breach")
+
+
 def split_breaches(slos: list[Slo], results: list[dict[str, Any]], *, service_ratio: float | None,
-                   generator_failures: int, limited: bool,
-                   first: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
+                   generator_failures: int, limited: bool, first: dict[str, str] | None = None,
+                   added_ms: float | None = None) -> tuple[list[str], list[str]]:
     """(breaches that make the run FAIL, breaches the generator could have made).
 
     ``service_ratio``: the service's failures over the requests sent (None: nothing sent);
     ``generator_failures``: failures that may be the generator's (its own side, or timeouts while it was slow);
     ``limited``: the generator limited the test (late, saturated, behind, dropping, a process missing);
-    ``first``: breaches that began before the generator was limited (:func:`breached_first`): the service's."""
+    ``first``: breaches that began before the generator was limited (:func:`breached_first`): the service's;
+    ``added_ms``: the most the generator could have added to a request's latency (:func:`beyond_generator`)."""
     first = first or {}
     definite: list[str] = []
     uncertain: list[str] = []
@@ -151,6 +165,8 @@ def split_breaches(slos: list[Slo], results: list[dict[str, Any]], *, service_ra
             definite.append(breach_text(r) + ": the service's own failures breach it")
         elif slo.expr in first:
             definite.append(f"{breach_text(r)}: {first[slo.expr]}")
+        elif limited and (beyond := beyond_generator(slo, r, added_ms)):
+            definite.append(f"{breach_text(r)}: {beyond}")
         elif limited or (slo.metric == "errors" and generator_failures):
             why = f" ({generator_failures} failed requests may be the generator's)" if slo.metric == "errors" \
                 and generator_failures else " (the generator's limit may explain it)"

@@ -26,7 +26,8 @@ _KEYS = ("achieved_rate", "achieved_ratio", "p50_ms", "p95_ms", "p99_ms", "max_m
 
 
 def _stair_parts(parts: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
-    return [{**p["stairs"][k], "max_connections": p.get("max_connections"), "worker": p.get("worker")}
+    return [{**p["stairs"][k], "max_connections": p.get("max_connections"), "worker": p.get("worker"),
+             "share": p.get("share")}
             for p in parts if len(p.get("stairs") or []) > k]
 
 

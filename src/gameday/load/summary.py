@@ -8,7 +8,7 @@ from hdrh.histogram import HdrHistogram
 
 from gameday.load.judge import breached_first, decide, limited_at, service_failures, split_breaches
 from gameday.load.slo import Slo, evaluate
-from gameday.load.window import new_histogram
+from gameday.load.window import LATE_S, new_histogram
 from gameday.load.windows import judge_windowed
 from gameday.verdict import Verdict
 
@@ -62,7 +62,8 @@ def _figures(parts: list[dict[str, Any]], counts: dict[str, int], steady: HdrHis
         "dropped": counts.get("dropped", 0),
         "failed_by": {k: counts.get(k, 0) for k in ("http_errors", "refused", "timeouts")},
         "generator": {"processes": len(parts), "cpu_percent_avg": [round(c, 1) for c in cpu],
-                      "max_schedule_lag_s": max((p["max_schedule_lag_s"] for p in parts), default=0.0)},
+                      "max_schedule_lag_s": max((p["max_schedule_lag_s"] for p in parts), default=0.0),
+                      "added_ms": _added_ms(parts, target_rate=target_rate, batch=batch)},
     }
 
 
@@ -92,13 +93,28 @@ def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: fl
     first = breached_first(slos, s["slos"], ticks or [], limited_t=limited_at(
         ticks or [], late_share=LATE_SHARE, saturated_cpu=SATURATED_CPU)) if limits else {}
     definite, uncertain = split_breaches(slos, s["slos"], service_ratio=service / sent if sent else None,
-                                         generator_failures=failed - service, limited=bool(limits), first=first)
+                                         generator_failures=failed - service, limited=bool(limits), first=first,
+                                         added_ms=s["generator"]["added_ms"])
     fatal = [f"aborted early: {aborted}"] if aborted else []
     if sent and not s["events_acked"]:  # whatever the latency says: nothing the service accepted
         most = f" (most often: {top[0]['reason']})" if top else ""
         fatal.insert(0, f"nothing acknowledged: no request got a success status from the service{most}")
     s["verdict"], s["reasons"] = decide(fatal=fatal, definite=definite, uncertain=uncertain, limits=limits)
     return s
+
+
+def _added_ms(parts: list[dict[str, Any]], *, target_rate: float, batch: int) -> float | None:
+    """The most the generator could have added to one request's latency (ms), or None (not known: results
+    without start delays, or no rate). A request's measured latency is its start delay, the service's time and
+    the wait before the generator read the answer. A start is late by at most the largest start delay D (at
+    least the 10 ms that counts as late); a read is late only while the generator's loop is busy or not
+    scheduled, and any such spell longer than one arrival interval I also delays the start of an arrival due
+    in it, by the spell less I: at most D + I. A latency figure less 2 D + I is still the service's own."""
+    delays = [float(p["max_start_delay_s"]) for p in parts if p.get("max_start_delay_s") is not None]
+    if not parts or not target_rate or len(delays) < len(parts):
+        return None
+    interval = max(batch / (target_rate * (p.get("share") or 1.0 / len(parts))) for p in parts)
+    return round((2 * max(LATE_S, *delays) + interval) * 1000, 3)
 
 
 def _slow(cpu: list[float], lag: float) -> bool:

@@ -7,7 +7,9 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-__all__ = ["SecondWindow", "new_histogram", "LATENCY_BUCKETS_S", "bucket_counts"]
+__all__ = ["LATE_S", "SecondWindow", "new_histogram", "LATENCY_BUCKETS_S", "bucket_counts"]
+
+LATE_S = 0.010  # a request that started this long after its intended time started late (the generator's doing)
 
 # The bounds (seconds) of the latency histogram the runner's metrics expose: each tick carries the second's
 # requests per bucket, so a scrape every 15 s sees all fifteen seconds, not the last one.
