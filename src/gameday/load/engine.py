@@ -92,7 +92,7 @@ class Engine:
         self.ranges: dict[str, dict[int, list[int]]] = {"a": {}, "f": {}, "i": {}}
         self.answers: dict[int, list[int]] = {}  # 0.1 s bucket of answer time -> [acked, failed, indeterminate]
         self.max_lag_s = 0.0
-        self.max_delay_s = 0.0  # the latest start of a late request: what the generator could add to a latency
+        self.max_delay_s = 0.0  # the largest start delay of a late request: what the generator could add to a latency
         self.cpu: list[float] = [0.0, 0.0, -1.0]  # samples, their sum, the last one: a day's run keeps 3 numbers
         self.stopped = False
         self.t0 = 0.0

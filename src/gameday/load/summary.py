@@ -17,7 +17,7 @@ __all__ = ["summarize", "merge_histograms", "PASS", "FAIL", "INCONCLUSIVE", "SAT
 PASS, FAIL, INCONCLUSIVE = Verdict.PASS.value, Verdict.FAIL.value, Verdict.INCONCLUSIVE.value
 SATURATED_CPU = 90.0  # percent of one core, averaged over the run, per generator process
 BEHIND_S = 0.25  # the scheduler itself woke this late: the generator fell behind its schedule
-LATE_SHARE = 0.05  # more requests than this started > 10 ms after their intended time: the generator limited the test
+LATE_SHARE = 0.05  # more requests than this started > LATE_S after their intended time: the generator limited the test
 
 
 def merge_histograms(encoded: list[str]) -> HdrHistogram:
@@ -107,7 +107,7 @@ def _added_ms(parts: list[dict[str, Any]], *, target_rate: float, batch: int) ->
     """The most the generator could have added to one request's latency (ms), or None (not known: results
     without start delays, or no rate). A request's measured latency is its start delay, the service's time and
     the wait before the generator read the answer. A start is late by at most the largest start delay D (at
-    least the 10 ms that counts as late); a read is late only while the generator's loop is busy or not
+    least LATE_S, the delay that counts as late); a read is late only while the generator's loop is busy or not
     scheduled, and any such spell longer than one arrival interval I also delays the start of an arrival due
     in it, by the spell less I: at most D + I. A latency figure less 2 D + I is still the service's own."""
     delays = [float(p["max_start_delay_s"]) for p in parts if p.get("max_start_delay_s") is not None]
@@ -145,4 +145,5 @@ def _limited(parts: list[dict[str, Any]], late_ratio: float | None) -> str | Non
     why = (f"all {capped[0]['max_connections']} connections per process (--max-connections) were busy; an open "
            "model needs rate x latency requests in flight: raise --max-connections or add --workers") if capped \
         else "the generator could not keep to its schedule: add --workers"
-    return f"the generator limited the test: {late_ratio:.0%} of requests started more than 10 ms late ({why})"
+    return (f"the generator limited the test: {late_ratio:.0%} of requests started more than {LATE_S * 1000:g} ms "
+            f"late ({why})")
