@@ -16,7 +16,7 @@ import yaml
 
 from conftest import ROOT
 from gameday.cli import main
-from labkit import in_shape
+from labkit import in_shape, measured_experiment
 
 pytestmark = pytest.mark.lab
 
@@ -35,11 +35,12 @@ def _run(lab, experiment: Path, out: Path, *extra: str) -> tuple[int, dict]:
     ("cache-failover", "fail_cache_primary"),
 ])
 def test_each_experiment_reaches_the_verdict_its_hypothesis_predicts(lab, tmp_path, name, fault):
-    code, v = _run(lab, ROOT / "experiments" / f"{name}.yaml", tmp_path)
+    code, v, out = measured_experiment(lambda out: _run(lab, ROOT / "experiments" / f"{name}.yaml", out),
+                                       tmp_path / "run")
     assert code == 0 and v["verdict"] == "pass", v["reasons"]
     assert v["faults_applied"] == [fault] and v["rolled_back"]
     assert in_shape(lab.status()), "the rollback restored the lab"
-    events = [json.loads(x) for x in (tmp_path / "gameday-journal.jsonl").read_text().splitlines()]
+    events = [json.loads(x) for x in (out / "gameday-journal.jsonl").read_text().splitlines()]
     kinds = [e["kind"] for e in events]
     assert kinds.index("fault.intent") < kinds.index("fault.applied"), "the inverse is journaled before the fault"
     assert "load.tick" in kinds, "load and faults share one timeline"

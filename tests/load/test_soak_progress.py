@@ -92,4 +92,4 @@ def test_recent_window_reads_the_last_records_of_a_long_file(tmp_path):
     _append(path, "".join(json.dumps(_rec(t, sent=10, errors=5, p95=80.0)) + "\n" for t in range(5000, 5010)))
     _append(path, '{"worker": 0, "t": 5010')  # torn
     w = recent_window(path, 10)
-    assert w == {"sent": 100, "error_ratio": 0.5, "p95_ms": 80.0}
+    assert w == {"sent": 100, "error_ratio": 0.5, "p95_ms": 80.0, "limited": None, "added_ms": None}

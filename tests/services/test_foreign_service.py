@@ -17,7 +17,7 @@ from conftest import ROOT, _assert_nothing_left
 from gameday.cli import main
 from gameday.lab.control import LabClient, lab_down, lab_up, read_state
 from gameday.service.ids import ack_times, read_ledger
-from labkit import in_shape
+from labkit import in_shape, measured_experiment
 
 pytestmark = pytest.mark.lab
 FLEET = Path(__file__).with_name("fleet.py")
@@ -167,18 +167,21 @@ def test_a_gate_passes_at_a_sustainable_rate_and_fails_an_impossible_slo(fleet, 
         s = json.loads((out / "summary.json").read_text())
         assert info.value.code == want, s["reasons"]
         assert s["events_acked"] > 300 and s["error_ratio"] == 0, s
-        _no_token_in(out)
+        _no_token_in(tmp_path)
     acked = sorted(read_ledger(tmp_path / "ok" / "ledger.txt")["a"])
     assert len(_present(_primary_dsn(client), acked)) == len(acked), "every 201 is a stored position"
 
 
 def test_the_az_outage_experiment_passes_on_the_foreign_service(fleet, tmp_path):
     client, env_file = fleet
-    with pytest.raises(SystemExit) as info:
-        main(["chaos", "run", str(ROOT / "experiments" / "az-outage.yaml"), "--env", str(env_file),
-              "--out", str(tmp_path), "--state-dir", str(client.root)])
-    v = json.loads((tmp_path / "verdict.json").read_text())
-    assert info.value.code == 0 and v["verdict"] == "pass", v["reasons"]
+
+    def run(out: Path) -> tuple[int, dict]:
+        with pytest.raises(SystemExit) as info:
+            main(["chaos", "run", str(ROOT / "experiments" / "az-outage.yaml"), "--env", str(env_file),
+                  "--out", str(out), "--state-dir", str(client.root)])
+        return int(info.value.code), json.loads((out / "verdict.json").read_text())
+    code, v, _ = measured_experiment(run, tmp_path / "run")
+    assert code == 0 and v["verdict"] == "pass", v["reasons"]
     assert in_shape(client.status())
     _no_token_in(tmp_path)
 

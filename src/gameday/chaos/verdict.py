@@ -20,22 +20,25 @@ def _when(iso: Any, default: float) -> float:
     return (t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp()
 
 
-def _failed_probes(hypothesis: dict[str, Any] | None, events: list[Event]) -> list[str]:
+def _failed_probes(hypothesis: dict[str, Any] | None, events: list[Event]) -> tuple[list[str], bool]:
     """Each probe that missed its tolerance, with what it measured when it journaled that (``probe.measured``:
-    the last failing measurement by the same function)."""
+    the last failing measurement by the same function); and whether every one of them may not be the
+    service's (its measurement says why it is ``uncertain``: the generator limited the window)."""
     if not hypothesis:
-        return []
-    out = []
+        return [], False
+    out, uncertain = [], True
     for p in hypothesis.get("probes", []):
         if p.get("tolerance_met", True):
             continue
         func = (p["activity"].get("provider") or {}).get("func")
         lo, hi = _when(p.get("start"), float("-inf")), _when(p.get("end"), float("inf"))
-        seen = [e.value["what"] for e in events if e.kind == "probe.measured" and e.value.get("func") == func
+        seen = [e.value for e in events if e.kind == "probe.measured" and e.value.get("func") == func
                 and not e.value.get("ok") and lo - 1 <= e.t_wall <= hi + 1]
+        why = seen[-1].get("uncertain") if seen else None
+        uncertain = uncertain and why is not None
         out.append(f"{p['activity']['name']} (tolerance {p['activity'].get('tolerance')!r}, got {p.get('output')!r}"
-                   + (f": {seen[-1]})" if seen else ")"))
-    return out
+                   + (f": {seen[-1]['what']}" if seen else "") + (f"; {why}" if why else "") + ")")
+    return out, uncertain and bool(out)
 
 
 def chaos_verdict(ctk: dict[str, Any] | None, events: list[Event], signalled: str | None = None) -> dict[str, Any]:
@@ -48,32 +51,41 @@ def chaos_verdict(ctk: dict[str, Any] | None, events: list[Event], signalled: st
         return {"verdict": "inconclusive", "reasons": ["Chaos Toolkit wrote no journal"], "faults_applied": [],
                 "rolled_back": False}
     reasons: list[str] = []
+    unsure: list[bool] = []  # per reason: a deviation only measurements the generator limited can show
+
+    def deviated(what: str, hypothesis: dict[str, Any]) -> None:
+        said, uncertain = _failed_probes(hypothesis, events)
+        reasons.append(what + "; ".join(said))
+        unsure.append(uncertain)
     ss = ctk.get("steady_states") or {}
     before, after, during = ss.get("before"), ss.get("after"), ss.get("during") or []
     if before is not None and not before.get("steady_state_met", True):
-        reasons.append("steady state unmet before the method: " + "; ".join(_failed_probes(before, events)))
+        deviated("steady state unmet before the method: ", before)
     for run in ctk.get("run", []):
         if run.get("status") == "failed":
             reasons.append(f"method action '{run['activity']['name']}' failed: "
                            f"{''.join(run.get('exception') or [])[-300:].strip()}")
+            unsure.append(False)
     for d in during:
         if not d.get("steady_state_met", True):
-            reasons.append("hypothesis deviated during the method: " + "; ".join(_failed_probes(d, events)))
+            deviated("hypothesis deviated during the method: ", d)
             break
     if after is not None and not after.get("steady_state_met", True):
-        reasons.append("hypothesis deviated after the method: " + "; ".join(_failed_probes(after, events)))
+        deviated("hypothesis deviated after the method: ", after)
     rollbacks = ctk.get("rollbacks", [])
     rolled_back = all(r.get("status") == "succeeded" for r in rollbacks) if rollbacks else False
     for r in rollbacks:
         if r.get("status") != "succeeded":
             reasons.append(f"rollback '{r['activity']['name']}' {r.get('status')}")
+            unsure.append(False)
     faults = [e.value["action"] for e in events if e.kind == "fault.applied"]
     breach = next((e for e in events if e.kind == "stop_condition.breached"), None)
     if ctk.get("status") in ("interrupted", "aborted") or signalled:
         why = "a stop condition was breached" if breach else f"interrupted by {signalled or 'a signal'}"
         return {"verdict": "aborted", "reasons": [why, *reasons], "faults_applied": faults, "rolled_back": rolled_back,
                 "status": ctk.get("status")}
-    return {"verdict": "fail" if reasons else "pass", "reasons": reasons, "faults_applied": faults,
+    verdict = ("inconclusive" if all(unsure) else "fail") if reasons else "pass"
+    return {"verdict": verdict, "reasons": reasons, "faults_applied": faults,
             "rolled_back": rolled_back, "status": ctk.get("status"), "deviated": ctk.get("deviated", False)}
 
 

@@ -193,6 +193,7 @@ class Engine:
         intended, first = item
         if (delay := time.monotonic() - intended) > LATE_S:
             self.window.late += 1
+            self.window.max_delay_s = max(self.window.max_delay_s, delay)
             self.max_delay_s = max(self.max_delay_s, delay)
             if self.stair_s:
                 st = self._stair_of(intended)
@@ -311,6 +312,7 @@ class Engine:
         self.emit({"worker": self.worker, "t": round(elapsed, 3), "target_rate": (rate or 0.0) * self.share,
                    "sent": w.sent, "acked_events": w.acked_events, "errors": w.errors,
                    "indeterminate": w.indeterminate, "dropped": w.dropped, "late": w.late,
+                   "max_start_delay_s": round(w.max_delay_s, 4),
                    "acked_requests": w.hist.get_total_count(), **w.latency_fields(),
                    "cpu_percent": self.cpu[2] if self.cpu[0] else None, "failures": self.reasons.drain(),
                    "evidence": self._answered(),

@@ -29,6 +29,7 @@ from gameday.load.gate import GATE_START, LOAD_RESULT, summary_from_journal
 from gameday.load.judge import TickFilter
 from gameday.load.limits import HardLimits
 from gameday.load.profile import CLOSED, profile_kind
+from gameday.load.recent import window_of
 from gameday.load.slo import Slo
 from gameday.load.summary import LATE_SHARE, SATURATED_CPU
 from gameday.load.tail import ProgressTail, iter_progress, last_records
@@ -279,15 +280,9 @@ def read_progress(path: Path) -> list[dict[str, Any]]:
 
 
 def recent_window(path: Path, seconds: float) -> dict[str, Any] | None:
-    """Requests sent, failed-or-unanswered ratio and worst p95 over the last ``seconds`` of progress
-    (None before the generator has measured anything). Reads the file's end only: its cost does not grow
-    with the run's age."""
-    recs = last_records(path, max(1, int(seconds)))
-    sent = sum(r["sent"] for r in recs)
-    if not sent:
-        return None
-    return {"sent": sent, "error_ratio": sum(r["errors"] + r["indeterminate"] for r in recs) / sent,
-            "p95_ms": max((r["p95_ms"] or 0.0) for r in recs)}
+    """The last ``seconds`` of progress as ``gameday.load.recent.window_of`` reads them (None before the
+    generator has measured anything). Reads the file's end only: its cost does not grow with the run's age."""
+    return window_of(last_records(path, max(1, int(seconds))))
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:

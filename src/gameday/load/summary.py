@@ -8,7 +8,7 @@ from hdrh.histogram import HdrHistogram
 
 from gameday.load.judge import breached_first, decide, limited_at, service_failures, split_breaches
 from gameday.load.slo import Slo, evaluate
-from gameday.load.window import LATE_S, new_histogram
+from gameday.load.window import LATE_S, added_ms, new_histogram
 from gameday.load.windows import judge_windowed
 from gameday.verdict import Verdict
 
@@ -104,17 +104,12 @@ def summarize(parts: list[dict[str, Any]], *, target_rate: float, duration_s: fl
 
 
 def _added_ms(parts: list[dict[str, Any]], *, target_rate: float, batch: int) -> float | None:
-    """The most the generator could have added to one request's latency (ms), or None (not known: results
-    without start delays, or no rate). A request's measured latency is its start delay, the service's time and
-    the wait before the generator read the answer. A start is late by at most the largest start delay D (at
-    least LATE_S, the delay that counts as late); a read is late only while the generator's loop is busy or not
-    scheduled, and any such spell longer than one arrival interval I also delays the start of an arrival due
-    in it, by the spell less I: at most D + I. A latency figure less 2 D + I is still the service's own."""
+    """The most the generator could have added to one request's latency (ms, ``gameday.load.window.added_ms``),
+    or None (not known: results without start delays, or no rate)."""
     delays = [float(p["max_start_delay_s"]) for p in parts if p.get("max_start_delay_s") is not None]
     if not parts or not target_rate or len(delays) < len(parts):
         return None
-    interval = max(batch / (target_rate * (p.get("share") or 1.0 / len(parts))) for p in parts)
-    return round((2 * max(LATE_S, *delays) + interval) * 1000, 3)
+    return added_ms(delays, max(batch / (target_rate * (p.get("share") or 1.0 / len(parts))) for p in parts))
 
 
 def _slow(cpu: list[float], lag: float) -> bool:

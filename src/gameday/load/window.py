@@ -7,13 +7,21 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-__all__ = ["LATE_S", "SecondWindow", "new_histogram", "LATENCY_BUCKETS_S", "bucket_counts"]
+__all__ = ["LATE_S", "added_ms", "SecondWindow", "new_histogram", "LATENCY_BUCKETS_S", "bucket_counts"]
 
 LATE_S = 0.010  # a request that started this long after its intended time started late (the generator's doing)
 
 # The bounds (seconds) of the latency histogram the runner's metrics expose: each tick carries the second's
 # requests per bucket, so a scrape every 15 s sees all fifteen seconds, not the last one.
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def added_ms(start_delays_s: list[float], interval_s: float) -> float:
+    """The most a generator could have added to one request's latency (ms): a start late by at most its
+    largest start delay D (at least LATE_S, the delay that counts as late), and a read late by at most D plus
+    one arrival interval I (a loop busy or descheduled for longer than I also starts an arrival late, by the
+    spell less I): 2 D + I. A latency figure less this that still breaches is the service's own."""
+    return round((2 * max(LATE_S, *start_delays_s) + interval_s) * 1000, 3)
 
 
 def new_histogram() -> HdrHistogram:
@@ -44,6 +52,7 @@ class SecondWindow:
     indeterminate: int = 0
     dropped: int = 0
     late: int = 0
+    max_delay_s: float = 0.0  # the engine's: the second's largest start delay of a late request
     http_errors: int = 0  # the engine's failed requests by who they point at (``gameday.load.http.blame``)
     refused: int = 0
     timeouts: int = 0
