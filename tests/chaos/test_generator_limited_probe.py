@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ctkkit import ctk_journal
 from gameday.chaos.verdict import chaos_summary
 from gameday.journal import Journal, read_journal
 from gameday.load.recent import service_breach, window_of
@@ -79,18 +80,6 @@ def test_no_window_within_the_slo_plus_the_generators_delays_reads_as_the_servic
     assert not service_breach(w, 300)
 
 
-def _ctk(probe_ok: bool, rollback_ok: bool = True) -> dict:
-    probe = {"activity": {"name": "ingest-slo-met", "tolerance": True,
-                          "provider": {"type": "python", "func": "ingest_slo_met"}},
-             "tolerance_met": probe_ok, "output": probe_ok}
-    return {"experiment": {"title": "Losing zone b"}, "status": "completed", "deviated": not probe_ok,
-            "steady_states": {"before": {"steady_state_met": True, "probes": [{**probe, "tolerance_met": True}]},
-                              "after": {"steady_state_met": probe_ok, "probes": [probe]}, "during": []},
-            "run": [{"activity": {"name": "lose-zone-b", "type": "action"}, "status": "succeeded"}],
-            "rollbacks": [{"activity": {"name": "restore-zone-b", "type": "action"},
-                           "status": "succeeded" if rollback_ok else "failed"}]}
-
-
 def _events(tmp_path, uncertain: str | None):
     j = Journal(tmp_path / "j.jsonl", fsync=False)
     j.record("chaos.start", "control", {"title": "Losing zone b", "run_id": "r1"})
@@ -104,18 +93,18 @@ def _events(tmp_path, uncertain: str | None):
 
 def test_a_deviation_only_a_limited_generator_measured_is_inconclusive_and_says_why(tmp_path):
     why = "the generator limited that window (30 of 100 starts in one second were over 10 ms late)"
-    v = chaos_summary(_events(tmp_path, why), _ctk(probe_ok=False))
+    v = chaos_summary(_events(tmp_path, why), ctk_journal(after_met=False, rollback_ok=True))
     assert v["verdict"] == "inconclusive"
     assert "p95 324 ms (SLO 300); " + why in v["reasons"][0]
 
 
 def test_the_same_deviation_measured_by_an_unlimited_generator_is_fail(tmp_path):
-    v = chaos_summary(_events(tmp_path, None), _ctk(probe_ok=False))
+    v = chaos_summary(_events(tmp_path, None), ctk_journal(after_met=False, rollback_ok=True))
     assert v["verdict"] == "fail" and "p95 324 ms (SLO 300))" in v["reasons"][0]
 
 
 def test_an_uncertain_deviation_beside_a_failed_rollback_is_fail(tmp_path):
-    v = chaos_summary(_events(tmp_path, "the generator limited that window"), _ctk(probe_ok=False, rollback_ok=False))
+    v = chaos_summary(_events(tmp_path, "the generator limited that window"), ctk_journal(after_met=False, rollback_ok=False))
     assert v["verdict"] == "fail"
     assert any("rollback 'restore-zone-b' failed" in r for r in v["reasons"])
     json.dumps(v)

@@ -9,21 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from ctkkit import ctk_journal
 from gameday import operations
 from gameday.cli import main
 from gameday.journal import Journal
-
-
-def _ctk(*, rollback_ok: bool, after_met: bool) -> dict:
-    probe = {"activity": {"name": "ingest-healthy", "tolerance": True,
-                          "provider": {"type": "python", "func": "ingest_slo_met"}},
-             "tolerance_met": after_met, "output": after_met}
-    return {"experiment": {"title": "Losing zone b keeps ingest up"}, "status": "completed", "deviated": not after_met,
-            "steady_states": {"before": {"steady_state_met": True, "probes": [{**probe, "tolerance_met": True}]},
-                              "after": {"steady_state_met": after_met, "probes": [probe]}, "during": []},
-            "run": [{"activity": {"name": "kill-zone-b", "type": "action"}, "status": "succeeded"}],
-            "rollbacks": [{"activity": {"name": "restore-zone-b", "type": "action"},
-                           "status": "succeeded" if rollback_ok else "failed"}]}
 
 
 def _experiment(out: Path, *, ended: bool = True, ctk: dict | None = None) -> Path:
@@ -52,7 +41,7 @@ def _report(journal: Path, capsys) -> tuple[int, str]:
 
 
 def test_report_regenerates_a_passing_experiments_own_verdict_and_junit(tmp_path, capsys):
-    journal = _experiment(tmp_path / "exp", ctk=_ctk(rollback_ok=True, after_met=True))
+    journal = _experiment(tmp_path / "exp", ctk=ctk_journal(rollback_ok=True, after_met=True))
     code, text = _report(journal, capsys)
     assert code == 0, text
     assert "chaos experiment Losing zone b keeps ingest up - PASS" in text and "drill" not in text
@@ -65,7 +54,7 @@ def test_report_regenerates_a_passing_experiments_own_verdict_and_junit(tmp_path
 
 
 def test_report_on_a_deviated_experiment_with_a_failed_rollback_is_fail_naming_both(tmp_path, capsys):
-    journal = _experiment(tmp_path / "exp", ctk=_ctk(rollback_ok=False, after_met=False))
+    journal = _experiment(tmp_path / "exp", ctk=ctk_journal(rollback_ok=False, after_met=False))
     code, text = _report(journal, capsys)
     assert code == 1 and "- FAIL" in text
     assert "hypothesis deviated after the method" in text and "rollback 'restore-zone-b' failed" in text
