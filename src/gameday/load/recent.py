@@ -5,6 +5,7 @@ there may be the generator's rather than the service's (the load gate's rule, ``
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from hdrh.histogram import HdrHistogram
@@ -12,7 +13,7 @@ from hdrh.histogram import HdrHistogram
 from gameday.load.summary import LATE_SHARE, SATURATED_CPU
 from gameday.load.window import LATE_S, added_ms, new_histogram
 
-__all__ = ["window_of", "service_breach"]
+__all__ = ["window_of", "service_breach", "lookback"]
 
 _PRECISION = 1e-3  # new_histogram's: 3 significant digits
 
@@ -30,11 +31,15 @@ def _p95_ms(recs: list[dict[str, Any]]) -> float:
 
 
 def _limited(recs: list[dict[str, Any]]) -> str | None:
-    """Why the generator may have shaped these seconds' latencies, or None (the gate's per-second rule)."""
+    """Why the generator may have shaped these seconds' latencies (its worst second), or None: the gate's
+    per-second rule, its late starts against the requests answered that second."""
+    late = [r for r in recs if (r.get("late") or 0) > LATE_SHARE * (r.get("sent") or 0)]
+    if late:
+        r = max(late, key=lambda r: (r.get("max_start_delay_s") or 0.0, r["late"]))
+        most = f", up to {1000 * r['max_start_delay_s']:.0f} ms" if r.get("max_start_delay_s") else ""
+        return (f"{r['late']} starts in one second were over {LATE_S * 1000:g} ms late{most}; "
+                f"{r.get('sent') or 0} requests answered in it")
     for r in recs:
-        sent = r.get("sent") or 0
-        if sent and (r.get("late") or 0) / sent > LATE_SHARE:
-            return f"{r['late']} of {sent} starts in one second were over {LATE_S * 1000:g} ms late"
         if r.get("dropped"):
             return f"the generator dropped {r['dropped']} arrivals in one second"
         if (r.get("cpu_percent") or 0.0) >= SATURATED_CPU:
@@ -42,26 +47,41 @@ def _limited(recs: list[dict[str, Any]]) -> str | None:
     return None
 
 
+def _interval_s(r: dict[str, Any]) -> float:
+    """One arrival interval of the second ``r`` (its target rate, in requests), or of the requests it answered."""
+    batch = (r.get("acked_events") or 0) / r["acked_requests"] if r.get("acked_requests") else 1.0
+    if r.get("target_rate"):
+        return max(batch, 1.0) / float(r["target_rate"])
+    return 1.0 / r["sent"] if r.get("sent") else 0.0
+
+
 def _added_ms(recs: list[dict[str, Any]]) -> float | None:
-    """The most the generator could have added to one request (ms, ``gameday.load.window.added_ms``), the
-    arrival interval the longest of its seconds' (requests per second); None when a record does not carry its start delay
-    (older generators)."""
+    """The most the generator could have added to one request (ms, ``gameday.load.window.added_ms``) with the
+    longest arrival interval of the seconds; None when a record does not carry its start delay (older
+    generators)."""
     if not recs or any(r.get("max_start_delay_s") is None for r in recs):
         return None
-    interval = max(1.0 / r["sent"] for r in recs if r.get("sent"))
-    return added_ms([float(r["max_start_delay_s"]) for r in recs], interval)
+    return added_ms([float(r["max_start_delay_s"]) for r in recs], max(_interval_s(r) for r in recs))
 
 
-def window_of(recs: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """``sent``, ``error_ratio``, ``p95_ms``, ``limited`` (why the generator may have shaped the latencies, or
-    None) and ``added_ms`` (the most it could have added to a request, or None) over ``recs``; None when
-    nothing was sent."""
+def lookback(recs: list[dict[str, Any]]) -> int:
+    """How many seconds before a window its requests may have started: its slowest answer, rounded up, plus one
+    (a request is counted in the second it was answered; its start delay in the second it started)."""
+    return math.ceil(max((r.get("max_ms") or 0.0) for r in recs) / 1000) + 1 if recs else 0
+
+
+def window_of(recs: list[dict[str, Any]], before: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
+    """``sent``, ``error_ratio``, ``p95_ms`` over ``recs``, and ``limited`` (why the generator may have shaped
+    their latencies, or None) and ``added_ms`` (the most it could have added to a request, or None) over
+    ``before`` (the seconds before them in which their requests may have started: :func:`lookback`) and
+    ``recs``; None when nothing was sent."""
     sent = sum(r.get("sent") or 0 for r in recs)
     if not sent:
         return None
+    started = [*(before or []), *recs]
     return {"sent": sent, "error_ratio": sum((r.get("errors") or 0) + (r.get("indeterminate") or 0)
                                              for r in recs) / sent,
-            "p95_ms": round(_p95_ms(recs), 3), "limited": _limited(recs), "added_ms": _added_ms(recs)}
+            "p95_ms": round(_p95_ms(recs), 3), "limited": _limited(started), "added_ms": _added_ms(started)}
 
 
 def service_breach(w: dict[str, Any], p95_ms: float) -> bool:

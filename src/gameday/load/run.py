@@ -29,7 +29,7 @@ from gameday.load.gate import GATE_START, LOAD_RESULT, summary_from_journal
 from gameday.load.judge import TickFilter
 from gameday.load.limits import HardLimits
 from gameday.load.profile import CLOSED, profile_kind
-from gameday.load.recent import window_of
+from gameday.load.recent import lookback, window_of
 from gameday.load.slo import Slo
 from gameday.load.summary import LATE_SHARE, SATURATED_CPU
 from gameday.load.tail import ProgressTail, iter_progress, last_records
@@ -282,7 +282,10 @@ def read_progress(path: Path) -> list[dict[str, Any]]:
 def recent_window(path: Path, seconds: float) -> dict[str, Any] | None:
     """The last ``seconds`` of progress as ``gameday.load.recent.window_of`` reads them (None before the
     generator has measured anything). Reads the file's end only: its cost does not grow with the run's age."""
-    return window_of(last_records(path, max(1, int(seconds))))
+    n = max(1, int(seconds))
+    recs = last_records(path, n)
+    extended = last_records(path, n + lookback(recs))  # the seconds in which the window's requests started
+    return window_of(extended[-n:], extended[:-n])
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
