@@ -19,7 +19,10 @@ def _in_checkout(monkeypatch):
 def test_a_distributed_gates_ledger_holds_every_event_once(tmp_path):
     with _noop() as host:
         code, s = _gate(tmp_path, STEADY, host, "--rate", "200", "--duration", "3", "--batch", "2", "--workers", "2")
-    assert code == 0, s["reasons"]
+    # the ledger is the subject, not the verdict: beside the other xdist worker on 2 cores the two engines may
+    # start a few requests late (16 of 300 in one CI run), INCONCLUSIVE for that reason alone
+    assert code == 0 or (code == 3 and all(r.startswith("the generator limited the test") for r in s["reasons"])), \
+        s["reasons"]
     book = read_ledger(tmp_path / "ledger.txt")
     assert len(book["a"]) == s["events_acked"] == s["requests_sent"] * 2 and not book["f"] and not book["i"]
     lines = (tmp_path / "ledger.txt").read_text().splitlines()
