@@ -21,8 +21,8 @@ from gameday.load.limits import holds_now
 from gameday.load.slo import Slo
 from gameday.verdict import Verdict
 
-__all__ = ["service_failures", "breach_text", "split_breaches", "beyond_generator", "decide", "limited_at", "breached_first",
-           "TickFilter"]
+__all__ = ["service_failures", "limited_now", "breach_text", "split_breaches", "beyond_generator", "decide",
+           "limited_at", "breached_first", "TickFilter"]
 
 PASS, FAIL, INCONCLUSIVE = Verdict.PASS.value, Verdict.FAIL.value, Verdict.INCONCLUSIVE.value
 
@@ -50,7 +50,9 @@ def breach_text(result: dict[str, Any]) -> str:
     return f"SLO breached: {result['expr']}{tag}, observed {result['shown']}"
 
 
-def _limited_now(r: dict[str, Any], late_share: float, saturated_cpu: float) -> bool:
+def limited_now(r: dict[str, Any], late_share: float, saturated_cpu: float) -> bool:
+    """Whether the generator limited one second (progress record ``r``): more than ``late_share`` of the
+    requests answered in it started late, it dropped arrivals, or its CPU was saturated."""
     sent = r.get("sent") or 0
     return bool((sent and (r.get("late") or 0) / sent > late_share) or (r.get("dropped") or 0)
                 or (r.get("cpu_percent") or 0.0) >= saturated_cpu)
@@ -61,7 +63,7 @@ def limited_at(ticks: list[dict[str, Any]], *, late_share: float, saturated_cpu:
     requests started late, it dropped any, or its CPU was saturated; None: no second shows it."""
     out: float | None = None
     for r in ticks:
-        if _limited_now(r, late_share, saturated_cpu):
+        if limited_now(r, late_share, saturated_cpu):
             t = float(r.get("t") or 0.0)
             out = t if out is None else min(out, t)
     return out
@@ -87,7 +89,7 @@ class TickFilter:
         n = int(rec["n"]) if "n" in rec else self.seen.get(w, 0)  # filtered once already: its place stays
         self.seen[w] = n + 1
         self.dropped += rec.get("dropped") or 0
-        if _limited_now(rec, self.late_share, self.saturated_cpu) or \
+        if limited_now(rec, self.late_share, self.saturated_cpu) or \
                 not all(holds_now(s, rec, self.dropped) for s in self.slos):
             return {**{k: rec.get(k) for k in _JUDGED}, "n": n}
         return None

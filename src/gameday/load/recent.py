@@ -10,6 +10,7 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
+from gameday.load.judge import limited_now
 from gameday.load.summary import LATE_SHARE, SATURATED_CPU
 from gameday.load.window import LATE_S, added_ms, new_histogram
 
@@ -32,19 +33,18 @@ def _p95_ms(recs: list[dict[str, Any]]) -> float:
 
 def _limited(recs: list[dict[str, Any]]) -> str | None:
     """Why the generator may have shaped these seconds' latencies (its worst second), or None: the gate's
-    per-second rule, its late starts against the requests answered that second."""
-    late = [r for r in recs if (r.get("late") or 0) > LATE_SHARE * (r.get("sent") or 0)]
-    if late:
-        r = max(late, key=lambda r: (r.get("max_start_delay_s") or 0.0, r["late"]))
-        most = f", up to {1000 * r['max_start_delay_s']:.0f} ms" if r.get("max_start_delay_s") else ""
-        return (f"{r['late']} starts in one second were over {LATE_S * 1000:g} ms late{most}; "
-                f"{r.get('sent') or 0} requests answered in it")
-    for r in recs:
-        if r.get("dropped"):
-            return f"the generator dropped {r['dropped']} arrivals in one second"
-        if (r.get("cpu_percent") or 0.0) >= SATURATED_CPU:
-            return f"the generator saturated its CPU ({r['cpu_percent']:.0f} % of a core)"
-    return None
+    per-second rule (``gameday.load.judge.limited_now``)."""
+    limited = [r for r in recs if limited_now(r, LATE_SHARE, SATURATED_CPU)]
+    if not limited:
+        return None
+    r = max(limited, key=lambda r: (r.get("max_start_delay_s") or 0.0, r.get("late") or 0))
+    if r.get("dropped"):
+        return f"the generator dropped {r['dropped']} arrivals in one second"
+    if (r.get("cpu_percent") or 0.0) >= SATURATED_CPU:
+        return f"the generator saturated its CPU ({r['cpu_percent']:.0f} % of a core)"
+    most = f", up to {1000 * r['max_start_delay_s']:.0f} ms" if r.get("max_start_delay_s") else ""
+    return (f"{r['late']} starts in one second were over {LATE_S * 1000:g} ms late{most}; "
+            f"{r['sent']} requests answered in it")
 
 
 def _interval_s(r: dict[str, Any]) -> float:
