@@ -105,13 +105,14 @@ async def write_then_read(session: aiohttp.ClientSession, svc: Service, ids: IdS
     return ProbeAnswer(True, reads=reads)
 
 
-def write_then_read_once(svc: Service, ids: IdScheme, n: int, run_id: str, timeout: float = 2.0) -> tuple[bool, float]:
-    """One transaction from synchronous code (chaos probes): (ok, seconds it took)."""
-    async def once() -> bool:
+def write_then_read_once(svc: Service, ids: IdScheme, n: int, run_id: str,
+                         timeout: float = 2.0) -> tuple[ProbeAnswer, float]:
+    """One transaction from synchronous code (chaos probes): (what the service answered, seconds it took)."""
+    async def once() -> ProbeAnswer:
         conn = aiohttp.TCPConnector(force_close=True)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout), connector=conn) as session:
-            return (await write_then_read(session, svc, ids, n, run_id)).ok
+            return await write_then_read(session, svc, ids, n, run_id)
 
     started = time.monotonic()
-    ok = asyncio.run(once())
-    return ok, time.monotonic() - started
+    answer = asyncio.run(once())
+    return answer, time.monotonic() - started

@@ -157,3 +157,26 @@ def test_the_probe_journals_whether_its_failed_measurement_may_be_the_generators
     [m] = [e.value for e in read_journal(tmp_path / "j.jsonl") if e.kind == "probe.measured"]
     assert m["what"].startswith("p95 3") and ("200 requests" in m["what"] or "205 requests" in m["what"])
     assert ("uncertain" in m) is uncertain
+
+
+def test_writes_succeed_journals_what_the_service_answered(tmp_path, monkeypatch):
+    from gameday.chaos import probes
+    from gameday.synthetic import ProbeAnswer
+
+    class _Target:
+        def service(self):
+            return None
+
+    class _Env:
+        time_scale = 1.0
+
+    session = _Session(tmp_path / "none", Journal(tmp_path / "j.jsonl", fsync=False))
+    session.target, session.environment = _Target(), _Env()
+    monkeypatch.setattr(probes, "session_for", lambda configuration: session)
+    refused = ProbeAnswer(ok=False, error="write: HTTP 401", reason='write: HTTP 401: {"message": "invalid token"}')
+    monkeypatch.setattr(probes, "_write_then_read", lambda svc: (refused, 0.01))
+    assert probes.writes_succeed(n=5, within_s=0) is False
+    session.journal.close()
+    [m] = [e.value for e in read_journal(tmp_path / "j.jsonl") if e.kind == "probe.measured"]
+    assert m == {"func": "writes_succeed", "ok": False,
+                 "what": '1 transaction(s) failed, the last: write: HTTP 401: {"message": "invalid token"}'}

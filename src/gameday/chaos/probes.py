@@ -18,7 +18,7 @@ from gameday.load.recent import service_breach
 from gameday.load.run import recent_window
 from gameday.service.ids import IdScheme
 from gameday.service.resolved import Service
-from gameday.synthetic import write_then_read_once
+from gameday.synthetic import ProbeAnswer, write_then_read_once
 
 __all__ = ["ingest_slo_met", "writes_succeed", "cache_writes_succeed", "zone_serving", "replication_lag_s",
            "acked_events_present", "spot_capacity_restored"]
@@ -28,7 +28,7 @@ _PROBE_RUN = f"chaos{uuid.uuid4().hex[:8]}"
 _probe_seq = iter(range(1, 1 << 62))
 
 
-def _write_then_read(svc: Service, timeout: float = 2.0) -> tuple[bool, float]:
+def _write_then_read(svc: Service, timeout: float = 2.0) -> tuple[ProbeAnswer, float]:
     """One synthetic transaction as the service description says (the drill's probe, from sync code)."""
     ids = IdScheme(f"{_PROBE_RUN}p", uuid=svc.uses_uuid)
     return write_then_read_once(svc, ids, next(_probe_seq), _PROBE_RUN, timeout)
@@ -40,7 +40,17 @@ def writes_succeed(n: int = 5, within_s: float = 0.0, configuration: Configurati
     endpoint, trying for at most ``within_s`` real seconds (scaled by the environment's time_scale)."""
     s = session_for(configuration)
     svc = s.target.service()
-    return _streak(lambda seq: _write_then_read(svc)[0], n, within_s * s.environment.time_scale)
+    failed: list[ProbeAnswer] = []
+
+    def transaction(seq: int) -> bool:
+        answer = _write_then_read(svc)[0]
+        if not answer.ok:
+            failed.append(answer)
+        return answer.ok
+    ok = _streak(transaction, n, within_s * s.environment.time_scale)
+    last = failed[-1] if failed else None
+    what = f"{len(failed)} transaction(s) failed, the last: {last.reason or last.error}" if last else "all answered"
+    return _measured(s, "writes_succeed", ok, what)
 
 
 def _streak(transaction: Callable[[int], bool], n: int, within_s: float) -> bool:
@@ -106,7 +116,7 @@ def ingest_slo_met(p95_ms: float = 300.0, max_error_ratio: float = 0.001, window
         if ratio <= max_error_ratio and p95 > p95_ms and not service_breach(w, p95_ms):
             uncertain = f"the generator limited that window ({w['limited']}): the p95 may be the generator's"
     else:
-        results = [_write_then_read(s.target.service()) for _ in range(20)]
+        results = [(a.ok, d) for a, d in (_write_then_read(s.target.service()) for _ in range(20))]
         lat = sorted(d * 1000 for _, d in results)
         p95, ratio, over = lat[int(0.95 * (len(lat) - 1))], sum(1 for ok, _ in results if not ok) / len(results), \
             "20 synthetic transactions"
